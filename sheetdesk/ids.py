@@ -1,0 +1,81 @@
+"""Ticket IDs ``YYYYMM-NNN`` (PRODUCT.md §3).
+
+Serials run per month of the received time, in received-time order, continue above anything already
+issued that month, and are never issued twice: the highest serial ever issued per month is kept in
+a counter (a hidden sheet) so deleting a row does not free its number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+ID_RE = re.compile(r"^(\d{4})(0[1-9]|1[0-2])-(\d{3,})$")
+
+
+def format_id(month: str, serial: int) -> str:
+    """``month`` is ``YYYYMM``; serials are three digits wide until they pass 999."""
+    return f"{month}-{serial:03d}"
+
+
+def month_key(moment: datetime) -> str:
+    return f"{moment.year:04d}{moment.month:02d}"
+
+
+def parse_id(text: str) -> tuple[str, int] | None:
+    """(YYYYMM, serial) or None when ``text`` is not a well-formed ID."""
+    match = ID_RE.match(text.strip())
+    if not match:
+        return None
+    return match.group(1) + match.group(2), int(match.group(3))
+
+
+@dataclass
+class IdRow:
+    row: int
+    received: datetime | None
+    typed_id: str | None
+
+
+@dataclass
+class IdPlan:
+    #: row -> newly issued ID
+    issued: dict[int, str] = field(default_factory=dict)
+    #: month -> highest serial issued or seen (the new counter)
+    counter: dict[str, int] = field(default_factory=dict)
+    #: row -> (kind, detail) for typed IDs that are wrong: "malformed", "duplicate", "month"
+    problems: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+
+def plan_ids(rows: list[IdRow], counter: dict[str, int]) -> IdPlan:
+    """Decide IDs for rows without one; report malformed, duplicate and wrong-month typed IDs."""
+    plan = IdPlan(counter=dict(counter))
+    first_row_of: dict[str, int] = {}
+    for r in rows:
+        if not r.typed_id:
+            continue
+        parsed = parse_id(r.typed_id)
+        if parsed is None:
+            plan.problems[r.row] = ("malformed", r.typed_id)
+            continue
+        month, serial = parsed
+        plan.counter[month] = max(plan.counter.get(month, 0), serial)
+        key = r.typed_id.strip()
+        if key in first_row_of:
+            plan.problems[r.row] = ("duplicate", str(first_row_of[key]))
+        else:
+            first_row_of[key] = r.row
+        if r.received is not None and month_key(r.received) != month:
+            plan.problems.setdefault(r.row, ("month", month_key(r.received)))
+
+    pending = sorted(
+        (r for r in rows if not r.typed_id and r.received is not None),
+        key=lambda r: (r.received, r.row),
+    )
+    for r in pending:
+        month = month_key(r.received)  # type: ignore[arg-type]
+        serial = plan.counter.get(month, 0) + 1
+        plan.counter[month] = serial
+        plan.issued[r.row] = format_id(month, serial)
+    return plan

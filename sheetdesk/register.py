@@ -1,0 +1,219 @@
+"""The register (登记表) rules: validate each row, number it, route it.
+
+Pure: takes the register as records plus the desk's reference data, returns the values to write
+(only into blank cells of people's columns, or into sheetdesk's own columns) and the problems.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sheetdesk import dates
+from sheetdesk.contacts import check_contact
+from sheetdesk.ids import IdRow, plan_ids
+from sheetdesk.problems import ERROR, INFO, WARNING, Problem
+from sheetdesk.records import Row, Table
+from sheetdesk.routing import Matrix, split_categories
+from sheetdesk.schema import REGISTER, normalise_header
+from sheetdesk.sla import Level, SlaTable
+
+#: columns the routing may fill when blank, in this order
+ROUTED = ("department", "owner", "collaborators", "priority")
+
+
+@dataclass
+class Lists:
+    """Allowed values for the dropdown columns (from the 选项 sheet)."""
+    channel: list[str]
+    tier: list[str]
+    emotion: list[str]
+
+    def allows(self, key: str, value: str) -> bool:
+        allowed = getattr(self, key)
+        return not allowed or normalise_header(value) in {normalise_header(v) for v in allowed}
+
+
+@dataclass
+class Ticket:
+    """What the later stages (SLA, tracker, reports) need of a register row."""
+    row: int
+    id: str | None
+    received: datetime | None
+    customer: str
+    category: str
+    level: Level | None
+    department: str
+    owner: str
+    values: dict[str, object]
+
+
+@dataclass
+class RegisterPlan:
+    #: (row, column key) -> value to write
+    writes: dict[tuple[int, str], object] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    counter: dict[str, int] = field(default_factory=dict)
+    tickets: list[Ticket] = field(default_factory=list)
+    issued: dict[int, str] = field(default_factory=dict)
+    routed: int = 0
+
+    def problems_of(self, row: int) -> list[Problem]:
+        return [p for p in self.problems if p.row == row]
+
+
+def _p(row: int, column: str | None, zh: str, en: str, level: str = ERROR, value: object = None) -> Problem:
+    return Problem("register", row, column, zh, en, level, value)
+
+
+def _short(values: list[str], limit: int = 8) -> tuple[str, str]:
+    head = values[:limit]
+    more = len(values) > limit
+    return "、".join(head) + ("等" if more else ""), ", ".join(head) + (", …" if more else "")
+
+
+def plan_register(
+    table: Table,
+    matrix: Matrix,
+    sla: SlaTable,
+    lists: Lists,
+    counter: dict[str, int],
+    now: datetime,
+    date1904: bool = False,
+) -> RegisterPlan:
+    plan = RegisterPlan()
+    received: dict[int, datetime | None] = {}
+
+    for row in table.rows:
+        received[row.row] = _check_row(row, plan, lists, now, date1904)
+
+    id_plan = plan_ids(
+        [IdRow(r.row, received[r.row], r.text("id") or None) for r in table.rows], counter)
+    plan.counter = id_plan.counter
+    plan.issued = id_plan.issued
+    for row_no, new_id in id_plan.issued.items():
+        plan.writes[(row_no, "id")] = new_id
+    for row_no, (kind, detail) in id_plan.problems.items():
+        typed = next(r.text("id") for r in table.rows if r.row == row_no)
+        if kind == "malformed":
+            plan.problems.append(_p(row_no, "id", f"编号“{typed}”格式不对，应为 年月-流水号，如 202611-001；留空则自动编号",
+                                    f"ID '{typed}' is malformed; expected YYYYMM-NNN such as 202611-001, or leave it blank",
+                                    value=typed))
+        elif kind == "duplicate":
+            plan.problems.append(_p(row_no, "id", f"编号“{typed}”与第{detail}行重复（不会自动改号，请人工核对）",
+                                    f"ID '{typed}' duplicates row {detail} (not renumbered; please check)",
+                                    value=typed))
+        else:
+            plan.problems.append(_p(row_no, "id", f"编号“{typed}”的月份与反馈时间的月份 {detail} 不一致",
+                                    f"ID '{typed}' does not match the received month {detail}",
+                                    WARNING, typed))
+    for row in table.rows:
+        if not row.text("id") and received[row.row] is None:
+            plan.problems.append(_p(row.row, "id", "未编号：反馈时间缺失或无法识别，补全后下次刷新自动编号",
+                                    "not numbered: the received time is missing or unreadable; fix it and refresh",
+                                    INFO))
+
+    for row in table.rows:
+        plan.tickets.append(_route(row, plan, matrix, sla, received[row.row]))
+
+    # deterministic order: by row, then column order of the sheet
+    order = {c.key: i for i, c in enumerate(REGISTER.columns)}
+    plan.problems.sort(key=lambda p: (p.row or 0, order.get(p.column or "", 99)))
+    return plan
+
+
+def _check_row(row: Row, plan: RegisterPlan, lists: Lists, now: datetime, date1904: bool) -> datetime | None:
+    for col in REGISTER.columns:
+        if col.required and not row.text(col.key) and col.key != "received":
+            plan.problems.append(_p(row.row, col.key, "必填项为空", "required value is missing"))
+
+    moment: datetime | None = None
+    raw = row.get("received")
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        plan.problems.append(_p(row.row, "received", "必填项为空，应为日期时间，如 2026-11-17 09:30",
+                                "required value is missing; expected a date and time such as 2026-11-17 09:30"))
+    else:
+        moment, ok = dates.to_datetime(raw, date1904)
+        if not ok:
+            plan.problems.append(_p(row.row, "received",
+                                    f"无法识别的时间“{row.text('received')}”，应为日期时间，如 2026-11-17 09:30",
+                                    f"cannot read '{row.text('received')}' as a time; expected e.g. 2026-11-17 09:30",
+                                    value=raw))
+        elif moment is not None and moment > now:
+            plan.problems.append(_p(row.row, "received", f"反馈时间 {dates.fmt(moment)} 晚于当前时间 {dates.fmt(now)}",
+                                    f"received time {dates.fmt(moment)} is in the future (now {dates.fmt(now)})",
+                                    value=raw))
+
+    for key, zh_name in (("channel", "渠道"), ("tier", "客户等级"), ("emotion", "客户情绪")):
+        value = row.text(key)
+        if value and not lists.allows(key, value):
+            zh_list, en_list = _short(getattr(lists, key))
+            plan.problems.append(_p(row.row, key, f"未知{zh_name}“{value}”，应为选项表中的一项：{zh_list}",
+                                    f"unknown value '{value}'; expected one of the Lists sheet: {en_list}",
+                                    value=value))
+
+    bad = check_contact(row.get("contact"))
+    if bad:
+        plan.problems.append(_p(row.row, "contact", f"“{'、'.join(bad)}”不是有效的电话或邮箱，应为手机号、带区号的座机、400号码或邮箱地址",
+                                f"'{', '.join(bad)}' is not a valid phone number or email; expected a mobile, a landline with area code, a 400 number or an email",
+                                value=row.get("contact")))
+
+    raw_purchase = row.get("purchase_date")
+    if raw_purchase is not None and str(raw_purchase).strip():
+        bought, ok = dates.to_date(raw_purchase, date1904)
+        if not ok:
+            plan.problems.append(_p(row.row, "purchase_date", f"无法识别的日期“{row.text('purchase_date')}”，应为日期，如 2026-05-20",
+                                    f"cannot read '{row.text('purchase_date')}' as a date; expected e.g. 2026-05-20",
+                                    value=raw_purchase))
+        elif moment is not None and bought is not None and bought > moment.date():
+            plan.problems.append(_p(row.row, "purchase_date", "购买日期晚于反馈时间", "purchase date is after the received time",
+                                    WARNING, raw_purchase))
+    return moment
+
+
+def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received: datetime | None) -> Ticket:
+    typed_category = row.text("category")
+    category = typed_category
+    if typed_category:
+        unknown = [c for c in split_categories(typed_category) if matrix.get(c) is None]
+        if unknown and matrix.entries:
+            zh_list, en_list = _short(matrix.categories())
+            plan.problems.append(_p(row.row, "category", f"分类“{'、'.join(unknown)}”不在分类矩阵中，应为：{zh_list}",
+                                    f"category '{', '.join(unknown)}' is not in the matrix; expected one of: {en_list}",
+                                    value=typed_category))
+    matches = matrix.match_keywords(row.text("description")) if row.text("description") else {}
+    if len(matches) == 1:
+        (suggested, words), = matches.items()
+        if not typed_category:
+            category = suggested
+            plan.writes[(row.row, "category")] = suggested
+        if normalise_header(category) == normalise_header(suggested):
+            kw = "、".join(words)
+            plan.problems.append(_p(row.row, "category", f"按关键词“{kw}”归为“{suggested}”（建议，请核对）",
+                                    f"'{suggested}' suggested by keyword '{', '.join(words)}' (please check)", INFO))
+    elif len(matches) > 1 and not typed_category:
+        names = list(matches)
+        plan.problems.append(_p(row.row, "category", f"描述同时符合 {'、'.join(names)}，请手工选择分类",
+                                f"description matches {', '.join(names)}; choose the category by hand", INFO))
+
+    entry = matrix.get(split_categories(category)[0]) if category else None
+    values = {key: row.text(key) for key in ROUTED}
+    if entry is not None:
+        filled = False
+        for key in ROUTED:
+            if not values[key] and getattr(entry, key):
+                values[key] = getattr(entry, key)
+                plan.writes[(row.row, key)] = values[key]
+                filled = True
+        plan.routed += filled
+
+    level = None
+    if values["priority"]:
+        level = sla.resolve(values["priority"])
+        if level is None and sla.levels and row.text("priority"):
+            plan.problems.append(_p(row.row, "priority", f"未知优先级“{values['priority']}”，应为：{'、'.join(sla.names())}（或其别名）",
+                                    f"unknown priority '{values['priority']}'; expected one of: {', '.join(sla.names())} (or an alias)",
+                                    value=values["priority"]))
+    ticket_id = row.text("id") or plan.issued.get(row.row)
+    return Ticket(row.row, ticket_id, received, row.text("customer"), category, level,
+                  values["department"], values["owner"], dict(row.values))

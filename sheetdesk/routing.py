@@ -1,0 +1,88 @@
+"""The classification & responsibility matrix (问题分类与责任矩阵表) and routing by it.
+
+A ticket's category comes from what the clerk typed, or — when blank — from the matrix's keywords
+if the description matches exactly one category. A ticket may be 复合型 (several categories,
+separated by 、 , + /); the first is the lead and decides the department and owner.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sheetdesk.problems import Problem
+from sheetdesk.records import Table
+from sheetdesk.schema import normalise_header
+from sheetdesk.sla import SlaTable, split_list
+
+_CATEGORY_SPLIT = re.compile(r"[,，、+＋/／;；]+")
+
+
+@dataclass(frozen=True)
+class MatrixEntry:
+    row: int
+    category: str
+    subcategory: str
+    department: str
+    owner: str
+    collaborators: str
+    priority: str
+    keywords: tuple[str, ...]
+
+
+@dataclass
+class Matrix:
+    entries: list[MatrixEntry]
+
+    def __post_init__(self) -> None:
+        self._by_name: dict[str, MatrixEntry] = {}
+        for entry in self.entries:  # the first row of a category is its routing row
+            self._by_name.setdefault(normalise_header(entry.category), entry)
+
+    def get(self, category: str) -> MatrixEntry | None:
+        return self._by_name.get(normalise_header(category))
+
+    def categories(self) -> list[str]:
+        return [e.category for e in self._by_name.values()]
+
+    def match_keywords(self, description: str) -> dict[str, list[str]]:
+        """category -> the keywords of that category found in ``description``."""
+        found: dict[str, list[str]] = {}
+        lowered = description.lower()
+        for entry in self.entries:
+            hits = [k for k in entry.keywords if k.lower() in lowered]
+            if hits:
+                found.setdefault(entry.category, [])
+                found[entry.category].extend(h for h in hits if h not in found[entry.category])
+        return found
+
+
+def split_categories(text: str) -> list[str]:
+    return [part.strip() for part in _CATEGORY_SPLIT.split(text) if part.strip()]
+
+
+def read_matrix(table: Table, sla: SlaTable) -> tuple[Matrix, list[Problem]]:
+    problems: list[Problem] = []
+    entries: list[MatrixEntry] = []
+    for row in table.rows:
+        category = row.text("category")
+        if not category:
+            if any(row.text(k) for k in ("department", "owner", "keywords")):
+                problems.append(Problem("matrix", row.row, "category", "问题分类为空，这一行不会被使用",
+                                        "category is empty; this row is ignored"))
+            continue
+        priority = row.text("priority")
+        if priority and sla.levels and sla.resolve(priority) is None:
+            problems.append(Problem(
+                "matrix", row.row, "priority",
+                f"默认优先级“{priority}”不在时效标准表中，应为：{'、'.join(sla.names())}",
+                f"default priority '{priority}' is not in the SLA sheet; expected one of: {', '.join(sla.names())}",
+                value=priority))
+        entries.append(MatrixEntry(
+            row.row, category, row.text("subcategory"), row.text("department"), row.text("owner"),
+            row.text("collaborators"), priority, tuple(split_list(row.text("keywords"))),
+        ))
+    if not entries:
+        problems.append(Problem("matrix", None, None, "分类矩阵没有任何分类，无法自动分派",
+                                "the matrix has no categories; nothing can be routed", "warning"))
+    return Matrix(entries), problems

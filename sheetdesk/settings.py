@@ -1,0 +1,70 @@
+"""Machine settings from ``sheetdesk.toml`` beside the workbook (PRODUCT.md §2).
+
+What managers own lives in sheets; this file holds what a machine needs: time zone, backups,
+business hours and calendar overrides. Every key is optional.
+
+```toml
+[desk]
+timezone = "Asia/Shanghai"   # the desk's clock, whatever the computer's time zone
+backups = 5                  # previous versions kept in .sheetdesk/backups/
+
+[calendar]
+business_hours = ["09:00-12:00", "13:30-18:00"]
+holidays = ["2026-12-31"]
+workdays = []
+```
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sheetdesk.errors import SettingsError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+FILE_NAME = "sheetdesk.toml"
+
+
+@dataclass
+class Settings:
+    timezone: str = "Asia/Shanghai"
+    backups: int = 5
+    calendar: dict = field(default_factory=dict)
+    raw: dict = field(default_factory=dict)
+    path: Path | None = None
+
+    def now(self) -> datetime:
+        """The desk's wall-clock time, naive (all workbook times are naive local times)."""
+        try:
+            from zoneinfo import ZoneInfo
+
+            return datetime.now(ZoneInfo(self.timezone)).replace(tzinfo=None, microsecond=0)
+        except Exception:  # no tz database on this machine: fall back to the local clock
+            return datetime.now().replace(microsecond=0)
+
+
+def load_settings(book: Path) -> Settings:
+    path = book.parent / FILE_NAME
+    if not path.exists():
+        return Settings()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path} 格式错误：{exc}", f"{path} is not valid TOML: {exc}") from exc
+    desk = raw.get("desk", {})
+    settings = Settings(raw=raw, path=path, calendar=raw.get("calendar", {}))
+    if "timezone" in desk:
+        settings.timezone = str(desk["timezone"])
+    if "backups" in desk:
+        if not isinstance(desk["backups"], int) or desk["backups"] < 1:
+            raise SettingsError(f"{path}：[desk] backups 应为正整数，实际为 {desk['backups']!r}",
+                                f"{path}: [desk] backups must be a positive integer, got {desk['backups']!r}")
+        settings.backups = desk["backups"]
+    return settings

@@ -1,0 +1,121 @@
+"""Reading a desk workbook into records: find each sheet and its header row, map columns by name.
+
+People put title rows above the header, reorder columns, add their own, and type headers in
+Chinese or English with stray spaces and ``*``; all of that is tolerated here. Only a missing
+sheet or a missing required header is structural (and stops the command before anything is written).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import openpyxl
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from sheetdesk.errors import BookNotFound, BookUnreadable, StructureError
+from sheetdesk.records import Row, Table
+from sheetdesk.schema import Sheet, column_lookup, find_sheet, normalise_header
+
+#: how far down a header row may sit under title rows
+HEADER_SEARCH_ROWS = 30
+
+
+@dataclass
+class Book:
+    """An opened desk: the openpyxl workbook plus what the reader learnt about it."""
+    path: Path
+    wb: Workbook
+    date1904: bool
+    lang: str
+    tables: dict[str, Table] = field(default_factory=dict)
+    #: (sheet key, column key) of sheetdesk's own columns that were missing and get added
+    added_columns: list[tuple[str, str]] = field(default_factory=list)
+
+    def worksheet(self, sheet_key: str) -> Worksheet:
+        return self.wb[self.tables[sheet_key].name]
+
+
+def open_book(path: Path) -> Book:
+    if not path.exists():
+        raise BookNotFound(f"找不到工作簿 {path}", f"workbook not found: {path}")
+    if not zipfile.is_zipfile(path):
+        raise BookUnreadable(
+            f"{path.name} 不是有效的 xlsx 文件（可能已损坏、被截断，或是旧版 .xls/加密文件）",
+            f"{path.name} is not a valid xlsx file (damaged, truncated, an old .xls or encrypted)")
+    try:
+        wb = openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", rich_text=True)
+    except Exception as exc:  # openpyxl raises many kinds on damaged packages
+        raise BookUnreadable(f"无法读取 {path.name}：{exc}", f"cannot read {path.name}: {exc}") from exc
+    lang = "en" if "Register" in wb.sheetnames and "登记表" not in wb.sheetnames else "zh"
+    return Book(path, wb, wb.epoch == CALENDAR_MAC_1904, lang)
+
+
+def _cell_value(value: object) -> object:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if type(value).__name__ == "CellRichText":
+        text = str(value)
+        return text if text.strip() else None
+    return value
+
+
+def locate_header(ws: Worksheet, sheet: Sheet) -> tuple[int, dict[str, int]]:
+    """(header row, column key -> column index) of the best-matching row near the top."""
+    lookup = column_lookup(sheet)
+    best_row, best_map = 0, {}
+    for r_idx, values in enumerate(ws.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS, values_only=True), 1):
+        found: dict[str, int] = {}
+        for c_idx, value in enumerate(values, 1):
+            key = lookup.get(normalise_header(_cell_value(value)))
+            if key and key not in found:
+                found[key] = c_idx
+        if len(found) > len(best_map):
+            best_row, best_map = r_idx, found
+    return best_row, best_map
+
+
+def read_table(book: Book, sheet: Sheet, *, required: bool = True, add_owned: bool = True) -> Table | None:
+    """The sheet as records, or None when the sheet is absent and not required."""
+    name = find_sheet(book.wb.sheetnames, sheet)
+    if name is None:
+        if required:
+            raise StructureError(
+                f"缺少工作表“{sheet.zh}”（或英文名 {sheet.en}），无法继续；未写入任何内容。可用 sheetdesk init 新建模板对照",
+                f"sheet '{sheet.en}' ({sheet.zh}) is missing; nothing was written. Compare with a new desk from sheetdesk init")
+        return None
+    ws = book.wb[name]
+    header_row, columns = locate_header(ws, sheet)
+    missing = [c for c in sheet.columns if c.required and c.key not in columns]
+    if missing:
+        where = f"第{header_row}行" if header_row else "前30行"
+        raise StructureError(
+            f"工作表“{name}”{where}缺少必需的列：{'、'.join(c.zh for c in missing)}；未写入任何内容",
+            f"sheet '{name}' is missing required column(s): {', '.join(c.en for c in missing)}; nothing was written")
+    if not header_row:
+        header_row = 1
+    if add_owned:
+        last = max([ws.max_column, *columns.values()]) if columns else 0
+        for col in sheet.columns:
+            if col.owned and col.key not in columns:
+                last += 1
+                columns[col.key] = last
+                book.added_columns.append((sheet.key, col.key))
+    table = Table(sheet, name, header_row, columns)
+    people = [k for k in columns if not sheet.column(k).owned]
+    width = max(columns.values()) if columns else 0
+    for r_idx, values in enumerate(
+        ws.iter_rows(min_row=header_row + 1, max_col=width, values_only=True), header_row + 1
+    ):
+        record = {key: _cell_value(values[idx - 1]) if idx - 1 < len(values) else None
+                  for key, idx in columns.items()}
+        if all(record[k] is None for k in people):
+            continue  # blank or formatted-but-empty row
+        table.rows.append(Row(r_idx, record))
+    book.tables[sheet.key] = table
+    return table

@@ -1,0 +1,72 @@
+"""The post-condition of every save: each cell sheetdesk did not mean to write is still there.
+
+Before writing, every value of every sheet (except sheetdesk's generated sheets and the cells it is
+about to write) is fingerprinted; the temporary file is re-read and compared before it may replace
+the original. "No typed value is lost" is checked on every run, not only in the tests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+
+from sheetdesk.errors import WriteFailed
+from sheetdesk.schema import COUNTER, TRACKER
+from sheetdesk.workbook.reader import Book
+
+Cells = dict[str, dict[tuple[int, int], object]]
+
+
+def _norm(value: object) -> object:
+    if value is None:
+        return None
+    if type(value).__name__ == "CellRichText" or isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _generated(book: Book) -> set[str]:
+    return {COUNTER.zh, COUNTER.en, TRACKER.zh, TRACKER.en}
+
+
+def fingerprint(book: Book, skip: set[tuple[str, int, str]]) -> Cells:
+    skip_idx = set()
+    for sheet_key, row, col_key in skip:
+        table = book.tables[sheet_key]
+        skip_idx.add((table.name, row, table.columns[col_key]))
+    cells: Cells = {}
+    for ws in book.wb.worksheets:
+        if ws.title in _generated(book):
+            continue
+        sheet_cells = cells.setdefault(ws.title, {})
+        for r_idx, values in enumerate(ws.iter_rows(values_only=True), 1):
+            for c_idx, value in enumerate(values, 1):
+                if value is not None and (ws.title, r_idx, c_idx) not in skip_idx:
+                    sheet_cells[(r_idx, c_idx)] = _norm(value)
+    return cells
+
+
+def assert_kept(tmp: Path, book: Book, protected: Cells) -> None:
+    wb = openpyxl.load_workbook(tmp, read_only=True, rich_text=True)
+    try:
+        missing = [name for name in protected if name not in wb.sheetnames]
+        if missing:
+            raise WriteFailed(f"校验失败：新文件缺少工作表 {'、'.join(missing)}，原文件未改动",
+                              f"verification failed: sheets {', '.join(missing)} missing from the new file; original untouched")
+        for name, cells in protected.items():
+            ws = wb[name]
+            ws.reset_dimensions()
+            seen: dict[tuple[int, int], object] = {}
+            for r_idx, values in enumerate(ws.iter_rows(values_only=True), 1):
+                for c_idx, value in enumerate(values, 1):
+                    if (r_idx, c_idx) in cells:
+                        seen[(r_idx, c_idx)] = _norm(value)
+            for pos, value in cells.items():
+                if seen.get(pos) != value:
+                    raise WriteFailed(
+                        f"校验失败：工作表“{name}”第{pos[0]}行第{pos[1]}列的值在保存后不一致，原文件未改动",
+                        f"verification failed: sheet '{name}' row {pos[0]} column {pos[1]} changed in the saved copy; "
+                        "original untouched")
+    finally:
+        wb.close()

@@ -1,0 +1,148 @@
+"""Writing results back: cell edits, fills and sheetdesk's own sheets, nothing else.
+
+The interface is deliberately narrow — a list of :class:`CellWrite` and generated tables in, a list
+of :class:`Change` out — so a package-patching engine can replace openpyxl here later without the
+domain noticing. Cells people typed are only ever written when blank.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+
+from sheetdesk.schema import SHEETS_BY_KEY
+from sheetdesk.workbook.reader import Book
+
+#: fills sheetdesk owns; any other fill on a cell is the user's and is left alone
+FILLS = {
+    "red": PatternFill("solid", fgColor="FFFFC7CE"),
+    "amber": PatternFill("solid", fgColor="FFFFEB9C"),
+}
+_OWN_FILL_COLOURS = {f.fgColor.rgb for f in FILLS.values()}
+NUMBER_FORMATS = {"datetime": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd", "text": "@"}
+_KEEP = object()
+
+
+@dataclass(frozen=True)
+class CellWrite:
+    sheet: str            # schema sheet key
+    row: int
+    column: str           # schema column key
+    value: object
+    #: "red" | "amber" | None (clear a fill sheetdesk set) | _KEEP (do not touch the fill)
+    fill: object = _KEEP
+    #: people's column: write only when the cell is blank
+    only_if_blank: bool = False
+
+
+@dataclass(frozen=True)
+class Change:
+    sheet: str
+    row: int
+    column: str
+    old: object
+    new: object
+
+
+def _same(old: object, new: object) -> bool:
+    if old is None or old == "":
+        return new is None or new == ""
+    if isinstance(old, (datetime, date)) and isinstance(new, (datetime, date)):
+        return old == new
+    if isinstance(old, (int, float)) and isinstance(new, (int, float)):
+        return float(old) == float(new)
+    return str(old) == str(new)
+
+
+def _clean(value: object) -> object:
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
+def _fill_key(cell) -> str | None:
+    fill = cell.fill
+    if fill is None or fill.fill_type != "solid":
+        return None
+    rgb = fill.fgColor.rgb if fill.fgColor is not None else None
+    for key, own in FILLS.items():
+        if rgb == own.fgColor.rgb:
+            return key
+    return "other"
+
+
+def apply_writes(book: Book, writes: list[CellWrite]) -> list[Change]:
+    """Apply the writes that change something; return those changes (values and fills)."""
+    changes: list[Change] = []
+    _add_missing_headers(book, changes)
+    for w in writes:
+        table = book.tables[w.sheet]
+        ws = book.wb[table.name]
+        col_idx = table.columns[w.column]
+        cell = ws.cell(w.row, col_idx)
+        old = cell.value
+        if w.only_if_blank and not (old is None or (isinstance(old, str) and not old.strip())):
+            continue
+        new = _clean(w.value)
+        if not _same(old, new):
+            cell.value = new
+            if isinstance(new, str) and new.startswith("="):
+                cell.data_type = "s"  # text that merely looks like a formula stays text
+            kind = SHEETS_BY_KEY[w.sheet].column(w.column).kind
+            if new is not None and kind in NUMBER_FORMATS and cell.number_format == "General":
+                cell.number_format = NUMBER_FORMATS[kind]
+            changes.append(Change(w.sheet, w.row, w.column, old, new))
+        if w.fill is not _KEEP:
+            current = _fill_key(cell)
+            if current == "other":
+                continue  # the user's own colour wins
+            if w.fill != current:
+                cell.fill = FILLS[w.fill] if w.fill else PatternFill(fill_type=None)
+                changes.append(Change(w.sheet, w.row, w.column, f"fill:{current}", f"fill:{w.fill}"))
+    return changes
+
+
+def _add_missing_headers(book: Book, changes: list[Change]) -> None:
+    for sheet_key, col_key in book.added_columns:
+        table = book.tables[sheet_key]
+        ws = book.wb[table.name]
+        column = SHEETS_BY_KEY[sheet_key].column(col_key)
+        cell = ws.cell(table.header_row, table.columns[col_key])
+        if cell.value is None:
+            cell.value = column.name(book.lang)
+            cell.font = Font(bold=True, italic=True, color="FF595959")
+            cell.fill = PatternFill("solid", fgColor="FFD9D9D9")
+            note = "由 sheetdesk 自动填写，请勿手工修改" if book.lang == "zh" else "Written by sheetdesk; do not type here"
+            cell.comment = Comment(note, "sheetdesk")
+            changes.append(Change(sheet_key, table.header_row, col_key, None, cell.value))
+    book.added_columns.clear()
+
+
+def write_counter(book: Book, counter: dict[str, int]) -> list[Change]:
+    """Keep the hidden counter sheet in step; create it (hidden) when it is missing."""
+    from sheetdesk.schema import COUNTER
+
+    changes: list[Change] = []
+    name = COUNTER.name(book.lang)
+    if name not in book.wb.sheetnames:
+        ws = book.wb.create_sheet(name)
+        ws.sheet_state = "hidden"
+        ws.append([c.name(book.lang) for c in COUNTER.columns])
+        changes.append(Change("counter", 1, "month", None, "(sheet created)"))
+    ws = book.wb[name]
+    current = {}
+    for r_idx, (month, serial) in enumerate(ws.iter_rows(min_row=2, max_col=2, values_only=True), 2):
+        if month is not None:
+            current[str(month)] = serial
+    wanted = dict(sorted(counter.items()))
+    if {k: int(v) for k, v in current.items() if isinstance(v, (int, float))} != wanted or len(current) != len(wanted):
+        for r_idx in range(ws.max_row, 1, -1):
+            ws.delete_rows(r_idx)
+        for month, serial in wanted.items():
+            ws.append([month, serial])
+        changes.append(Change("counter", 2, "last_serial", current, wanted))
+    return changes

@@ -1,0 +1,24 @@
+import pytest
+
+from sheetdesk.contacts import check_contact, mask_contact, mask_email, mask_name, mask_phone
+
+
+@pytest.mark.parametrize("value", [13812345678, 13812345678.0, "138-1234-5678", "021-62345678", "0755 12345678",
+                                   "400-123-4567", "+86 138 1234 5678", "wang@example.com",
+                                   "13812345678 / wang@example.com", None, ""])
+def test_valid_contacts(value):
+    assert check_contact(value) == []
+
+
+@pytest.mark.parametrize("value, bad", [("1381234", ["1381234"]), ("12345678901", ["12345678901"]),
+                                        ("wang@", ["wang@"]), ("13812345678，abc", ["abc"])])
+def test_invalid_contacts_name_the_bad_part(value, bad):
+    assert check_contact(value) == bad
+
+
+def test_masking():
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_email("wang.li@example.com") == "w***@example.com"
+    assert mask_name("王小明") == "王**"
+    assert mask_contact("13812345678 / wang@example.com") == "138****5678 / w***@example.com"
+    assert "62345678" not in mask_contact("021-62345678")
