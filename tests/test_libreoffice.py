@@ -1,0 +1,43 @@
+"""LibreOffice as the second real client: files it saved are read, files we saved open in it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import openpyxl
+import pytest
+
+from conftest import NOW, libreoffice_convert, register_rows, soffice
+
+pytestmark = [pytest.mark.libreoffice, pytest.mark.slow,
+              pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed")]
+
+ROWS = [
+    dict(received=datetime(2026, 11, 2, 10), channel="电话", customer="王女士", contact="13812345678",
+         description="机器无法开机"),
+    dict(received="2026/11/03 09:30", channel="抖音", customer="李先生", description="快递没收到"),
+]
+
+
+def test_refresh_a_workbook_saved_by_libreoffice(tmp_path, make_desk, cli):
+    src = make_desk(ROWS, name="typed.xlsx")
+    converted = libreoffice_convert(src, tmp_path / "lo")
+    result = cli("refresh", converted, "--now", NOW)
+    assert result.exit_code == 0, result.output
+    rows = register_rows(converted)
+    assert rows[2]["id"] == "202611-001" and rows[3]["id"] == "202611-002"
+    assert rows[2]["department"] == "维修部"
+    assert "抖音" in rows[3]["check"]
+    # LibreOffice kept the dropdowns in a form the next save keeps too
+    wb = openpyxl.load_workbook(converted)
+    assert wb["登记表"].data_validations.dataValidation
+
+
+def test_our_output_opens_in_libreoffice(tmp_path, make_desk, cli):
+    path = make_desk(ROWS)
+    assert cli("refresh", path, "--now", NOW).exit_code == 0
+    reopened = libreoffice_convert(path, tmp_path / "lo2")
+    wb = openpyxl.load_workbook(reopened)
+    ws = wb["登记表"]
+    ids = [c.value for c in ws["A"][1:3]]
+    assert ids == ["202611-001", "202611-002"]
