@@ -1,0 +1,142 @@
+"""The progress log (进度跟踪) rolled up per ticket: status, stage completion times, reopenings.
+
+The log is append-only and people type it in any order; the roll-up sorts each ticket's steps by
+time. A stage is done at the first time its step was logged after the latest reopening; 问题关闭
+also completes the earlier stages nobody logged. A reopening restarts every stage's clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sheetdesk import dates
+from sheetdesk.problems import ERROR, Problem
+from sheetdesk.records import Table
+from sheetdesk.schema import STAGES, STEPS, normalise_header
+
+STEP_KEYS = {normalise_header(word): key for key, zh, en in STEPS for word in (key, zh, en)}
+STEP_NAMES = {key: (zh, en) for key, zh, en in STEPS}
+
+
+def step_key(text: str) -> str | None:
+    return STEP_KEYS.get(normalise_header(text)) if text else None
+
+
+def step_name(key: str, lang: str) -> str:
+    zh, en = STEP_NAMES[key]
+    return zh if lang == "zh" else en
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    row: int
+    ticket_id: str
+    time: datetime
+    step: str
+    by: str = ""
+    note: str = ""
+
+
+@dataclass
+class Rollup:
+    """One ticket's state as its log tells it."""
+    status: str | None = None          # latest step key
+    status_time: datetime | None = None
+    clock_start: datetime | None = None  # received, or the latest reopening
+    done: dict[str, datetime] = field(default_factory=dict)
+    reopened_at: datetime | None = None
+    closed_at: datetime | None = None
+    entries: list[LogEntry] = field(default_factory=list)
+
+    @property
+    def closed(self) -> bool:
+        return self.status == "closed"
+
+
+def _p(row: int, column: str, zh: str, en: str, level: str = ERROR, value: object = None) -> Problem:
+    return Problem("progress", row, column, zh, en, level, value)
+
+
+def read_log(table: Table | None, received: dict[str, datetime | None], now: datetime,
+             date1904: bool = False) -> tuple[list[LogEntry], list[Problem]]:
+    """Valid log entries, and a problem for every row that cannot be used (it is never dropped)."""
+    entries: list[LogEntry] = []
+    problems: list[Problem] = []
+    if table is None:
+        return entries, problems
+    for row in table.rows:
+        ticket_id = row.text("id")
+        ok = True
+        if not ticket_id:
+            problems.append(_p(row.row, "id", "必填项为空，应为登记表中的反馈编号", "required; expected an ID from the register"))
+            ok = False
+        elif ticket_id not in received:
+            problems.append(_p(row.row, "id", f"登记表中没有编号“{ticket_id}”", f"no ticket '{ticket_id}' in the register",
+                               value=ticket_id))
+            ok = False
+        step = step_key(row.text("step"))
+        if step is None:
+            names = "、".join(zh for _, zh, _ in STEPS)
+            problems.append(_p(row.row, "step",
+                               f"未知节点“{row.text('step')}”，应为：{names}" if row.text("step") else f"必填项为空，应为：{names}",
+                               f"unknown step '{row.text('step')}'; expected one of: {', '.join(en for *_, en in STEPS)}",
+                               value=row.get("step")))
+            ok = False
+        moment, readable = dates.to_datetime(row.get("time"), date1904)
+        if moment is None:
+            problems.append(_p(row.row, "time",
+                               f"无法识别的时间“{row.text('time')}”，应为日期时间，如 2026-11-17 09:30" if not readable
+                               else "必填项为空，应为日期时间，如 2026-11-17 09:30",
+                               f"cannot read '{row.text('time')}' as a time; expected e.g. 2026-11-17 09:30" if not readable
+                               else "required; expected a date and time such as 2026-11-17 09:30", value=row.get("time")))
+            ok = False
+        else:
+            if moment > now:
+                problems.append(_p(row.row, "time", f"时间 {dates.fmt(moment)} 晚于当前时间 {dates.fmt(now)}",
+                                   f"time {dates.fmt(moment)} is in the future (now {dates.fmt(now)})", value=row.get("time")))
+                ok = False
+            start = received.get(ticket_id) if ticket_id else None
+            if start is not None and moment < start:
+                problems.append(_p(row.row, "time", f"时间 {dates.fmt(moment)} 早于该反馈的登记时间 {dates.fmt(start)}",
+                                   f"time {dates.fmt(moment)} is before the ticket was received ({dates.fmt(start)})",
+                                   value=row.get("time")))
+                ok = False
+        if ok:
+            entries.append(LogEntry(row.row, ticket_id, moment, step, row.text("by"), row.text("note")))  # type: ignore[arg-type]
+    return entries, problems
+
+
+def roll_up(entries: list[LogEntry], received: dict[str, datetime | None],
+            extra_reopen: dict[str, datetime] | None = None) -> tuple[dict[str, Rollup], list[Problem]]:
+    """Per ticket ID: its roll-up. ``extra_reopen`` adds reopenings nobody logged (不满意 ratings)."""
+    by_ticket: dict[str, list[LogEntry]] = {}
+    for entry in entries:
+        by_ticket.setdefault(entry.ticket_id, []).append(entry)
+    for ticket_id, at in (extra_reopen or {}).items():
+        by_ticket.setdefault(ticket_id, []).append(LogEntry(0, ticket_id, at, "reopened"))
+    problems: list[Problem] = []
+    rollups: dict[str, Rollup] = {}
+    for ticket_id, ticket_entries in by_ticket.items():
+        ticket_entries.sort(key=lambda e: (e.time, e.row == 0, e.row))
+        r = Rollup(clock_start=received.get(ticket_id), entries=ticket_entries)
+        for e in ticket_entries:
+            if r.closed and e.step != "reopened":
+                if e.row:
+                    problems.append(_p(e.row, "step", f"该反馈已于 {dates.fmt(r.closed_at)} 关闭，之后只能记“重新打开”",
+                                       f"the ticket was closed at {dates.fmt(r.closed_at)}; only 'Reopened' may follow",
+                                       "warning", e.step))
+                continue
+            r.status, r.status_time = e.step, e.time
+            if e.step == "reopened":
+                r.reopened_at = r.clock_start = e.time
+                r.done = {}
+                r.closed_at = None
+            elif e.step == "closed":
+                r.closed_at = e.time
+                for stage in STAGES:
+                    r.done.setdefault(stage, e.time)
+            elif e.step in STAGES:
+                r.done.setdefault(e.step, e.time)
+        rollups[ticket_id] = r
+    return rollups, problems

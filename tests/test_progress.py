@@ -1,0 +1,69 @@
+from datetime import datetime
+
+from sheetdesk.progress import LogEntry, read_log, roll_up, step_key
+from sheetdesk.records import Row, Table
+from sheetdesk.schema import PROGRESS
+
+RECEIVED = {"202611-001": datetime(2026, 11, 2, 10), "202611-002": datetime(2026, 11, 3, 10)}
+NOW = datetime(2026, 11, 23, 9)
+
+
+def table(*rows):
+    return Table(PROGRESS, "进度跟踪", 1, {c.key: i for i, c in enumerate(PROGRESS.columns, 1)},
+                 [Row(i, dict(zip(("id", "time", "by", "step", "note"), r))) for i, r in enumerate(rows, 2)])
+
+
+def test_steps_in_both_languages():
+    assert step_key("首次响应") == "first_response"
+    assert step_key(" first RESPONSE ") == "first_response"
+    assert step_key("问题关闭") == "closed" and step_key("Reopened") == "reopened"
+    assert step_key("喝茶") is None
+
+
+def test_bad_rows_are_reported_with_column_and_kept_out_of_the_roll_up():
+    entries, problems = read_log(table(
+        ("202611-001", "2026-11-02 11:00", "李工", "首次响应", ""),
+        ("202611-999", "2026-11-02 11:00", "李工", "首次响应", ""),
+        ("202611-001", "2026-11-01 11:00", "李工", "技术介入", ""),
+        ("202611-001", "2026-12-01 11:00", "李工", "技术介入", ""),
+        ("202611-001", "昨天", "李工", "技术介入", ""),
+        ("202611-001", "2026-11-02 12:00", "李工", "喝茶", ""),
+    ), RECEIVED, NOW)
+    assert [e.row for e in entries] == [2]
+    assert [(p.row, p.column) for p in problems] == [(3, "id"), (4, "time"), (5, "time"), (6, "time"), (7, "step")]
+
+
+def entry(row, ticket, when, step):
+    return LogEntry(row, ticket, datetime(2026, 11, *when), step)
+
+
+def test_first_logged_time_completes_a_stage_and_status_is_the_latest_step():
+    rollups, _ = roll_up([
+        entry(3, "202611-001", (2, 15), "update"),
+        entry(2, "202611-001", (2, 11), "first_response"),
+        entry(4, "202611-001", (2, 16), "first_response"),
+    ], RECEIVED)
+    r = rollups["202611-001"]
+    assert r.done == {"first_response": datetime(2026, 11, 2, 11)}
+    assert r.status == "first_response" and r.status_time == datetime(2026, 11, 2, 16)
+
+
+def test_close_completes_unlogged_stages_and_reopen_restarts_the_clock():
+    rollups, problems = roll_up([
+        entry(2, "202611-001", (2, 11), "first_response"),
+        entry(3, "202611-001", (4, 11), "closed"),
+        entry(4, "202611-001", (5, 11), "update"),          # after close: reported, ignored
+        entry(5, "202611-001", (6, 9), "reopened"),
+        entry(6, "202611-001", (6, 10), "first_response"),
+    ], RECEIVED)
+    r = rollups["202611-001"]
+    assert r.status == "first_response" and not r.closed
+    assert r.clock_start == datetime(2026, 11, 6, 9) and r.done == {"first_response": datetime(2026, 11, 6, 10)}
+    assert [(p.row, p.column) for p in problems] == [(4, "step")]
+
+
+def test_unlogged_reopen_from_a_rating():
+    rollups, _ = roll_up([entry(2, "202611-002", (3, 11), "closed")], RECEIVED,
+                         extra_reopen={"202611-002": datetime(2026, 11, 5, 14)})
+    r = rollups["202611-002"]
+    assert r.status == "reopened" and r.clock_start == datetime(2026, 11, 5, 14) and r.done == {}
