@@ -126,13 +126,14 @@ def _book_command(name: str, writes: bool):
 def refresh(book: Path, as_json: bool, dry_run: bool, force: bool, lang: str, now: datetime | None) -> None:
     """校验、编号、分派并保存 / validate, number, route and save the desk."""
     from sheetdesk import desk
-    from sheetdesk.console import print_result, result_json
+    from sheetdesk.console import print_result, print_standup, result_json
 
     result = desk.run(book, now=now, dry_run=dry_run, force=force)
     if as_json:
         click.echo(json.dumps(result_json(result, lang), ensure_ascii=False, indent=2))
     else:
         print_result(result, lang)
+        print_standup(result, lang)
 
 
 @_book_command("validate", writes=False)

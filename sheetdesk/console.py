@@ -109,6 +109,7 @@ def result_json(result: RunResult, lang: str) -> dict:
              "level": p.level, "message": p.text(lang)}
             for p in result.problems
         ],
+        "standup": standup_json(result, lang),
     }
 
 
@@ -137,3 +138,78 @@ def print_demo_guide(result: RunResult, lang: str) -> None:
         ]
     for line in lines:
         console.print(line)
+
+
+def _stage(stage: str | None, lang: str) -> str:
+    from sheetdesk.tracker import STAGE_NAMES
+
+    if stage is None:
+        return ""
+    zh, en = STAGE_NAMES[stage]
+    return zh if lang == "zh" else en
+
+
+def print_standup(result: RunResult, lang: str) -> None:
+    """The stand-up summary: late, due before the next stand-up, reopened, new, unassigned, by owner."""
+    from sheetdesk.durations import format_business_seconds
+
+    s = result.standup
+    if s is None:
+        return
+    console = _console()
+    cal = result.calendar
+    console.print(_t(lang, f"\n[bold]晨会摘要[/]（下次晨会 {dates.fmt(s.next_standup)}）",
+                     f"\n[bold]Stand-up summary[/] (next stand-up {dates.fmt(s.next_standup)})"))
+
+    def items_table(title: str, items, with_stage: bool, amount_head: str | None = None) -> None:
+        if not items:
+            console.print(f"{title}：0" if lang == "zh" else f"{title}: 0")
+            return
+        table = Table(title=f"{title}（{len(items)}）" if lang == "zh" else f"{title} ({len(items)})")
+        heads = [_t(lang, "反馈编号", "ID"), _t(lang, "客户", "Customer"), _t(lang, "责任人", "Owner"),
+                 _t(lang, "优先级", "Priority")]
+        if with_stage:
+            heads += [_t(lang, "环节", "Stage"), _t(lang, "时限", "Due")]
+        if amount_head:
+            heads.append(amount_head)
+        for h in heads:
+            table.add_column(h)
+        for i in items[:MAX_ROWS]:
+            row = [i.ticket_id, i.customer, i.owner or _t(lang, "（未分派）", "(unassigned)"), i.priority]
+            if with_stage:
+                row += [_stage(i.stage, lang), dates.fmt(i.due)]
+            if amount_head:
+                row.append(format_business_seconds(i.business_seconds, cal, lang))
+            table.add_row(*row)
+        console.print(table)
+
+    items_table(_t(lang, "已超时", "Late"), s.late, True, _t(lang, "超时", "Late by"))
+    items_table(_t(lang, "下次晨会前到期", "Due before the next stand-up"), s.due_soon, True, _t(lang, "剩余", "Left"))
+    items_table(_t(lang, "重新打开", "Reopened"), s.reopened, False)
+    items_table(_t(lang, "新登记（自上次晨会）", "New since the last stand-up"), s.new, False)
+    items_table(_t(lang, "未分派", "Unassigned"), s.unassigned, False)
+    if s.by_owner:
+        table = Table(title=_t(lang, "按责任人", "By owner"))
+        for h in (_t(lang, "责任人", "Owner"), _t(lang, "未结", "Open"), _t(lang, "超时", "Late")):
+            table.add_column(h)
+        for owner, c in s.by_owner.items():
+            table.add_row(owner or _t(lang, "（未分派）", "(unassigned)"), str(c["open"]), str(c["late"]))
+        console.print(table)
+    for year in s.provisional_years:
+        console.print("[yellow]" + cal.provisional_hint(year, lang) + "[/]")
+
+
+def standup_json(result: RunResult, lang: str) -> dict | None:
+    s = result.standup
+    if s is None:
+        return None
+
+    def items(lst):
+        return [{"id": i.ticket_id, "customer": i.customer, "owner": i.owner, "priority": i.priority,
+                 "stage": i.stage, "due": dates.fmt(i.due) if i.due else None,
+                 "business_hours": round(i.business_seconds / 3600, 2)} for i in lst]
+
+    return {"next_standup": dates.fmt(s.next_standup), "last_standup": dates.fmt(s.last_standup),
+            "late": items(s.late), "due_before_next_standup": items(s.due_soon), "reopened": items(s.reopened),
+            "new": items(s.new), "unassigned": items(s.unassigned), "by_owner": s.by_owner,
+            "provisional_years": s.provisional_years}

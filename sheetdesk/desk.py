@@ -10,8 +10,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sheetdesk.errors import BookNotFound
-from sheetdesk.problems import ERROR, Problem, join_cell
+from datetime import date
+
+from sheetdesk.errors import BookNotFound, SettingsError
+from sheetdesk.problems import ERROR, WARNING, Problem, join_cell
+from sheetdesk.progress import read_log, roll_up
+from sheetdesk.sla import overdue_text
+from sheetdesk.standup import Standup, build_standup
+from sheetdesk.tracker import TicketStatus, build_statuses, fill_of, tracker_rows
+from sheetdesk.tracker import headers as tracker_headers
+from sheetdesk.workdays import WorkCalendar
 from sheetdesk.register import Lists, RegisterPlan, plan_register
 from sheetdesk.routing import read_matrix
 from sheetdesk.schema import (DEFAULT_CHANNELS, DEFAULT_EMOTIONS, DEFAULT_TIERS, EN_LIST_VALUES, LISTS,
@@ -23,7 +31,7 @@ from sheetdesk.workbook.locks import DeskLock, check_not_open
 from sheetdesk.workbook.package import ensure_savable
 from sheetdesk.workbook.reader import Book, open_book, read_table
 from sheetdesk.workbook.safesave import atomic_write, snapshot
-from sheetdesk.workbook.writer import Change, CellWrite, apply_writes, write_counter
+from sheetdesk.workbook.writer import _KEEP, CellWrite, Change, GeneratedSheet, apply_writes, write_counter, write_generated
 
 
 @dataclass
@@ -37,7 +45,9 @@ class RunResult:
     written: bool = False
     dry_run: bool = False
     backup: Path | None = None
-    warnings: list[tuple[str, str]] = field(default_factory=list)
+    statuses: list[TicketStatus] = field(default_factory=list)
+    standup: Standup | None = None
+    calendar: WorkCalendar | None = None
 
     @property
     def errors(self) -> list[Problem]:
@@ -102,9 +112,51 @@ def run(path: Path, *, now: datetime | None = None, write: bool = True, dry_run:
     return _run(path, now, settings, saving=False, dry_run=dry_run)
 
 
+def _calendar(settings: Settings) -> WorkCalendar:
+    try:
+        return WorkCalendar.from_settings(settings.calendar)
+    except ValueError as exc:
+        where = settings.path or "sheetdesk.toml"
+        raise SettingsError(f"{where} 的 [calendar] 设置有误：{exc}", f"{where}: bad [calendar] setting: {exc}") from exc
+
+
+def _owned_writes(book: Book, plan: RegisterPlan, statuses: list[TicketStatus], cal: WorkCalendar,
+                  problems: list[Problem]) -> list[CellWrite]:
+    """sheetdesk's own register columns: effective priority, status, due times with colours, overdue."""
+    lang = book.lang
+    by_row = {s.ticket.row: s for s in statuses}
+    writes: list[CellWrite] = []
+    for t in plan.tickets:
+        s = by_row.get(t.row)
+        if s is None:
+            values = {"effective_priority": t.level.name if t.level else None, "status": None,
+                      "response_due": None, "resolution_due": None, "overdue": None}
+            fills: dict[str, str | None] = {"response_due": None, "resolution_due": None}
+        else:
+            response, resolution = s.states["first_response"], s.states["closed"]
+            values = {"effective_priority": s.effective or None, "status": s.status_text(lang),
+                      "response_due": response.due, "resolution_due": resolution.due,
+                      "overdue": overdue_text(s.states, cal, lang)}
+            fills = {"response_due": fill_of(response), "resolution_due": fill_of(resolution)}
+            if s.provisional:
+                last = max(st.due for st in s.states.values() if st.due)
+                years = [y for y in range(s.rollup.clock_start.year, last.year + 1)  # type: ignore[union-attr]
+                         if cal.is_provisional(date(y, 1, 1))]
+                label = "、".join(str(y) for y in years)
+                problems.append(Problem(
+                    "register", t.row, "resolution_due",
+                    f"时限按普通周末推算（{label}年官方节假日安排尚未收录），仅供参考",
+                    f"deadline computed on plain weekends ({label} official holidays not known yet); provisional",
+                    WARNING))
+        for key, value in values.items():
+            writes.append(CellWrite("register", t.row, key, value, fill=fills.get(key, _KEEP)))
+    return writes
+
+
 def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run: bool) -> RunResult:
     snap = snapshot(path)
     result = RunResult(path, now, "zh", dry_run=dry_run)
+    cal = _calendar(settings)
     if saving:
         ensure_savable(path)
     book = open_book(path)
@@ -112,20 +164,42 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
     register = read_table(book, REGISTER)
     sla_table = read_table(book, SLA)
     matrix_table = read_table(book, MATRIX)
-    for optional in (PROGRESS, RESULTS):
-        read_table(book, optional, required=False)
+    progress_table = read_table(book, PROGRESS, required=False)
+    read_table(book, RESULTS, required=False)
 
     sla, sla_problems = read_sla(sla_table)
     matrix, matrix_problems = read_matrix(matrix_table, sla)
     plan = plan_register(register, matrix, sla, _lists(book), _read_counter(book), now, book.date1904)
     result.plan = plan
-    result.problems = sla_problems + matrix_problems + plan.problems
 
+    received = {}
+    for t in plan.tickets:
+        if t.id and t.id not in received:
+            received[t.id] = t.received
+    entries, log_problems = read_log(progress_table, received, now, book.date1904)
+    rollups, rollup_problems = roll_up(entries, received)
+    effective = {t.row: (t.level.name, t.level.rank) for t in plan.tickets if t.level}
+    statuses = build_statuses(plan.tickets, rollups, effective, {lv.name: lv for lv in sla.levels}, cal, now)
+    result.statuses = statuses
+    result.standup = build_standup(statuses, cal, now)
+    result.calendar = cal
+
+    problems = sla_problems + matrix_problems + plan.problems + log_problems + rollup_problems
     writes = [CellWrite("register", row, key, value, only_if_blank=True) for (row, key), value in plan.writes.items()]
-    for sheet_key in ("register", "matrix", "sla"):
+    writes += _owned_writes(book, plan, statuses, cal, problems)
+    result.problems = _sorted(problems)
+    for sheet_key in ("register", "matrix", "sla", "progress"):
         writes += _check_writes(book, sheet_key, result.problems)
+
+    overdue = {s.ticket.row: overdue_text(s.states, cal, book.lang) for s in statuses}
+    rows, fills, open_rows = tracker_rows(statuses, overdue, cal, book.lang)
+    header = tracker_headers(book.lang)
+    tracker = GeneratedSheet("tracker", header, rows, fills,
+                             [13, 14, 12, 10, 10, 10] + [16, 16, 10] * 4 + [16, 28], open_rows,
+                             tuple(i for i, _ in enumerate(header) if 6 <= i < 18 and (i - 6) % 3 != 2))
+
     protected = verify.fingerprint(book, skip={(w.sheet, w.row, w.column) for w in writes})
-    result.changes = apply_writes(book, writes) + write_counter(book, plan.counter)
+    result.changes = apply_writes(book, writes) + write_counter(book, plan.counter) + write_generated(book, tracker)
 
     if saving and result.changes:
         def check(tmp: Path) -> None:
@@ -134,3 +208,8 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
         result.backup = atomic_write(path, book.wb.save, expected=snap, verify=check, backups=settings.backups)
         result.written = True
     return result
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    order = {key: i for i, key in enumerate(("sla", "matrix", "register", "progress", "results"))}
+    return sorted(problems, key=lambda p: (order.get(p.sheet, 9), p.row or 0))

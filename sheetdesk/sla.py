@@ -7,11 +7,13 @@ escalation rules can say "at least the second level" without knowing the level n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from sheetdesk.durations import Duration, DurationError, parse_duration
+from sheetdesk.durations import Duration, DurationError, due_time, format_business_seconds, parse_duration
 from sheetdesk.problems import ERROR, Problem
 from sheetdesk.records import Table
 from sheetdesk.schema import STAGES, normalise_header
+from sheetdesk.workdays import WorkCalendar
 
 _ALIAS_SPLIT = ",，、;；/"
 
@@ -90,3 +92,85 @@ def read_sla(table: Table) -> tuple[SlaTable, list[Problem]]:
         problems.append(Problem("sla", None, None, "时效标准表没有任何级别，无法计算时限",
                                 "the SLA sheet has no levels; no deadlines can be computed", ERROR))
     return SlaTable(levels), problems
+
+
+# --- stage deadlines and states -------------------------------------------------------------
+
+ON_TIME, LATE, OPEN_LATE, DUE_SOON, OPEN, UNTIMED = "on_time", "late", "open_late", "due_soon", "open", "untimed"
+#: states that colour a due cell
+RED_STATES, AMBER_STATES = (LATE, OPEN_LATE), (DUE_SOON,)
+STAGE_SHORT = {
+    "first_response": ("响应", "response"),
+    "tech_engaged": ("技术介入", "tech engagement"),
+    "solution": ("方案", "solution"),
+    "closed": ("解决", "resolution"),
+}
+STATE_NAMES = {
+    ON_TIME: ("按时完成", "on time"), LATE: ("超时完成", "done late"), OPEN_LATE: ("已超时", "late"),
+    DUE_SOON: ("即将到期", "due soon"), OPEN: ("进行中", "open"), UNTIMED: ("不计时", "untimed"),
+}
+
+
+@dataclass(frozen=True)
+class StageState:
+    stage: str
+    due: datetime | None
+    done: datetime | None
+    state: str
+    #: business seconds: how late (late states) or how much is left (open states)
+    business_seconds: float = 0.0
+    provisional: bool = False
+
+
+def _allowance(cal: WorkCalendar, start: datetime, due: datetime, duration: Duration) -> float:
+    if duration.unit in ("minutes", "hours"):
+        return (due - start).total_seconds()
+    return cal.business_seconds_between(start, due)
+
+
+def _remaining(cal: WorkCalendar, now: datetime, due: datetime, duration: Duration) -> float:
+    if duration.unit in ("minutes", "hours"):
+        return (due - now).total_seconds()
+    return cal.business_seconds_between(now, due)
+
+
+def stage_state(cal: WorkCalendar, stage: str, duration: Duration | None, start: datetime | None,
+                done: datetime | None, now: datetime) -> StageState:
+    """PRODUCT.md §3 "Overdue": late when undone past due or done after it; due-soon in the last quarter."""
+    if duration is None or start is None:
+        return StageState(stage, None, done, UNTIMED)
+    due = due_time(cal, start, duration)
+    provisional = cal.touches_provisional(start, due)
+    if done is not None:
+        if done > due:
+            return StageState(stage, due, done, LATE, cal.business_seconds_between(due, done), provisional)
+        return StageState(stage, due, done, ON_TIME, 0.0, provisional)
+    if now > due:
+        return StageState(stage, due, None, OPEN_LATE, cal.business_seconds_between(due, now), provisional)
+    remaining = _remaining(cal, now, due, duration)
+    allowance = _allowance(cal, start, due, duration)
+    state = DUE_SOON if allowance > 0 and remaining <= allowance / 4 else OPEN
+    return StageState(stage, due, None, state, cal.business_seconds_between(now, due), provisional)
+
+
+def stage_states(cal: WorkCalendar, level: Level | None, start: datetime | None, done: dict[str, datetime],
+                 now: datetime) -> dict[str, StageState]:
+    stages = level.stages if level is not None else {}
+    return {stage: stage_state(cal, stage, stages.get(stage), start, done.get(stage), now) for stage in STAGES}
+
+
+def overdue_text(states: dict[str, StageState], cal: WorkCalendar, lang: str) -> str | None:
+    """The 超时 cell: which stages are late and by how much, in business time."""
+    parts = []
+    for stage in STAGES:
+        s = states[stage]
+        if s.state in RED_STATES:
+            amount = format_business_seconds(s.business_seconds, cal, lang)
+            zh, en = STAGE_SHORT[stage]
+            if lang == "zh":
+                parts.append(f"{zh}超时 {amount}" + ("（已完成）" if s.state == LATE else ""))
+            else:
+                parts.append(f"{en} late by {amount}" + (" (done)" if s.state == LATE else ""))
+    if not parts:
+        return None
+    return ("；" if lang == "zh" else "; ").join(parts)

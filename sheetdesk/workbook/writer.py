@@ -146,3 +146,81 @@ def write_counter(book: Book, counter: dict[str, int]) -> list[Change]:
             ws.append([month, serial])
         changes.append(Change("counter", 2, "last_serial", current, wanted))
     return changes
+
+
+@dataclass
+class GeneratedSheet:
+    """A sheet sheetdesk owns entirely and rebuilds on every refresh (the tracker, follow-ups)."""
+    sheet: str                    # schema sheet key
+    header: list[str]
+    rows: list[list[object]]
+    fills: list[list[str | None]]
+    widths: list[float]
+    #: rows of the filtered table (the first block); later rows are a second block
+    table_rows: int
+    #: column indexes (0-based) holding date-times
+    datetime_cols: tuple[int, ...] = ()
+
+
+def _existing(ws) -> tuple[list[list[object]], list[list[str | None]]]:
+    values, fills = [], []
+    for row in ws.iter_rows():
+        values.append([c.value for c in row])
+        fills.append([_fill_key(c) for c in row])
+    return values, fills
+
+
+def _trim(rows: list[list[object]]) -> list[list[object]]:
+    out = [list(r) for r in rows]
+    for r in out:
+        while r and r[-1] is None:
+            r.pop()
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def write_generated(book: Book, gen: GeneratedSheet) -> list[Change]:
+    """Rebuild the sheet when its content or colours differ; keep its position among the tabs."""
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    schema_sheet = SHEETS_BY_KEY[gen.sheet]
+    name = next((n for n in (schema_sheet.name(book.lang), schema_sheet.zh, schema_sheet.en)
+                 if n in book.wb.sheetnames), schema_sheet.name(book.lang))
+    wanted_values = [gen.header] + gen.rows
+    wanted_fills = [[None] * len(gen.header)] + gen.fills
+    if name in book.wb.sheetnames:
+        values, fills = _existing(book.wb[name])
+        same_values = _trim(values) == _trim(wanted_values)
+        same_fills = _trim([[f if f in FILLS else None for f in r] for r in fills]) == _trim(wanted_fills)
+        if same_values and same_fills:
+            return []
+        index = book.wb.sheetnames.index(name)
+        book.wb.remove(book.wb[name])
+    else:
+        index = len(book.wb.sheetnames)
+    ws = book.wb.create_sheet(name, index)
+    header_fill = PatternFill("solid", fgColor="FFD9D9D9")
+    for c, text in enumerate(gen.header, 1):
+        cell = ws.cell(1, c, text)
+        cell.font = Font(bold=True)
+        cell.fill = header_fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for r, (row, fill_row) in enumerate(zip(gen.rows, gen.fills), 2):
+        for c, (value, fill) in enumerate(zip(row, fill_row), 1):
+            if value is None and fill is None:
+                continue
+            cell = ws.cell(r, c, _clean(value))
+            if isinstance(value, str) and value.startswith("="):
+                cell.data_type = "s"
+            if c - 1 in gen.datetime_cols and value is not None:
+                cell.number_format = NUMBER_FORMATS["datetime"]
+            if fill:
+                cell.fill = FILLS[fill]
+    for c, width in enumerate(gen.widths, 1):
+        ws.column_dimensions[get_column_letter(c)].width = width
+    ws.freeze_panes = "B2"
+    last = get_column_letter(len(gen.header))
+    ws.auto_filter.ref = f"A1:{last}{gen.table_rows + 1}"
+    return [Change(gen.sheet, 1, "(sheet)", None, f"{len(gen.rows)} rows")]

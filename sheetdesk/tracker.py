@@ -1,0 +1,143 @@
+"""Each ticket's SLA picture, and the 跟踪看板 / Tracker sheet built from it.
+
+The tracker is regenerated on every refresh: open tickets first, most urgent first (late before
+due-soon, then least time left, then severity), closed tickets in a second block underneath.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sheetdesk.durations import format_business_seconds
+from sheetdesk.progress import Rollup, step_name
+from sheetdesk.register import Ticket
+from sheetdesk.schema import STAGES
+from sheetdesk.sla import (AMBER_STATES, OPEN, OPEN_LATE, RED_STATES, STATE_NAMES, UNTIMED, StageState,
+                           stage_states)
+from sheetdesk.workdays import WorkCalendar
+
+NEW_STATUS = ("新登记", "New")
+STAGE_NAMES = {
+    "first_response": ("首次响应", "First response"),
+    "tech_engaged": ("技术介入", "Tech engaged"),
+    "solution": ("方案提供", "Solution"),
+    "closed": ("问题关闭", "Closed"),
+}
+
+
+@dataclass
+class TicketStatus:
+    ticket: Ticket
+    rollup: Rollup
+    effective: str                 # effective priority name ('' when unknown)
+    rank: int                      # severity rank, 0 = most urgent; large when unknown
+    states: dict[str, StageState] = field(default_factory=dict)
+
+    @property
+    def closed(self) -> bool:
+        return self.rollup.closed
+
+    def status_text(self, lang: str) -> str:
+        if self.rollup.status is None:
+            return NEW_STATUS[0] if lang == "zh" else NEW_STATUS[1]
+        return step_name(self.rollup.status, lang)
+
+    @property
+    def urgency(self) -> float:
+        """Signed business seconds to the nearest open deadline (negative = late); inf when none."""
+        open_states = [s for s in self.states.values() if s.done is None and s.state != UNTIMED]
+        if not open_states:
+            return float("inf")
+        return min(-s.business_seconds if s.state == OPEN_LATE else s.business_seconds for s in open_states)
+
+    @property
+    def provisional(self) -> bool:
+        return any(s.provisional for s in self.states.values())
+
+
+def build_statuses(tickets: list[Ticket], rollups: dict[str, Rollup], effective: dict[int, tuple[str, int]],
+                   sla_levels: dict[str, object], cal: WorkCalendar, now: datetime) -> list[TicketStatus]:
+    """``effective`` maps register row -> (priority name, rank); ``sla_levels`` name -> Level."""
+    out = []
+    for t in tickets:
+        if not t.id or t.received is None:
+            continue
+        rollup = rollups.get(t.id) or Rollup(clock_start=t.received)
+        if rollup.clock_start is None:
+            rollup.clock_start = t.received
+        name, rank = effective.get(t.row, ("", 99))
+        level = sla_levels.get(name)
+        states = stage_states(cal, level, rollup.clock_start, rollup.done, now)  # type: ignore[arg-type]
+        out.append(TicketStatus(t, rollup, name, rank, states))
+    return out
+
+
+def fill_of(state: StageState) -> str | None:
+    if state.state in RED_STATES:
+        return "red"
+    if state.state in AMBER_STATES:
+        return "amber"
+    return None
+
+
+def headers(lang: str) -> list[str]:
+    zh = lang == "zh"
+    cols = ["反馈编号", "客户名称", "问题分类", "生效优先级", "责任人", "状态"] if zh else \
+        ["ID", "Customer", "Category", "Effective priority", "Owner", "Status"]
+    for stage in STAGES:
+        name = STAGE_NAMES[stage][0 if zh else 1]
+        cols += [f"{name}时限", f"{name}完成", f"{name}状态"] if zh else \
+            [f"{name} due", f"{name} done", f"{name} state"]
+    cols += ["剩余/超时", "超时"] if zh else ["Left / late", "Overdue"]
+    return cols
+
+
+def _left_text(status: TicketStatus, cal: WorkCalendar, lang: str) -> str | None:
+    u = status.urgency
+    if u == float("inf"):
+        return None
+    amount = format_business_seconds(abs(u), cal, lang)
+    if u < 0:
+        return f"超时 {amount}" if lang == "zh" else f"late {amount}"
+    return f"剩余 {amount}" if lang == "zh" else f"{amount} left"
+
+
+def tracker_rows(statuses: list[TicketStatus], overdue: dict[int, str | None], cal: WorkCalendar,
+                 lang: str) -> tuple[list[list[object]], list[list[str | None]], int]:
+    """(rows, fills, number of open rows). Closed tickets follow the open ones after a title row."""
+    def key(s: TicketStatus):
+        late = any(x.state in RED_STATES for x in s.states.values())
+        return (not late, s.urgency, s.rank, s.ticket.received, s.ticket.id)
+
+    open_ = sorted((s for s in statuses if not s.closed), key=key)
+    closed = sorted((s for s in statuses if s.closed), key=lambda s: (s.rollup.closed_at, s.ticket.id), reverse=True)
+    rows: list[list[object]] = []
+    fills: list[list[str | None]] = []
+
+    def add(s: TicketStatus) -> None:
+        t = s.ticket
+        row: list[object] = [t.id, t.customer, t.category or None, s.effective or None, t.owner or None,
+                             s.status_text(lang)]
+        fill: list[str | None] = [None] * 6
+        for stage in STAGES:
+            st = s.states[stage]
+            state_name = STATE_NAMES[st.state][0 if lang == "zh" else 1]
+            row += [st.due, st.done, state_name if st.state != UNTIMED else None]
+            fill += [fill_of(st), None, fill_of(st)]
+        row += [_left_text(s, cal, lang) if not s.closed else None, overdue.get(t.row)]
+        fill += [None, "red" if overdue.get(t.row) else None]
+        rows.append(row)
+        fills.append(fill)
+
+    for s in open_:
+        add(s)
+    if closed:
+        width = len(headers(lang))
+        rows.append([None] * width)
+        fills.append([None] * width)
+        rows.append(["已关闭" if lang == "zh" else "Closed tickets"] + [None] * (width - 1))
+        fills.append([None] * width)
+        for s in closed:
+            add(s)
+    return rows, fills, len(open_)
