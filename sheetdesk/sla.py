@@ -123,13 +123,13 @@ class StageState:
 
 
 def _allowance(cal: WorkCalendar, start: datetime, due: datetime, duration: Duration) -> float:
-    if duration.unit in ("minutes", "hours"):
+    if not duration.business:
         return (due - start).total_seconds()
     return cal.business_seconds_between(start, due)
 
 
 def _remaining(cal: WorkCalendar, now: datetime, due: datetime, duration: Duration) -> float:
-    if duration.unit in ("minutes", "hours"):
+    if not duration.business:
         return (due - now).total_seconds()
     return cal.business_seconds_between(now, due)
 
