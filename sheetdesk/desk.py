@@ -12,7 +12,11 @@ from pathlib import Path
 
 from datetime import date
 
+from sheetdesk import dates
+from sheetdesk import followups
 from sheetdesk.errors import BookNotFound, SettingsError
+from sheetdesk.escalation import Candidate, Escalation, escalate, read_rules
+from sheetdesk.results import latest_by_ticket, read_results, reopenings
 from sheetdesk.problems import ERROR, WARNING, Problem, join_cell
 from sheetdesk.progress import read_log, roll_up
 from sheetdesk.sla import overdue_text
@@ -22,8 +26,8 @@ from sheetdesk.tracker import headers as tracker_headers
 from sheetdesk.workdays import WorkCalendar
 from sheetdesk.register import Lists, RegisterPlan, plan_register
 from sheetdesk.routing import read_matrix
-from sheetdesk.schema import (DEFAULT_CHANNELS, DEFAULT_EMOTIONS, DEFAULT_TIERS, EN_LIST_VALUES, LISTS,
-                              MATRIX, PROGRESS, REGISTER, RESULTS, SLA)
+from sheetdesk.schema import (DEFAULT_CHANNELS, DEFAULT_EMOTIONS, DEFAULT_TIERS, EN_LIST_VALUES, ESCALATION,
+                              FOLLOWUPS, LISTS, MATRIX, PROGRESS, REGISTER, RESULTS, SLA)
 from sheetdesk.settings import Settings, load_settings
 from sheetdesk.sla import read_sla
 from sheetdesk.workbook import verify
@@ -48,6 +52,8 @@ class RunResult:
     statuses: list[TicketStatus] = field(default_factory=list)
     standup: Standup | None = None
     calendar: WorkCalendar | None = None
+    escalations: dict[int, Escalation] = field(default_factory=dict)
+    calls: list[followups.Call] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
@@ -121,7 +127,7 @@ def _calendar(settings: Settings) -> WorkCalendar:
 
 
 def _owned_writes(book: Book, plan: RegisterPlan, statuses: list[TicketStatus], cal: WorkCalendar,
-                  problems: list[Problem]) -> list[CellWrite]:
+                  problems: list[Problem], escalations: dict[int, Escalation]) -> list[CellWrite]:
     """sheetdesk's own register columns: effective priority, status, due times with colours, overdue."""
     lang = book.lang
     by_row = {s.ticket.row: s for s in statuses}
@@ -129,7 +135,7 @@ def _owned_writes(book: Book, plan: RegisterPlan, statuses: list[TicketStatus], 
     for t in plan.tickets:
         s = by_row.get(t.row)
         if s is None:
-            values = {"effective_priority": t.level.name if t.level else None, "status": None,
+            values = {"effective_priority": None, "status": None,
                       "response_due": None, "resolution_due": None, "overdue": None}
             fills: dict[str, str | None] = {"response_due": None, "resolution_due": None}
         else:
@@ -148,6 +154,8 @@ def _owned_writes(book: Book, plan: RegisterPlan, statuses: list[TicketStatus], 
                     f"时限按普通周末推算（{label}年官方节假日安排尚未收录），仅供参考",
                     f"deadline computed on plain weekends ({label} official holidays not known yet); provisional",
                     WARNING))
+        e = escalations.get(t.row)
+        values["escalation_reason"] = e.reason(lang) if e else None
         for key, value in values.items():
             writes.append(CellWrite("register", t.row, key, value, fill=fills.get(key, _KEEP)))
     return writes
@@ -165,7 +173,9 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
     sla_table = read_table(book, SLA)
     matrix_table = read_table(book, MATRIX)
     progress_table = read_table(book, PROGRESS, required=False)
-    read_table(book, RESULTS, required=False)
+    results_table = read_table(book, RESULTS, required=False)
+    rules_table = read_table(book, ESCALATION, required=False)
+    calls_table = read_table(book, FOLLOWUPS, required=False, add_owned=False)
 
     sla, sla_problems = read_sla(sla_table)
     matrix, matrix_problems = read_matrix(matrix_table, sla)
@@ -177,18 +187,23 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
         if t.id and t.id not in received:
             received[t.id] = t.received
     entries, log_problems = read_log(progress_table, received, now, book.date1904)
-    rollups, rollup_problems = roll_up(entries, received)
-    effective = {t.row: (t.level.name, t.level.rank) for t in plan.tickets if t.level}
+    results, result_problems = read_results(results_table, received, now, book.date1904)
+    rollups, rollup_problems = roll_up(entries, received, reopenings(results))
+    rules, rule_problems = read_rules(rules_table, sla)
+    escalations = escalate([_candidate(t) for t in plan.tickets], rules)
+    result.escalations = escalations
+    effective = {row: (e.level.name, e.level.rank) for row, e in escalations.items() if e.level}
     statuses = build_statuses(plan.tickets, rollups, effective, {lv.name: lv for lv in sla.levels}, cal, now)
     result.statuses = statuses
     result.standup = build_standup(statuses, cal, now)
     result.calendar = cal
 
-    problems = sla_problems + matrix_problems + plan.problems + log_problems + rollup_problems
+    problems = (sla_problems + matrix_problems + rule_problems + plan.problems + log_problems + rollup_problems
+                + result_problems)
     writes = [CellWrite("register", row, key, value, only_if_blank=True) for (row, key), value in plan.writes.items()]
-    writes += _owned_writes(book, plan, statuses, cal, problems)
+    writes += _owned_writes(book, plan, statuses, cal, problems, escalations)
     result.problems = _sorted(problems)
-    for sheet_key in ("register", "matrix", "sla", "progress"):
+    for sheet_key in ("register", "matrix", "sla", "escalation", "progress", "results"):
         writes += _check_writes(book, sheet_key, result.problems)
 
     overdue = {s.ticket.row: overdue_text(s.states, cal, book.lang) for s in statuses}
@@ -198,18 +213,55 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
                              [13, 14, 12, 10, 10, 10] + [16, 16, 10] * 4 + [16, 28], open_rows,
                              tuple(i for i, _ in enumerate(header) if 6 <= i < 18 and (i - 6) % 3 != 2))
 
+    calls = _calls(statuses, results, calls_table, cal, settings, now, book)
+    result.calls = calls
+    call_rows, call_fills = followups.sheet_rows(calls, book.lang)
+    call_sheet = GeneratedSheet("followups", followups.header(book.lang), call_rows, call_fills,
+                                [c.width for c in FOLLOWUPS.columns], len(call_rows), datetime_cols=(5,),
+                                date_cols=(3,), people_cols=(4, 5, 6, 7))
+
     protected = verify.fingerprint(book, skip={(w.sheet, w.row, w.column) for w in writes})
-    result.changes = apply_writes(book, writes) + write_counter(book, plan.counter) + write_generated(book, tracker)
+    typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS)
+    result.changes = (apply_writes(book, writes) + write_counter(book, plan.counter)
+                      + write_generated(book, tracker) + write_generated(book, call_sheet))
 
     if saving and result.changes:
         def check(tmp: Path) -> None:
             verify.assert_kept(tmp, book, protected)
+            verify.assert_typed_kept(tmp, FOLLOWUPS.name(book.lang), typed_calls)
 
         result.backup = atomic_write(path, book.wb.save, expected=snap, verify=check, backups=settings.backups)
         result.written = True
     return result
 
 
+def _candidate(t) -> Candidate:
+    v = t.values
+    text = " ".join(str(v.get(k) or "") for k in ("description", "expectation"))
+    return Candidate(t.row, t.received, text, str(v.get("product") or "").strip(), t.category,
+                     str(v.get("tier") or "").strip(), t.level)
+
+
+def _calls(statuses: list[TicketStatus], results, table, cal: WorkCalendar, settings: Settings, now: datetime,
+           book: Book) -> list[followups.Call]:
+    """The follow-up plan: a call after every close, periodic calls when configured; unhappy and VIP first."""
+    unhappy = {r.ticket_id for r in latest_by_ticket(results).values() if r.rating == "unsatisfied"}
+    closed, purchases = [], []
+    for s in statuses:
+        t = s.ticket
+        if not t.id:
+            continue
+        vip = str(t.values.get("tier") or "").strip().upper() == "VIP"
+        prio = 0 if (vip or t.id in unhappy) else 1
+        if s.closed and s.rollup.closed_at is not None:
+            closed.append((t.id, t.customer, s.rollup.closed_at, s.rollup.rounds + 1, prio))
+        bought, ok = dates.to_date(t.values.get("purchase_date"), book.date1904)
+        if bought is not None and t.received is not None and settings.periodic_calls:
+            purchases.append((t.id, t.customer, bought, t.received.date(), prio))
+    planned = followups.plan_calls(closed, purchases, cal, settings.periodic_calls, book.lang)
+    return followups.merge_calls(planned, table, now.date(), book.date1904)
+
+
 def _sorted(problems: list[Problem]) -> list[Problem]:
-    order = {key: i for i, key in enumerate(("sla", "matrix", "register", "progress", "results"))}
+    order = {key: i for i, key in enumerate(("sla", "matrix", "escalation", "register", "progress", "results"))}
     return sorted(problems, key=lambda p: (order.get(p.sheet, 9), p.row or 0))

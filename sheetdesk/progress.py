@@ -47,6 +47,7 @@ class Rollup:
     done: dict[str, datetime] = field(default_factory=dict)
     reopened_at: datetime | None = None
     closed_at: datetime | None = None
+    rounds: int = 0                    # reopenings applied so far
     entries: list[LogEntry] = field(default_factory=list)
 
     @property
@@ -108,12 +109,13 @@ def read_log(table: Table | None, received: dict[str, datetime | None], now: dat
 
 
 def roll_up(entries: list[LogEntry], received: dict[str, datetime | None],
-            extra_reopen: dict[str, datetime] | None = None) -> tuple[dict[str, Rollup], list[Problem]]:
-    """Per ticket ID: its roll-up. ``extra_reopen`` adds reopenings nobody logged (不满意 ratings)."""
+            extra_reopen: list[tuple[str, datetime]] | None = None) -> tuple[dict[str, Rollup], list[Problem]]:
+    """Per ticket ID: its roll-up. ``extra_reopen`` adds reopenings nobody logged (不满意 ratings);
+    each applies only if the ticket is closed at that moment."""
     by_ticket: dict[str, list[LogEntry]] = {}
     for entry in entries:
         by_ticket.setdefault(entry.ticket_id, []).append(entry)
-    for ticket_id, at in (extra_reopen or {}).items():
+    for ticket_id, at in extra_reopen or ():
         by_ticket.setdefault(ticket_id, []).append(LogEntry(0, ticket_id, at, "reopened"))
     problems: list[Problem] = []
     rollups: dict[str, Rollup] = {}
@@ -121,6 +123,8 @@ def roll_up(entries: list[LogEntry], received: dict[str, datetime | None],
         ticket_entries.sort(key=lambda e: (e.time, e.row == 0, e.row))
         r = Rollup(clock_start=received.get(ticket_id), entries=ticket_entries)
         for e in ticket_entries:
+            if e.row == 0 and not r.closed:  # a rating given while the ticket is still open
+                continue
             if r.closed and e.step != "reopened":
                 if e.row:
                     problems.append(_p(e.row, "step", f"该反馈已于 {dates.fmt(r.closed_at)} 关闭，之后只能记“重新打开”",
@@ -130,6 +134,7 @@ def roll_up(entries: list[LogEntry], received: dict[str, datetime | None],
             r.status, r.status_time = e.step, e.time
             if e.step == "reopened":
                 r.reopened_at = r.clock_start = e.time
+                r.rounds += 1
                 r.done = {}
                 r.closed_at = None
             elif e.step == "closed":

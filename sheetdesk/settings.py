@@ -8,6 +8,9 @@ business hours and calendar overrides. Every key is optional.
 timezone = "Asia/Shanghai"   # the desk's clock, whatever the computer's time zone
 backups = 5                  # previous versions kept in .sheetdesk/backups/
 
+[followups]
+periodic = [7, 30, 90]       # calls N days after 购买日期; none unless set
+
 [calendar]
 business_hours = ["09:00-12:00", "13:30-18:00"]
 holidays = ["2026-12-31"]
@@ -37,6 +40,7 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     backups: int = 5
     calendar: dict = field(default_factory=dict)
+    periodic_calls: list[int] = field(default_factory=list)
     raw: dict = field(default_factory=dict)
     path: Path | None = None
 
@@ -67,4 +71,9 @@ def load_settings(book: Path) -> Settings:
             raise SettingsError(f"{path}：[desk] backups 应为正整数，实际为 {desk['backups']!r}",
                                 f"{path}: [desk] backups must be a positive integer, got {desk['backups']!r}")
         settings.backups = desk["backups"]
+    periodic = raw.get("followups", {}).get("periodic", [])
+    if not isinstance(periodic, list) or not all(isinstance(d, int) and 0 < d <= 3650 for d in periodic):
+        raise SettingsError(f"{path}：[followups] periodic 应为天数列表，如 [7, 30, 90]，实际为 {periodic!r}",
+                            f"{path}: [followups] periodic must be a list of days like [7, 30, 90], got {periodic!r}")
+    settings.periodic_calls = sorted(set(periodic))
     return settings

@@ -12,7 +12,10 @@ from pathlib import Path
 import openpyxl
 
 from sheetdesk.errors import WriteFailed
-from sheetdesk.schema import COUNTER, TRACKER
+from collections import Counter
+
+from sheetdesk.records import Table
+from sheetdesk.schema import COUNTER, FOLLOWUPS, TRACKER
 from sheetdesk.workbook.reader import Book
 
 Cells = dict[str, dict[tuple[int, int], object]]
@@ -27,7 +30,7 @@ def _norm(value: object) -> object:
 
 
 def _generated(book: Book) -> set[str]:
-    return {COUNTER.zh, COUNTER.en, TRACKER.zh, TRACKER.en}
+    return {COUNTER.zh, COUNTER.en, TRACKER.zh, TRACKER.en, FOLLOWUPS.zh, FOLLOWUPS.en}
 
 
 def fingerprint(book: Book, skip: set[tuple[str, int, str]]) -> Cells:
@@ -68,5 +71,35 @@ def assert_kept(tmp: Path, book: Book, protected: Cells) -> None:
                         f"校验失败：工作表“{name}”第{pos[0]}行第{pos[1]}列的值在保存后不一致，原文件未改动",
                         f"verification failed: sheet '{name}' row {pos[0]} column {pos[1]} changed in the saved copy; "
                         "original untouched")
+    finally:
+        wb.close()
+
+
+def typed_values(table: Table | None, keys: tuple[str, ...]) -> Counter:
+    """What people typed into a sheet sheetdesk rebuilds (the follow-up calls), as a multiset."""
+    if table is None:
+        return Counter()
+    return Counter(_norm(row.get(k)) for row in table.rows for k in keys
+                   if table.has(k) and row.get(k) not in (None, ""))
+
+
+def assert_typed_kept(tmp: Path, sheet: str, typed: Counter) -> None:
+    """Rows of a rebuilt sheet may move; every value typed in it must still be somewhere in it."""
+    if not typed:
+        return
+    wb = openpyxl.load_workbook(tmp, read_only=True, rich_text=True)
+    try:
+        seen: Counter = Counter()
+        if sheet in wb.sheetnames:
+            ws = wb[sheet]
+            ws.reset_dimensions()
+            for values in ws.iter_rows(values_only=True):
+                seen.update(_norm(v) for v in values if v not in (None, ""))
+        missing = typed - seen
+        if missing:
+            value = next(iter(missing))
+            raise WriteFailed(f"校验失败：工作表“{sheet}”中填写的“{value}”在保存后丢失，原文件未改动",
+                              f"verification failed: '{value}' typed in sheet '{sheet}' is missing from the saved copy; "
+                              "original untouched")
     finally:
         wb.close()

@@ -158,8 +158,11 @@ class GeneratedSheet:
     widths: list[float]
     #: rows of the filtered table (the first block); later rows are a second block
     table_rows: int
-    #: column indexes (0-based) holding date-times
+    #: column indexes (0-based) holding date-times, dates
     datetime_cols: tuple[int, ...] = ()
+    date_cols: tuple[int, ...] = ()
+    #: column indexes whose header marks them as people's columns (blue, like the template)
+    people_cols: tuple[int, ...] = ()
 
 
 def _existing(ws) -> tuple[list[list[object]], list[list[str | None]]]:
@@ -170,8 +173,17 @@ def _existing(ws) -> tuple[list[list[object]], list[list[str | None]]]:
     return values, fills
 
 
+def _cmp(value: object) -> object:
+    """Values as a re-read file returns them: dates come back as midnight date-times."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day)
+    if type(value).__name__ == "CellRichText":
+        return str(value)
+    return value
+
+
 def _trim(rows: list[list[object]]) -> list[list[object]]:
-    out = [list(r) for r in rows]
+    out = [[_cmp(v) for v in r] for r in rows]
     for r in out:
         while r and r[-1] is None:
             r.pop()
@@ -202,10 +214,11 @@ def write_generated(book: Book, gen: GeneratedSheet) -> list[Change]:
         index = len(book.wb.sheetnames)
     ws = book.wb.create_sheet(name, index)
     header_fill = PatternFill("solid", fgColor="FFD9D9D9")
+    people_fill = PatternFill("solid", fgColor="FFDDEBF7")
     for c, text in enumerate(gen.header, 1):
         cell = ws.cell(1, c, text)
         cell.font = Font(bold=True)
-        cell.fill = header_fill
+        cell.fill = people_fill if c - 1 in gen.people_cols else header_fill
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for r, (row, fill_row) in enumerate(zip(gen.rows, gen.fills), 2):
         for c, (value, fill) in enumerate(zip(row, fill_row), 1):
@@ -216,6 +229,8 @@ def write_generated(book: Book, gen: GeneratedSheet) -> list[Change]:
                 cell.data_type = "s"
             if c - 1 in gen.datetime_cols and value is not None:
                 cell.number_format = NUMBER_FORMATS["datetime"]
+            elif c - 1 in gen.date_cols and value is not None:
+                cell.number_format = NUMBER_FORMATS["date"]
             if fill:
                 cell.fill = FILLS[fill]
     for c, width in enumerate(gen.widths, 1):

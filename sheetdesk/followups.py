@@ -1,0 +1,165 @@
+"""回访计划 / Follow-ups: the calls owed to customers, merged with what staff typed about them.
+
+sheetdesk owns the plan (which calls, when) and the staff own the call columns. Each row is keyed by
+(反馈编号, 回访类型): a regenerated plan carries every typed value over to its row, never adds a
+second row for a key, and keeps rows that left the plan (a reopened ticket) while anything is typed
+in them. Post-close calls are due within 3 working days of closing (PRODUCT.md §1.6); periodic
+calls after the purchase date are optional (``[followups] periodic = [7, 30, 90]``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sheetdesk import dates
+from sheetdesk.problems import ERROR, WARNING, Problem
+from sheetdesk.records import Table
+from sheetdesk.schema import FOLLOWUPS, normalise_header
+from sheetdesk.workdays import WorkCalendar
+
+STAFF_COLUMNS = ("caller", "called_at", "score", "notes")
+POST_CLOSE = ("结案回访", "Post-close call")
+LOW_SCORE = 6
+
+
+def post_close_type(round_no: int, lang: str) -> str:
+    zh, en = POST_CLOSE
+    if round_no <= 1:
+        return zh if lang == "zh" else en
+    return f"{zh}（第{round_no}轮）" if lang == "zh" else f"{en} (round {round_no})"
+
+
+def periodic_type(days: int, lang: str) -> str:
+    return f"购买后{days}天回访" if lang == "zh" else f"{days}-day call after purchase"
+
+
+@dataclass(frozen=True)
+class Planned:
+    ticket_id: str
+    customer: str
+    type: str
+    due: date
+    priority: int = 1  # 0 = call first (VIP or unhappy customer)
+
+
+@dataclass
+class Call:
+    """One row of the follow-ups sheet as written."""
+    ticket_id: str
+    customer: str
+    type: str
+    due: date | None
+    staff: dict[str, object] = field(default_factory=dict)
+    planned: bool = True
+    priority: int = 1
+    check: list[tuple[str, str, str]] = field(default_factory=list)  # (zh, en, level)
+    late: bool = False
+    low_score: bool = False
+
+    @property
+    def done(self) -> bool:
+        return self.staff.get("called_at") not in (None, "")
+
+    def key(self) -> tuple[str, str]:
+        return self.ticket_id, normalise_header(self.type)
+
+
+def plan_calls(closed: list[tuple[str, str, datetime, int, int]], purchases: list[tuple[str, str, date, date, int]],
+               cal: WorkCalendar, periodic: list[int], lang: str) -> list[Planned]:
+    """``closed``: (ID, customer, closed at, round, priority);
+    ``purchases``: (ID, customer, purchase date, received date, priority) — only calls due after the
+    ticket arrived are planned, so an old purchase does not flood the sheet with overdue calls."""
+    out: list[Planned] = []
+    for ticket_id, customer, closed_at, round_no, prio in closed:
+        due = cal.add_working_days(closed_at, 3).date()
+        out.append(Planned(ticket_id, customer, post_close_type(round_no, lang), due, prio))
+    for ticket_id, customer, bought, received, prio in purchases:
+        for days in periodic:
+            due = date.fromordinal(bought.toordinal() + days)
+            if due >= received:
+                out.append(Planned(ticket_id, customer, periodic_type(days, lang), due, prio))
+    return out
+
+
+def _score(value: object) -> tuple[float | None, bool]:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, True
+    try:
+        score = float(str(value).strip().rstrip("分"))
+    except ValueError:
+        return None, False
+    return (score, True) if 1 <= score <= 10 else (None, False)
+
+
+def merge_calls(planned: list[Planned], existing: Table | None, today: date, date1904: bool = False) -> list[Call]:
+    """The sheet's rows: planned calls with their typed values, plus kept off-plan rows; pending first."""
+    typed: dict[tuple[str, str], tuple[str, str, object, dict[str, object]]] = {}
+    if existing is not None:
+        for row in existing.rows:
+            staff = {k: row.get(k) for k in STAFF_COLUMNS if existing.has(k) and row.get(k) not in (None, "")}
+            key = (row.text("id"), normalise_header(row.text("type")))
+            if key in typed:  # a row staff copied: keep both, the copy's values go to a separate row
+                key = (key[0], key[1] + f"#{row.row}")
+            typed[key] = (row.text("customer"), row.text("type"), row.get("due"), staff)
+    calls: list[Call] = []
+    seen: set[tuple[str, str]] = set()
+    for p in planned:
+        key = (p.ticket_id, normalise_header(p.type))
+        if key in seen:
+            continue
+        seen.add(key)
+        staff = typed.get(key, ("", "", None, {}))[3]
+        calls.append(Call(p.ticket_id, p.customer, p.type, p.due, dict(staff), True, p.priority))
+    for key, (customer, type_text, due_value, staff) in typed.items():
+        if key in seen or not staff:
+            continue  # an off-plan row nobody typed in is sheetdesk's to drop
+        due, _ = dates.to_date(due_value, date1904)
+        call = Call(key[0], customer, type_text, due, dict(staff), planned=False)
+        call.check.append(("该回访已不在计划中（工单已重新打开或已删除），保留已填写的记录",
+                           "this call is no longer planned (ticket reopened or removed); the typed record is kept",
+                           WARNING))
+        calls.append(call)
+    for call in calls:
+        _check(call, today, date1904)
+    calls.sort(key=lambda c: (c.done or not c.planned, c.due or date.max, c.priority, c.ticket_id, c.type))
+    return calls
+
+
+def _check(call: Call, today: date, date1904: bool) -> None:
+    called, ok = dates.to_datetime(call.staff.get("called_at"), date1904)
+    if not ok:
+        call.check.append((f"无法识别回访时间“{call.staff.get('called_at')}”，应为日期时间，如 2026-11-17 10:30",
+                           f"cannot read Called at '{call.staff.get('called_at')}'; expected e.g. 2026-11-17 10:30", ERROR))
+    score, ok_score = _score(call.staff.get("score"))
+    if not ok_score:
+        call.check.append((f"回访评分“{call.staff.get('score')}”应为 1–10 的分数",
+                           f"score '{call.staff.get('score')}' should be a number from 1 to 10", ERROR))
+    elif score is not None and score <= LOW_SCORE:
+        call.low_score = True
+        call.check.append((f"回访评分 {score:g} ≤ {LOW_SCORE}，请主管跟进", f"score {score:g} ≤ {LOW_SCORE}: supervisor to follow up",
+                           WARNING))
+    if called is None and call.planned and call.due is not None and call.due < today:
+        call.late = True
+        days = (today - call.due).days
+        call.check.append((f"回访已逾期 {days} 天", f"call overdue by {days} day(s)", WARNING))
+
+
+def header(lang: str) -> list[str]:
+    return [c.name(lang) for c in FOLLOWUPS.columns]
+
+
+def sheet_rows(calls: list[Call], lang: str) -> tuple[list[list[object]], list[list[str | None]]]:
+    rows, fills = [], []
+    for c in calls:
+        check = "；".join(("注意：" if lvl == WARNING else "") + zh for zh, en, lvl in c.check) if lang == "zh" else \
+            "; ".join(("Note: " if lvl == WARNING else "") + en for zh, en, lvl in c.check)
+        rows.append([c.ticket_id, c.customer or None, c.type, c.due, c.staff.get("caller"), c.staff.get("called_at"),
+                     c.staff.get("score"), c.staff.get("notes"), check or None])
+        fill: list[str | None] = [None] * len(rows[-1])
+        if c.late:
+            fill[3] = "red"
+        if c.low_score:
+            fill[6] = "amber"
+        fills.append(fill)
+    return rows, fills

@@ -1,0 +1,103 @@
+"""Satisfaction ratings, reopenings from 不满意, and the follow-up plan merged with typed calls."""
+
+from datetime import date, datetime
+
+import pytest
+
+from sheetdesk.followups import merge_calls, plan_calls
+from sheetdesk.progress import LogEntry, roll_up
+from sheetdesk.records import Row, Table
+from sheetdesk.schema import RESULTS
+from sheetdesk.results import FAIR, SATISFIED, UNSATISFIED, rating_of, read_results, reopenings
+from sheetdesk.workdays import WorkCalendar
+
+NOW = datetime(2026, 11, 23, 9, 0)
+CAL = WorkCalendar()
+
+
+@pytest.mark.parametrize("value, key", [
+    ("满意", SATISFIED), ("基本满意", FAIR), ("不满意", UNSATISFIED), ("Unsatisfied", UNSATISFIED),
+    (10, SATISFIED), (9, SATISFIED), (8, FAIR), (7, FAIR), (6, UNSATISFIED), (1, UNSATISFIED),
+    (95, SATISFIED), (90, SATISFIED), (89, FAIR), (70, FAIR), (69, UNSATISFIED), ("85分", FAIR), ("100", SATISFIED),
+])
+def test_ratings(value, key):
+    assert rating_of(value)[0] == key
+
+
+@pytest.mark.parametrize("bad", ["很好吧", 0, 101, -5, "abc"])
+def test_unreadable_ratings(bad):
+    assert rating_of(bad) == (None, None, False)
+
+
+def table(rows: list[dict], columns: tuple[str, ...]) -> Table:
+    return Table(RESULTS, RESULTS.zh, 1, {k: i + 1 for i, k in enumerate(columns)},
+                 [Row(i + 2, r) for i, r in enumerate(rows)])
+
+
+COLS = ("id", "result", "satisfaction", "rated_at", "reviewer", "reviewed_on", "overdue_reason")
+
+
+def test_read_results_validates_each_row():
+    received = {"202611-001": datetime(2026, 11, 2, 9), "202611-002": datetime(2026, 11, 3, 9)}
+    rows = [
+        {"id": "202611-001", "satisfaction": "不满意", "rated_at": "2026-11-10 10:00"},
+        {"id": "202611-009", "satisfaction": "满意"},
+        {"id": "202611-002", "satisfaction": "很好吧"},
+        {"id": "202611-002", "satisfaction": "不满意"},
+        {"id": "202611-002", "satisfaction": "满意", "rated_at": "2026-12-10 10:00"},
+    ]
+    results, problems = read_results(table(rows, COLS), received, NOW)
+    by_row = {(p.row, p.column): p for p in problems}
+    assert "202611-009" in by_row[(3, "id")].zh
+    assert "很好吧" in by_row[(4, "satisfaction")].zh
+    assert "评价时间" in by_row[(5, "rated_at")].zh and by_row[(5, "rated_at")].level == "warning"
+    assert "晚于当前时间" in by_row[(6, "rated_at")].zh
+    assert reopenings(results) == [("202611-001", datetime(2026, 11, 10, 10))]
+
+
+def test_unhappy_rating_reopens_only_a_closed_ticket():
+    received = {"A": datetime(2026, 11, 2, 9), "B": datetime(2026, 11, 2, 9)}
+    log = [LogEntry(2, "A", datetime(2026, 11, 3, 9), "first_response"),
+           LogEntry(3, "A", datetime(2026, 11, 5, 9), "closed"),
+           LogEntry(4, "B", datetime(2026, 11, 3, 9), "first_response")]
+    rollups, _ = roll_up(log, received, [("A", datetime(2026, 11, 6, 10)), ("B", datetime(2026, 11, 6, 10))])
+    a, b = rollups["A"], rollups["B"]
+    assert a.status == "reopened" and a.clock_start == datetime(2026, 11, 6, 10) and a.rounds == 1
+    assert a.done == {} and not a.closed
+    assert b.status == "first_response" and b.rounds == 0  # rated while open: nothing to reopen
+    # the second round closes again after the rating
+    log.append(LogEntry(5, "A", datetime(2026, 11, 9, 15), "closed"))
+    rollups, _ = roll_up(log, received, [("A", datetime(2026, 11, 6, 10))])
+    assert rollups["A"].closed and rollups["A"].closed_at == datetime(2026, 11, 9, 15)
+
+
+def test_followups_plan_and_merge_keep_typed_calls():
+    closed = [("202611-001", "王女士", datetime(2026, 11, 13, 17), 1, 1),
+              ("202611-002", "李先生", datetime(2026, 11, 19, 10), 2, 0)]
+    purchases = [("202611-003", "赵先生", date(2026, 11, 1), date(2026, 11, 10), 1)]
+    planned = plan_calls(closed, purchases, CAL, [7, 30], "zh")
+    assert [(p.ticket_id, p.type, p.due) for p in planned] == [
+        ("202611-001", "结案回访", date(2026, 11, 18)),
+        ("202611-002", "结案回访（第2轮）", date(2026, 11, 24)),
+        ("202611-003", "购买后30天回访", date(2026, 12, 1)),  # the 7-day call was due before the ticket arrived
+    ]
+    existing = table([
+        {"id": "202611-001", "type": "结案回访", "due": datetime(2026, 11, 18), "caller": "小周",
+         "called_at": datetime(2026, 11, 17, 10, 5), "score": 5, "notes": "仍有异响"},
+        {"id": "202611-004", "type": "结案回访", "due": datetime(2026, 11, 10)},  # off-plan, empty → dropped
+        {"id": "202611-005", "type": "结案回访", "due": datetime(2026, 11, 10), "notes": "客户已换机"},
+    ], ("id", "customer", "type", "due", "caller", "called_at", "score", "notes", "check"))
+    calls = merge_calls(planned, existing, date(2026, 11, 23))
+    keys = [(c.ticket_id, c.type) for c in calls]
+    assert ("202611-004", "结案回访") not in keys
+    assert keys.count(("202611-001", "结案回访")) == 1
+    done = next(c for c in calls if c.ticket_id == "202611-001")
+    assert done.staff["notes"] == "仍有异响" and done.low_score and not done.late
+    kept = next(c for c in calls if c.ticket_id == "202611-005")
+    assert not kept.planned and kept.staff["notes"] == "客户已换机"
+    pending = [c for c in calls if not c.done]
+    assert pending[0].ticket_id == "202611-002"  # due first
+    assert calls[-1].done
+    # nothing is late yet on 23 Nov; on 25 Nov the 24 Nov call is
+    later = merge_calls(planned, existing, date(2026, 11, 25))
+    assert next(c for c in later if c.ticket_id == "202611-002").late
