@@ -188,7 +188,7 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
             received[t.id] = t.received
     entries, log_problems = read_log(progress_table, received, now, book.date1904)
     results, result_problems = read_results(results_table, received, now, book.date1904)
-    rollups, rollup_problems = roll_up(entries, received, reopenings(results))
+    rollups, rollup_problems = roll_up(entries, received, reopenings(results), settings.pause_steps)
     rules, rule_problems = read_rules(rules_table, sla)
     escalations = escalate([_candidate(t) for t in plan.tickets], rules)
     result.escalations = escalations
@@ -210,7 +210,7 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
     rows, fills, open_rows = tracker_rows(statuses, overdue, cal, book.lang)
     header = tracker_headers(book.lang)
     tracker = GeneratedSheet("tracker", header, rows, fills,
-                             [13, 14, 12, 10, 10, 10] + [16, 16, 10] * 4 + [16, 28], open_rows,
+                             [13, 14, 12, 10, 10, 10] + [16, 16, 10] * 4 + [16, 28, 14], open_rows,
                              tuple(i for i, _ in enumerate(header) if 6 <= i < 18 and (i - 6) % 3 != 2))
 
     calls = _calls(statuses, results, calls_table, cal, settings, now, book)

@@ -48,6 +48,8 @@ class Rollup:
     reopened_at: datetime | None = None
     closed_at: datetime | None = None
     rounds: int = 0                    # reopenings applied so far
+    #: SLA pauses since the clock started: (from, until) — until None while still paused
+    pauses: list[tuple[datetime, datetime | None]] = field(default_factory=list)
     entries: list[LogEntry] = field(default_factory=list)
 
     @property
@@ -109,7 +111,8 @@ def read_log(table: Table | None, received: dict[str, datetime | None], now: dat
 
 
 def roll_up(entries: list[LogEntry], received: dict[str, datetime | None],
-            extra_reopen: list[tuple[str, datetime]] | None = None) -> tuple[dict[str, Rollup], list[Problem]]:
+            extra_reopen: list[tuple[str, datetime]] | None = None,
+            pause_steps: frozenset[str] = frozenset()) -> tuple[dict[str, Rollup], list[Problem]]:
     """Per ticket ID: its roll-up. ``extra_reopen`` adds reopenings nobody logged (不满意 ratings);
     each applies only if the ticket is closed at that moment."""
     by_ticket: dict[str, list[LogEntry]] = {}
@@ -131,12 +134,17 @@ def roll_up(entries: list[LogEntry], received: dict[str, datetime | None],
                                        f"the ticket was closed at {dates.fmt(r.closed_at)}; only 'Reopened' may follow",
                                        "warning", e.step))
                 continue
+            if r.pauses and r.pauses[-1][1] is None and e.step not in pause_steps:
+                r.pauses[-1] = (r.pauses[-1][0], e.time)  # any other step restarts the clock
             r.status, r.status_time = e.step, e.time
+            if e.step in pause_steps and not (r.pauses and r.pauses[-1][1] is None):
+                r.pauses.append((e.time, None))
             if e.step == "reopened":
                 r.reopened_at = r.clock_start = e.time
                 r.rounds += 1
                 r.done = {}
                 r.closed_at = None
+                r.pauses = []
             elif e.step == "closed":
                 r.closed_at = e.time
                 for stage in STAGES:

@@ -11,6 +11,9 @@ backups = 5                  # previous versions kept in .sheetdesk/backups/
 [followups]
 periodic = [7, 30, 90]       # calls N days after 购买日期; none unless set
 
+[sla]
+pause_steps = ["等待客户"]     # steps that stop the SLA clock until the next step; none unless set
+
 [calendar]
 business_hours = ["09:00-12:00", "13:30-18:00"]
 holidays = ["2026-12-31"]
@@ -41,6 +44,7 @@ class Settings:
     backups: int = 5
     calendar: dict = field(default_factory=dict)
     periodic_calls: list[int] = field(default_factory=list)
+    pause_steps: frozenset[str] = frozenset()
     raw: dict = field(default_factory=dict)
     path: Path | None = None
 
@@ -76,4 +80,12 @@ def load_settings(book: Path) -> Settings:
         raise SettingsError(f"{path}：[followups] periodic 应为天数列表，如 [7, 30, 90]，实际为 {periodic!r}",
                             f"{path}: [followups] periodic must be a list of days like [7, 30, 90], got {periodic!r}")
     settings.periodic_calls = sorted(set(periodic))
+    pause = raw.get("sla", {}).get("pause_steps", [])
+    from sheetdesk.progress import step_key
+
+    keys = [step_key(str(p)) for p in pause] if isinstance(pause, list) else [None]
+    if None in keys or any(k in ("closed", "reopened") for k in keys):
+        raise SettingsError(f"{path}：[sla] pause_steps 应为进度节点列表，如 [\"等待客户\"]，实际为 {pause!r}",
+                            f"{path}: [sla] pause_steps must list progress steps like [\"Waiting on customer\"], got {pause!r}")
+    settings.pause_steps = frozenset(k for k in keys if k)
     return settings

@@ -7,7 +7,7 @@ escalation rules can say "at least the second level" without knowing the level n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sheetdesk.durations import Duration, DurationError, due_time, format_business_seconds, parse_duration
 from sheetdesk.problems import ERROR, Problem
@@ -134,12 +134,41 @@ def _remaining(cal: WorkCalendar, now: datetime, due: datetime, duration: Durati
     return cal.business_seconds_between(now, due)
 
 
+def _paused(cal: WorkCalendar, duration: Duration, start: datetime, until: datetime, pauses, now: datetime) -> float:
+    """Time the clock stood still between ``start`` and ``until``, in the duration's own kind of time."""
+    total = 0.0
+    for a, b in pauses:
+        a, b = max(a, start), min(b or now, until)
+        if b > a:
+            total += cal.business_seconds_between(a, b) if duration.business else (b - a).total_seconds()
+    return total
+
+
+def paused_due(cal: WorkCalendar, start: datetime, duration: Duration, pauses, now: datetime) -> datetime:
+    """The deadline pushed back by every pause that falls before it (a fixed point: pushing it may
+    bring a later pause inside)."""
+    due = due_time(cal, start, duration)
+    if not pauses:
+        return due
+    for _ in range(len(pauses) + 1):
+        extra = _paused(cal, duration, start, due, pauses, now)
+        if duration.business:
+            unit = 3600 if duration.unit == "business_hours" else cal.hours.day_seconds
+            moved = cal.add_business_seconds(start, duration.amount * unit + extra)
+        else:
+            moved = due_time(cal, start, duration) + timedelta(seconds=extra)
+        if moved == due:
+            break
+        due = moved
+    return due
+
+
 def stage_state(cal: WorkCalendar, stage: str, duration: Duration | None, start: datetime | None,
-                done: datetime | None, now: datetime) -> StageState:
+                done: datetime | None, now: datetime, pauses=()) -> StageState:
     """PRODUCT.md §3 "Overdue": late when undone past due or done after it; due-soon in the last quarter."""
     if duration is None or start is None:
         return StageState(stage, None, done, UNTIMED)
-    due = due_time(cal, start, duration)
+    due = paused_due(cal, start, duration, list(pauses), now)
     provisional = cal.touches_provisional(start, due)
     if done is not None:
         if done > due:
@@ -154,9 +183,10 @@ def stage_state(cal: WorkCalendar, stage: str, duration: Duration | None, start:
 
 
 def stage_states(cal: WorkCalendar, level: Level | None, start: datetime | None, done: dict[str, datetime],
-                 now: datetime) -> dict[str, StageState]:
+                 now: datetime, pauses=()) -> dict[str, StageState]:
     stages = level.stages if level is not None else {}
-    return {stage: stage_state(cal, stage, stages.get(stage), start, done.get(stage), now) for stage in STAGES}
+    return {stage: stage_state(cal, stage, stages.get(stage), start, done.get(stage), now, pauses)
+            for stage in STAGES}
 
 
 def overdue_text(states: dict[str, StageState], cal: WorkCalendar, lang: str) -> str | None:

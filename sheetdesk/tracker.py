@@ -33,6 +33,7 @@ class TicketStatus:
     effective: str                 # effective priority name ('' when unknown)
     rank: int                      # severity rank, 0 = most urgent; large when unknown
     states: dict[str, StageState] = field(default_factory=dict)
+    now: datetime | None = None
 
     @property
     def closed(self) -> bool:
@@ -68,8 +69,8 @@ def build_statuses(tickets: list[Ticket], rollups: dict[str, Rollup], effective:
             rollup.clock_start = t.received
         name, rank = effective.get(t.row, ("", 99))
         level = sla_levels.get(name)
-        states = stage_states(cal, level, rollup.clock_start, rollup.done, now)  # type: ignore[arg-type]
-        out.append(TicketStatus(t, rollup, name, rank, states))
+        states = stage_states(cal, level, rollup.clock_start, rollup.done, now, rollup.pauses)  # type: ignore[arg-type]
+        out.append(TicketStatus(t, rollup, name, rank, states, now))
     return out
 
 
@@ -89,7 +90,7 @@ def headers(lang: str) -> list[str]:
         name = STAGE_NAMES[stage][0 if zh else 1]
         cols += [f"{name}时限", f"{name}完成", f"{name}状态"] if zh else \
             [f"{name} due", f"{name} done", f"{name} state"]
-    cols += ["剩余/超时", "超时"] if zh else ["Left / late", "Overdue"]
+    cols += ["剩余/超时", "超时", "暂停计时"] if zh else ["Left / late", "Overdue", "Paused"]
     return cols
 
 
@@ -101,6 +102,19 @@ def _left_text(status: TicketStatus, cal: WorkCalendar, lang: str) -> str | None
     if u < 0:
         return f"超时 {amount}" if lang == "zh" else f"late {amount}"
     return f"剩余 {amount}" if lang == "zh" else f"{amount} left"
+
+
+def _paused_text(status: TicketStatus, cal: WorkCalendar, lang: str) -> str | None:
+    """Business time the SLA clock stood still (等待客户 and other pause steps), '(paused)' while it is."""
+    pauses = status.rollup.pauses
+    if not pauses:
+        return None
+    until = status.now
+    total = sum(cal.business_seconds_between(a, b or until) for a, b in pauses)
+    text = format_business_seconds(total, cal, lang)
+    if pauses[-1][1] is None:
+        text += "（暂停中）" if lang == "zh" else " (paused)"
+    return text
 
 
 def tracker_rows(statuses: list[TicketStatus], overdue: dict[int, str | None], cal: WorkCalendar,
@@ -125,8 +139,8 @@ def tracker_rows(statuses: list[TicketStatus], overdue: dict[int, str | None], c
             state_name = STATE_NAMES[st.state][0 if lang == "zh" else 1]
             row += [st.due, st.done, state_name if st.state != UNTIMED else None]
             fill += [fill_of(st), None, fill_of(st)]
-        row += [_left_text(s, cal, lang) if not s.closed else None, overdue.get(t.row)]
-        fill += [None, "red" if overdue.get(t.row) else None]
+        row += [_left_text(s, cal, lang) if not s.closed else None, overdue.get(t.row), _paused_text(s, cal, lang)]
+        fill += [None, "red" if overdue.get(t.row) else None, None]
         rows.append(row)
         fills.append(fill)
 

@@ -101,3 +101,29 @@ def test_followups_plan_and_merge_keep_typed_calls():
     # nothing is late yet on 23 Nov; on 25 Nov the 24 Nov call is
     later = merge_calls(planned, existing, date(2026, 11, 25))
     assert next(c for c in later if c.ticket_id == "202611-002").late
+
+
+def test_waiting_on_customer_pauses_the_clock_when_configured():
+    from sheetdesk.durations import Duration
+    from sheetdesk.sla import LATE, ON_TIME, stage_state
+
+    received = {"A": datetime(2026, 11, 16, 9)}
+    log = [LogEntry(2, "A", datetime(2026, 11, 16, 10), "first_response"),
+           LogEntry(3, "A", datetime(2026, 11, 16, 14), "waiting"),
+           LogEntry(4, "A", datetime(2026, 11, 17, 14), "update")]  # one business day waiting
+    plain, _ = roll_up(log, received)
+    paused, _ = roll_up(log, received, pause_steps=frozenset({"waiting"}))
+    assert plain["A"].pauses == []
+    assert paused["A"].pauses == [(datetime(2026, 11, 16, 14), datetime(2026, 11, 17, 14))]
+    two_days = Duration(2, "working_days")
+    done = datetime(2026, 11, 18, 15)  # due 17 Nov 18:00, or 18 Nov 18:00 with the day of waiting
+    assert stage_state(CAL, "closed", two_days, received["A"], done, NOW).state == LATE
+    state = stage_state(CAL, "closed", two_days, received["A"], done, NOW, paused["A"].pauses)
+    assert state.due == datetime(2026, 11, 18, 18)
+    assert state.state == ON_TIME
+    # still waiting: the pause runs until now
+    open_log = log[:2]
+    still, _ = roll_up(open_log, received, pause_steps=frozenset({"waiting"}))
+    assert still["A"].pauses == [(datetime(2026, 11, 16, 14), None)]
+    live = stage_state(CAL, "closed", two_days, received["A"], None, datetime(2026, 11, 18, 9), still["A"].pauses)
+    assert live.due == datetime(2026, 11, 19, 13)  # 18 business hours plus the 13 paused so far
