@@ -148,3 +148,92 @@ def validate(book: Path, as_json: bool, lang: str, now: datetime | None) -> None
     else:
         print_result(result, lang)
 
+
+
+def _time_option(value: str | None, option: str, now: datetime) -> datetime:
+    if value is None:
+        return now
+    moment, ok = dates.to_datetime(value)
+    if moment is None:
+        raise InputError(f"{option} 的值“{value}”无法识别，应为日期时间，如 \"2026-11-17 09:30\"",
+                         f"{option} '{value}' is not a time; expected e.g. \"2026-11-17 09:30\"")
+    return moment
+
+
+def _book_argument(func):
+    return click.argument("book", required=False, default=DEFAULT_BOOK,
+                          type=click.Path(dir_okay=False, path_type=Path))(func)
+
+
+@main.command()
+@_book_argument
+@click.option("--customer", required=True, help="客户名称 / customer")
+@click.option("--channel", required=True, help="反馈渠道 / channel")
+@click.option("--description", required=True, help="问题描述 / description")
+@click.option("--contact", help="联系方式 / phone or e-mail")
+@click.option("--received", help='反馈时间，默认为当前时间 / received time (default: now)')
+@click.option("--tier", help="客户等级 / tier")
+@click.option("--product", help="产品型号 / product")
+@click.option("--batch", help="批次 / batch")
+@click.option("--purchase-date", help="购买日期 / purchase date")
+@click.option("--expectation", help="客户诉求 / expectation")
+@click.option("--emotion", help="客户情绪 / emotion")
+@click.option("--category", help="问题分类 / category")
+@click.option("--priority", help="优先级 / priority")
+@click.option("--owner", help="责任人 / owner")
+@click.option("--force", is_flag=True, help="忽略 Excel/WPS/LibreOffice 的锁文件 / ignore office lock files")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 / print JSON")
+@common
+def add(book: Path, customer: str, channel: str, description: str, contact: str | None, received: str | None,
+        tier: str | None, product: str | None, batch: str | None, purchase_date: str | None,
+        expectation: str | None, emotion: str | None, category: str | None, priority: str | None,
+        owner: str | None, force: bool, as_json: bool, lang: str, now: datetime | None) -> None:
+    """登记一条反馈并输出其编号 / register a ticket and print its new ID."""
+    from sheetdesk import desk
+    from sheetdesk.settings import load_settings
+
+    settings = load_settings(Path(book)) if Path(book).exists() else None
+    now = now or (settings.now() if settings else datetime.now().replace(microsecond=0))
+    values: dict[str, object] = {
+        "received": _time_option(received, "--received", now), "channel": channel, "customer": customer,
+        "description": description, "contact": contact, "tier": tier, "product": product, "batch": batch,
+        "purchase_date": purchase_date, "expectation": expectation, "emotion": emotion, "category": category,
+        "priority": priority, "owner": owner,
+    }
+    result = desk.run(book, now=now, force=force, append=desk.Append("register", values))
+    if as_json:
+        click.echo(json.dumps({"id": result.new_id, "row": result.appended.row if result.appended else None},
+                              ensure_ascii=False))
+    else:
+        click.echo(result.new_id or "")
+
+
+@main.command()
+@_book_argument
+@click.argument("ticket_id", metavar="ID")
+@click.argument("step")
+@click.argument("note", required=False)
+@click.option("--by", "by", required=True, help="处理人 / who did it")
+@click.option("--at", "at", help="时间，默认为当前时间 / when (default: now)")
+@click.option("--force", is_flag=True, help="忽略 Excel/WPS/LibreOffice 的锁文件 / ignore office lock files")
+@common
+def log(book: Path, ticket_id: str, step: str, note: str | None, by: str, at: str | None, force: bool, lang: str,
+        now: datetime | None) -> None:
+    """在进度跟踪中追加一行 / append a progress row: ID STEP [NOTE] --by NAME."""
+    from sheetdesk import desk
+    from sheetdesk.progress import step_key, step_name
+    from sheetdesk.schema import STEPS
+    from sheetdesk.settings import load_settings
+
+    key = step_key(step)
+    if key is None:
+        raise InputError(f"未知节点“{step}”，应为：{'、'.join(zh for _, zh, _ in STEPS)}",
+                         f"unknown step '{step}'; expected one of: {', '.join(en for *_, en in STEPS)}")
+    settings = load_settings(Path(book)) if Path(book).exists() else None
+    now = now or (settings.now() if settings else datetime.now().replace(microsecond=0))
+    when = _time_option(at, "--at", now)
+    values = {"id": ticket_id.strip(), "time": when, "by": by, "step": key, "note": note}
+    result = desk.run(book, now=now, force=force, append=desk.Append("progress", values, refuse=("error", "warning")))
+    row = result.appended.row if result.appended else 0
+    click.echo(_t(lang, f"已记录：{ticket_id} {step_name(key, lang)}（进度跟踪 第{row}行）",
+                  f"logged: {ticket_id} {step_name(key, lang)} (Progress row {row})"))

@@ -14,7 +14,7 @@ from datetime import date
 
 from sheetdesk import dates
 from sheetdesk import followups
-from sheetdesk.errors import BookNotFound, SettingsError
+from sheetdesk.errors import BookNotFound, InputError, SettingsError
 from sheetdesk.escalation import Candidate, Escalation, escalate, read_rules
 from sheetdesk.results import latest_by_ticket, read_results, reopenings
 from sheetdesk.problems import ERROR, WARNING, Problem, join_cell
@@ -39,6 +39,16 @@ from sheetdesk.workbook.writer import _KEEP, CellWrite, Change, GeneratedSheet, 
 
 
 @dataclass
+class Append:
+    """A row ``add`` or ``log`` appends before the refresh; refused if the refresh finds it bad."""
+    sheet_key: str                    # "register" | "progress"
+    values: dict[str, object]
+    #: problem levels that refuse the row (log also refuses warnings: a step after closing)
+    refuse: tuple[str, ...] = (ERROR,)
+    row: int = 0
+
+
+@dataclass
 class RunResult:
     book: Path
     now: datetime
@@ -54,6 +64,17 @@ class RunResult:
     calendar: WorkCalendar | None = None
     escalations: dict[int, Escalation] = field(default_factory=dict)
     calls: list[followups.Call] = field(default_factory=list)
+    appended: Append | None = None
+
+    @property
+    def new_id(self) -> str | None:
+        """The ID ``add`` got for its row."""
+        if self.appended is None or self.plan is None:
+            return None
+        for t in self.plan.tickets:
+            if t.row == self.appended.row:
+                return t.id
+        return None
 
     @property
     def errors(self) -> list[Problem]:
@@ -102,7 +123,7 @@ def _check_writes(book: Book, sheet_key: str, problems: list[Problem]) -> list[C
 
 
 def run(path: Path, *, now: datetime | None = None, write: bool = True, dry_run: bool = False,
-        force: bool = False, settings: Settings | None = None) -> RunResult:
+        force: bool = False, settings: Settings | None = None, append: Append | None = None) -> RunResult:
     """Validate, number and route the desk at ``path``; save unless ``write`` is False or ``dry_run``."""
     path = Path(path)
     if not path.exists():
@@ -114,8 +135,8 @@ def run(path: Path, *, now: datetime | None = None, write: bool = True, dry_run:
     if saving:
         check_not_open(path, force=force)
         with DeskLock(path):
-            return _run(path, now, settings, saving=True, dry_run=False)
-    return _run(path, now, settings, saving=False, dry_run=dry_run)
+            return _run(path, now, settings, saving=True, dry_run=False, append=append)
+    return _run(path, now, settings, saving=False, dry_run=dry_run, append=append)
 
 
 def _calendar(settings: Settings) -> WorkCalendar:
@@ -161,7 +182,42 @@ def _owned_writes(book: Book, plan: RegisterPlan, statuses: list[TicketStatus], 
     return writes
 
 
-def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run: bool) -> RunResult:
+def _append_row(book: Book, append: Append) -> None:
+    """Write the row below the last used row of its sheet (people's columns only)."""
+    from sheetdesk.schema import SHEETS_BY_KEY
+    from sheetdesk.workbook.writer import NUMBER_FORMATS
+
+    sheet = SHEETS_BY_KEY[append.sheet_key]
+    table = read_table(book, sheet, add_owned=False)
+    ws = book.wb[table.name]
+    append.row = max([table.header_row] + [r.row for r in table.rows]) + 1
+    for key, value in append.values.items():
+        if value is None or value == "":
+            continue
+        if key == "step":  # a step key, written in the desk's language
+            from sheetdesk.progress import step_name
+
+            value = step_name(str(value), book.lang)
+        if key not in table.columns:
+            col = sheet.column(key)
+            raise InputError(f"工作表“{table.name}”没有“{col.zh}”列，无法写入 {value}",
+                             f"sheet '{table.name}' has no '{col.en}' column to hold {value}")
+        cell = ws.cell(append.row, table.columns[key], value)
+        kind = sheet.column(key).kind
+        if isinstance(value, datetime) and kind in NUMBER_FORMATS:
+            cell.number_format = NUMBER_FORMATS[kind]
+    del book.tables[append.sheet_key]
+
+
+def _refuse_bad_append(append: Append, problems: list[Problem]) -> None:
+    bad = [p for p in problems if p.sheet == append.sheet_key and p.row == append.row and p.level in append.refuse]
+    if bad:
+        raise InputError("未写入：" + "；".join(p.cell_text("zh") for p in bad),
+                         "nothing written: " + "; ".join(p.cell_text("en") for p in bad))
+
+
+def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run: bool,
+         append: Append | None = None) -> RunResult:
     snap = snapshot(path)
     result = RunResult(path, now, "zh", dry_run=dry_run)
     cal = _calendar(settings)
@@ -169,6 +225,9 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
         ensure_savable(path)
     book = open_book(path)
     result.desk_lang = book.lang
+    if append is not None:
+        _append_row(book, append)
+        result.appended = append
     register = read_table(book, REGISTER)
     sla_table = read_table(book, SLA)
     matrix_table = read_table(book, MATRIX)
@@ -203,6 +262,8 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
     writes = [CellWrite("register", row, key, value, only_if_blank=True) for (row, key), value in plan.writes.items()]
     writes += _owned_writes(book, plan, statuses, cal, problems, escalations)
     result.problems = _sorted(problems)
+    if append is not None:
+        _refuse_bad_append(append, problems)
     for sheet_key in ("register", "matrix", "sla", "escalation", "progress", "results"):
         writes += _check_writes(book, sheet_key, result.problems)
 
