@@ -1,0 +1,197 @@
+"""The manager's numbers (PRODUCT.md §4): volumes, SLA attainment, times, satisfaction, trends.
+
+Pure functions over :class:`KpiTicket` — one flat record per ticket, built from a refresh result —
+so a KPI can be checked by hand against a known register and several branches merge by
+concatenation. Definitions:
+
+* 受理量: received in the period; 结案量: closed in the period, whatever month they arrived;
+  月末未结: received by the period's end and not closed by then.
+* attainment of a stage: tickets received in the period whose stage was done by its due time, over
+  those whose stage was done or is past due at ``now`` (undue open stages are not yet judged).
+* mean/median times: business hours from received to the first response / to the (latest) close,
+  for tickets received in the period that reached that point.
+* 满意率: (满意 + 基本满意) / rated, over the tickets rated in the period (评价时间; a rating without
+  a time counts in the month its ticket closed). A ticket's latest rating counts.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sheetdesk.workdays import WorkCalendar
+
+#: (key, zh, en) in the order of the KPIs sheet
+METRICS = (
+    ("received", "受理量", "Received"),
+    ("closed", "结案量", "Closed"),
+    ("open_at_end", "月末未结", "Open at month end"),
+    ("response_attainment", "首次响应达标率", "First-response attainment"),
+    ("resolution_attainment", "解决达标率", "Resolution attainment"),
+    ("mean_response_h", "平均首次响应时长(小时)", "Mean first response (h)"),
+    ("median_response_h", "首次响应时长中位数(小时)", "Median first response (h)"),
+    ("mean_resolution_h", "平均解决时长(小时)", "Mean resolution (h)"),
+    ("median_resolution_h", "解决时长中位数(小时)", "Median resolution (h)"),
+    ("rated", "评价数", "Ratings"),
+    ("satisfaction_rate", "满意率", "Satisfaction rate"),
+)
+RATIO_METRICS = {"response_attainment", "resolution_attainment", "satisfaction_rate"}
+
+
+@dataclass(frozen=True)
+class KpiTicket:
+    id: str
+    received: datetime
+    category: str = ""
+    priority: str = ""
+    rank: int = 99
+    department: str = ""
+    owner: str = ""
+    response_due: datetime | None = None
+    response_done: datetime | None = None
+    closed_due: datetime | None = None
+    closed_at: datetime | None = None
+    rating: str | None = None          # satisfied | fair | unsatisfied
+    rated_at: datetime | None = None
+    overdue_reason: str = ""
+    branch: str = ""
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime   # inclusive
+    end: datetime     # exclusive
+    label: str
+
+    def has(self, moment: datetime | None) -> bool:
+        return moment is not None and self.start <= moment < self.end
+
+
+def month(year: int, month_no: int) -> Period:
+    start = datetime(year, month_no, 1)
+    end = datetime(year + (month_no == 12), month_no % 12 + 1, 1)
+    return Period(start, end, f"{year}-{month_no:02d}")
+
+
+def iso_week(year: int, week: int) -> Period:
+    start = datetime.combine(date.fromisocalendar(year, week, 1), datetime.min.time())
+    return Period(start, start + timedelta(days=7), f"{year}-W{week:02d}")
+
+
+def shift_month(period: Period, months: int) -> Period:
+    index = period.start.year * 12 + period.start.month - 1 + months
+    return month(index // 12, index % 12 + 1)
+
+
+def _attained(due: datetime | None, done: datetime | None, now: datetime) -> bool | None:
+    """True/False once the stage can be judged, None while it is open and not yet due (or untimed)."""
+    if due is None:
+        return None
+    if done is not None:
+        return done <= due
+    return False if now > due else None
+
+
+def _rate(flags: list[bool | None]) -> float | None:
+    judged = [f for f in flags if f is not None]
+    return sum(judged) / len(judged) if judged else None
+
+
+def _hours(cal: WorkCalendar, values: list[tuple[datetime, datetime]]) -> list[float]:
+    return [cal.business_seconds_between(a, b) / 3600 for a, b in values if b >= a]
+
+
+def _rating_moment(t: KpiTicket) -> datetime | None:
+    return t.rated_at or t.closed_at
+
+
+def kpis(tickets: list[KpiTicket], period: Period, now: datetime, cal: WorkCalendar) -> dict[str, float | int | None]:
+    arrived = [t for t in tickets if period.has(t.received)]
+    response = _hours(cal, [(t.received, t.response_done) for t in arrived if t.response_done])
+    resolution = _hours(cal, [(t.received, t.closed_at) for t in arrived if t.closed_at])
+    rated = [t for t in tickets if t.rating and period.has(_rating_moment(t))]
+    good = sum(t.rating in ("satisfied", "fair") for t in rated)
+    return {
+        "received": len(arrived),
+        "closed": sum(period.has(t.closed_at) for t in tickets),
+        "open_at_end": sum(t.received < period.end and not (t.closed_at and t.closed_at < period.end) for t in tickets),
+        "response_attainment": _rate([_attained(t.response_due, t.response_done, now) for t in arrived]),
+        "resolution_attainment": _rate([_attained(t.closed_due, t.closed_at, now) for t in arrived]),
+        "mean_response_h": round(statistics.fmean(response), 2) if response else None,
+        "median_response_h": round(statistics.median(response), 2) if response else None,
+        "mean_resolution_h": round(statistics.fmean(resolution), 2) if resolution else None,
+        "median_resolution_h": round(statistics.median(resolution), 2) if resolution else None,
+        "rated": len(rated),
+        "satisfaction_rate": good / len(rated) if rated else None,
+    }
+
+
+def group_table(tickets: list[KpiTicket], period: Period, now: datetime, field: str) -> list[dict]:
+    """Rows per value of ``field`` (category, priority, department, owner, branch), busiest first."""
+    arrived = [t for t in tickets if period.has(t.received)]
+    groups: dict[str, list[KpiTicket]] = {}
+    for t in arrived:
+        groups.setdefault(getattr(t, field) or "", []).append(t)
+    total = len(arrived)
+    rows = []
+    for name, members in groups.items():
+        rows.append({
+            "name": name, "received": len(members), "share": len(members) / total if total else 0.0,
+            "closed": sum(1 for t in members if t.closed_at and t.closed_at < period.end),
+            "response_attainment": _rate([_attained(t.response_due, t.response_done, now) for t in members]),
+            "resolution_attainment": _rate([_attained(t.closed_due, t.closed_at, now) for t in members]),
+            "late": sum(1 for t in members if _attained(t.response_due, t.response_done, now) is False
+                        or _attained(t.closed_due, t.closed_at, now) is False),
+            "rank": min(t.rank for t in members),
+        })
+    if field == "priority":
+        rows.sort(key=lambda r: (r["rank"], r["name"]))
+    else:
+        rows.sort(key=lambda r: (-r["received"], r["name"]))
+    return rows
+
+
+def satisfaction_distribution(tickets: list[KpiTicket], period: Period) -> dict[str, int]:
+    counts = Counter(t.rating for t in tickets if t.rating and period.has(_rating_moment(t)))
+    return {key: counts.get(key, 0) for key in ("satisfied", "fair", "unsatisfied")}
+
+
+def overdue_reasons(tickets: list[KpiTicket], period: Period, now: datetime) -> list[tuple[str, int]]:
+    """超时原因 typed for late tickets received in the period; late ones without a reason are counted too."""
+    counts: Counter = Counter()
+    for t in tickets:
+        if not period.has(t.received):
+            continue
+        late = (_attained(t.response_due, t.response_done, now) is False
+                or _attained(t.closed_due, t.closed_at, now) is False)
+        if t.overdue_reason:
+            counts[t.overdue_reason] += 1
+        elif late:
+            counts[""] += 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _change(current: float | int | None, before: float | int | None) -> float | None:
+    if current is None or before in (None, 0):
+        return None
+    return (current - before) / before  # type: ignore[operator]
+
+
+def trend(tickets: list[KpiTicket], period: Period, now: datetime, cal: WorkCalendar, months: int = 12) -> list[dict]:
+    """The last ``months`` months up to ``period``, each with month-on-month and year-on-year change."""
+    rows = []
+    for back in range(months - 1, -1, -1):
+        p = shift_month(period, -back)
+        k = kpis(tickets, p, now, cal)
+        prev = kpis(tickets, shift_month(p, -1), now, cal)
+        last_year = kpis(tickets, shift_month(p, -12), now, cal)
+        rows.append({
+            "month": p.label, "received": k["received"], "closed": k["closed"],
+            "response_attainment": k["response_attainment"], "resolution_attainment": k["resolution_attainment"],
+            "satisfaction_rate": k["satisfaction_rate"],
+            "received_mom": _change(k["received"], prev["received"]),
+            "received_yoy": _change(k["received"], last_year["received"]),
+        })
+    return rows
