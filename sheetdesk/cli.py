@@ -237,3 +237,38 @@ def log(book: Path, ticket_id: str, step: str, note: str | None, by: str, at: st
     row = result.appended.row if result.appended else 0
     click.echo(_t(lang, f"已记录：{ticket_id} {step_name(key, lang)}（进度跟踪 第{row}行）",
                   f"logged: {ticket_id} {step_name(key, lang)} (Progress row {row})"))
+
+
+@main.command()
+@click.argument("books", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--month", "month_text", metavar="YYYY-MM", help="统计月份 / the month to summarise")
+@click.option("--week", "week_text", metavar="YYYY-Www", help="周报：时效监控 / weekly SLA monitoring")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="输出文件，默认 summaries/YYYY-MM.xlsx / output file")
+@common
+def summary(books: tuple[Path, ...], month_text: str | None, week_text: str | None, output: Path | None, lang: str,
+            now: datetime | None) -> None:
+    """月度（或周）汇总，含图表；多个台账合并 / the manager's summary with charts; several desks merge."""
+    from rich.progress import Progress
+
+    from sheetdesk import summary as summ
+    from sheetdesk.errors import BookNotFound
+    from sheetdesk.workbook.summary_writer import write_summary
+
+    if bool(month_text) == bool(week_text):
+        raise InputError("请指定 --month YYYY-MM 或 --week YYYY-Www 之一", "give exactly one of --month YYYY-MM or --week YYYY-Www")
+    period = summ.parse_month(month_text) if month_text else summ.parse_week(week_text or "")
+    paths = list(books) or [Path(DEFAULT_BOOK)]
+    for p in paths:
+        if not p.exists():
+            raise BookNotFound(f"找不到工作簿 {p}", f"workbook not found: {p}")
+    now = now or datetime.now().replace(microsecond=0)
+    with Progress(transient=True, disable=len(paths) < 2) as progress:
+        task = progress.add_task(_t(lang, "读取台账", "reading desks"), total=len(paths))
+        data = summ.build(paths, period, weekly=bool(week_text), now=now, lang=lang,
+                          on_book=lambda: progress.advance(task))
+    target = output or summ.default_output(paths[0], period)
+    write_summary(data, target)
+    k = data.kpis
+    click.echo(_t(lang, f"已写入 {target}：受理 {k['received']}，结案 {k['closed']}，月末未结 {k['open_at_end']}",
+                  f"wrote {target}: {k['received']} received, {k['closed']} closed, {k['open_at_end']} open at period end"))

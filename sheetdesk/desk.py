@@ -65,6 +65,7 @@ class RunResult:
     escalations: dict[int, Escalation] = field(default_factory=dict)
     calls: list[followups.Call] = field(default_factory=list)
     appended: Append | None = None
+    results: list | None = None
 
     @property
     def new_id(self) -> str | None:
@@ -247,6 +248,7 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
             received[t.id] = t.received
     entries, log_problems = read_log(progress_table, received, now, book.date1904)
     results, result_problems = read_results(results_table, received, now, book.date1904)
+    result.results = results
     rollups, rollup_problems = roll_up(entries, received, reopenings(results), settings.pause_steps)
     rules, rule_problems = read_rules(rules_table, sla)
     escalations = escalate([_candidate(t) for t in plan.tickets], rules)

@@ -1,0 +1,120 @@
+"""``sheetdesk summary``: read one or more desks (branches), compute the KPIs, write the manager's xlsx.
+
+Each desk is read through the same read-only path as ``validate`` so the numbers use exactly the
+deadlines a refresh would write; nothing is written to the desks themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sheetdesk import kpis
+from sheetdesk.desk import RunResult, run
+from sheetdesk.errors import InputError
+from sheetdesk.results import latest_by_ticket
+from sheetdesk.workdays import WorkCalendar
+
+
+@dataclass
+class SummaryData:
+    period: kpis.Period
+    weekly: bool
+    now: datetime
+    lang: str
+    branches: list[str]
+    kpis: dict
+    by_branch: list[tuple[str, dict]] = field(default_factory=list)
+    categories: list[dict] = field(default_factory=list)
+    priorities: list[dict] = field(default_factory=list)
+    departments: list[dict] = field(default_factory=list)
+    owners: list[dict] = field(default_factory=list)
+    satisfaction: dict = field(default_factory=dict)
+    reasons: list[tuple[str, int]] = field(default_factory=list)
+    trend: list[dict] = field(default_factory=list)
+    late: list[kpis.KpiTicket] = field(default_factory=list)
+
+
+def parse_month(text: str) -> kpis.Period:
+    try:
+        year, month_no = (int(x) for x in text.strip().split("-"))
+        return kpis.month(year, month_no)
+    except ValueError:
+        raise InputError(f"--month 的值“{text}”应为 YYYY-MM，如 2026-11",
+                         f"--month '{text}' should be YYYY-MM, e.g. 2026-11") from None
+
+
+def parse_week(text: str) -> kpis.Period:
+    try:
+        year, week = text.strip().upper().split("-W")
+        return kpis.iso_week(int(year), int(week))
+    except ValueError:
+        raise InputError(f"--week 的值“{text}”应为 YYYY-Www，如 2026-W47",
+                         f"--week '{text}' should be YYYY-Www, e.g. 2026-W47") from None
+
+
+def tickets_from_run(result: RunResult, branch: str) -> list[kpis.KpiTicket]:
+    """One flat record per numbered ticket of a refresh result (the first row of a duplicated ID)."""
+    ratings = {}
+    if result.results is not None:
+        ratings = latest_by_ticket(result.results)
+    out, seen = [], set()
+    for s in result.statuses:
+        t = s.ticket
+        if not t.id or t.id in seen or t.received is None:
+            continue
+        seen.add(t.id)
+        r = ratings.get(t.id)
+        response, closed = s.states["first_response"], s.states["closed"]
+        out.append(kpis.KpiTicket(
+            t.id, t.received, t.category, s.effective, s.rank, t.department, t.owner,
+            response.due, response.done, closed.due, s.rollup.closed_at if s.closed else None,
+            r.rating if r else None, r.rated_at if r else None, r.overdue_reason if r else "", branch))
+    return out
+
+
+def build(books: list[Path], period: kpis.Period, *, weekly: bool, now: datetime, lang: str,
+          on_book=lambda: None) -> SummaryData:
+    tickets: list[kpis.KpiTicket] = []
+    names: list[str] = []
+    cal: WorkCalendar | None = None
+    per_branch: list[tuple[str, list[kpis.KpiTicket]]] = []
+    for book in books:
+        result = run(book, now=now, write=False)
+        cal = cal or result.calendar
+        name = _branch_name(book, names)
+        names.append(name)
+        mine = tickets_from_run(result, name)
+        per_branch.append((name, mine))
+        tickets += mine
+        on_book()
+    assert cal is not None
+    data = SummaryData(period, weekly, now, lang, names, kpis.kpis(tickets, period, now, cal))
+    if len(books) > 1:
+        data.by_branch = [(name, kpis.kpis(mine, period, now, cal)) for name, mine in per_branch]
+    data.categories = kpis.group_table(tickets, period, now, "category")
+    data.priorities = kpis.group_table(tickets, period, now, "priority")
+    data.departments = kpis.group_table(tickets, period, now, "department")
+    data.owners = kpis.group_table(tickets, period, now, "owner")
+    data.satisfaction = kpis.satisfaction_distribution(tickets, period)
+    data.reasons = kpis.overdue_reasons(tickets, period, now)
+    if not weekly:
+        data.trend = kpis.trend(tickets, period, now, cal)
+    data.late = sorted((t for t in tickets if period.has(t.received) and (
+        (t.response_due and (t.response_done or now) > t.response_due)
+        or (t.closed_due and (t.closed_at or now) > t.closed_due))), key=lambda t: (t.rank, t.received))
+    return data
+
+
+def _branch_name(book: Path, taken: list[str]) -> str:
+    """The folder name when every desk is called desk.xlsx, else the file stem; made unique."""
+    base = book.stem if book.stem != "desk" else (book.resolve().parent.name or book.stem)
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}-{n}", n + 1
+    return name
+
+
+def default_output(first_book: Path, period: kpis.Period) -> Path:
+    return first_book.resolve().parent / "summaries" / f"{period.label}.xlsx"

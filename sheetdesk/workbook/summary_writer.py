@@ -1,0 +1,207 @@
+"""The summary workbook, written fresh with xlsxwriter so its charts are native Excel charts.
+
+Written to a temporary file beside the target and renamed into place: a manager never opens a
+half-written summary.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import xlsxwriter
+
+from sheetdesk.kpis import METRICS
+from sheetdesk.results import rating_name
+from sheetdesk.summary import SummaryData
+
+GROUP_COLUMNS = (
+    ("name", None, None), ("received", "受理量", "Received"), ("share", "占比", "Share"),
+    ("closed", "结案量", "Closed"), ("response_attainment", "首次响应达标率", "First-response attainment"),
+    ("resolution_attainment", "解决达标率", "Resolution attainment"), ("late", "超时单数", "Late"),
+)
+PERCENT_KEYS = {"share", "response_attainment", "resolution_attainment", "satisfaction_rate", "received_mom",
+                "received_yoy"}
+
+
+def _t(lang: str, zh: str, en: str) -> str:
+    return zh if lang == "zh" else en
+
+
+class _Writer:
+    def __init__(self, path: Path, data: SummaryData) -> None:
+        self.data, self.lang = data, data.lang
+        self.wb = xlsxwriter.Workbook(str(path), {"remove_timezone": True})
+        self.wb.set_properties({"title": _t(self.lang, f"售后反馈月度汇总 {data.period.label}",
+                                            f"After-sales summary {data.period.label}"),
+                                "author": "sheetdesk", "created": data.now})
+        self.head = self.wb.add_format({"bold": True, "bg_color": "#D9D9D9", "border": 1, "text_wrap": True})
+        self.pct = self.wb.add_format({"num_format": "0.0%"})
+        self.num = self.wb.add_format({"num_format": "0.00"})
+        self.dt = self.wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        self.title = self.wb.add_format({"bold": True, "font_size": 13})
+
+    def t(self, zh: str, en: str) -> str:
+        return _t(self.lang, zh, en)
+
+    def _value(self, ws, row: int, col: int, key: str, value) -> None:
+        if value is None:
+            return
+        fmt = self.pct if key in PERCENT_KEYS else self.num if isinstance(value, float) else None
+        ws.write(row, col, value, fmt) if fmt else ws.write(row, col, value)
+
+    def table(self, ws, first_row: int, headers: list[str], rows: list[list], keys: list[str]) -> None:
+        for c, h in enumerate(headers):
+            ws.write(first_row, c, h, self.head)
+        for r, row in enumerate(rows, first_row + 1):
+            for c, (key, value) in enumerate(zip(keys, row)):
+                self._value(ws, r, c, key, value)
+        ws.freeze_panes(first_row + 1, 0)
+        if rows:
+            ws.autofilter(first_row, 0, first_row + len(rows), len(headers) - 1)
+
+    # --- sheets ---------------------------------------------------------------------------
+
+    def kpi_sheet(self) -> None:
+        d = self.data
+        ws = self.wb.add_worksheet(self.t("指标", "KPIs"))
+        ws.set_column(0, 0, 28)
+        ws.set_column(1, 1, 16)
+        ws.write(0, 0, self.t("指标", "Metric"), self.head)
+        ws.write(0, 1, self.t("数值", "Value"), self.head)
+        ws.write(1, 0, self.t("统计期间", "Period"))
+        ws.write(1, 1, d.period.label)
+        ws.write(2, 0, self.t("统计时点", "As of"))
+        ws.write_datetime(2, 1, d.now, self.dt)
+        ws.write(3, 0, self.t("台账", "Desks"))
+        ws.write(3, 1, "、".join(d.branches) if self.lang == "zh" else ", ".join(d.branches))
+        for i, (key, zh, en) in enumerate(METRICS, 4):
+            ws.write(i, 0, self.t(zh, en))
+            self._value(ws, i, 1, key, d.kpis.get(key))
+        ws.freeze_panes(1, 0)
+
+    def group_sheet(self, name: tuple[str, str], first: tuple[str, str], rows: list[dict], chart: bool) -> None:
+        ws = self.wb.add_worksheet(self.t(*name))
+        keys = [k for k, _, _ in GROUP_COLUMNS]
+        headers = [self.t(*first)] + [self.t(zh, en) for _, zh, en in GROUP_COLUMNS[1:]]
+        values = [[(r[k] if r[k] != "" else self.t("（未填）", "(blank)")) if k == "name" else r[k] for k in keys]
+                  for r in rows]
+        self.table(ws, 0, headers, values, keys)
+        ws.set_column(0, 0, 16)
+        ws.set_column(1, len(headers) - 1, 13)
+        if chart and rows:
+            c = self.wb.add_chart({"type": "column"})
+            c.add_series({"name": self.t("受理量", "Received"), "categories": [ws.name, 1, 0, len(rows), 0],
+                          "values": [ws.name, 1, 1, len(rows), 1], "data_labels": {"value": True}})
+            c.set_title({"name": self.t(f"{first[0]}分布（前三位居首）", f"{first[1]} (top three first)")})
+            c.set_legend({"none": True})
+            ws.insert_chart(len(rows) + 3, 0, c, {"x_scale": 1.3})
+
+    def satisfaction_sheet(self) -> None:
+        d = self.data
+        ws = self.wb.add_worksheet(self.t("满意度", "Satisfaction"))
+        rows = [[rating_name(k, self.lang), n] for k, n in d.satisfaction.items()]
+        total = sum(n for _, n in rows)
+        for row in rows:
+            row.append(row[1] / total if total else None)
+        self.table(ws, 0, [self.t("评价", "Rating"), self.t("数量", "Count"), self.t("占比", "Share")], rows,
+                   ["name", "count", "share"])
+        ws.set_column(0, 2, 14)
+        c = self.wb.add_chart({"type": "pie"})
+        c.add_series({"name": self.t("满意度分布", "Satisfaction"), "categories": [ws.name, 1, 0, len(rows), 0],
+                      "values": [ws.name, 1, 1, len(rows), 1], "data_labels": {"percentage": True}})
+        c.set_title({"name": self.t("满意度分布", "Satisfaction distribution")})
+        ws.insert_chart(len(rows) + 3, 0, c)
+
+    def reasons_sheet(self) -> None:
+        ws = self.wb.add_worksheet(self.t("超时原因", "Overdue reasons"))
+        rows = [[reason or self.t("（未填写原因）", "(no reason given)"), n] for reason, n in self.data.reasons]
+        self.table(ws, 0, [self.t("超时原因", "Overdue reason"), self.t("单数", "Tickets")], rows, ["name", "count"])
+        ws.set_column(0, 0, 30)
+
+    def trend_sheet(self) -> None:
+        d = self.data
+        ws = self.wb.add_worksheet(self.t("趋势", "Trend"))
+        keys = ["month", "received", "closed", "response_attainment", "resolution_attainment", "satisfaction_rate",
+                "received_mom", "received_yoy"]
+        headers = [self.t("月份", "Month"), self.t("受理量", "Received"), self.t("结案量", "Closed"),
+                   self.t("首次响应达标率", "First-response attainment"), self.t("解决达标率", "Resolution attainment"),
+                   self.t("满意率", "Satisfaction rate"), self.t("受理量环比", "Received MoM"),
+                   self.t("受理量同比", "Received YoY")]
+        self.table(ws, 0, headers, [[r[k] for k in keys] for r in d.trend], keys)
+        ws.set_column(0, len(headers) - 1, 13)
+        n = len(d.trend)
+        c = self.wb.add_chart({"type": "line"})
+        for col, name in ((1, headers[1]), (2, headers[2])):
+            c.add_series({"name": name, "categories": [ws.name, 1, 0, n, 0], "values": [ws.name, 1, col, n, col],
+                          "marker": {"type": "circle"}})
+        c.set_title({"name": self.t("近12个月趋势", "Last 12 months")})
+        ws.insert_chart(n + 3, 0, c, {"x_scale": 1.5})
+
+    def branch_sheet(self) -> None:
+        ws = self.wb.add_worksheet(self.t("分支对比", "Branches"))
+        keys = ["name"] + [k for k, _, _ in METRICS]
+        headers = [self.t("台账", "Desk")] + [self.t(zh, en) for _, zh, en in METRICS]
+        rows = [[name] + [k.get(key) for key in keys[1:]] for name, k in self.data.by_branch]
+        self.table(ws, 0, headers, rows, keys)
+        ws.set_column(0, len(headers) - 1, 14)
+
+    def monitor_sheet(self) -> None:
+        """The seeds' weekly SLA monitoring sheet: attainment per level, then every late ticket."""
+        d = self.data
+        ws = self.wb.add_worksheet(self.t("时效监控", "SLA monitor"))
+        ws.write(0, 0, self.t(f"响应时效监控周报 {d.period.label}", f"Weekly SLA monitor {d.period.label}"), self.title)
+        self.table(ws, 2, [self.t("优先级", "Priority"), self.t("受理量", "Received"),
+                           self.t("首次响应达标率", "First-response attainment"),
+                           self.t("解决达标率", "Resolution attainment"), self.t("超时单数", "Late")],
+                   [[r["name"], r["received"], r["response_attainment"], r["resolution_attainment"], r["late"]]
+                    for r in d.priorities], ["name", "received", "response_attainment", "resolution_attainment", "late"])
+        start = len(d.priorities) + 5
+        ws.write(start - 1, 0, self.t("超时明细", "Late tickets"), self.title)
+        heads = [self.t("反馈编号", "ID"), self.t("台账", "Desk"), self.t("优先级", "Priority"),
+                 self.t("责任人", "Owner"), self.t("响应时限", "Response due"), self.t("首次响应", "Responded"),
+                 self.t("解决时限", "Resolution due"), self.t("关闭时间", "Closed"), self.t("超时原因", "Overdue reason")]
+        for c, h in enumerate(heads):
+            ws.write(start, c, h, self.head)
+        for r, t in enumerate(d.late, start + 1):
+            ws.write(r, 0, t.id)
+            ws.write(r, 1, t.branch)
+            ws.write(r, 2, t.priority)
+            ws.write(r, 3, t.owner)
+            for c, value in ((4, t.response_due), (5, t.response_done), (6, t.closed_due), (7, t.closed_at)):
+                if value is not None:
+                    ws.write_datetime(r, c, value, self.dt)
+            ws.write(r, 8, t.overdue_reason)
+        ws.set_column(0, 8, 15)
+
+    def write(self) -> None:
+        d = self.data
+        self.kpi_sheet()
+        if d.weekly:
+            self.monitor_sheet()
+        self.group_sheet(("分类", "Categories"), ("问题分类", "Category"), d.categories, chart=True)
+        self.group_sheet(("优先级", "Priorities"), ("优先级", "Priority"), d.priorities, chart=False)
+        self.group_sheet(("部门", "Departments"), ("责任部门", "Department"), d.departments, chart=False)
+        self.group_sheet(("责任人", "Owners"), ("责任人", "Owner"), d.owners, chart=False)
+        self.satisfaction_sheet()
+        self.reasons_sheet()
+        if d.trend:
+            self.trend_sheet()
+        if d.by_branch:
+            self.branch_sheet()
+        self.wb.close()
+
+
+def write_summary(data: SummaryData, target: Path) -> Path:
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp.xlsx", dir=target.parent)
+    os.close(fd)
+    try:
+        _Writer(Path(tmp), data).write()
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
