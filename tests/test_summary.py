@@ -18,7 +18,7 @@ def t(received, id_, **extra):
 
 
 REGISTER = [
-    t(datetime(2026, 11, 2, 10), "202611-001"),                      # P1 產品质量: response 48h, close 7wd
+    t(datetime(2026, 11, 2, 10), "202611-001"),                      # P1 产品质量: response 48h, close 7wd
     t(datetime(2026, 11, 16, 9), "202611-002"),
     t(datetime(2026, 11, 3, 9), "202611-003", description="快递一直没收到", category="物流类"),  # P2
     t(datetime(2026, 10, 28, 9), "202610-001"),
@@ -32,7 +32,8 @@ LOG = [
 ]
 RESULTS = [
     {"id": "202611-001", "satisfaction": "满意", "rated_at": datetime(2026, 11, 6, 10)},
-    {"id": "202610-001", "satisfaction": 55, "rated_at": datetime(2026, 11, 3, 9), "overdue_reason": "备件缺货"},
+    {"id": "202610-001", "satisfaction": 75, "rated_at": datetime(2026, 11, 3, 9), "overdue_reason": "备件缺货"},
+    {"id": "202611-002", "satisfaction": "不满意", "rated_at": datetime(2026, 11, 20, 9)},  # rated while open
 ]
 
 
@@ -60,8 +61,8 @@ def test_month_summary_matches_hand_computed_kpis(make_desk, cli, tmp_path):
     # response hours: 001 1h, 002 21h → mean 11
     assert k["平均首次响应时长(小时)"] == pytest.approx(11.0)
     assert k["平均解决时长(小时)"] == pytest.approx(27.0)
-    # ratings in November: 满意 and a score of 55 (不满意)
-    assert k["满意率"] == pytest.approx(0.5)
+    # ratings in November: 满意, a score of 75 (基本满意) and 不满意
+    assert k["评价数"] == 3 and k["满意率"] == pytest.approx(2 / 3)
 
     wb = openpyxl.load_workbook(out)
     cats = wb["分类"]
