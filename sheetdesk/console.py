@@ -59,7 +59,7 @@ def print_result(result: RunResult, lang: str) -> None:
             table.add_column(head)
         for p in shown[:MAX_ROWS]:
             sheet = SHEETS_BY_KEY[p.sheet]
-            table.add_row(sheet.name(lang), str(p.row or ""), sheet.column(p.column).name(lang) if p.column else "",
+            table.add_row(sheet.name(lang), (f"第{p.row}行" if lang == "zh" else f"row {p.row}") if p.row else "", sheet.column(p.column).name(lang) if p.column else "",
                           _level(p.level, lang), p.text(lang))
         console.print(table)
         if len(shown) > MAX_ROWS:

@@ -283,6 +283,8 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
                                 [c.width for c in FOLLOWUPS.columns], len(call_rows), datetime_cols=(5,),
                                 date_cols=(3,), people_cols=(4, 5, 6, 7))
 
+    # a people's column the desk does not have (e.g. no 协同部门) simply is not filled
+    writes = [w for w in writes if w.sheet in book.tables and w.column in book.tables[w.sheet].columns]
     protected = verify.fingerprint(book, skip={(w.sheet, w.row, w.column) for w in writes})
     typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS)
     result.changes = (apply_writes(book, writes) + write_counter(book, plan.counter)

@@ -19,7 +19,7 @@ def t(received, description="机器无法开机，指示灯不亮", **extra):
 
 def sheet_rows(path, name):
     ws = openpyxl.load_workbook(path)[name]
-    header = [c.value for c in ws[1]]
+    header = [c.value.rstrip("*") if isinstance(c.value, str) else c.value for c in ws[1]]
     return ws, header, [dict(zip(header, r)) for r in ws.iter_rows(min_row=2, values_only=True)]
 
 
@@ -37,7 +37,8 @@ LIFE = [
     # row 3: P1 (48h) and never answered → response late since 20 Nov 09:00
     t(datetime(2026, 11, 18, 9), id="202611-002", customer="乙公司"),
     # row 4: injury keyword → P0 whatever the matrix says
-    t(datetime(2026, 11, 20, 15), "充电时机身发烫，孩子手被烫伤了", id="202611-003", customer="丙先生"),
+    t(datetime(2026, 11, 20, 15), "充电时机身发烫，孩子手被烫伤了", id="202611-003", customer="丙先生",
+      category="产品质量类"),
     # rows 5-9: five of one product + category inside 7 days → batch, at least P1; row 10 is outside
     *[t(datetime(2026, 11, 9 + i, 11), "客服态度差，没人理", id=f"202611-0{10 + i}", product="A7",
         category="服务体验类", customer=f"客户{i}") for i in range(5)],

@@ -64,6 +64,6 @@ def test_close_completes_unlogged_stages_and_reopen_restarts_the_clock():
 
 def test_unlogged_reopen_from_a_rating():
     rollups, _ = roll_up([entry(2, "202611-002", (3, 11), "closed")], RECEIVED,
-                         extra_reopen={"202611-002": datetime(2026, 11, 5, 14)})
+                         extra_reopen=[("202611-002", datetime(2026, 11, 5, 14))])
     r = rollups["202611-002"]
     assert r.status == "reopened" and r.clock_start == datetime(2026, 11, 5, 14) and r.done == {}

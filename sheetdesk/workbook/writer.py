@@ -174,7 +174,9 @@ def _existing(ws) -> tuple[list[list[object]], list[list[str | None]]]:
 
 
 def _cmp(value: object) -> object:
-    """Values as a re-read file returns them: dates come back as midnight date-times."""
+    """Values as a re-read file returns them: dates come back as midnight date-times, '' as nothing."""
+    if value == "":
+        return None
     if isinstance(value, date) and not isinstance(value, datetime):
         return datetime(value.year, value.month, value.day)
     if type(value).__name__ == "CellRichText":
@@ -222,6 +224,8 @@ def write_generated(book: Book, gen: GeneratedSheet) -> list[Change]:
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for r, (row, fill_row) in enumerate(zip(gen.rows, gen.fills), 2):
         for c, (value, fill) in enumerate(zip(row, fill_row), 1):
+            if value == "":
+                value = None
             if value is None and fill is None:
                 continue
             cell = ws.cell(r, c, _clean(value))

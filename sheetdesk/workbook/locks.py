@@ -1,0 +1,193 @@
+"""Who has the desk open: office lock files, and the lock that serialises sheetdesk runs.
+
+Excel and WPS write ``~$<name>`` (owner in the legacy code page at byte 1 and again in UTF-16LE at
+offset 55), LibreOffice ``.~lock.<name>#`` (``user,sysuser,host,dd.mm.yyyy hh:mm,url;``), WPS on
+Linux ``.~<name>``. Saving under any of them would lose that person's edits, so a refresh refuses
+and names them. sheetdesk's own runs queue on an OS lock plus a marker file beside the workbook that
+tells a waiting colleague who is writing.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from sheetdesk.errors import BookBusy, BookLocked
+
+APP_NAMES = {"excel": ("Excel/WPS", "Excel/WPS"), "libreoffice": ("LibreOffice", "LibreOffice"),
+             "wps": ("WPS", "WPS"), "sheetdesk": ("sheetdesk", "sheetdesk")}
+STALE_AFTER = 12 * 3600
+
+
+@dataclass(frozen=True)
+class OfficeLock:
+    path: Path
+    app: str                 # excel | wps | libreoffice | sheetdesk
+    owner: str | None
+    modified: datetime
+    age_seconds: float
+
+    def describe(self, lang: str = "zh") -> str:
+        app = APP_NAMES.get(self.app, (self.app, self.app))[0 if lang == "zh" else 1]
+        minutes = max(int(self.age_seconds // 60), 0)
+        if lang == "zh":
+            who = self.owner or "某位同事（锁文件中没有姓名）"
+            age = f"{minutes} 分钟前" if minutes < 120 else f"{minutes // 60} 小时前"
+            return f"{who} 正在用 {app} 编辑（锁文件 {self.path.name}，{age}）"
+        who = self.owner or "someone (no name in the lock file)"
+        age = f"{minutes} min ago" if minutes < 120 else f"{minutes // 60} h ago"
+        return f"{who} has it open in {app} (lock file {self.path.name}, {age})"
+
+
+def _clean(name: str) -> str | None:
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    return name or None
+
+
+def parse_mso_owner(data: bytes) -> str | None:
+    """Owner name of an Excel/WPS ``~$`` file; prefers the UTF-16 copy, falls back to the legacy one."""
+    if len(data) >= 57:
+        n = int.from_bytes(data[55:57], "little")
+        if 0 < n <= 54 and len(data) >= 57 + 2 * n:
+            try:
+                name = _clean(data[57:57 + 2 * n].decode("utf-16-le"))
+                if name:
+                    return name
+            except UnicodeDecodeError:
+                pass
+    if data:
+        n = data[0]
+        if 0 < n <= 54 and len(data) > n:
+            raw = data[1:1 + n]
+            for encoding in ("gbk", "latin-1"):
+                try:
+                    return _clean(raw.decode(encoding))
+                except UnicodeDecodeError:
+                    continue
+    return None
+
+
+def parse_libreoffice_owner(text: str) -> str | None:
+    """First field of ``user,sysuser,host,time,url;`` (``\\`` escapes ``,`` ``;`` and itself)."""
+    fields, current, escaped = [], [], False
+    for ch in text:
+        if escaped:
+            current.append(ch)
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch in ",;":
+            fields.append("".join(current))
+            current = []
+            if ch == ";":
+                break
+        else:
+            current.append(ch)
+    if current:
+        fields.append("".join(current))
+    if not fields:
+        return None
+    return _clean(fields[0]) or (_clean(fields[1]) if len(fields) > 1 else None)
+
+
+def _candidates(book: Path) -> list[tuple[Path, str]]:
+    name, folder = book.name, book.parent
+    out = [(folder / f"~${name}", "excel"), (folder / f".~lock.{name}#", "libreoffice"), (folder / f".~{name}", "wps")]
+    for cut in (1, 2):
+        if len(name) > cut + 5:
+            out.append((folder / f"~${name[cut:]}", "excel"))
+            out.append((folder / f".~{name[cut:]}", "wps"))
+    return out
+
+
+def find_office_locks(book: Path) -> list[OfficeLock]:
+    book = Path(book)
+    locks, seen = [], set()
+    now = time.time()
+    for path, app in _candidates(book):
+        if path in seen or not path.is_file():
+            continue
+        seen.add(path)
+        try:
+            data = path.read_bytes()[:4096]
+            mtime = path.stat().st_mtime
+        except OSError:
+            continue
+        if app == "libreoffice":
+            owner = parse_libreoffice_owner(data.decode("utf-8", errors="replace"))
+        else:
+            owner = parse_mso_owner(data)
+        locks.append(OfficeLock(path, app, owner, datetime.fromtimestamp(mtime), now - mtime))
+    return locks
+
+
+def check_not_open(book: Path, *, force: bool = False, stale_after: float = STALE_AFTER) -> list[OfficeLock]:
+    """Refuse (BookLocked) while an office program holds the book; ``force`` returns the locks instead."""
+    locks = find_office_locks(book)
+    if not locks or force:
+        return locks
+    lock = locks[0]
+    owner = lock.owner or "对方"
+    if lock.age_seconds > stale_after:
+        hours = int(lock.age_seconds // 3600)
+        raise BookLocked(
+            f"{lock.describe('zh')}；该锁文件已存在 {hours} 小时，可能是程序崩溃后留下的。"
+            f"确认无人打开后删除 {lock.path} 或加 --force 重试；未写入任何内容",
+            f"{lock.describe('en')}; the lock file is {hours} h old and may be left over from a crash. "
+            f"If nobody has the file open, delete {lock.path} or retry with --force; nothing was written")
+    raise BookLocked(
+        f"{lock.describe('zh')}；请 {owner} 保存并关闭后重试（如确认无人打开，可删除 {lock.path.name} 或加 --force）；未写入任何内容",
+        f"{lock.describe('en')}; ask {lock.owner or 'them'} to save and close it, then retry "
+        f"(if nobody has it open, delete {lock.path.name} or use --force); nothing was written")
+
+
+class DeskLock:
+    """One sheetdesk writer per desk at a time; others wait up to ``timeout`` seconds, then BookBusy."""
+
+    def __init__(self, book: Path, timeout: float = 30.0) -> None:
+        book = Path(book)
+        self.book = book
+        self.lock_path = book.parent / f".~sheetdesk.{book.name}.lock"
+        self.owner_path = book.parent / f".~sheetdesk.{book.name}.owner"
+        self.timeout = timeout
+        self._lock = FileLock(str(self.lock_path), timeout=timeout)
+
+    def _holder(self) -> str:
+        try:
+            return self.owner_path.read_text(encoding="utf-8").strip() or "?"
+        except OSError:
+            return "?"
+
+    def __enter__(self) -> DeskLock:
+        try:
+            self._lock.acquire()
+        except Timeout:
+            holder = self._holder()
+            raise BookBusy(f"另一个 sheetdesk 正在写入 {self.book.name}（{holder}），等待 {self.timeout:g} 秒后放弃；请稍后重试",
+                           f"another sheetdesk run is writing {self.book.name} ({holder}); gave up after "
+                           f"{self.timeout:g} s, try again shortly") from None
+        try:
+            user = getpass.getuser()
+        except Exception:  # no user name in some service accounts
+            user = "?"
+        marker = f"user={user} host={socket.gethostname()} pid={os.getpid()} since={datetime.now():%Y-%m-%d %H:%M:%S}"
+        try:
+            self.owner_path.write_text(marker, encoding="utf-8")
+        except OSError:
+            pass
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.owner_path.unlink(missing_ok=True)
+        except OSError:
+            pass
+        # the (empty) lock file stays: unlinking it would let a waiter and a newcomer both hold a lock
+        self._lock.release()

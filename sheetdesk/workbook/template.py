@@ -1,0 +1,229 @@
+"""The desk workbook a team starts from: every sheet of the contract, styled, with the seeds' defaults.
+
+``workbook_templates/build.py`` writes the checked-in files with this module; ``init`` copies them.
+Dropdowns point at workbook-level defined names (``sd_channels`` …) rather than straight at another
+sheet: Excel stores a cross-sheet list as an x14 extension that openpyxl drops on save, but keeps a
+defined-name list as a plain validation (workbook-engineering.md §1). They only warn, so aliases
+such as 紧急 for P0 can still be typed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from sheetdesk.schema import (COUNTER, DEFAULT_CHANNELS, DEFAULT_EMOTIONS, DEFAULT_TIERS, EN_LIST_VALUES, ESCALATION,
+                              LISTS, MATRIX, PROGRESS, REGISTER, RESULTS, SATISFACTION, SHEETS, SLA, STEPS, TRACKER,
+                              Sheet)
+
+PRESETS = ("p0p1p2", "four-stage")
+LANGS = ("zh", "en")
+PEOPLE_FILL = PatternFill("solid", fgColor="FFDDEBF7")
+OWNED_FILL = PatternFill("solid", fgColor="FFD9D9D9")
+OWNED_NOTE = ("由 sheetdesk 填写，请勿手工修改", "Filled by sheetdesk; do not edit")
+FIXED_TIME = datetime(2026, 1, 1)
+#: how far down the dropdowns and date formats reach in a new desk
+VALIDATION_ROWS = 5000
+FORMAT_ROWS = 200
+LIST_ROWS = 50
+
+# (category, subcategory, department, owner, collaborators, priority, keywords) — from the seeds
+MATRIX_ZH = (
+    ("产品质量类", "外观破损、功能故障、性能不达标", "维修部", "李工", "技术部", "P1",
+     "损坏,破损,裂,故障,不工作,无法开机,异响,漏水,漏电,变形,质量"),
+    ("功能使用类", "操作咨询、设置指导", "产品技术支持", "王工", "", "P2", "怎么用,如何使用,设置,操作,说明书"),
+    ("技术支持类", "系统报错、软件兼容、配置升级", "技术部", "张工", "产品技术支持", "P1",
+     "错误代码,报错,兼容,系统,软件,配置,升级,闪退,死机,连不上"),
+    ("服务体验类", "服务态度、响应速度、流程", "客户服务部", "赵主管", "", "P2",
+     "态度,服务差,响应慢,没人理,不耐烦,推诿,流程繁琐"),
+    ("物流类", "发货延迟、丢件、错发漏发", "物流部", "孙工", "客户服务部", "P2",
+     "物流,快递,发货,配送,没收到,未收到,错发,漏发"),
+    ("其他类", "发票、退换货等", "客户服务部", "赵主管", "", "P2", "发票,退款,退货,换货"),
+)
+MATRIX_EN = (
+    ("Product quality", "damage, malfunction, poor performance", "Repairs", "Li", "Engineering", "P1",
+     "broken,damaged,crack,fault,not working,won't turn on,noise,leak,deformed,quality"),
+    ("How-to", "usage questions, settings", "Product support", "Wang", "", "P2",
+     "how to,how do i,settings,setup,manual"),
+    ("Technical support", "error codes, compatibility, upgrades", "Engineering", "Zhang", "Product support", "P1",
+     "error code,error,compatib,system,software,config,upgrade,crash,freez,can't connect"),
+    ("Service experience", "attitude, response speed, process", "Customer service", "Zhao", "", "P2",
+     "rude,attitude,slow response,no reply,impatient,runaround"),
+    ("Logistics", "late delivery, lost or wrong items", "Logistics", "Sun", "Customer service", "P2",
+     "delivery,courier,shipping,shipped,not received,never arrived,wrong item,missing item"),
+    ("Other", "invoices, returns, exchanges", "Customer service", "Zhao", "", "P2", "invoice,refund,return,exchange"),
+)
+# (level, aliases, first response, tech engaged, solution, closed)
+SLA_P0P1P2 = {
+    "zh": (("P0", "紧急,一级,高", "24小时", None, None, "48小时"),
+           ("P1", "重要,二级,中", "48小时", None, None, "7个工作日"),
+           ("P2", "一般,三级,常规,低", "7个工作日", None, None, "15个工作日")),
+    "en": (("P0", "urgent,critical,high", "24h", None, None, "48h"),
+           ("P1", "important,medium", "48h", None, None, "7wd"),
+           ("P2", "normal,low,routine", "7wd", None, None, "15wd")),
+}
+SLA_FOUR_STAGE = {
+    "zh": (("一级", "P0,紧急,高", "30分钟", "1小时", "4小时", "24小时"),
+           ("二级", "P1,重要,中", "2小时", "3小时", "12小时", "72小时"),
+           ("三级", "P2,一般,常规,低", "4小时", "6小时", "24小时", "5个工作日")),
+    "en": (("Level 1", "P0,urgent,critical,high", "30m", "1h", "4h", "24h"),
+           ("Level 2", "P1,important,medium", "2h", "3h", "12h", "72h"),
+           ("Level 3", "P2,normal,low,routine", "4h", "6h", "24h", "5wd")),
+}
+#: the matrix's default priorities under the four-stage preset
+FOUR_STAGE_PRIORITY = {"zh": {"P1": "二级", "P2": "三级"}, "en": {"P1": "Level 2", "P2": "Level 3"}}
+ESCALATION_ROWS = {
+    "zh": (("关键词", "烫伤,烧伤,过敏,起火,着火,冒烟,爆炸,触电,漏电伤人,人身,受伤,安全隐患,曝光,媒体,投诉到12315",
+            0, "是", "涉及人身安全或舆情的反馈一律按最高级别处理"),
+           ("批量", "数量=5; 天数=7", 1, "是", "同一产品型号+问题分类在任意7天内达到5单，至少按第二级处理，并标记批量问题"),
+           ("VIP", "客户等级=VIP", 1, "否", "VIP客户至少按第二级处理（默认停用）")),
+    "en": (("Keyword", "burn,scald,allergy,fire,smoke,explosion,explode,electric shock,injury,injured,safety hazard,"
+                       "media,press", 0, "Yes", "anything about personal safety or publicity goes to the top level"),
+           ("Batch", "count=5; days=7", 1, "Yes",
+            "5 or more of one product + category inside any 7 days: at least the second level, marked as a batch"),
+           ("VIP", "tier=VIP", 1, "No", "VIP customers at least the second level (off by default)")),
+}
+#: defined name -> (sheet key, column key) of the list it names
+LIST_NAMES = {
+    "sd_channels": ("lists", "channel"), "sd_tiers": ("lists", "tier"), "sd_emotions": ("lists", "emotion"),
+    "sd_steps": ("lists", "step"), "sd_satisfaction": ("lists", "satisfaction"),
+    "sd_categories": ("matrix", "category"), "sd_priorities": ("sla", "priority"),
+}
+#: (sheet key, column key) -> defined name of its dropdown
+DROPDOWNS = {
+    ("register", "channel"): "sd_channels", ("register", "tier"): "sd_tiers",
+    ("register", "emotion"): "sd_emotions", ("register", "category"): "sd_categories",
+    ("register", "priority"): "sd_priorities", ("progress", "step"): "sd_steps",
+    ("results", "satisfaction"): "sd_satisfaction", ("matrix", "priority"): "sd_priorities",
+}
+
+
+def _check(lang: str, preset: str) -> None:
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGS)}")
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; expected one of {', '.join(PRESETS)}")
+
+
+def _header(ws, sheet: Sheet, lang: str) -> None:
+    bold = Font(bold=True)
+    owned_font = Font(bold=True, italic=True, color="FF595959")
+    for c, col in enumerate(sheet.columns, 1):
+        cell = ws.cell(1, c, col.header(lang))
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+        if col.owned:
+            cell.fill, cell.font = OWNED_FILL, owned_font
+            cell.comment = Comment(OWNED_NOTE[0] if lang == "zh" else OWNED_NOTE[1], "sheetdesk", width=220, height=40)
+        else:
+            cell.fill, cell.font = PEOPLE_FILL, bold
+        ws.column_dimensions[get_column_letter(c)].width = col.width
+        if col.kind in ("datetime", "date"):
+            fmt = "yyyy-mm-dd hh:mm" if col.kind == "datetime" else "yyyy-mm-dd"
+            for r in range(2, FORMAT_ROWS + 1):
+                ws.cell(r, c).number_format = fmt
+        elif col.kind == "text":
+            for r in range(2, FORMAT_ROWS + 1):
+                ws.cell(r, c).number_format = "@"
+    if sheet.columns:
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(sheet.columns))}1"
+    ws.row_dimensions[1].height = 30
+
+
+def _rows(ws, sheet: Sheet, rows, keys: tuple[str, ...]) -> None:
+    index = {col.key: i for i, col in enumerate(sheet.columns, 1)}
+    for r, values in enumerate(rows, 2):
+        for key, value in zip(keys, values):
+            if value not in (None, ""):
+                ws.cell(r, index[key], value)
+
+
+def _lists(ws, lang: str) -> None:
+    zh = lang == "zh"
+    columns = {
+        "channel": DEFAULT_CHANNELS if zh else EN_LIST_VALUES["channel"],
+        "tier": DEFAULT_TIERS if zh else EN_LIST_VALUES["tier"],
+        "emotion": DEFAULT_EMOTIONS if zh else EN_LIST_VALUES["emotion"],
+        "step": tuple(s[1] if zh else s[2] for s in STEPS),
+        "satisfaction": tuple(s[1] if zh else s[2] for s in SATISFACTION),
+    }
+    index = {col.key: i for i, col in enumerate(LISTS.columns, 1)}
+    for key, values in columns.items():
+        for r, value in enumerate(values, 2):
+            ws.cell(r, index[key], value)
+
+
+def _column_range(wb: Workbook, sheet: Sheet, key: str, lang: str) -> str:
+    col = get_column_letter([c.key for c in sheet.columns].index(key) + 1)
+    return f"{quote_sheetname(sheet.name(lang))}!${col}$2:${col}${LIST_ROWS}"
+
+
+def build_template(lang: str = "zh", preset: str = "p0p1p2") -> Workbook:
+    """A new desk workbook in memory."""
+    _check(lang, preset)
+    wb = Workbook()
+    wb.remove(wb.active)
+    sheets = {}
+    for sheet in SHEETS:
+        ws = wb.create_sheet(sheet.name(lang))
+        sheets[sheet.key] = ws
+        if sheet.key == COUNTER.key:
+            for c, col in enumerate(COUNTER.columns, 1):
+                ws.cell(1, c, col.name(lang))
+            ws.sheet_state = "hidden"
+            continue
+        if sheet.key == TRACKER.key:
+            ws.cell(1, 1, "此表由 sheetdesk refresh 每次重新生成，请勿在此输入" if lang == "zh"
+                    else "sheetdesk refresh regenerates this sheet every time; do not type here")
+            ws.cell(1, 1).font = Font(italic=True, color="FF595959")
+            continue
+        _header(ws, sheet, lang)
+
+    matrix = MATRIX_ZH if lang == "zh" else MATRIX_EN
+    if preset == "four-stage":
+        mapping = FOUR_STAGE_PRIORITY[lang]
+        matrix = tuple(row[:5] + (mapping.get(row[5], row[5]),) + row[6:] for row in matrix)
+    _rows(sheets["matrix"], MATRIX, matrix,
+          ("category", "subcategory", "department", "owner", "collaborators", "priority", "keywords"))
+    sla = (SLA_P0P1P2 if preset == "p0p1p2" else SLA_FOUR_STAGE)[lang]
+    _rows(sheets["sla"], SLA, sla, ("priority", "aliases", "first_response", "tech_engaged", "solution", "closed"))
+    levels = [row[0] for row in sla]
+    rules = [(name, params, levels[min(rank, len(levels) - 1)], on, note)
+             for name, params, rank, on, note in ESCALATION_ROWS[lang]]
+    _rows(sheets["escalation"], ESCALATION, rules, ("rule", "parameters", "level", "enabled", "note"))
+    _lists(sheets["lists"], lang)
+    for ws in (sheets["matrix"], sheets["escalation"]):
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+    by_key = {s.key: s for s in SHEETS}
+    for name, (sheet_key, col_key) in LIST_NAMES.items():
+        wb.defined_names[name] = DefinedName(name, attr_text=_column_range(wb, by_key[sheet_key], col_key, lang))
+    for (sheet_key, col_key), name in DROPDOWNS.items():
+        sheet = by_key[sheet_key]
+        col = get_column_letter([c.key for c in sheet.columns].index(col_key) + 1)
+        dv = DataValidation(type="list", formula1=f"={name}", allow_blank=True, showErrorMessage=False,
+                            showInputMessage=False)
+        dv.add(f"{col}2:{col}{VALIDATION_ROWS}")
+        sheets[sheet_key].add_data_validation(dv)
+
+    wb.active = 0
+    props = wb.properties
+    props.creator = props.lastModifiedBy = "sheetdesk"
+    props.created = props.modified = FIXED_TIME
+    props.title = "售后客户问题反馈处理及跟踪台" if lang == "zh" else "After-sales feedback desk"
+    return wb
+
+
+def write_template(path: Path, *, lang: str = "zh", preset: str = "p0p1p2") -> Path:
+    path = Path(path)
+    build_template(lang, preset).save(path)
+    return path
