@@ -101,9 +101,10 @@ def demo(directory: Path, lang: str, now: datetime | None) -> None:
     now = now or datetime(2026, 11, 23, 9, 0)
     target = create_demo(directory, lang=lang, today=now.date())
     result = desk.run(target, now=now)
-    from sheetdesk.console import print_demo_guide, print_result
+    from sheetdesk.console import print_demo_guide, print_result, print_standup
 
     print_result(result, lang)
+    print_standup(result, lang)
     print_demo_guide(result, lang)
 
 

@@ -122,7 +122,12 @@ def print_demo_guide(result: RunResult, lang: str) -> None:
             f"[bold]示例台账已生成：{book}[/]  用 Excel、WPS 或 LibreOffice 打开看看：",
             "  • 登记表：空着的“反馈编号”已按 年月-流水号 自动编号；空着的分类、部门、责任人、优先级已按分类矩阵填好",
             "  • 登记表“校验”列：每行的问题（缺必填、时间写错、未知渠道、电话号码不对、重复编号……）",
-            "  • 分类矩阵 / 时效标准 / 选项：经理维护的规则，改完再运行 refresh 即生效",
+            "  • 登记表 生效优先级 / 升级原因：烫伤等关键词、同型号同类问题 7 天内 5 单（批量问题）自动升级",
+            "  • 登记表 响应时限 / 解决时限 / 超时：按法定工作日（含调休）计算，超时标红、将到期标黄",
+            "  • 跟踪看板：未结工单按紧急程度排序，每个环节的时限、完成时间和状态；已关闭的在下方",
+            "  • 回访计划：结案后 3 个工作日内的回访，回访人、时间、评分、记录由客服填写",
+            "  • 分类矩阵 / 时效标准 / 升级规则 / 选项：经理维护的规则，改完再运行 refresh 即生效",
+            f"  • 月度汇总：sheetdesk summary {book} --month {result.now:%Y-%m}",
             f"  • 再运行一次 sheetdesk refresh {book}：什么都不会变（刷新是幂等的）",
             f"  • 在登记表新增一行、留空编号，再运行 sheetdesk refresh {book}",
         ]
@@ -132,7 +137,13 @@ def print_demo_guide(result: RunResult, lang: str) -> None:
             f"[bold]Demo desk written: {book}[/]  open it in Excel, WPS or LibreOffice:",
             "  • Register: blank IDs were numbered YYYYMM-NNN; blank category, department, owner and priority were routed by the matrix",
             "  • Register 'Check' column: each row's problems (missing fields, bad times, unknown channel, bad phone, duplicate ID…)",
-            "  • Matrix / SLA / Lists: the managers' rules; edit them and run refresh again",
+            "  • Register Effective priority / Escalation reason: injury keywords and batches (5 of one product + "
+            "category in 7 days) escalate",
+            "  • Register Response due / Resolution due / Overdue: on the official working calendar; late red, due soon amber",
+            "  • Tracker: open tickets, most urgent first, every stage's due, done and state; closed ones below",
+            "  • Follow-ups: a call within 3 working days of closing; staff fill caller, time, score and notes",
+            "  • Matrix / SLA / Escalation / Lists: the managers' rules; edit them and run refresh again",
+            f"  • Monthly summary: sheetdesk summary {book} --month {result.now:%Y-%m}",
             f"  • Run sheetdesk refresh {book} again: nothing changes (refresh is idempotent)",
             f"  • Add a row to the Register with a blank ID, then run sheetdesk refresh {book}",
         ]
@@ -151,7 +162,7 @@ def _stage(stage: str | None, lang: str) -> str:
 
 def print_standup(result: RunResult, lang: str) -> None:
     """The stand-up summary: late, due before the next stand-up, reopened, new, unassigned, by owner."""
-    from sheetdesk.durations import format_business_seconds
+    from sheetdesk.durations import format_amount
 
     s = result.standup
     if s is None:
@@ -179,7 +190,8 @@ def print_standup(result: RunResult, lang: str) -> None:
             if with_stage:
                 row += [_stage(i.stage, lang), dates.fmt(i.due)]
             if amount_head:
-                row.append(format_business_seconds(i.business_seconds, cal, lang))
+                tiny = items is s.late and i.business_seconds < 60
+                row.append(_t(lang, "<1分钟", "<1 min") if tiny else format_amount(i.business_seconds, i.wall, cal, lang))
             table.add_row(*row)
         console.print(table)
 
@@ -188,6 +200,17 @@ def print_standup(result: RunResult, lang: str) -> None:
     items_table(_t(lang, "重新打开", "Reopened"), s.reopened, False)
     items_table(_t(lang, "新登记（自上次晨会）", "New since the last stand-up"), s.new, False)
     items_table(_t(lang, "未分派", "Unassigned"), s.unassigned, False)
+    if s.calls_due:
+        table = Table(title=_t(lang, f"待回访（{len(s.calls_due)}）", f"Follow-up calls due ({len(s.calls_due)})"))
+        for h in (_t(lang, "反馈编号", "ID"), _t(lang, "客户", "Customer"), _t(lang, "回访类型", "Type"),
+                  _t(lang, "应回访日期", "Due"), _t(lang, "状态", "State")):
+            table.add_column(h)
+        for c in s.calls_due[:MAX_ROWS]:
+            table.add_row(c.ticket_id, c.customer, c.type, dates.fmt(c.due),
+                          _t(lang, "已逾期", "overdue") if c.late else "")
+        console.print(table)
+    else:
+        console.print(_t(lang, "待回访：0", "Follow-up calls due: 0"))
     if s.by_owner:
         table = Table(title=_t(lang, "按责任人", "By owner"))
         for h in (_t(lang, "责任人", "Owner"), _t(lang, "未结", "Open"), _t(lang, "超时", "Late")):
@@ -207,9 +230,12 @@ def standup_json(result: RunResult, lang: str) -> dict | None:
     def items(lst):
         return [{"id": i.ticket_id, "customer": i.customer, "owner": i.owner, "priority": i.priority,
                  "stage": i.stage, "due": dates.fmt(i.due) if i.due else None,
-                 "business_hours": round(i.business_seconds / 3600, 2)} for i in lst]
+                 "hours": round(i.business_seconds / 3600, 2), "clock": "wall" if i.wall else "business"}
+                for i in lst]
 
     return {"next_standup": dates.fmt(s.next_standup), "last_standup": dates.fmt(s.last_standup),
             "late": items(s.late), "due_before_next_standup": items(s.due_soon), "reopened": items(s.reopened),
             "new": items(s.new), "unassigned": items(s.unassigned), "by_owner": s.by_owner,
-            "provisional_years": s.provisional_years}
+            "provisional_years": s.provisional_years,
+            "calls_due": [{"id": c.ticket_id, "customer": c.customer, "type": c.type, "due": dates.fmt(c.due),
+                           "late": c.late} for c in s.calls_due]}

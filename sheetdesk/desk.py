@@ -278,6 +278,8 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
 
     calls = _calls(statuses, results, calls_table, cal, settings, now, book)
     result.calls = calls
+    result.standup.calls_due = [c for c in calls if c.planned and not c.done and c.due is not None
+                                and c.due <= result.standup.next_standup.date()]
     call_rows, call_fills = followups.sheet_rows(calls, book.lang)
     call_sheet = GeneratedSheet("followups", followups.header(book.lang), call_rows, call_fills,
                                 [c.width for c in FOLLOWUPS.columns], len(call_rows), datetime_cols=(5,),

@@ -122,3 +122,21 @@ def format_business_seconds(seconds: float, cal: WorkCalendar, lang: str = "zh")
         return sign + (f"{hours}工作小时" if lang == "zh" else f"{hours} business hours")
     days = _number(round(seconds / day, 1))
     return sign + (f"{days}个工作日" if lang == "zh" else f"{days} working days")
+
+
+def format_wall_seconds(seconds: float, lang: str = "zh") -> str:
+    """Clock time for wall-clock SLAs (24小时): 45分钟, 3.5小时, 2.5天."""
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    if seconds < 3600:
+        minutes = int(round(seconds / 60))
+        return sign + (f"{minutes}分钟" if lang == "zh" else f"{minutes} min")
+    if seconds < 48 * 3600:
+        hours = _number(round(seconds / 3600, 1))
+        return sign + (f"{hours}小时" if lang == "zh" else f"{hours} h")
+    days = _number(round(seconds / 86400, 1))
+    return sign + (f"{days}天" if lang == "zh" else f"{days} days")
+
+
+def format_amount(seconds: float, wall: bool, cal: WorkCalendar, lang: str = "zh") -> str:
+    return format_wall_seconds(seconds, lang) if wall else format_business_seconds(seconds, cal, lang)

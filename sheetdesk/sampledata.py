@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 
 from openpyxl import Workbook
 
-from sheetdesk.schema import PROGRESS, REGISTER, RESULTS, STEPS
+from sheetdesk.schema import FOLLOWUPS, PROGRESS, REGISTER, RESULTS, STEPS
 
 CUSTOMERS_ZH = ("王女士", "李先生", "张女士", "刘先生", "陈女士", "杨先生", "赵女士", "黄先生", "周女士", "吴先生",
                 "徐女士", "孙先生", "胡女士", "朱先生", "高女士", "林先生", "何女士", "郭先生", "马女士", "罗先生",
@@ -52,6 +52,8 @@ PROBLEMS_EN = (
 )
 CHANNELS_ZH = ("电话", "400热线", "在线客服", "邮件", "官网留言", "APP", "公众号", "电商平台评价", "门店")
 CHANNELS_EN = ("Phone", "400 hotline", "Online chat", "Email", "Website form", "APP", "Store")
+MOBILE_PREFIXES = ("130", "131", "135", "136", "137", "138", "139", "150", "151", "158", "159", "186", "187", "188",
+                   "199")
 OWNERS_ZH = ("李工", "王工", "张工", "赵主管", "孙工")
 OWNERS_EN = ("Li", "Wang", "Zhang", "Zhao", "Sun")
 
@@ -95,7 +97,7 @@ def fill_demo(wb: Workbook, lang: str = "zh", today: date = date(2026, 11, 23), 
             day -= timedelta(days=1)
         desc, expectation, emotion = rng.choice(problems)
         received = _business_time(rng, day)
-        phone = f"1{rng.choice('3578')}{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}"
+        phone = f"{rng.choice(MOBILE_PREFIXES)}{rng.randint(10000000, 99999999)}"
         rows.append({
             "received": received, "channel": rng.choice(channels), "customer": rng.choice(customers),
             "tier": ("VIP" if rng.random() < 0.15 else ("普通" if zh else "Regular")),
@@ -165,9 +167,10 @@ def fill_demo(wb: Workbook, lang: str = "zh", today: date = date(2026, 11, 23), 
     log: list[dict] = []
     results: list[dict] = []
     now = datetime.combine(today, time(9, 0))
+    closed: dict[str, datetime] = {}
     for ticket_id, received in sorted(numbered.items(), key=lambda kv: kv[1]):
         who = rng.choice(owners)
-        t = received + timedelta(hours=rng.choice((1, 2, 5, 20, 30, 60)))
+        t = received + timedelta(hours=rng.choice((0.5, 1, 2, 3, 5, 20, 26, 60)))
         if t >= now:
             continue
         log.append({"id": ticket_id, "time": t, "by": who, "step": step["first_response"],
@@ -178,10 +181,11 @@ def fill_demo(wb: Workbook, lang: str = "zh", today: date = date(2026, 11, 23), 
                 log.append({"id": ticket_id, "time": t2, "by": who, "step": step["tech_engaged"],
                             "note": "技术人员已介入" if zh else "engineer assigned"})
                 t = t2
-        closing = t + timedelta(days=rng.choice((1, 2, 4, 8, 12)))
-        if closing < now - timedelta(days=1) and rng.random() < 0.8:
+        closing = t + timedelta(days=rng.choice((1, 2, 3, 4, 6, 12)), hours=rng.randint(0, 5))
+        if closing < now - timedelta(days=1) and rng.random() < 0.9:
             log.append({"id": ticket_id, "time": closing, "by": who, "step": step["closed"],
                         "note": "客户确认已解决" if zh else "customer confirmed"})
+            closed[ticket_id] = closing
             rated = closing + timedelta(hours=rng.choice((2, 20)))
             if rated < now:
                 rating = rng.choice(("满意", "满意", "基本满意", 9, 85, "不满意") if zh else
@@ -190,6 +194,20 @@ def fill_demo(wb: Workbook, lang: str = "zh", today: date = date(2026, 11, 23), 
                                 "rated_at": rated, "prepared_by": who, "prepared_on": rated.date(),
                                 "reviewer": ("赵主管" if zh else "Zhao") if rng.random() < 0.6 else None,
                                 "reviewed_on": rated.date() + timedelta(days=1) if rng.random() < 0.6 else None})
+    # most post-close calls are already made; the rest show up as due or late in the stand-up
+    calls = []
+    customer_of = {r["id"]: r.get("customer") for r in rows if r.get("id")}
+    for ticket_id, closing in sorted(closed.items(), key=lambda kv: kv[1]):
+        called = datetime.combine(closing.date() + timedelta(days=rng.choice((1, 1, 2))), time(rng.choice((10, 14, 15)), 30))
+        if called < now and rng.random() < 0.8:
+            score = rng.choice((10, 9, 9, 8, 8, 7, 5))
+            calls.append({"id": ticket_id, "customer": customer_of.get(ticket_id), "type": "结案回访" if zh else "Post-close call",
+                          "caller": "小周" if zh else "Zhou", "called_at": called, "score": score,
+                          "notes": ("客户表示满意" if score >= 8 else "客户仍有顾虑，需主管跟进") if zh else
+                          ("happy" if score >= 8 else "still worried; supervisor to call")})
+    fol_ws = wb[FOLLOWUPS.name(lang)]
+    for i, entry in enumerate(calls, 2):
+        _put(fol_ws, FOLLOWUPS, i, entry, lang)
     log.sort(key=lambda e: e["time"])
     for i, entry in enumerate(log, 2):
         _put(log_ws, PROGRESS, i, entry, lang)

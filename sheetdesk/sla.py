@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sheetdesk.durations import Duration, DurationError, due_time, format_business_seconds, parse_duration
+from sheetdesk.durations import Duration, DurationError, due_time, format_amount, parse_duration
 from sheetdesk.problems import ERROR, Problem
 from sheetdesk.records import Table
 from sheetdesk.schema import STAGES, normalise_header
@@ -120,6 +120,14 @@ class StageState:
     #: business seconds: how late (late states) or how much is left (open states)
     business_seconds: float = 0.0
     provisional: bool = False
+    #: the stage's SLA is wall-clock (24小时): its amounts are clock seconds, not business seconds
+    wall: bool = False
+
+    def amount_text(self, cal: WorkCalendar, lang: str) -> str:
+        if self.state in RED_STATES and self.business_seconds < 60:
+            # due at the end of a Friday and seen on Monday morning: late, but by no business time yet
+            return "<1分钟" if lang == "zh" else "<1 min"
+        return format_amount(self.business_seconds, self.wall, cal, lang)
 
 
 def _allowance(cal: WorkCalendar, start: datetime, due: datetime, duration: Duration) -> float:
@@ -170,16 +178,17 @@ def stage_state(cal: WorkCalendar, stage: str, duration: Duration | None, start:
         return StageState(stage, None, done, UNTIMED)
     due = paused_due(cal, start, duration, list(pauses), now)
     provisional = cal.touches_provisional(start, due)
+    wall = not duration.business
     if done is not None:
         if done > due:
-            return StageState(stage, due, done, LATE, cal.business_seconds_between(due, done), provisional)
-        return StageState(stage, due, done, ON_TIME, 0.0, provisional)
+            return StageState(stage, due, done, LATE, _remaining(cal, due, done, duration), provisional, wall)
+        return StageState(stage, due, done, ON_TIME, 0.0, provisional, wall)
     if now > due:
-        return StageState(stage, due, None, OPEN_LATE, cal.business_seconds_between(due, now), provisional)
+        return StageState(stage, due, None, OPEN_LATE, _remaining(cal, due, now, duration), provisional, wall)
     remaining = _remaining(cal, now, due, duration)
     allowance = _allowance(cal, start, due, duration)
     state = DUE_SOON if allowance > 0 and remaining <= allowance / 4 else OPEN
-    return StageState(stage, due, None, state, cal.business_seconds_between(now, due), provisional)
+    return StageState(stage, due, None, state, remaining, provisional, wall)
 
 
 def stage_states(cal: WorkCalendar, level: Level | None, start: datetime | None, done: dict[str, datetime],
@@ -195,7 +204,7 @@ def overdue_text(states: dict[str, StageState], cal: WorkCalendar, lang: str) ->
     for stage in STAGES:
         s = states[stage]
         if s.state in RED_STATES:
-            amount = format_business_seconds(s.business_seconds, cal, lang)
+            amount = s.amount_text(cal, lang)
             zh, en = STAGE_SHORT[stage]
             if lang == "zh":
                 parts.append(f"{zh}超时 {amount}" + ("（已完成）" if s.state == LATE else ""))

@@ -26,6 +26,7 @@ class Item:
     stage: str | None = None
     due: datetime | None = None
     business_seconds: float = 0.0
+    wall: bool = False
 
 
 @dataclass
@@ -40,6 +41,8 @@ class Standup:
     reopened: list[Item] = field(default_factory=list)
     by_owner: dict[str, dict[str, int]] = field(default_factory=dict)
     provisional_years: list[int] = field(default_factory=list)
+    #: follow-up calls not yet made that are due by the next stand-up (late ones included)
+    calls_due: list = field(default_factory=list)
 
 
 def _business_start(cal: WorkCalendar, day) -> datetime:
@@ -62,8 +65,12 @@ def build_standup(statuses: list[TicketStatus], cal: WorkCalendar, now: datetime
     s = Standup(now, nxt, last)
     owners: dict[str, Counter] = {}
     years = set()
+    seen: set[str] = set()
     for st in statuses:
         t = st.ticket
+        if t.id in seen:  # a duplicated ID is reported in 校验; list the ticket once
+            continue
+        seen.add(t.id or "")
         base = dict(ticket_id=t.id or "", customer=t.customer, owner=t.owner, priority=st.effective)
         if t.received is not None and t.received >= last:
             s.new.append(Item(**base, due=None))
@@ -81,10 +88,12 @@ def build_standup(statuses: list[TicketStatus], cal: WorkCalendar, now: datetime
             if state.provisional and state.due is not None:
                 years.update(range(st.rollup.clock_start.year, state.due.year + 1))  # type: ignore[union-attr]
             if state.state == OPEN_LATE:
-                s.late.append(Item(**base, stage=stage, due=state.due, business_seconds=state.business_seconds))
+                s.late.append(Item(**base, stage=stage, due=state.due, business_seconds=state.business_seconds,
+                                   wall=state.wall))
                 is_late = True
             elif state.done is None and state.due is not None and state.due <= nxt:
-                s.due_soon.append(Item(**base, stage=stage, due=state.due, business_seconds=state.business_seconds))
+                s.due_soon.append(Item(**base, stage=stage, due=state.due, business_seconds=state.business_seconds,
+                                       wall=state.wall))
         if is_late:
             counts["late"] += 1
     s.late.sort(key=lambda i: -i.business_seconds)

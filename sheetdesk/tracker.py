@@ -95,11 +95,13 @@ def headers(lang: str) -> list[str]:
 
 
 def _left_text(status: TicketStatus, cal: WorkCalendar, lang: str) -> str | None:
-    u = status.urgency
-    if u == float("inf"):
+    """The nearest open deadline: time left, or how late, in that stage's own clock."""
+    open_states = [s for s in status.states.values() if s.done is None and s.state != UNTIMED]
+    if not open_states:
         return None
-    amount = format_business_seconds(abs(u), cal, lang)
-    if u < 0:
+    st = min(open_states, key=lambda s: -s.business_seconds if s.state == OPEN_LATE else s.business_seconds)
+    amount = st.amount_text(cal, lang)
+    if st.state == OPEN_LATE:
         return f"超时 {amount}" if lang == "zh" else f"late {amount}"
     return f"剩余 {amount}" if lang == "zh" else f"{amount} left"
 

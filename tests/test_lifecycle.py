@@ -74,9 +74,10 @@ def test_lifecycle_through_refresh(make_desk, cli, tmp_path):
     assert rows[2]["resolution_due"] == datetime(2026, 11, 30, 10)
     assert "重新打开" in result.output  # the stand-up lists reopened tickets
 
-    # late first response: red, and the overdue text in business terms (20 Nov 09:00 → 23 Nov 09:00 = 1 working day)
+    # late first response: red, and how late in the SLA's own clock — 48小时 is wall-clock, so the
+    # weekend counts (20 Nov 09:00 → 23 Nov 09:00 = 3 days); working-day SLAs say it in business time
     assert rows[3]["response_due"] == datetime(2026, 11, 20, 9)
-    assert rows[3]["overdue"] == "响应超时 1个工作日"
+    assert rows[3]["overdue"] == "响应超时 3天"
     ws = openpyxl.load_workbook(path)["登记表"]
     header = {c.value: c.column for c in ws[1]}
     assert fill(ws.cell(3, header["响应时限"])) == RED
@@ -190,3 +191,13 @@ def test_log_after_close_is_refused(make_desk, cli):
     result = cli("log", path, "202611-001", "重新打开", "客户反映复发", "--by", "李工", "--now", NOW)
     assert result.exit_code == 0, result.output
     assert register_rows(path)[2]["status"] == "重新打开"
+
+
+def test_working_day_sla_is_late_in_business_time(make_desk, cli):
+    path = make_desk([t(datetime(2026, 11, 2, 9), "快递一直没收到", id="202611-001")])  # 物流类 → P2: 7个工作日
+    assert cli("refresh", path, "--now", NOW).exit_code == 0
+    row = register_rows(path)[2]
+    assert row["response_due"] == datetime(2026, 11, 10, 18)
+    # 11–20 Nov: eight working days, the weekends do not count; the closing stage fell due on Friday 20 Nov
+    # at 18:00 and no business time has passed since
+    assert row["overdue"] == "响应超时 8个工作日；解决超时 <1分钟"
