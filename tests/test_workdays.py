@@ -25,6 +25,11 @@ def dt(text: str) -> datetime:
     ("2026-11-23", True),
     ("2026-02-14", True),   # 春节调休 Saturday
     ("2026-02-17", False),  # 春节
+    # 2025 (国办发明电〔2024〕12号): 春节 28 Jan–4 Feb, make-up Sun 26 Jan and Sat 8 Feb;
+    # 国庆/中秋 1–8 Oct, make-up Sun 28 Sep and Sat 11 Oct; 劳动节 1–5 May, make-up Sun 27 Apr
+    ("2025-01-26", True), ("2025-01-28", False), ("2025-02-04", False), ("2025-02-05", True),
+    ("2025-02-08", True), ("2025-09-28", True), ("2025-10-08", False), ("2025-10-11", True),
+    ("2025-04-27", True), ("2025-05-05", False),
 ])
 def test_official_calendar(day, worked):
     assert CAL.is_workday(date.fromisoformat(day)) is worked
@@ -43,6 +48,13 @@ def test_outside_hours_starts_next_business_moment():
     assert due_time(CAL, dt("2026-11-21 22:00"), Duration(2, "business_hours")) == dt("2026-11-23 11:00")
     assert CAL.next_business_moment(dt("2026-11-23 18:00")) == dt("2026-11-24 09:00")
     assert CAL.next_business_moment(dt("2026-11-23 10:15")) == dt("2026-11-23 10:15")
+
+
+def test_arrival_during_a_holiday_waits_for_the_first_working_day():
+    # received on the first day of Spring Festival 2025: the clock starts on 5 Feb at 09:00
+    assert due_time(CAL, dt("2025-01-28 20:00"), Duration(4, "business_hours")) == dt("2025-02-05 13:00")
+    # a make-up Saturday is a working day like any other
+    assert due_time(CAL, dt("2025-02-07 17:00"), Duration(2, "business_hours")) == dt("2025-02-08 10:00")
 
 
 def test_deadline_at_end_of_day_stays_there():
