@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -273,3 +274,58 @@ def summary(books: tuple[Path, ...], month_text: str | None, week_text: str | No
     k = data.kpis
     click.echo(_t(lang, f"已写入 {target}：受理 {k['received']}，结案 {k['closed']}，月末未结 {k['open_at_end']}",
                   f"wrote {target}: {k['received']} received, {k['closed']} closed, {k['open_at_end']} open at period end"))
+
+
+@main.command()
+@click.argument("args", nargs=-1, metavar="[BOOK] [ID]...")
+@click.option("--all", "all_", is_flag=True, help="所有已审核且尚未归档的工单 / every reviewed ticket without a report")
+@click.option("--external", is_flag=True, help="另出对外版（客户与联系方式脱敏） / also a masked copy for outside")
+@click.option("--pdf", is_flag=True, help="同时用 LibreOffice 生成 PDF / also a PDF (needs LibreOffice)")
+@common
+def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: str, now: datetime | None) -> None:
+    """已审核工单的处理结果报告，归档到 archive/YYYY/MM/ / per-ticket result reports into the archive."""
+    from rich.progress import Progress
+
+    from sheetdesk import desk, reports
+    from sheetdesk.workbook.report_writer import write_index, write_report
+
+    book, ids = _book_and_ids(args)
+    if pdf and not (shutil.which("soffice") or shutil.which("libreoffice")):
+        reports.pdf_of(Path("missing.xlsx"))  # raises the one-line install hint before anything is written
+    result = desk.run(book, now=now, write=False)
+    built = reports.build_reports(result)
+    root = reports.archive_dir(book)
+    if all_:
+        built = {i: r for i, r in built.items() if not reports._versions(reports._folder(root, r), i, False)}
+    chosen = reports.select(built, ids, all_, root)
+    written, unchanged = [], 0
+    with Progress(transient=True, disable=len(chosen) < 20) as progress:
+        task = progress.add_task(_t(lang, "生成报告", "writing reports"), total=len(chosen))
+        for rep in chosen:
+            copies = [rep] + ([reports.external_copy(rep)] if external else [])
+            for copy in copies:
+                done = reports.archive_report(root, copy, write_report)
+                if done.written:
+                    written.append(done.path)
+                    if pdf:
+                        written.append(reports.pdf_of(done.path))
+                else:
+                    unchanged += 1
+            progress.advance(task)
+    index = write_index(root, reports.index_rows(root), result.desk_lang) if root.exists() else None
+    for path in written:
+        click.echo(_t(lang, f"已写入 {path}", f"wrote {path}"))
+    if unchanged:
+        click.echo(_t(lang, f"{unchanged} 份报告内容未变，未重复写入", f"{unchanged} report(s) unchanged; nothing rewritten"))
+    if not chosen:
+        click.echo(_t(lang, "没有需要出报告的工单（需已审核：审核人和审核日期已填写）",
+                      "no tickets to report (a report needs Reviewer and Reviewed on filled)"))
+    if index is not None:
+        click.echo(_t(lang, f"归档索引：{index}", f"archive index: {index}"))
+
+
+def _book_and_ids(args: tuple[str, ...]) -> tuple[Path, list[str]]:
+    """``report [BOOK] [ID...]``: the first argument is the book when it names a workbook file."""
+    if args and (args[0].lower().endswith((".xlsx", ".xlsm")) or Path(args[0]).is_file()):
+        return Path(args[0]), list(args[1:])
+    return Path(DEFAULT_BOOK), list(args)

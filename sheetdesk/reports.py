@@ -1,0 +1,279 @@
+"""Per-ticket result reports (售后服务反馈及处理结果报告) and their append-only archive.
+
+A report is written once a supervisor has reviewed the ticket (审核人 and 审核日期 filled). The
+archive keeps every version: the content of a report is hashed (its data, not the file bytes), an
+unchanged ticket writes nothing, a changed one becomes ``ID.v2.xlsx`` beside the first. The
+external copy masks the customer and every contact — also inside free text such as log notes —
+because it is the one that leaves the team.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from sheetdesk import dates
+from sheetdesk.contacts import contact_text, mask_contact, mask_email, mask_name, mask_phone
+from sheetdesk.desk import RunResult
+from sheetdesk.errors import InputError, SheetdeskError
+from sheetdesk.progress import step_name
+from sheetdesk.results import rating_name
+from sheetdesk.schema import STAGES
+from sheetdesk.tracker import STAGE_NAMES
+
+ARCHIVE = "archive"
+INDEX = "index.xlsx"
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(?:1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|0\d{2,3}[\s-]?\d{3,4}[\s-]?\d{4}"
+                            r"|400[\s-]?\d{3}[\s-]?\d{4})(?!\d)")
+_EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+
+
+class PdfUnavailable(SheetdeskError):
+    """--pdf without LibreOffice."""
+
+
+@dataclass
+class Step:
+    time: datetime
+    step: str
+    by: str
+    note: str
+
+
+@dataclass
+class Stage:
+    name: str
+    due: datetime | None
+    done: datetime | None
+    met: bool | None
+
+
+@dataclass
+class Report:
+    """Every field of the seeds' report template, already in the desk's language."""
+    lang: str
+    id: str
+    customer: str
+    contact: str
+    received: datetime
+    channel: str
+    product: str
+    description: str
+    expectation: str
+    category: str
+    priority: str
+    escalation: str
+    department: str
+    owner: str
+    resolution_due: datetime | None
+    steps: list[Step] = field(default_factory=list)
+    stages: list[Stage] = field(default_factory=list)
+    result: str = ""
+    satisfaction: str = ""
+    comment: str = ""
+    prepared_by: str = ""
+    prepared_on: date | None = None
+    reviewer: str = ""
+    reviewed_on: date | None = None
+    remarks: str = ""
+    external: bool = False
+
+    def digest(self) -> str:
+        """The content hash the archive compares (independent of file timestamps)."""
+        data = asdict(self)
+        return hashlib.sha256(json.dumps(data, default=str, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (datetime, date)):
+        return dates.fmt(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def build_reports(result: RunResult) -> dict[str, Report]:
+    """Reports of every reviewed ticket of a refresh result, by ID."""
+    lang = result.desk_lang
+    reviewed = {}
+    for r in result.results or []:
+        if r.reviewer and r.reviewed_on:
+            reviewed[r.ticket_id] = r  # the last reviewed row of a ticket wins
+    out: dict[str, Report] = {}
+    for s in result.statuses:
+        t = s.ticket
+        r = reviewed.get(t.id or "")
+        if r is None or t.id in out:
+            continue
+        v = t.values
+        escalation = result.escalations.get(t.row)
+        steps = [Step(e.time, step_name(e.step, lang), e.by, e.note) for e in s.rollup.entries if e.row]
+        stages = []
+        for stage in STAGES:
+            st = s.states[stage]
+            if st.due is None and st.done is None:
+                continue
+            met = None if st.due is None else (st.done is not None and st.done <= st.due)
+            stages.append(Stage(STAGE_NAMES[stage][0 if lang == "zh" else 1], st.due, st.done, met))
+        rating = rating_name(r.rating, lang) if r.rating else ""
+        raw = r.values.get("satisfaction")
+        if r.score is not None and raw is not None:
+            rating = f"{rating}（{_text(raw)}）" if lang == "zh" else f"{rating} ({_text(raw)})"
+        out[t.id] = Report(  # type: ignore[index]
+            lang, t.id, t.customer, contact_text(v.get("contact")), t.received, _text(v.get("channel")),  # type: ignore[arg-type]
+            _text(v.get("product")), _text(v.get("description")), _text(v.get("expectation")), t.category,
+            s.effective, escalation.reason(lang) or "" if escalation else "", t.department, t.owner,
+            s.states["closed"].due, steps, stages, _text(r.values.get("result")), rating,
+            _text(r.values.get("comment")), _text(r.values.get("prepared_by")),
+            dates.to_date(r.values.get("prepared_on"))[0], r.reviewer, r.reviewed_on, _text(r.values.get("remarks")))
+    return out
+
+
+def _scrub(text: str, names: list[str]) -> str:
+    text = _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
+    text = _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)), text)
+    for name in names:
+        if len(name) >= 2:
+            text = text.replace(name, mask_name(name))
+    return text
+
+
+def external_copy(report: Report) -> Report:
+    """The copy that may leave the team: customer 王**, contacts 138****5678, also inside free text."""
+    names = [report.customer]
+    ext = Report(**{**asdict(report), "steps": [], "stages": list(report.stages)})
+    ext.steps = [Step(s.time, s.step, s.by, _scrub(s.note, names)) for s in report.steps]
+    ext.customer = mask_name(report.customer)
+    ext.contact = mask_contact(report.contact) if report.contact else ""
+    for name in ("description", "expectation", "result", "comment", "remarks"):
+        setattr(ext, name, _scrub(getattr(report, name), names))
+    ext.external = True
+    return ext
+
+
+# --- the archive ----------------------------------------------------------------------------
+
+@dataclass
+class Archived:
+    id: str
+    version: int
+    path: Path
+    digest: str
+    external: bool
+    written: bool  # False: unchanged, nothing written
+
+
+def archive_dir(book: Path) -> Path:
+    return Path(book).resolve().parent / ARCHIVE
+
+
+def _folder(root: Path, report: Report) -> Path:
+    return root / f"{report.received:%Y}" / f"{report.received:%m}"
+
+
+def _versions(folder: Path, ticket_id: str, external: bool) -> list[tuple[int, Path]]:
+    stem = f"{ticket_id}.external" if external else ticket_id
+    found = []
+    if not folder.is_dir():
+        return found
+    pattern = re.compile(re.escape(stem) + r"(?:\.v(\d+))?\.xlsx$")
+    for p in folder.iterdir():
+        m = pattern.fullmatch(p.name)
+        if m:
+            found.append((int(m.group(1) or 1), p))
+    return sorted(found)
+
+
+def stored_digest(path: Path) -> str | None:
+    """The content hash a report carries in its custom document properties."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            xml = z.read("docProps/custom.xml").decode("utf-8")
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return None
+    m = re.search(r'name="sheetdesk_hash"[^>]*>\s*<vt:lpwstr>([0-9a-f]{64})</vt:lpwstr>', xml)
+    return m.group(1) if m else None
+
+
+def archive_report(root: Path, report: Report, write) -> Archived:
+    """Write ``report`` unless its latest archived version has the same content; never overwrite."""
+    folder = _folder(root, report)
+    digest = report.digest()
+    versions = _versions(folder, report.id, report.external)
+    if versions:
+        latest_version, latest = versions[-1]
+        if stored_digest(latest) == digest:
+            return Archived(report.id, latest_version, latest, digest, report.external, False)
+        version = latest_version + 1
+    else:
+        version = 1
+    stem = f"{report.id}.external" if report.external else report.id
+    target = folder / (f"{stem}.xlsx" if version == 1 else f"{stem}.v{version}.xlsx")
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        staged = Path(tmp) / target.name
+        write(report, staged, digest)
+        if target.exists():  # a concurrent run got there first: keep both
+            return archive_report(root, report, write)
+        staged.replace(target)
+    return Archived(report.id, version, target, digest, report.external, True)
+
+
+def index_rows(root: Path) -> list[tuple[str, int, str, str, bool, datetime]]:
+    """(ID, version, relative path, hash, external, modified) of every report in the archive."""
+    rows = []
+    if not root.is_dir():
+        return rows
+    pattern = re.compile(r"(.+?)(\.external)?(?:\.v(\d+))?\.xlsx$")
+    for path in sorted(root.glob("*/*/*.xlsx")):
+        m = pattern.fullmatch(path.name)
+        if not m:
+            continue
+        rows.append((m.group(1), int(m.group(3) or 1), path.relative_to(root).as_posix(), stored_digest(path) or "",
+                     bool(m.group(2)), datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)))
+    return sorted(rows, key=lambda r: (r[0], r[4], r[1]))
+
+
+def pdf_of(xlsx: Path) -> Path:
+    """Convert with LibreOffice headless (a private profile, so a running LibreOffice is not disturbed)."""
+    exe = shutil.which("soffice") or shutil.which("libreoffice")
+    if exe is None:
+        raise PdfUnavailable(
+            "--pdf 需要 LibreOffice：请安装 libreoffice-calc 和中文字体 fonts-wqy-microhei（apt-get install -y "
+            "libreoffice-calc fonts-wqy-microhei）后重试",
+            "--pdf needs LibreOffice: install libreoffice-calc and the CJK font fonts-wqy-microhei "
+            "(apt-get install -y libreoffice-calc fonts-wqy-microhei) and retry")
+    with tempfile.TemporaryDirectory() as profile:
+        proc = subprocess.run([exe, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+                               "--outdir", str(xlsx.parent), str(xlsx)], capture_output=True, timeout=300)
+    pdf = xlsx.with_suffix(".pdf")
+    if proc.returncode != 0 or not pdf.exists():
+        raise SheetdeskError(f"LibreOffice 未能生成 PDF：{proc.stderr.decode(errors='replace')[:200]}",
+                             f"LibreOffice did not produce a PDF: {proc.stderr.decode(errors='replace')[:200]}")
+    return pdf
+
+
+def select(reports: dict[str, Report], ids: list[str], all_: bool, root: Path) -> list[Report]:
+    if ids and all_:
+        raise InputError("请指定反馈编号或 --all 之一", "give IDs or --all, not both")
+    if not ids and not all_:
+        raise InputError("请指定要出报告的反馈编号，或用 --all 处理所有已审核且未归档的工单",
+                         "name the IDs to report on, or use --all for every reviewed ticket without a report")
+    if all_:
+        return [r for _, r in sorted(reports.items())]
+    missing = [i for i in ids if i not in reports]
+    if missing:
+        raise InputError(f"以下编号没有已审核的处理结果（需填写审核人和审核日期）：{'、'.join(missing)}",
+                         f"no reviewed result (Reviewer and Reviewed on filled) for: {', '.join(missing)}")
+    return [reports[i] for i in ids]
