@@ -339,3 +339,15 @@ def test_bad_now_option(make_desk, cli):
     path = make_desk([])
     result = cli("refresh", path, "--now", "tomorrow")
     assert result.exit_code == 2 and "--now" in result.output
+
+
+def test_empty_string_cells_do_not_block_the_save(make_desk, cli):
+    """Files written by other tools hold '' in cells; openpyxl drops them on save — that is not a loss."""
+    def edit(wb):
+        ws = wb["登记表"]
+        ws.cell(2, col_of(ws, "register", "batch"), "")
+        ws.cell(3, col_of(ws, "register", "expectation"), "")
+    path = make_desk([ticket(datetime(2026, 11, 2, 10)), ticket("上周三")], edit=edit)
+    result = cli("refresh", path, "--now", NOW)
+    assert result.exit_code == 0, result.output
+    assert register_rows(path)[2]["id"] == "202611-001"

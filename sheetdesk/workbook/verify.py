@@ -22,7 +22,8 @@ Cells = dict[str, dict[tuple[int, int], object]]
 
 
 def _norm(value: object) -> object:
-    if value is None:
+    """Compare as a re-read file shows values: an empty string is no value (openpyxl drops it on save)."""
+    if value is None or value == "":
         return None
     if type(value).__name__ == "CellRichText" or isinstance(value, str):
         return str(value)
@@ -45,7 +46,7 @@ def fingerprint(book: Book, skip: set[tuple[str, int, str]]) -> Cells:
         sheet_cells = cells.setdefault(ws.title, {})
         for r_idx, values in enumerate(ws.iter_rows(values_only=True), 1):
             for c_idx, value in enumerate(values, 1):
-                if value is not None and (ws.title, r_idx, c_idx) not in skip_idx:
+                if _norm(value) is not None and (ws.title, r_idx, c_idx) not in skip_idx:
                     sheet_cells[(r_idx, c_idx)] = _norm(value)
     return cells
 
