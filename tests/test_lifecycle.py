@@ -201,3 +201,20 @@ def test_working_day_sla_is_late_in_business_time(make_desk, cli):
     # 11–20 Nov: eight working days, the weekends do not count; the closing stage fell due on Friday 20 Nov
     # at 18:00 and no business time has passed since
     assert row["overdue"] == "响应超时 8个工作日；解决超时 <1分钟"
+
+
+def test_periodic_calls_after_purchase_when_configured(make_desk, cli, tmp_path):
+    rows = [t(datetime(2026, 11, 2, 10), id="202611-001", purchase_date=datetime(2026, 10, 20))]
+    path = make_desk(rows)
+    assert cli("refresh", path, "--now", NOW).exit_code == 0
+    _, _, calls = sheet_rows(path, "回访计划")
+    assert [c for c in calls if c["反馈编号"]] == []  # off by default
+    (tmp_path / "sheetdesk.toml").write_text("[followups]\nperiodic = [7, 30, 90]\n", encoding="utf-8")
+    assert cli("refresh", path, "--now", NOW).exit_code == 0
+    _, _, calls = sheet_rows(path, "回访计划")
+    planned = [(c["回访类型"], c["应回访日期"]) for c in calls if c["反馈编号"]]
+    # the 7-day call fell before the ticket arrived; 30 and 90 days after 20 Oct remain (the first is late)
+    assert planned == [("购买后30天回访", datetime(2026, 11, 19)), ("购买后90天回访", datetime(2027, 1, 18))]
+    (tmp_path / "sheetdesk.toml").write_text("[followups]\nperiodic = [\"weekly\"]\n", encoding="utf-8")
+    bad = cli("refresh", path, "--now", NOW)
+    assert bad.exit_code != 0 and "periodic" in bad.output and "Traceback" not in bad.output
