@@ -63,6 +63,7 @@ def test_month_summary_matches_hand_computed_kpis(make_desk, cli, tmp_path):
     assert k["平均解决时长(小时)"] == pytest.approx(27.0)
     # ratings in November: 满意, a score of 75 (基本满意) and 不满意
     assert k["评价数"] == 3 and k["满意率"] == pytest.approx(2 / 3)
+    assert k["前三问题分类"] == "产品质量类、物流类"
 
     wb = openpyxl.load_workbook(out)
     cats = wb["分类"]

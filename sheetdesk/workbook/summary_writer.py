@@ -79,6 +79,9 @@ class _Writer:
         for i, (key, zh, en) in enumerate(METRICS, 4):
             ws.write(i, 0, self.t(zh, en))
             self._value(ws, i, 1, key, d.kpis.get(key))
+        top = [r["name"] or self.t("（未填）", "(blank)") for r in d.categories[:3]]
+        ws.write(len(METRICS) + 4, 0, self.t("前三问题分类", "Top three categories"))
+        ws.write(len(METRICS) + 4, 1, ("、" if self.lang == "zh" else ", ").join(top))
         ws.freeze_panes(1, 0)
 
     def group_sheet(self, name: tuple[str, str], first: tuple[str, str], rows: list[dict], chart: bool) -> None:
