@@ -329,3 +329,66 @@ def _book_and_ids(args: tuple[str, ...]) -> tuple[Path, list[str]]:
     if args and (args[0].lower().endswith((".xlsx", ".xlsm")) or Path(args[0]).is_file()):
         return Path(args[0]), list(args[1:])
     return Path(DEFAULT_BOOK), list(args)
+
+
+@main.command()
+@_book_argument
+@click.option("--fix", is_flag=True, help="修复可修复的问题 / repair what can be repaired")
+@click.option("--force", is_flag=True, help="忽略 Excel/WPS/LibreOffice 的锁文件 / ignore office lock files")
+@common
+def doctor(book: Path, fix: bool, force: bool, lang: str, now: datetime | None) -> None:
+    """诊断台账文件，--fix 修复 / diagnose the desk file; --fix repairs what it can."""
+    from sheetdesk.doctor import BAD, OK, diagnose
+    from sheetdesk.errors import BookNotFound
+
+    if not Path(book).exists():
+        raise BookNotFound(f"找不到工作簿 {book}", f"workbook not found: {book}")
+    d = diagnose(Path(book), fix=fix, force=force)
+    marks = {OK: "✓", BAD: "✗"}
+    for f in d.findings:
+        mark = "✓" if f.fixed else marks.get(f.level, "!")
+        suffix = _t(lang, "（已修复）", " (fixed)") if f.fixed else ""
+        click.echo(f"{mark} {_t(lang, f.zh, f.en)}{suffix}")
+    if d.written:
+        click.echo(_t(lang, f"已修复并保存 {book}（原文件已备份）", f"repaired and saved {book} (previous version backed up)"))
+    elif any(f.fixable for f in d.findings) and not fix:
+        click.echo(_t(lang, f"运行 sheetdesk doctor {book} --fix 修复标记的问题", f"run sheetdesk doctor {book} --fix to repair"))
+    if not d.healthy:
+        sys.exit(1)
+
+
+@main.command()
+@_book_argument
+@click.option("--pick", type=int, metavar="N", help="恢复第 N 个备份（1 = 最新） / restore backup N (1 = newest)")
+@click.option("--force", is_flag=True, help="忽略 Excel/WPS/LibreOffice 的锁文件 / ignore office lock files")
+@common
+def restore(book: Path, pick: int | None, force: bool, lang: str, now: datetime | None) -> None:
+    """列出或恢复备份 / list the backups, or restore one with --pick N."""
+    from rich.table import Table
+
+    from sheetdesk.console import _console
+    from sheetdesk.errors import BookNotFound
+    from sheetdesk.workbook.locks import DeskLock, check_not_open
+    from sheetdesk.workbook.safesave import list_backups, restore_backup
+
+    backups = list_backups(Path(book))
+    if not backups:
+        raise BookNotFound(f"{book} 没有备份（.sheetdesk/backups/ 为空）", f"no backups of {book} (.sheetdesk/backups/ is empty)")
+    if pick is None:
+        table = Table(title=_t(lang, f"{book} 的备份", f"backups of {book}"))
+        for head in ("N", _t(lang, "保存时间", "Saved"), _t(lang, "大小", "Size"), _t(lang, "文件", "File")):
+            table.add_column(head)
+        for i, b in enumerate(backups, 1):
+            stamp = datetime.fromtimestamp(b.stat().st_mtime).strftime("%Y-%m-%d %H:%M:%S")
+            table.add_row(str(i), stamp, f"{b.stat().st_size:,}", str(b))
+        _console().print(table)
+        click.echo(_t(lang, f"恢复：sheetdesk restore {book} --pick N", f"to restore: sheetdesk restore {book} --pick N"))
+        return
+    if not 1 <= pick <= len(backups):
+        raise InputError(f"--pick 应在 1 到 {len(backups)} 之间", f"--pick must be between 1 and {len(backups)}")
+    chosen = backups[pick - 1]
+    check_not_open(Path(book), force=force)
+    with DeskLock(Path(book)):
+        saved = restore_backup(Path(book), chosen)
+    click.echo(_t(lang, f"已用 {chosen.name} 恢复 {book}；恢复前的版本另存为 {saved.name if saved else '（无）'}",
+                  f"restored {book} from {chosen.name}; the version it replaced is kept as {saved.name if saved else '(none)'}"))

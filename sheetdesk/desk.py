@@ -97,17 +97,10 @@ def _lists(book: Book) -> Lists:
     return Lists(**values)
 
 
-def _read_counter(book: Book) -> dict[str, int]:
-    from sheetdesk.schema import COUNTER
+def _read_counter(book: Book, register) -> dict[str, int]:
+    from sheetdesk.workbook.counter import read_counter
 
-    name = COUNTER.name(book.lang)
-    if name not in book.wb.sheetnames:
-        return {}
-    counter: dict[str, int] = {}
-    for month, serial in book.wb[name].iter_rows(min_row=2, max_col=2, values_only=True):
-        if month is not None and isinstance(serial, (int, float)):
-            counter[str(month).strip()] = int(serial)
-    return counter
+    return read_counter(book, register_has_ids=any(r.text("id") for r in register.rows))
 
 
 def _check_writes(book: Book, sheet_key: str, problems: list[Problem]) -> list[CellWrite]:
@@ -222,9 +215,9 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
     snap = snapshot(path)
     result = RunResult(path, now, "zh", dry_run=dry_run)
     cal = _calendar(settings)
+    book = open_book(path)
     if saving:
         ensure_savable(path)
-    book = open_book(path)
     result.desk_lang = book.lang
     if append is not None:
         _append_row(book, append)
@@ -239,7 +232,7 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
 
     sla, sla_problems = read_sla(sla_table)
     matrix, matrix_problems = read_matrix(matrix_table, sla)
-    plan = plan_register(register, matrix, sla, _lists(book), _read_counter(book), now, book.date1904)
+    plan = plan_register(register, matrix, sla, _lists(book), _read_counter(book, register), now, book.date1904)
     result.plan = plan
 
     received = {}
@@ -291,6 +284,8 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
     typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS)
     result.changes = (apply_writes(book, writes) + write_counter(book, plan.counter)
                       + write_generated(book, tracker) + write_generated(book, call_sheet))
+    if append is not None:  # the appended row is itself a change, even when nothing else moves
+        result.changes.insert(0, Change(append.sheet_key, append.row, "(row)", None, "appended"))
 
     if saving and result.changes:
         def check(tmp: Path) -> None:

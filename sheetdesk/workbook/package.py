@@ -51,7 +51,13 @@ def _drawing_findings(name: str, data: bytes) -> list[Finding]:
 def scan(path: Path) -> list[Finding]:
     """Everything in ``path`` an openpyxl load + save would drop or damage."""
     findings: list[Finding] = []
-    with zipfile.ZipFile(path) as zf:
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        from sheetdesk.errors import BookUnreadable
+
+        raise BookUnreadable(f"{path.name} 已损坏或被截断（{exc}）", f"{path.name} is damaged or truncated ({exc})") from exc
+    with zf:
         names = zf.namelist()
         for name in names:
             lower = name.lower()

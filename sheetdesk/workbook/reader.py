@@ -46,12 +46,30 @@ def open_book(path: Path) -> Book:
         raise BookUnreadable(
             f"{path.name} 不是有效的 xlsx 文件（可能已损坏、被截断，或是旧版 .xls/加密文件）",
             f"{path.name} is not a valid xlsx file (damaged, truncated, an old .xls or encrypted)")
+    _refuse_strict(path)
     try:
         wb = openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", rich_text=True)
     except Exception as exc:  # openpyxl raises many kinds on damaged packages
         raise BookUnreadable(f"无法读取 {path.name}：{exc}", f"cannot read {path.name}: {exc}") from exc
     lang = "en" if "Register" in wb.sheetnames and "登记表" not in wb.sheetnames else "zh"
     return Book(path, wb, wb.epoch == CALENDAR_MAC_1904, lang)
+
+
+def _refuse_strict(path: Path) -> None:
+    """Strict Open XML (Excel's "Strict Open XML Spreadsheet") uses other namespaces openpyxl cannot read."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            head = z.read("xl/workbook.xml")[:2000]
+    except KeyError:
+        return  # an unusual part name; openpyxl will say what it makes of it
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise BookUnreadable(f"{path.name} 已损坏或被截断（{exc}）；可用 sheetdesk restore 恢复备份",
+                             f"{path.name} is damaged or truncated ({exc}); sheetdesk restore can bring back a backup") from exc
+    if b"purl.oclc.org/ooxml" in head:
+        raise BookUnreadable(
+            f"{path.name} 是“Strict Open XML 电子表格”格式，sheetdesk 读不了；请在 Excel 中“另存为”→“Excel 工作簿 (*.xlsx)”后再试",
+            f"{path.name} is a Strict Open XML spreadsheet, which sheetdesk cannot read; in Excel use Save As → "
+            "'Excel Workbook (*.xlsx)' and retry")
 
 
 def _cell_value(value: object) -> object:

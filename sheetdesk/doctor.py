@@ -1,0 +1,183 @@
+"""``sheetdesk doctor``: say what is wrong with a desk file and repair what can be repaired safely.
+
+Diagnoses the things that make ``refresh`` stop or that a crash leaves behind: an unreadable file,
+missing sheets or headers, a damaged or missing counter, office lock files (and how old they are),
+leftover temporary files, content the save engine cannot keep. ``--fix`` rebuilds the counter from
+the register and the report archive, adds missing optional sheets from the template and removes
+leftover temporary files — through the same lock, verification and backup as every write. It never
+invents rules: a missing matrix or SLA sheet is for a person to restore (``sheetdesk restore``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sheetdesk.errors import BookUnreadable, SheetdeskError, StructureError
+from sheetdesk.schema import COUNTER, REGISTER, SHEETS, find_sheet
+from sheetdesk.workbook import package, verify
+from sheetdesk.workbook.counter import archived_ids, backup_ids, counter_problems, serials_in
+from sheetdesk.workbook.locks import DeskLock, check_not_open, find_office_locks
+from sheetdesk.workbook.reader import Book, locate_header, open_book, read_table
+from sheetdesk.workbook.safesave import atomic_write, snapshot
+
+OK, WARN, BAD = "ok", "warning", "error"
+REQUIRED_SHEETS = ("register", "matrix", "sla")
+#: sheets --fix may add empty (header only) because nothing in them is a rule somebody chose
+OPTIONAL_SHEETS = ("progress", "results", "followups", "tracker", "escalation", "lists")
+
+
+@dataclass
+class Finding:
+    level: str
+    zh: str
+    en: str
+    fixable: bool = False
+    fixed: bool = False
+
+
+@dataclass
+class Diagnosis:
+    book: Path
+    findings: list[Finding] = field(default_factory=list)
+    written: bool = False
+
+    def add(self, level: str, zh: str, en: str, fixable: bool = False) -> Finding:
+        f = Finding(level, zh, en, fixable)
+        self.findings.append(f)
+        return f
+
+    @property
+    def healthy(self) -> bool:
+        return all(f.level == OK or f.fixed for f in self.findings)
+
+
+def _leftovers(book: Path) -> list[Path]:
+    return sorted(book.parent.glob(f".{book.name}.sheetdesk-*.tmp*"))
+
+
+def diagnose(path: Path, *, fix: bool = False, force: bool = False) -> Diagnosis:
+    path = Path(path)
+    d = Diagnosis(path)
+    for lock in find_office_locks(path):
+        hours = lock.age_seconds / 3600
+        stale = f"（已 {hours:.0f} 小时，可能是崩溃遗留，确认无人打开后可删除）" if hours >= 12 else ""
+        d.add(WARN, lock.describe("zh") + stale, lock.describe("en") + (" (looks stale)" if stale else ""))
+    leftovers = _leftovers(path)
+    if leftovers:
+        d.add(WARN, f"有 {len(leftovers)} 个中断保存留下的临时文件：{'、'.join(p.name for p in leftovers)}（原文件完好）",
+              f"{len(leftovers)} temporary file(s) left by an interrupted save: {', '.join(p.name for p in leftovers)} "
+              "(the workbook itself is intact)", fixable=True)
+    try:
+        book = open_book(path)
+    except BookUnreadable as exc:
+        d.add(BAD, exc.zh + "；可用 sheetdesk restore 恢复备份", exc.en + "; sheetdesk restore can bring back a backup")
+        return d
+    missing_required = []
+    for key in REQUIRED_SHEETS + OPTIONAL_SHEETS:
+        sheet = next(s for s in SHEETS if s.key == key)
+        name = find_sheet(book.wb.sheetnames, sheet)
+        if name is None:
+            if key in REQUIRED_SHEETS:
+                missing_required.append(sheet)
+                d.add(BAD, f"缺少工作表“{sheet.zh}”：其中是经理维护的规则，无法自动重建；请用 sheetdesk restore 从备份恢复，"
+                      "或从新模板（sheetdesk init）复制", f"sheet '{sheet.en}' is missing: it holds the managers' rules "
+                      "and cannot be rebuilt; restore a backup (sheetdesk restore) or copy it from a new desk (sheetdesk init)")
+            else:
+                d.add(WARN, f"缺少工作表“{sheet.zh}”，--fix 可按模板补上（空表）",
+                      f"sheet '{sheet.en}' is missing; --fix adds it (empty) from the template", fixable=True)
+            continue
+        if not sheet.columns:
+            continue
+        header_row, columns = locate_header(book.wb[name], sheet)
+        absent = [c for c in sheet.columns if c.required and c.key not in columns]
+        if absent:
+            d.add(BAD, f"工作表“{name}”缺少必需的列：{'、'.join(c.zh for c in absent)}（表头被改名或删除？应为："
+                  f"{'、'.join(c.zh for c in sheet.columns if not c.owned)}）",
+                  f"sheet '{name}' lacks required column(s) {', '.join(c.en for c in absent)} (renamed or deleted "
+                  f"headers? expected: {', '.join(c.en for c in sheet.columns if not c.owned)})")
+    register_ids: list[str] = []
+    if find_sheet(book.wb.sheetnames, REGISTER) is not None:
+        try:
+            register_ids = [r.text("id") for r in read_table(book, REGISTER, add_owned=False).rows]
+        except StructureError:
+            pass
+    wanted = serials_in(register_ids + archived_ids(path) + backup_ids(path))
+    counter_name = COUNTER.name(book.lang)
+    current: dict[str, int] = {}
+    if counter_name not in book.wb.sheetnames:
+        if wanted:
+            d.add(BAD, f"隐藏的计数表“{counter_name}”不见了；--fix 可从登记表、归档和备份重建",
+                  f"the hidden counter sheet '{counter_name}' is missing; --fix rebuilds it from the register, archive and backups",
+                  fixable=True)
+    else:
+        problems = counter_problems(book)
+        if problems:
+            d.add(BAD, f"隐藏的计数表已损坏：{'；'.join(p[0] for p in problems)}；--fix 可重建",
+                  f"the hidden counter sheet is damaged: {'; '.join(p[1] for p in problems)}; --fix rebuilds it",
+                  fixable=True)
+        else:
+            for month, serial in book.wb[counter_name].iter_rows(min_row=2, max_col=2, values_only=True):
+                if month is not None:
+                    current[str(month).strip()] = int(serial)  # type: ignore[arg-type]
+            low = sorted(m for m, s in wanted.items() if current.get(m, 0) < s)
+            if low:
+                d.add(WARN, f"计数表低于已用编号（{'、'.join(low)}）：下次编号会接在已有编号之后，--fix 可同步",
+                      f"the counter is below IDs already used ({', '.join(low)}); --fix brings it up to date",
+                      fixable=True)
+        if book.wb[counter_name].sheet_state != "hidden":
+            d.add(WARN, f"计数表“{counter_name}”未隐藏，--fix 可隐藏", f"the counter sheet '{counter_name}' is visible; "
+                  "--fix hides it", fixable=True)
+    unsupported = package.scan(path)
+    if unsupported:
+        d.add(WARN, f"含有保存时无法保留的内容（{'、'.join(f.zh for f in unsupported)}）：refresh 会拒绝写入，validate 仍可用",
+              f"holds content the save engine cannot keep ({', '.join(f.en for f in unsupported)}): refresh will "
+              "refuse to write; validate still works")
+    if not [f for f in d.findings if f.level != OK]:
+        d.add(OK, "未发现问题", "no problems found")
+    if fix and any(f.fixable for f in d.findings):
+        _repair(path, book, d, {m: max(s, current.get(m, 0)) for m, s in {**current, **wanted}.items()}, force)
+    return d
+
+
+def _repair(path: Path, book: Book, d: Diagnosis, counter: dict[str, int], force: bool) -> None:
+    from sheetdesk.workbook.template import build_template
+
+    check_not_open(path, force=force)
+    with DeskLock(path):
+        snap = snapshot(path)
+        for leftover in _leftovers(path):
+            try:
+                if time.time() - leftover.stat().st_mtime > 60:  # not a save in progress right now
+                    leftover.unlink()
+            except OSError:
+                pass
+        template = build_template(book.lang)
+        protected = verify.fingerprint(book, skip=set())
+        counter_name = COUNTER.name(book.lang)
+        if counter_name in book.wb.sheetnames:
+            protected.pop(counter_name, None)
+            book.wb.remove(book.wb[counter_name])
+        ws = book.wb.create_sheet(counter_name)
+        ws.append([c.name(book.lang) for c in COUNTER.columns])
+        for month in sorted(counter):
+            ws.append([month, counter[month]])
+        ws.sheet_state = "hidden"
+        for key in OPTIONAL_SHEETS:
+            sheet = next(s for s in SHEETS if s.key == key)
+            if find_sheet(book.wb.sheetnames, sheet) is None:
+                src = template[sheet.name(book.lang)]
+                target = book.wb.create_sheet(sheet.name(book.lang))
+                for row in src.iter_rows(values_only=True):
+                    target.append(row)
+        if book.wb.active is not None and book.wb.active.sheet_state == "hidden":
+            book.wb.active = 0
+        try:
+            atomic_write(path, book.wb.save, expected=snap, verify=lambda tmp: verify.assert_kept(tmp, book, protected))
+        except SheetdeskError:
+            raise
+        d.written = True
+        for f in d.findings:
+            if f.fixable:
+                f.fixed = True

@@ -1,0 +1,126 @@
+"""The hidden counter sheet (``_sheetdesk``): the last serial issued per month.
+
+It is what keeps a deleted row's ID from being issued again, so a damaged counter is a structural
+problem: refresh stops (nothing written) and ``sheetdesk doctor --fix`` rebuilds it from the
+register and the report archive.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sheetdesk.errors import StructureError
+from sheetdesk.schema import COUNTER, normalise_header
+from sheetdesk.workbook.reader import Book
+
+_MONTH = re.compile(r"^\d{6}$")
+_ID = re.compile(r"^(\d{6})-(\d{3,})$")
+
+
+def counter_problems(book: Book) -> list[tuple[str, str]]:
+    """(zh, en) of everything wrong with the counter sheet; empty when it is sound or absent."""
+    name = COUNTER.name(book.lang)
+    if name not in book.wb.sheetnames:
+        return []
+    ws = book.wb[name]
+    problems = []
+    header = [normalise_header(v) for v in next(ws.iter_rows(max_row=1, max_col=2, values_only=True), (None, None))]
+    wanted = [normalise_header(c.name(book.lang)) for c in COUNTER.columns]
+    if header and any(header) and header != wanted:
+        problems.append((f"表头应为 {'、'.join(c.name('zh') for c in COUNTER.columns)}",
+                         f"its header should be {', '.join(c.name('en') for c in COUNTER.columns)}"))
+    seen = set()
+    for r, (month, serial) in enumerate(ws.iter_rows(min_row=2, max_col=2, values_only=True), 2):
+        if month is None and serial is None:
+            continue
+        text = str(month).strip() if month is not None else ""
+        if not _MONTH.match(text):
+            problems.append((f"第{r}行的月份“{month}”应为 YYYYMM", f"row {r}: month '{month}' should be YYYYMM"))
+        elif text in seen:
+            problems.append((f"第{r}行的月份 {text} 重复", f"row {r}: month {text} appears twice"))
+        seen.add(text)
+        if isinstance(serial, bool) or not isinstance(serial, (int, float)) or serial < 0 or serial != int(serial):
+            problems.append((f"第{r}行的流水号“{serial}”应为非负整数", f"row {r}: serial '{serial}' should be a whole number"))
+    return problems
+
+
+def read_counter(book: Book, *, register_has_ids: bool) -> dict[str, int]:
+    """The counter, or StructureError when it is damaged or missing from a desk that already issued IDs."""
+    name = COUNTER.name(book.lang)
+    if name not in book.wb.sheetnames:
+        if register_has_ids:
+            raise StructureError(
+                f"隐藏的计数表“{name}”不见了：没有它，已删除行的编号可能被重新使用。未写入任何内容；"
+                "请运行 sheetdesk doctor --fix（从登记表和归档重建）",
+                f"the hidden counter sheet '{name}' is missing: without it a deleted row's ID could be issued "
+                "again. Nothing was written; run sheetdesk doctor --fix (rebuilds it from the register and archive)")
+        return {}
+    problems = counter_problems(book)
+    if problems:
+        raise StructureError(
+            f"隐藏的计数表“{name}”已损坏（{'；'.join(p[0] for p in problems[:3])}）。未写入任何内容；"
+            "请运行 sheetdesk doctor --fix 重建",
+            f"the hidden counter sheet '{name}' is damaged ({'; '.join(p[1] for p in problems[:3])}). "
+            "Nothing was written; run sheetdesk doctor --fix to rebuild it")
+    counter: dict[str, int] = {}
+    for month, serial in book.wb[name].iter_rows(min_row=2, max_col=2, values_only=True):
+        if month is not None:
+            counter[str(month).strip()] = int(serial)  # type: ignore[arg-type]
+    return counter
+
+
+def serials_in(ids) -> dict[str, int]:
+    """month -> highest serial among well-formed IDs."""
+    out: dict[str, int] = {}
+    for text in ids:
+        m = _ID.match(str(text or "").strip())
+        if m:
+            out[m.group(1)] = max(out.get(m.group(1), 0), int(m.group(2)))
+    return out
+
+
+def archived_ids(book_path: Path) -> list[str]:
+    """IDs that have a report in the archive beside the desk (their rows may be gone from the register)."""
+    root = Path(book_path).resolve().parent / "archive"
+    if not root.is_dir():
+        return []
+    return [p.name.split(".")[0] for p in root.glob("*/*/*.xlsx")]
+
+
+def backup_ids(book_path: Path) -> list[str]:
+    """IDs remembered by the backups: their counters (as ``YYYYMM-serial``) and register IDs.
+
+    A damaged counter loses the one fact that matters — the highest serial ever issued — but the
+    backups sheetdesk keeps beside the desk still have it.
+    """
+    import openpyxl
+
+    from sheetdesk.schema import REGISTER, find_sheet
+    from sheetdesk.workbook.reader import locate_header
+    from sheetdesk.workbook.safesave import list_backups
+
+    out: list[str] = []
+    for backup in list_backups(book_path):
+        try:
+            wb = openpyxl.load_workbook(backup, read_only=True)
+        except Exception:  # a damaged backup adds nothing
+            continue
+        try:
+            for name in (COUNTER.zh, COUNTER.en):
+                if name in wb.sheetnames:
+                    for month, serial in wb[name].iter_rows(min_row=2, max_col=2, values_only=True):
+                        if month is not None and isinstance(serial, (int, float)) and _MONTH.match(str(month)):
+                            out.append(f"{month}-{int(serial):03d}")
+            reg = find_sheet(wb.sheetnames, REGISTER)
+            if reg is not None:
+                ws = wb[reg]
+                header_row, columns = locate_header(ws, REGISTER)
+                if "id" in columns:
+                    col = columns["id"]
+                    for (value,) in ws.iter_rows(min_row=header_row + 1, min_col=col, max_col=col, values_only=True):
+                        if value:
+                            out.append(str(value))
+        finally:
+            wb.close()
+    return out
