@@ -107,8 +107,9 @@ def fill_demo(wb: Workbook, lang: str = "zh", today: date = date(2026, 11, 23), 
         })
     # a batch: one product and complaint five times inside a week
     batch_day = today - timedelta(days=12)
+    showcase: list[dict] = []  # rows the demo relies on; the mistakes below must not spoil them
     for k in range(5):
-        rows.append({
+        showcase.append({
             "received": _business_time(rng, batch_day + timedelta(days=k)), "channel": channels[0],
             "customer": customers[(k * 3) % len(customers)], "tier": "普通" if zh else "Regular",
             "contact": f"1390000{1000 + k}", "product": products[1], "purchase_date": batch_day - timedelta(days=30),
@@ -116,12 +117,13 @@ def fill_demo(wb: Workbook, lang: str = "zh", today: date = date(2026, 11, 23), 
             "expectation": "退货" if zh else "return", "emotion": "愤怒" if zh else "Angry",
         })
     # an injury
-    rows.append({
+    showcase.append({
         "received": datetime.combine(today - timedelta(days=3), time(16, 20)), "channel": channels[0],
         "customer": customers[4], "tier": "普通" if zh else "Regular", "contact": "13812345678",
         "product": products[3], "description": "水壶把手发烫，孩子手被烫伤了" if zh else "Handle got hot, my child got a burn",
         "expectation": "赔偿" if zh else "compensation", "emotion": "愤怒" if zh else "Angry",
     })
+    rows.extend(showcase)
     rows.sort(key=lambda r: r["received"])
 
     # text dates as clerks type them
@@ -149,7 +151,7 @@ def fill_demo(wb: Workbook, lang: str = "zh", today: date = date(2026, 11, 23), 
         {"priority": "紧急" if zh else "urgent"},                    # an alias: accepted
         {"received": datetime.combine(today + timedelta(days=2), time(10, 0))},  # in the future
     ]
-    fresh = [r for r in rows[30:] if "id" not in r]
+    fresh = [r for r in rows[30:] if "id" not in r and not any(r is kept for kept in showcase)]
     for r, change in zip(fresh[:len(mistakes)], mistakes):
         r.update(change)
     # a duplicated ID: a clerk copied a row
@@ -168,11 +170,17 @@ def fill_demo(wb: Workbook, lang: str = "zh", today: date = date(2026, 11, 23), 
     results: list[dict] = []
     now = datetime.combine(today, time(9, 0))
     closed: dict[str, datetime] = {}
+    # the optional 受理 and 方案提供 steps draw from their own RNG so they do not reshuffle the rest
+    extra = random.Random(seed + 1)
     for ticket_id, received in sorted(numbered.items(), key=lambda kv: kv[1]):
         who = rng.choice(owners)
         t = received + timedelta(hours=rng.choice((0.5, 1, 2, 3, 5, 20, 26, 60)))
         if t >= now:
             continue
+        if extra.random() < 0.5:
+            log.append({"id": ticket_id, "time": received + timedelta(minutes=extra.choice((3, 5, 8, 10))),
+                        "by": "小周" if zh else "Zhou", "step": step["accepted"],
+                        "note": "已登记，已告知客户处理人" if zh else "registered; told the customer who handles it"})
         log.append({"id": ticket_id, "time": t, "by": who, "step": step["first_response"],
                     "note": "已电话联系客户" if zh else "called the customer"})
         if rng.random() < 0.3:
@@ -183,6 +191,10 @@ def fill_demo(wb: Workbook, lang: str = "zh", today: date = date(2026, 11, 23), 
                 t = t2
         closing = t + timedelta(days=rng.choice((1, 2, 3, 4, 6, 12)), hours=rng.randint(0, 5))
         if closing < now - timedelta(days=1) and rng.random() < 0.9:
+            if extra.random() < 0.5:
+                log.append({"id": ticket_id, "time": closing - timedelta(hours=extra.choice((2, 4, 20))), "by": who,
+                            "step": step["solution"],
+                            "note": "已给出维修或更换方案" if zh else "offered a repair or replacement"})
             log.append({"id": ticket_id, "time": closing, "by": who, "step": step["closed"],
                         "note": "客户确认已解决" if zh else "customer confirmed"})
             closed[ticket_id] = closing
@@ -194,6 +206,9 @@ def fill_demo(wb: Workbook, lang: str = "zh", today: date = date(2026, 11, 23), 
                                 "rated_at": rated, "prepared_by": who, "prepared_on": rated.date(),
                                 "reviewer": ("赵主管" if zh else "Zhao") if rng.random() < 0.6 else None,
                                 "reviewed_on": rated.date() + timedelta(days=1) if rng.random() < 0.6 else None})
+    unhappy = "不满意" if zh else "Unsatisfied"  # the demo shows a reopening by rating
+    if results and not any(r["satisfaction"] == unhappy for r in results):
+        results[-1]["satisfaction"] = unhappy
     # most post-close calls are already made; the rest show up as due or late in the stand-up
     calls = []
     customer_of = {r["id"]: r.get("customer") for r in rows if r.get("id")}

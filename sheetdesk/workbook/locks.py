@@ -47,8 +47,11 @@ class OfficeLock:
 
 
 def _clean(name: str) -> str | None:
-    name = "".join(ch for ch in name if ch.isprintable()).strip()
-    return name or None
+    """The name if it looks like one; garbage (control characters, U+FFFD) gives None, not mojibake."""
+    name = name.strip(" \x00")
+    if not name or "\ufffd" in name or not all(ch.isprintable() for ch in name):
+        return None
+    return name
 
 
 def parse_mso_owner(data: bytes) -> str | None:
@@ -68,9 +71,11 @@ def parse_mso_owner(data: bytes) -> str | None:
             raw = data[1:1 + n]
             for encoding in ("gbk", "latin-1"):
                 try:
-                    return _clean(raw.decode(encoding))
+                    name = _clean(raw.decode(encoding))
                 except UnicodeDecodeError:
                     continue
+                if name:
+                    return name
     return None
 
 
@@ -101,13 +106,16 @@ def _candidates(book: Path) -> list[tuple[Path, str]]:
     name, folder = book.name, book.parent
     out = [(folder / f"~${name}", "excel"), (folder / f".~lock.{name}#", "libreoffice"), (folder / f".~{name}", "wps")]
     for cut in (1, 2):
-        if len(name) > cut + 5:
-            out.append((folder / f"~${name[cut:]}", "excel"))
-            out.append((folder / f".~{name[cut:]}", "wps"))
+        short = name[cut:]
+        # a shortened name that is itself a workbook here owns that lock (``~$b.xlsx`` is b.xlsx's, not ab.xlsx's)
+        if len(short) > 5 and not (folder / short).exists():
+            out.append((folder / f"~${short}", "excel"))
+            out.append((folder / f".~{short}", "wps"))
     return out
 
 
 def find_office_locks(book: Path) -> list[OfficeLock]:
+    """Lock files beside ``book``; an unreadable owner is None (the lock still counts)."""
     book = Path(book)
     locks, seen = [], set()
     now = time.time()
@@ -129,23 +137,33 @@ def find_office_locks(book: Path) -> list[OfficeLock]:
 
 
 def check_not_open(book: Path, *, force: bool = False, stale_after: float = STALE_AFTER) -> list[OfficeLock]:
-    """Refuse (BookLocked) while an office program holds the book; ``force`` returns the locks instead."""
+    """Refuse (BookLocked) while an office program holds the book; ``force`` returns the locks instead.
+
+    A stale lock is refused too: a crashed Excel leaves one behind, but so does a colleague who left
+    the file open over the weekend, and only a person can tell which.
+    """
     locks = find_office_locks(book)
     if not locks or force:
         return locks
-    lock = locks[0]
-    owner = lock.owner or "对方"
-    if lock.age_seconds > stale_after:
-        hours = int(lock.age_seconds // 3600)
+    who_zh = "；".join(lock.describe("zh") for lock in locks)
+    who_en = "; ".join(lock.describe("en") for lock in locks)
+    names = "、".join(lock.path.name for lock in locks)
+    names_en = ", ".join(lock.path.name for lock in locks)
+    if all(lock.age_seconds > stale_after for lock in locks):
+        hours = int(min(lock.age_seconds for lock in locks) // 3600)
+        paths = "、".join(str(lock.path) for lock in locks)
+        paths_en = ", ".join(str(lock.path) for lock in locks)
         raise BookLocked(
-            f"{lock.describe('zh')}；该锁文件已存在 {hours} 小时，可能是程序崩溃后留下的。"
-            f"确认无人打开后删除 {lock.path} 或加 --force 重试；未写入任何内容",
-            f"{lock.describe('en')}; the lock file is {hours} h old and may be left over from a crash. "
-            f"If nobody has the file open, delete {lock.path} or retry with --force; nothing was written")
+            f"{who_zh}；该锁文件已存在 {hours} 小时，看起来是过期的（对方的程序可能已崩溃）。"
+            f"确认无人打开后删除 {paths} 或加 --force 重试；未写入任何内容",
+            f"{who_en}; the lock file is {hours} h old and looks stale (the owner's program may have crashed). "
+            f"If nobody has the file open, delete {paths_en} or retry with --force; nothing was written")
+    owners = "、".join(dict.fromkeys(lock.owner for lock in locks if lock.owner)) or "对方"
+    owners_en = ", ".join(dict.fromkeys(lock.owner for lock in locks if lock.owner)) or "them"
     raise BookLocked(
-        f"{lock.describe('zh')}；请 {owner} 保存并关闭后重试（如确认无人打开，可删除 {lock.path.name} 或加 --force）；未写入任何内容",
-        f"{lock.describe('en')}; ask {lock.owner or 'them'} to save and close it, then retry "
-        f"(if nobody has it open, delete {lock.path.name} or use --force); nothing was written")
+        f"{who_zh}；请 {owners} 保存并关闭后重试；如确认无人打开，可删除锁文件 {names} 或加 --force；未写入任何内容",
+        f"{who_en}; ask {owners_en} to save and close it, then retry; if nobody has it open, delete the lock "
+        f"file {names_en} or use --force; nothing was written")
 
 
 class DeskLock:
@@ -161,23 +179,25 @@ class DeskLock:
 
     def _holder(self) -> str:
         try:
-            return self.owner_path.read_text(encoding="utf-8").strip() or "?"
+            return self.owner_path.read_text(encoding="utf-8", errors="replace").strip()
         except OSError:
-            return "?"
+            return ""
 
     def __enter__(self) -> DeskLock:
         try:
             self._lock.acquire()
         except Timeout:
             holder = self._holder()
-            raise BookBusy(f"另一个 sheetdesk 正在写入 {self.book.name}（{holder}），等待 {self.timeout:g} 秒后放弃；请稍后重试",
-                           f"another sheetdesk run is writing {self.book.name} ({holder}); gave up after "
-                           f"{self.timeout:g} s, try again shortly") from None
+            raise BookBusy(f"另一个 sheetdesk 正在写入 {self.book.name}（{holder or '持有者未知'}），"
+                           f"等待 {self.timeout:g} 秒后放弃；请稍后重试",
+                           f"another sheetdesk run is writing {self.book.name} ({holder or 'holder unknown'}); "
+                           f"gave up after {self.timeout:g} s, try again shortly") from None
         try:
             user = getpass.getuser()
         except Exception:  # no user name in some service accounts
             user = "?"
-        marker = f"user={user} host={socket.gethostname()} pid={os.getpid()} since={datetime.now():%Y-%m-%d %H:%M:%S}"
+        since = datetime.now().astimezone().isoformat(timespec="seconds")
+        marker = f"user={user} host={socket.gethostname()} pid={os.getpid()} since={since}"
         try:
             self.owner_path.write_text(marker, encoding="utf-8")
         except OSError:

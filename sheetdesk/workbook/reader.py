@@ -8,6 +8,7 @@ sheet or a missing required header is structural (and stops the command before a
 from __future__ import annotations
 
 import zipfile
+from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,7 +81,14 @@ def _cell_value(value: object) -> object:
     if type(value).__name__ == "CellRichText":
         text = str(value)
         return text if text.strip() else None
+    if isinstance(value, datetime) and value < _SERIAL_ONE:
+        # a serial below 1 in a date cell: openpyxl gives a datetime on 30 Dec 1899 for some and a bare
+        # time for others, and turns one into the other on save; read both as the time they are
+        return value.time()
     return value
+
+
+_SERIAL_ONE = datetime(1899, 12, 31)
 
 
 def locate_header(ws: Worksheet, sheet: Sheet) -> tuple[int, dict[str, int]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -93,9 +94,9 @@ def list_backups(book: Path) -> list[Path]:
     folder = backup_dir(book)
     if not folder.is_dir():
         return []
-    prefix = book.stem + "."
-    found = [p for p in folder.iterdir() if p.is_file() and p.name.startswith(prefix) and p.suffix == book.suffix
-             and len(p.name) == len(prefix) + len("YYYYmmdd-HHMMSS-ffffff") + len(book.suffix)]
+    # exact pattern: the backups of "desk.old.xlsx" share the folder and the "desk." prefix
+    pattern = re.compile(re.escape(book.stem) + r"\.\d{8}-\d{6}-\d{6}" + re.escape(book.suffix))
+    found = [p for p in folder.iterdir() if pattern.fullmatch(p.name) and p.is_file()]
     return sorted(found, key=lambda p: p.name, reverse=True)
 
 
@@ -161,9 +162,16 @@ def atomic_write(book: Path, write: Callable[[Path], None], *, expected: Snapsho
                     f"{book.name} 在 sheetdesk 运行期间被其他人保存过；为免覆盖对方的修改，未写入任何内容，请重新运行",
                     f"{book.name} was saved by someone else while sheetdesk was running; nothing was written so "
                     "their changes are not overwritten; run again")
-            backup = _make_backup(book, backups)
+            try:
+                backup = _make_backup(book, backups)
+            except OSError as exc:
+                raise WriteFailed(f"无法备份 {book.name}：{exc}；原文件未改动",
+                                  f"could not back up {book.name}: {exc}; the original is untouched") from exc
             _crash_point("after_backup")
-            shutil.copymode(book, tmp)
+            try:  # mkstemp made it 0600: without this a shared desk becomes private to whoever saved last
+                shutil.copymode(book, tmp)
+            except OSError:  # file systems without modes (SMB, FAT) refuse chmod; nothing to keep there
+                pass
         if expected is not None and changed_since(expected):  # the last moment we can still say no
             raise BookChanged(f"{book.name} 在 sheetdesk 运行期间被其他人保存过；未写入任何内容，请重新运行",
                               f"{book.name} was saved by someone else while sheetdesk was running; nothing was written")

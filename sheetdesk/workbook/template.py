@@ -9,6 +9,9 @@ such as 紧急 for P0 can still be typed.
 
 from __future__ import annotations
 
+import io
+import re
+import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -53,7 +56,7 @@ MATRIX_EN = (
     ("How-to", "usage questions, settings", "Product support", "Wang", "", "P2",
      "how to,how do i,settings,setup,manual"),
     ("Technical support", "error codes, compatibility, upgrades", "Engineering", "Zhang", "Product support", "P1",
-     "error code,error,compatib,system,software,config,upgrade,crash,freez,can't connect"),
+     "error code,error,compatible,compatibility,system,software,config,upgrade,crash,freezes,can't connect"),
     ("Service experience", "attitude, response speed, process", "Customer service", "Zhao", "", "P2",
      "rude,attitude,slow response,no reply,impatient,runaround"),
     ("Logistics", "late delivery, lost or wrong items", "Logistics", "Sun", "Customer service", "P2",
@@ -84,8 +87,11 @@ ESCALATION_ROWS = {
             0, "是", "涉及人身安全或舆情的反馈一律按最高级别处理"),
            ("批量", "数量=5; 天数=7", 1, "是", "同一产品型号+问题分类在任意7天内达到5单，至少按第二级处理，并标记批量问题"),
            ("VIP", "客户等级=VIP", 1, "否", "VIP客户至少按第二级处理（默认停用）")),
-    "en": (("Keyword", "burn,scald,allergy,fire,smoke,explosion,explode,electric shock,injury,injured,safety hazard,"
-                       "media,press", 0, "Yes", "anything about personal safety or publicity goes to the top level"),
+    # matched as substrings, so no short words that hide inside others ("fire" in firmware, "media" in
+    # immediately, "press" in express)
+    "en": (("Keyword", "burn,scald,allergic,allergy,caught fire,on fire,smoke,explosion,exploded,electric shock,"
+                       "injury,injured,safety hazard,journalist,social media,newspaper,go public", 0, "Yes",
+            "anything about personal safety or publicity goes to the top level"),
            ("Batch", "count=5; days=7", 1, "Yes",
             "5 or more of one product + category inside any 7 days: at least the second level, marked as a batch"),
            ("VIP", "tier=VIP", 1, "No", "VIP customers at least the second level (off by default)")),
@@ -224,6 +230,30 @@ def build_template(lang: str = "zh", preset: str = "p0p1p2") -> Workbook:
 
 
 def write_template(path: Path, *, lang: str = "zh", preset: str = "p0p1p2") -> Path:
+    """Save a new desk, byte for byte the same on every run, so a rebuild of the checked-in
+    templates shows up in git only when their content changed."""
     path = Path(path)
-    build_template(lang, preset).save(path)
+    buffer = io.BytesIO()
+    build_template(lang, preset).save(buffer)
+    path.write_bytes(_reproducible(buffer.getvalue()))
     return path
+
+
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def _reproducible(data: bytes) -> bytes:
+    """openpyxl stamps the save time into docProps/core.xml and into every zip entry; pin both."""
+    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            body = src.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                body = _MODIFIED.sub(lambda m: m.group(1) + stamp + m.group(2), body)
+            info = zipfile.ZipInfo(item.filename, date_time=FIXED_TIME.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 0  # the same bytes whichever OS builds them
+            info.external_attr = item.external_attr
+            dst.writestr(info, body)
+    return out.getvalue()

@@ -13,6 +13,9 @@ import openpyxl
 
 from sheetdesk.errors import WriteFailed
 from collections import Counter
+from datetime import date, datetime, time
+
+from openpyxl.utils.datetime import to_excel
 
 from sheetdesk.records import Table
 from sheetdesk.schema import COUNTER, FOLLOWUPS, TRACKER
@@ -21,10 +24,29 @@ from sheetdesk.workbook.reader import Book
 Cells = dict[str, dict[tuple[int, int], object]]
 
 
+class _Serial(float):
+    """A date-time serial; equal within 2 ms because openpyxl rounds microseconds when it reads."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, float) and abs(float(self) - float(other)) < 2.5e-8
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(round(float(self), 4))
+
+
 def _norm(value: object) -> object:
-    """Compare as a re-read file shows values: an empty string is no value (openpyxl drops it on save)."""
+    """Compare what the file stores: an empty string is no value (openpyxl drops it on save), and a
+    date/time is its serial number to the millisecond (openpyxl reads serial 0 back as a time)."""
     if value is None or value == "":
         return None
+    if isinstance(value, (datetime, date, time)):
+        try:
+            return _Serial(to_excel(value))
+        except (ValueError, OverflowError, TypeError):
+            return str(value)
     if type(value).__name__ == "CellRichText" or isinstance(value, str):
         return str(value)
     return value
