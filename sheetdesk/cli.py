@@ -36,6 +36,21 @@ def _parse_now(value: str | None) -> datetime | None:
     return moment
 
 
+def _desk_lang(book) -> str | None:
+    """An English desk talks English unless --lang says otherwise (sheet names tell, without a full load)."""
+    import re
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(book) as z:
+            names = re.findall(rb'<sheet [^>]*name="([^"]+)"', z.read("xl/workbook.xml"))
+    except Exception:  # no book yet, or not a workbook: the command itself will say so
+        return None
+    if b"Register" in names and "登记表".encode() not in names:
+        return "en"
+    return None
+
+
 def common(func):
     """--lang and --now on every command; one-line errors instead of tracebacks."""
 
@@ -45,6 +60,9 @@ def common(func):
                   help="以此时刻为当前时间（可复现的运行） / treat this as the current time")
     @functools.wraps(func)
     def wrapper(*args, lang: str, now_text: str | None, **kwargs):
+        ctx = click.get_current_context()
+        if ctx.get_parameter_source("lang") == click.core.ParameterSource.DEFAULT:
+            lang = _desk_lang(kwargs.get("book") or (kwargs.get("books") or [None])[0]) or lang
         try:
             return func(*args, lang=lang, now=_parse_now(now_text), **kwargs)
         except SheetdeskError as exc:
