@@ -41,3 +41,24 @@ def test_our_output_opens_in_libreoffice(tmp_path, make_desk, cli):
     ws = wb["登记表"]
     ids = [c.value for c in ws["A"][1:3]]
     assert ids == ["202611-001", "202611-002"]
+
+
+def test_a_refreshed_desk_full_of_bad_cells_opens_in_libreoffice(tmp_path, make_desk, cli):
+    nasty = [
+        dict(received="上周三", channel="抖音", customer="=HYPERLINK(\"x\")", contact="1381234", description="x" * 5000),
+        dict(received=datetime(2026, 11, 2, 10), channel="电话", customer="#N/A", description="\t换行\n测试", priority="超急"),
+        dict(received=-1.5, channel=True, customer=3.14, description=datetime(2026, 1, 1), id="11-5"),
+        dict(received=datetime(2026, 11, 3, 10), channel="电话", customer="王女士", description="充电时烫伤"),
+    ]
+
+    def edit(wb):
+        ws = wb["登记表"]
+        ws.merge_cells("A8:D8")
+        ws["A8"] = "合计"
+        ws.row_dimensions[3].hidden = True
+    path = make_desk(nasty, edit=edit)
+    assert cli("refresh", path, "--now", NOW).exit_code == 0
+    converted = libreoffice_convert(path, tmp_path / "lo3")
+    wb = openpyxl.load_workbook(converted)
+    assert wb["登记表"]["A8"].value == "合计"
+    assert "跟踪看板" in wb.sheetnames

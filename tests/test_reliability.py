@@ -241,3 +241,29 @@ def test_truncated_file(make_desk, cli, cut):
     assert result.exit_code != 0 and "Traceback" not in result.output and "desk.xlsx" in result.output
     assert path.read_bytes() == before
     assert "restore" in cli("doctor", path).output
+
+
+def test_shared_formulas_and_inline_strings(make_desk, cli, tmp_path):
+    """Excel writes shared formulas (one master, dependants pointing at it) and some tools inline strings."""
+    src = make_desk([ticket(datetime(2026, 11, 2, 10)), ticket(datetime(2026, 11, 3, 10), customer="李先生")])
+    path = tmp_path / "shared.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                text = text.replace('<row r="2"', '<row r="2"', 1)
+                text = text.replace("</row><row r=\"3\"",
+                                    '<c r="Z2"><f t="shared" ref="Z2:Z3" si="0">LEN(D2)</f><v>3</v></c></row><row r="3"', 1)
+                end = text.index("</row>", text.index('<row r="3"'))
+                text = text[:end] + '<c r="Z3"><f t="shared" si="0"/><v>3</v></c>' + text[end:]
+                text = text.replace('<c r="Z1"', '<c r="Z1"')
+                data = text.encode()
+            zout.writestr(item, data)
+    wb = openpyxl.load_workbook(path)
+    assert wb["登记表"]["Z3"].value == "=LEN(D3)"  # the dependant is read as its own formula
+    result = cli("refresh", path, "--now", NOW)
+    assert result.exit_code == 0, result.output
+    ws = openpyxl.load_workbook(path)["登记表"]
+    assert (ws["Z2"].value, ws["Z3"].value) == ("=LEN(D2)", "=LEN(D3)")
+    assert register_rows(path)[3]["customer"] == "李先生" and register_rows(path)[3]["id"] == "202611-002"
