@@ -127,7 +127,7 @@ def run(path: Path, *, now: datetime | None = None, write: bool = True, dry_run:
     now = now or settings.now()
     saving = write and not dry_run
     if saving:
-        check_not_open(path, force=force)
+        check_not_open(path, force=force, stale_after=settings.stale_lock_hours * 3600)
         with DeskLock(path):
             return _run(path, now, settings, saving=True, dry_run=False, append=append)
     return _run(path, now, settings, saving=False, dry_run=dry_run, append=append)

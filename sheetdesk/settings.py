@@ -7,6 +7,7 @@ business hours and calendar overrides. Every key is optional.
 [desk]
 timezone = "Asia/Shanghai"   # the desk's clock, whatever the computer's time zone
 backups = 5                  # previous versions kept in .sheetdesk/backups/
+stale_lock_hours = 12        # an office lock file older than this is reported as probably stale
 
 [followups]
 periodic = [7, 30, 90]       # calls N days after 购买日期; none unless set
@@ -42,6 +43,7 @@ FILE_NAME = "sheetdesk.toml"
 class Settings:
     timezone: str = "Asia/Shanghai"
     backups: int = 5
+    stale_lock_hours: float = 12
     calendar: dict = field(default_factory=dict)
     periodic_calls: list[int] = field(default_factory=list)
     pause_steps: frozenset[str] = frozenset()
@@ -75,6 +77,12 @@ def load_settings(book: Path) -> Settings:
             raise SettingsError(f"{path}：[desk] backups 应为正整数，实际为 {desk['backups']!r}",
                                 f"{path}: [desk] backups must be a positive integer, got {desk['backups']!r}")
         settings.backups = desk["backups"]
+    if "stale_lock_hours" in desk:
+        value = desk["stale_lock_hours"]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise SettingsError(f"{path}：[desk] stale_lock_hours 应为正数，实际为 {value!r}",
+                                f"{path}: [desk] stale_lock_hours must be a positive number, got {value!r}")
+        settings.stale_lock_hours = float(value)
     periodic = raw.get("followups", {}).get("periodic", [])
     if not isinstance(periodic, list) or not all(isinstance(d, int) and 0 < d <= 3650 for d in periodic):
         raise SettingsError(f"{path}：[followups] periodic 应为天数列表，如 [7, 30, 90]，实际为 {periodic!r}",

@@ -168,3 +168,23 @@ def test_a_crash_never_tears_the_book(tmp_path, point):
     assert path.read_bytes() == b"original bytes"
     if point != "after_tmp":
         assert list_backups(path)[0].read_bytes() == b"original bytes"
+
+
+def test_stale_lock_age_comes_from_the_settings(tmp_path):
+    from click.testing import CliRunner
+
+    from sheetdesk.cli import main
+    from sheetdesk.workbook.template import build_template
+
+    path = tmp_path / "desk.xlsx"
+    build_template("zh").save(path)
+    lock = tmp_path / "~$desk.xlsx"
+    lock.write_bytes(excel_owner_file("张三"))
+    old = lock.stat().st_mtime - 2 * 3600
+    os.utime(lock, (old, old))
+    runner = CliRunner()
+    fresh = runner.invoke(main, ["refresh", str(path)])
+    assert fresh.exit_code == 1 and "张三" in fresh.output and "崩溃" not in fresh.output
+    (tmp_path / "sheetdesk.toml").write_text("[desk]\nstale_lock_hours = 1\n", encoding="utf-8")
+    stale = runner.invoke(main, ["refresh", str(path)])
+    assert stale.exit_code == 1 and "崩溃" in stale.output
