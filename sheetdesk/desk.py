@@ -40,12 +40,22 @@ from sheetdesk.workbook.writer import _KEEP, CellWrite, Change, GeneratedSheet, 
 
 @dataclass
 class Append:
-    """A row ``add`` or ``log`` appends before the refresh; refused if the refresh finds it bad."""
+    """Rows ``add``, ``log`` or ``import`` append before the refresh.
+
+    With ``refuse`` levels, a problem of that level on an appended row stops the whole run (nothing
+    written); with ``refuse=()`` the rows land and their problems are in the result, per row.
+    """
     sheet_key: str                    # "register" | "progress"
-    values: dict[str, object]
+    values: dict[str, object] | None = None
     #: problem levels that refuse the row (log also refuses warnings: a step after closing)
     refuse: tuple[str, ...] = (ERROR,)
+    #: several rows at once (import); ``values`` is the single-row form
+    rows: list[dict[str, object]] | None = None
     row: int = 0
+    row_numbers: list[int] = field(default_factory=list)
+
+    def all_rows(self) -> list[dict[str, object]]:
+        return list(self.rows or []) + ([self.values] if self.values is not None else [])
 
 
 @dataclass
@@ -70,12 +80,16 @@ class RunResult:
     @property
     def new_id(self) -> str | None:
         """The ID ``add`` got for its row."""
+        ids = self.new_ids
+        return ids[0] if ids else None
+
+    @property
+    def new_ids(self) -> list[str | None]:
+        """The IDs of the appended register rows, in order (None where a row got no ID)."""
         if self.appended is None or self.plan is None:
-            return None
-        for t in self.plan.tickets:
-            if t.row == self.appended.row:
-                return t.id
-        return None
+            return []
+        by_row = {t.row: t.id for t in self.plan.tickets}
+        return [by_row.get(r) for r in self.appended.row_numbers]
 
     @property
     def errors(self) -> list[Problem]:
@@ -184,27 +198,33 @@ def _append_row(book: Book, append: Append) -> None:
     sheet = SHEETS_BY_KEY[append.sheet_key]
     table = read_table(book, sheet, add_owned=False)
     ws = book.wb[table.name]
-    append.row = max([table.header_row] + [r.row for r in table.rows]) + 1
-    for key, value in append.values.items():
-        if value is None or value == "":
-            continue
-        if key == "step":  # a step key, written in the desk's language
-            from sheetdesk.progress import step_name
+    first = max([table.header_row] + [r.row for r in table.rows]) + 1
+    append.row = first
+    append.row_numbers = []
+    for offset, values in enumerate(append.all_rows()):
+        row = first + offset
+        append.row_numbers.append(row)
+        for key, value in values.items():
+            if value is None or value == "":
+                continue
+            if key == "step":  # a step key, written in the desk's language
+                from sheetdesk.progress import step_name
 
-            value = step_name(str(value), book.lang)
-        if key not in table.columns:
-            col = sheet.column(key)
-            raise InputError(f"工作表“{table.name}”没有“{col.zh}”列，无法写入 {value}",
-                             f"sheet '{table.name}' has no '{col.en}' column to hold {value}")
-        cell = ws.cell(append.row, table.columns[key], value)
-        kind = sheet.column(key).kind
-        if isinstance(value, datetime) and kind in NUMBER_FORMATS:
-            cell.number_format = NUMBER_FORMATS[kind]
+                value = step_name(str(value), book.lang)
+            if key not in table.columns:
+                col = sheet.column(key)
+                raise InputError(f"工作表“{table.name}”没有“{col.zh}”列，无法写入 {value}",
+                                 f"sheet '{table.name}' has no '{col.en}' column to hold {value}")
+            cell = ws.cell(row, table.columns[key], value)
+            kind = sheet.column(key).kind
+            if isinstance(value, datetime) and kind in NUMBER_FORMATS:
+                cell.number_format = NUMBER_FORMATS[kind]
     del book.tables[append.sheet_key]
 
 
 def _refuse_bad_append(append: Append, problems: list[Problem]) -> None:
-    bad = [p for p in problems if p.sheet == append.sheet_key and p.row == append.row and p.level in append.refuse]
+    rows = set(append.row_numbers)
+    bad = [p for p in problems if p.sheet == append.sheet_key and p.row in rows and p.level in append.refuse]
     if bad:
         raise InputError("未写入：" + "；".join(p.cell_text("zh") for p in bad),
                          "nothing written: " + "; ".join(p.cell_text("en") for p in bad))
@@ -284,8 +304,9 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
     typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS)
     result.changes = (apply_writes(book, writes) + write_counter(book, plan.counter)
                       + write_generated(book, tracker) + write_generated(book, call_sheet))
-    if append is not None:  # the appended row is itself a change, even when nothing else moves
-        result.changes.insert(0, Change(append.sheet_key, append.row, "(row)", None, "appended"))
+    if append is not None:  # the appended rows are changes, even when nothing else moves
+        for number in reversed(append.row_numbers):
+            result.changes.insert(0, Change(append.sheet_key, number, "(row)", None, "appended"))
 
     if saving and result.changes:
         def check(tmp: Path) -> None:
