@@ -232,10 +232,11 @@ def _refuse_bad_append(append: Append, problems: list[Problem]) -> None:
 
 def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run: bool,
          append: Append | None = None) -> RunResult:
-    snap = snapshot(path)
+    fast = not saving and not dry_run and append is None
+    snap = snapshot(path) if saving else None
     result = RunResult(path, now, "zh", dry_run=dry_run)
     cal = _calendar(settings)
-    book = open_book(path)
+    book = open_book(path, fast=fast)
     if saving:
         ensure_savable(path)
     result.desk_lang = book.lang
@@ -272,8 +273,16 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
     result.standup = build_standup(statuses, cal, now)
     result.calendar = cal
 
+    calls = _calls(statuses, results, calls_table, cal, settings, now, book)
+    result.calls = calls
+    result.standup.calls_due = [c for c in calls if c.planned and not c.done and c.due is not None
+                                and c.due <= result.standup.next_standup.date()]
+
     problems = (sla_problems + matrix_problems + rule_problems + plan.problems + log_problems + rollup_problems
                 + result_problems)
+    if fast:  # read-only: the problems and the ticket picture are the whole answer
+        result.problems = _sorted(problems)
+        return result
     writes = [CellWrite("register", row, key, value, only_if_blank=True) for (row, key), value in plan.writes.items()]
     writes += _owned_writes(book, plan, statuses, cal, problems, escalations)
     result.problems = _sorted(problems)
@@ -289,10 +298,6 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
                              [13, 14, 12, 10, 10, 10] + [16, 16, 10] * 4 + [16, 28, 14], open_rows,
                              tuple(i for i, _ in enumerate(header) if 6 <= i < 18 and (i - 6) % 3 != 2))
 
-    calls = _calls(statuses, results, calls_table, cal, settings, now, book)
-    result.calls = calls
-    result.standup.calls_due = [c for c in calls if c.planned and not c.done and c.due is not None
-                                and c.due <= result.standup.next_standup.date()]
     call_rows, call_fills = followups.sheet_rows(calls, book.lang)
     call_sheet = GeneratedSheet("followups", followups.header(book.lang), call_rows, call_fills,
                                 [c.width for c in FOLLOWUPS.columns], len(call_rows), datetime_cols=(5,),

@@ -351,3 +351,20 @@ def test_empty_string_cells_do_not_block_the_save(make_desk, cli):
     result = cli("refresh", path, "--now", NOW)
     assert result.exit_code == 0, result.output
     assert register_rows(path)[2]["id"] == "202611-001"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_fast_read_only_path_agrees_with_the_saving_path(tmp_path, cli, lang):
+    """validate reads with calamine, refresh with openpyxl: same problems, same stand-up, on the demo data."""
+    from sheetdesk.sampledata import fill_demo
+    from sheetdesk.workbook.template import build_template
+
+    wb = build_template(lang)
+    fill_demo(wb, lang=lang)
+    path = tmp_path / "desk.xlsx"
+    wb.save(path)
+    fast = json.loads(cli("validate", path, "--json", "--now", NOW).output)
+    slow = json.loads(cli("refresh", path, "--json", "--dry-run", "--now", NOW).output)
+    assert fast["problems"] == slow["problems"]
+    assert fast["standup"] == slow["standup"]
+    assert fast["rows"] == slow["rows"] and fast["issued"] == slow["issued"]

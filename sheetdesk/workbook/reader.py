@@ -40,7 +40,8 @@ class Book:
         return self.wb[self.tables[sheet_key].name]
 
 
-def open_book(path: Path) -> Book:
+def open_book(path: Path, *, fast: bool = False) -> Book:
+    """The desk as an openpyxl workbook, or — ``fast``, for read-only commands — read by calamine."""
     if not path.exists():
         raise BookNotFound(f"找不到工作簿 {path}", f"workbook not found: {path}")
     if not zipfile.is_zipfile(path):
@@ -48,6 +49,12 @@ def open_book(path: Path) -> Book:
             f"{path.name} 不是有效的 xlsx 文件（可能已损坏、被截断，或是旧版 .xls/加密文件）",
             f"{path.name} is not a valid xlsx file (damaged, truncated, an old .xls or encrypted)")
     _refuse_strict(path)
+    if fast:
+        from sheetdesk.workbook.fastread import FastWorkbook
+
+        fwb = FastWorkbook(path)
+        lang = "en" if "Register" in fwb.sheetnames and "登记表" not in fwb.sheetnames else "zh"
+        return Book(path, fwb, fwb.epoch == CALENDAR_MAC_1904, lang)  # type: ignore[arg-type]
     try:
         wb = openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", rich_text=True)
     except Exception as exc:  # openpyxl raises many kinds on damaged packages
