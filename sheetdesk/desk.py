@@ -26,6 +26,7 @@ from sheetdesk.tracker import headers as tracker_headers
 from sheetdesk.workdays import WorkCalendar
 from sheetdesk.register import Lists, RegisterPlan, plan_register
 from sheetdesk.routing import read_matrix
+from sheetdesk.schema import SHEETS_BY_KEY
 from sheetdesk.schema import (DEFAULT_CHANNELS, DEFAULT_EMOTIONS, DEFAULT_TIERS, EN_LIST_VALUES, ESCALATION,
                               FOLLOWUPS, LISTS, MATRIX, PROGRESS, REGISTER, RESULTS, SLA)
 from sheetdesk.settings import Settings, load_settings
@@ -33,6 +34,7 @@ from sheetdesk.sla import read_sla
 from sheetdesk.workbook import verify
 from sheetdesk.workbook.locks import DeskLock, check_not_open
 from sheetdesk.workbook.package import ensure_savable
+from sheetdesk.workbook.fastread import FastReadUnsupported
 from sheetdesk.workbook.reader import Book, open_book, read_table
 from sheetdesk.workbook.safesave import atomic_write, snapshot
 from sheetdesk.workbook.writer import _KEEP, CellWrite, Change, GeneratedSheet, apply_writes, write_counter, write_generated
@@ -201,11 +203,16 @@ def _append_row(book: Book, append: Append) -> None:
     first = max([table.header_row] + [r.row for r in table.rows]) + 1
     append.row = first
     append.row_numbers = []
+    ref_column = 0
     for offset, values in enumerate(append.all_rows()):
         row = first + offset
         append.row_numbers.append(row)
         for key, value in values.items():
             if value is None or value == "":
+                continue
+            if key == "external_ref":  # import's dedupe key: a people's column outside the contract
+                ref_column = ref_column or _external_ref_column(ws, table, book.lang)
+                ws.cell(row, ref_column, str(value)).number_format = "@"
                 continue
             if key == "step":  # a step key, written in the desk's language
                 from sheetdesk.progress import step_name
@@ -222,6 +229,26 @@ def _append_row(book: Book, append: Append) -> None:
     del book.tables[append.sheet_key]
 
 
+def _external_ref_column(ws, table, lang: str) -> int:
+    """The register's 外部编号/External ref column; added after the last header when the desk has none."""
+    from copy import copy
+
+    from sheetdesk.importer import EXTERNAL_REF_HEADERS
+    from sheetdesk.schema import normalise_header
+
+    names = {normalise_header(n) for n in EXTERNAL_REF_HEADERS}
+    last = 0
+    for cell in ws[table.header_row]:
+        if cell.value is not None and str(cell.value).strip():
+            if normalise_header(str(cell.value)) in names:
+                return cell.column
+            last = cell.column
+    header = ws.cell(table.header_row, last + 1, EXTERNAL_REF_HEADERS[0 if lang == "zh" else 1])
+    header._style = copy(ws.cell(table.header_row, table.columns["customer"])._style)
+    ws.column_dimensions[header.column_letter].width = 18
+    return header.column
+
+
 def _refuse_bad_append(append: Append, problems: list[Problem]) -> None:
     rows = set(append.row_numbers)
     bad = [p for p in problems if p.sheet == append.sheet_key and p.row in rows and p.level in append.refuse]
@@ -231,13 +258,21 @@ def _refuse_bad_append(append: Append, problems: list[Problem]) -> None:
 
 
 def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run: bool,
-         append: Append | None = None) -> RunResult:
-    fast = not saving and not dry_run and append is None
+         append: Append | None = None, engine: str | None = None) -> RunResult:
+    engine = engine or settings.engine
+    patching = saving and append is None and engine == "patch" and path.suffix.lower() in (".xlsx", ".xlsm")
+    fast = patching or (not saving and not dry_run and append is None)
     snap = snapshot(path) if saving else None
     result = RunResult(path, now, "zh", dry_run=dry_run)
     cal = _calendar(settings)
-    book = open_book(path, fast=fast)
-    if saving:
+    try:
+        book = open_book(path, fast=fast)
+    except FastReadUnsupported:
+        if patching:
+            return _run(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine="openpyxl")
+        book = open_book(path)
+        fast = False
+    if saving and not patching:  # the patch engine copies what it does not edit, so nothing is at risk
         ensure_savable(path)
     result.desk_lang = book.lang
     if append is not None:
@@ -280,7 +315,7 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
 
     problems = (sla_problems + matrix_problems + rule_problems + plan.problems + log_problems + rollup_problems
                 + result_problems)
-    if fast:  # read-only: the problems and the ticket picture are the whole answer
+    if fast and not patching:  # read-only: the problems and the ticket picture are the whole answer
         result.problems = _sorted(problems)
         return result
     writes = [CellWrite("register", row, key, value, only_if_blank=True) for (row, key), value in plan.writes.items()]
@@ -305,6 +340,29 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
 
     # a people's column the desk does not have (e.g. no 协同部门) simply is not filled
     writes = [w for w in writes if w.sheet in book.tables and w.column in book.tables[w.sheet].columns]
+    if patching:
+        from sheetdesk.workbook import patcher
+
+        try:
+            patch = patcher.plan_patch(book, writes, plan.counter, [tracker, call_sheet])
+        except patcher.PatchUnsupported:
+            return _run(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine="openpyxl")
+        result.changes = patch.changes
+        if result.changes:
+            written = {(book.tables[w.sheet].name, w.row, book.tables[w.sheet].columns[w.column]) for w in writes}
+            written |= {(book.tables[k].name, book.tables[k].header_row, book.tables[k].columns[c])
+                        for k, c in book.added_columns}
+            generated = {name for key in ("tracker", "followups", "counter") for name in
+                         (SHEETS_BY_KEY[key].zh, SHEETS_BY_KEY[key].en)}
+            typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS)
+
+            def check_patch(tmp: Path) -> None:
+                patcher.verify_patch(tmp, book, written, generated)
+                verify.assert_typed_kept(tmp, FOLLOWUPS.name(book.lang), typed_calls)
+
+            result.backup = atomic_write(path, patch.save, expected=snap, verify=check_patch, backups=settings.backups)
+            result.written = True
+        return result
     protected = verify.fingerprint(book, skip={(w.sheet, w.row, w.column) for w in writes})
     typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS)
     result.changes = (apply_writes(book, writes) + write_counter(book, plan.counter)

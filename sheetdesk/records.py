@@ -6,6 +6,7 @@ patcher can replace the openpyxl layer without touching anything that consumes t
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from dataclasses import dataclass, field
 
 from sheetdesk.schema import Sheet
@@ -28,6 +29,12 @@ class Row:
             return ""
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
+        if isinstance(value, datetime):  # one spelling whichever reader produced it
+            if value.time() == datetime.min.time():
+                return value.strftime("%Y-%m-%d")
+            return value.strftime("%Y-%m-%d %H:%M:%S" if value.second else "%Y-%m-%d %H:%M")
+        if isinstance(value, date):
+            return value.strftime("%Y-%m-%d")
         return str(value).strip()
 
 

@@ -44,6 +44,8 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     backups: int = 5
     stale_lock_hours: float = 12
+    #: "patch" rewrites only sheetdesk's cells and copies every other part; "openpyxl" rebuilds the file
+    engine: str = "openpyxl"
     calendar: dict = field(default_factory=dict)
     periodic_calls: list[int] = field(default_factory=list)
     pause_steps: frozenset[str] = frozenset()
@@ -77,6 +79,11 @@ def load_settings(book: Path) -> Settings:
             raise SettingsError(f"{path}：[desk] backups 应为正整数，实际为 {desk['backups']!r}",
                                 f"{path}: [desk] backups must be a positive integer, got {desk['backups']!r}")
         settings.backups = desk["backups"]
+    if "engine" in desk:
+        if desk["engine"] not in ("patch", "openpyxl"):
+            raise SettingsError(f"{path}：[desk] engine 应为 \"patch\" 或 \"openpyxl\"，实际为 {desk['engine']!r}",
+                                f"{path}: [desk] engine must be \"patch\" or \"openpyxl\", got {desk['engine']!r}")
+        settings.engine = desk["engine"]
     if "stale_lock_hours" in desk:
         value = desk["stale_lock_hours"]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:

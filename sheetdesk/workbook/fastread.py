@@ -10,6 +10,8 @@ Excel's row numbers.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -17,6 +19,10 @@ from pathlib import Path
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
 
 from sheetdesk.errors import BookUnreadable
+
+
+class FastReadUnsupported(Exception):
+    """calamine cannot read this file faithfully (it panics on some out-of-range dates): use openpyxl."""
 
 
 class FastSheet:
@@ -64,12 +70,42 @@ class FastWorkbook:
 
     def __getitem__(self, name: str) -> FastSheet:
         if name not in self._cache:
-            sheet = self._book.get_sheet_by_name(name)
-            self._cache[name] = FastSheet(name, sheet.to_python(skip_empty_area=False), self._states.get(name, "visible"))
+            try:
+                with _quiet_stderr():
+                    rows = self._book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:  # pyo3's PanicException is a BaseException
+                raise FastReadUnsupported(f"{name}: {exc}") from None
+            self._cache[name] = FastSheet(name, rows, self._states.get(name, "visible"))
         return self._cache[name]
+
+    def load_all(self) -> None:
+        for name in self.sheetnames:
+            self[name]
 
     def close(self) -> None:
         self._book.close()
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """A Rust panic inside calamine prints its backtrace straight to fd 2; the user must not see it
+    (we fall back to openpyxl instead)."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
 
 
 def _is_1904(path: Path) -> bool:

@@ -50,9 +50,14 @@ def open_book(path: Path, *, fast: bool = False) -> Book:
             f"{path.name} is not a valid xlsx file (damaged, truncated, an old .xls or encrypted)")
     _refuse_strict(path)
     if fast:
-        from sheetdesk.workbook.fastread import FastWorkbook
+        from sheetdesk.workbook.fastread import FastReadUnsupported, FastWorkbook
 
         fwb = FastWorkbook(path)
+        try:
+            fwb.load_all()
+        except FastReadUnsupported:
+            fwb.close()
+            raise
         lang = "en" if "Register" in fwb.sheetnames and "登记表" not in fwb.sheetnames else "zh"
         return Book(path, fwb, fwb.epoch == CALENDAR_MAC_1904, lang)  # type: ignore[arg-type]
     try:

@@ -1,0 +1,71 @@
+"""Refresh cost against the floor: ``python benchmarks/run.py [10000 50000 ...]``.
+
+For each size a realistic desk is generated (benchmarks/generate.py), then each step runs in its own
+process so its peak memory is its own:
+
+* floor   — read every sheet with python-calamine and re-zip every part of the package (deflate 6):
+            the least any tool that reads and writes the file must pay;
+* validate — sheetdesk's read-only path (calamine);
+* refresh  — a full refresh that saves (openpyxl load + save, with verification).
+
+It prints seconds, peak RSS and the refresh/floor ratio. Single runs on a shared machine: trust the
+ratios more than the seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+STEP = r'''
+import json, resource, sys, time, zipfile, io
+from pathlib import Path
+from datetime import datetime
+path, step = Path(sys.argv[1]), sys.argv[2]
+t = time.perf_counter()
+if step == "floor":
+    from python_calamine import CalamineWorkbook
+    wb = CalamineWorkbook.from_path(str(path))
+    for name in wb.sheet_names:
+        wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zout:
+        for item in zin.infolist():
+            zout.writestr(item, zin.read(item.filename))
+else:
+    from sheetdesk import desk
+    desk.run(path, now=datetime(2026, 11, 23, 9), write=(step == "refresh"), force=True)
+seconds = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": seconds, "peak_mb": peak}))
+'''
+
+
+def measure(path: Path, step: str) -> dict:
+    proc = subprocess.run([sys.executable, "-c", STEP, str(path), step], capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(sizes: list[int]) -> None:
+    sys.path.insert(0, str(HERE))
+    from generate import generate
+
+    print(f"{'tickets':>8} {'step':>9} {'seconds':>9} {'peak MB':>8}  ratio to floor")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            path = Path(tmp) / f"desk-{n}.xlsx"
+            generate(n, path)
+            floor = measure(path, "floor")
+            print(f"{n:>8} {'floor':>9} {floor['seconds']:>9.2f} {floor['peak_mb']:>8.0f}")
+            for step in ("validate", "refresh"):
+                m = measure(path, step)
+                print(f"{n:>8} {step:>9} {m['seconds']:>9.2f} {m['peak_mb']:>8.0f}  {m['seconds'] / floor['seconds']:.1f}×")
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [10000, 50000])

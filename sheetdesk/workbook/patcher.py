@@ -1,0 +1,463 @@
+"""The package-patching save engine: rewrite only the cells sheetdesk owns, copy every other part.
+
+openpyxl rebuilds the whole file — slow on a big register, and it drops what it does not model
+(charts, pictures, x14 extensions). This engine streams the XML of the sheets sheetdesk edits, splices
+new ``<c>`` elements into the rows that change, adds the few cell formats it needs to styles.xml,
+regenerates its own sheets, and copies every other part of the zip byte for byte — so images,
+charts, pivot tables, macros and unknown extensions survive by construction.
+
+It handles the files sheetdesk itself and the office suites write. Anything unexpected (a row or
+cell without its ``r`` address, a generated sheet that does not exist yet, edits in rows that do
+not exist) raises :class:`PatchUnsupported` and the caller falls back to the openpyxl engine.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils.datetime import to_excel
+
+from sheetdesk.schema import COUNTER, SHEETS_BY_KEY
+from sheetdesk.workbook.reader import Book
+from sheetdesk.workbook.writer import _KEEP, NUMBER_FORMATS, CellWrite, Change, GeneratedSheet, _same
+
+OWN_FILLS = {"red": "FFFFC7CE", "amber": "FFFFEB9C"}
+HEADER_GREY, HEADER_BLUE = "FFD9D9D9", "FFDDEBF7"
+NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+_ROW = re.compile(rb"<row\b[^>]*?(?:/>|>.*?</row>)", re.S)
+_CELL = re.compile(rb"<c\b[^>]*?(?:/>|>.*?</c>)", re.S)
+_ATTR_R = re.compile(rb'\br="([A-Z]+)?(\d+)"')
+_ATTR_S = re.compile(rb'\bs="(\d+)"')
+
+
+class PatchUnsupported(Exception):
+    """This package needs the openpyxl engine (the caller falls back)."""
+
+
+def _attr(tag: bytes, name: bytes) -> bytes | None:
+    m = re.search(rb"\b" + name + rb'="([^"]*)"', tag)
+    return m.group(1) if m else None
+
+
+def _set_attr(tag: bytes, name: bytes, value: bytes) -> bytes:
+    if re.search(rb"\b" + name + rb'="', tag):
+        return re.sub(rb"\b" + name + rb'="[^"]*"', name + b'="' + value + b'"', tag, count=1)
+    return re.sub(rb"^<(\w+)", lambda m: b"<" + m.group(1) + b" " + name + b'="' + value + b'"', tag, count=1)
+
+
+# --- styles ---------------------------------------------------------------------------------
+
+class Styles:
+    """cellXfs, fills, fonts and number formats of styles.xml, extended only by what is missing."""
+
+    def __init__(self, xml: bytes) -> None:
+        self.xml = xml
+        self.fills = self._items(b"fills", b"fill")
+        self.fonts = self._items(b"fonts", b"font")
+        self.xfs = self._items(b"cellXfs", b"xf")
+        self.numfmts = {int(m.group(1)): m.group(2).decode("utf-8")
+                        for m in re.finditer(rb'<numFmt\b[^>]*numFmtId="(\d+)"[^>]*formatCode="([^"]*)"', xml)}
+        self.changed = False
+
+    def _items(self, container: bytes, item: bytes) -> list[bytes]:
+        m = re.search(rb"<" + container + rb"\b[^>]*?(?:/>|>(.*?)</" + container + rb">)", self.xml, re.S)
+        if not m or m.group(1) is None:
+            return []
+        pattern = re.compile(rb"<" + item + rb"\b[^>]*?(?:/>|>.*?</" + item + rb">)", re.S)
+        return pattern.findall(m.group(1))
+
+    def fill_key(self, xf_index: int) -> str | None:
+        if xf_index >= len(self.xfs):
+            return None
+        fill_id = int(_attr(self.xfs[xf_index], b"fillId") or 0)
+        if fill_id >= len(self.fills):
+            return None
+        fill = self.fills[fill_id]
+        if b'patternType="solid"' not in fill:
+            return None
+        rgb = re.search(rb'<fgColor\b[^>]*rgb="([0-9A-Fa-f]{8})"', fill)
+        colour = rgb.group(1).decode().upper() if rgb else None
+        for key, own in OWN_FILLS.items():
+            if colour == own:
+                return key
+        return "other"
+
+    def _index(self, items: list[bytes], new: bytes) -> int:
+        if new in items:
+            return items.index(new)
+        items.append(new)
+        self.changed = True
+        return len(items) - 1
+
+    def fill_id(self, rgb: str | None) -> int:
+        if rgb is None:
+            return 0
+        return self._index(self.fills, (f'<fill><patternFill patternType="solid"><fgColor rgb="{rgb}"/>'
+                                        f'<bgColor indexed="64"/></patternFill></fill>').encode())
+
+    def numfmt_id(self, code: str) -> int:
+        builtin = {"General": 0, "@": 49}  # 14 is locale-dependent, so dates get their own format
+        if code in builtin:
+            return builtin[code]
+        for fid, existing in self.numfmts.items():
+            if existing == code:
+                return fid
+        fid = max([163, *self.numfmts]) + 1
+        self.numfmts[fid] = code
+        self.changed = True
+        return fid
+
+    def bold_font(self, italic: bool = False) -> int:
+        base = self.fonts[0] if self.fonts else b"<font/>"
+        inner = b"<b/>" + (b"<i/>" if italic else b"")
+        new = re.sub(rb"<font\b([^>]*)/>", rb"<font\1>" + inner + rb"</font>", base, count=1) if base.endswith(b"/>") \
+            else re.sub(rb"<font\b([^>]*)>", rb"<font\1>" + inner, base, count=1)
+        return self._index(self.fonts, new)
+
+    def xf(self, base: int, *, fill: object = _KEEP, numfmt: str | None = None, font: int | None = None) -> int:
+        """The index of ``base`` with a different fill / number format / font (added when new)."""
+        tag = self.xfs[base] if base < len(self.xfs) else b'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        if fill is not _KEEP:  # None clears; "red"/"amber" are sheetdesk's; anything else is an ARGB colour
+            fid = self.fill_id(OWN_FILLS.get(fill, fill) if isinstance(fill, str) else None)
+            tag = _set_attr(tag, b"fillId", str(fid).encode())
+            tag = _set_attr(tag, b"applyFill", b"1")
+        if numfmt is not None:
+            tag = _set_attr(tag, b"numFmtId", str(self.numfmt_id(numfmt)).encode())
+            tag = _set_attr(tag, b"applyNumberFormat", b"1")
+        if font is not None:
+            tag = _set_attr(tag, b"fontId", str(font).encode())
+            tag = _set_attr(tag, b"applyFont", b"1")
+        return self._index(self.xfs, tag)
+
+    def numfmt_of(self, xf_index: int) -> int:
+        if xf_index >= len(self.xfs):
+            return 0
+        return int(_attr(self.xfs[xf_index], b"numFmtId") or 0)
+
+    def to_xml(self) -> bytes:
+        xml = self.xml
+        for container, items in ((b"fills", self.fills), (b"fonts", self.fonts), (b"cellXfs", self.xfs)):
+            body = b"".join(items)
+            new = b"<" + container + b' count="' + str(len(items)).encode() + b'">' + body + b"</" + container + b">"
+            xml = re.sub(rb"<" + container + rb"\b[^>]*?(?:/>|>.*?</" + container + rb">)", lambda m: new, xml,
+                         count=1, flags=re.S)
+        fmts = b"".join(f'<numFmt numFmtId="{i}" formatCode="{escape(c, {chr(34): "&quot;"})}"/>'.encode()
+                        for i, c in sorted(self.numfmts.items()))
+        block = b'<numFmts count="' + str(len(self.numfmts)).encode() + b'">' + fmts + b"</numFmts>"
+        if re.search(rb"<numFmts\b", xml):
+            xml = re.sub(rb"<numFmts\b[^>]*?(?:/>|>.*?</numFmts>)", lambda m: block, xml, count=1, flags=re.S)
+        elif self.numfmts:
+            xml = re.sub(rb"(<styleSheet\b[^>]*>)", lambda m: m.group(1) + block, xml, count=1)
+        return xml
+
+
+# --- cells ----------------------------------------------------------------------------------
+
+def _cell_xml(ref: str, value: object, style: int, date1904: bool) -> bytes:
+    s = f' s="{style}"' if style else ""
+    if value is None or value == "":
+        return f'<c r="{ref}"{s}/>'.encode()
+    if isinstance(value, bool):
+        return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'.encode()
+    if isinstance(value, (int, float)):
+        return f'<c r="{ref}"{s}><v>{value!r}</v></c>'.encode()
+    if isinstance(value, (datetime, date, time)):
+        from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
+
+        serial = to_excel(value, CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900)
+        return f'<c r="{ref}"{s}><v>{serial!r}</v></c>'.encode()
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    text = escape(text, {"\r": "&#13;"})  # a bare CR would be read back as LF
+    return (f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>').encode("utf-8")
+
+
+@dataclass
+class _Edit:
+    col: int
+    value: object
+    fill: object
+    numfmt: str | None
+    only_if_blank: bool
+    change_sheet: str
+    change_col: str
+    old: object
+    header_font: bool = False
+
+
+def _patch_rows(xml: bytes, edits: dict[int, dict[int, _Edit]], styles: Styles, date1904: bool,
+                changes: list[Change]) -> bytes:
+    start = xml.find(b"<sheetData")
+    if start < 0:
+        raise PatchUnsupported("no sheetData")
+    open_end = xml.index(b">", start) + 1
+    if xml[open_end - 2:open_end] == b"/>":
+        raise PatchUnsupported("empty sheetData")
+    end = xml.index(b"</sheetData>", open_end)
+    body = xml[open_end:end]
+    out: list[bytes] = []
+    pos = 0
+    pending = set(edits)
+    for m in _ROW.finditer(body):
+        row_xml = m.group(0)
+        head = row_xml[: row_xml.index(b">") + 1]
+        r_attr = _attr(head, b"r")
+        if r_attr is None:
+            raise PatchUnsupported("row without r")
+        r = int(r_attr)
+        if r not in edits:
+            continue
+        pending.discard(r)
+        out.append(body[pos:m.start()])
+        out.append(_patch_row(row_xml, head, r, edits[r], styles, date1904, changes))
+        pos = m.end()
+    if pending:
+        raise PatchUnsupported(f"rows {sorted(pending)[:3]} do not exist")
+    out.append(body[pos:])
+    return xml[:open_end] + b"".join(out) + xml[end:]
+
+
+def _patch_row(row_xml: bytes, head: bytes, r: int, row_edits: dict[int, _Edit], styles: Styles, date1904: bool,
+               changes: list[Change]) -> bytes:
+    if row_xml.endswith(b"/>") and row_xml.startswith(head) and head.endswith(b"/>"):
+        cells_xml: list[bytes] = []
+        open_tag = head[:-2] + b">"
+    else:
+        cells_xml = _CELL.findall(row_xml[len(head):])
+        open_tag = head
+    cells: dict[int, bytes] = {}
+    for c in cells_xml:
+        m = _ATTR_R.search(c[: c.index(b">") + 1] if b">" in c else c)
+        if not m or not m.group(1):
+            raise PatchUnsupported("cell without r")
+        cells[column_index_from_string(m.group(1).decode())] = c
+    row_style = int(_attr(head, b"s") or 0) if _attr(head, b"customFormat") in (b"1", b"true") else 0
+    for col, e in sorted(row_edits.items()):
+        existing = cells.get(col)
+        base = int(_ATTR_S.search(existing).group(1)) if existing and _ATTR_S.search(existing[: existing.index(b">") + 1]) \
+            else row_style
+        old = e.old
+        if e.only_if_blank and not (old is None or (isinstance(old, str) and not old.strip())):
+            continue
+        new = ILLEGAL_CHARACTERS_RE.sub("", e.value) if isinstance(e.value, str) else e.value
+        value_changed = not _same(old, new)
+        style = base
+        if value_changed and new is not None and e.numfmt and styles.numfmt_of(base) == 0:
+            style = styles.xf(style, numfmt=e.numfmt)
+        if e.header_font:
+            style = styles.xf(style, fill=HEADER_GREY, font=styles.bold_font(italic=True))
+        fill_changed = False
+        if e.fill is not _KEEP:
+            current = styles.fill_key(base)
+            if current != "other" and e.fill != current:
+                style = styles.xf(style, fill=e.fill)
+                fill_changed = True
+                changes.append(Change(e.change_sheet, r, e.change_col, f"fill:{current}", f"fill:{e.fill}"))
+        if value_changed:
+            changes.append(Change(e.change_sheet, r, e.change_col, old, new))
+        if value_changed or fill_changed or style != base:
+            ref = f"{get_column_letter(col)}{r}"
+            if value_changed or existing is None:
+                cells[col] = _cell_xml(ref, new if value_changed else old, style, date1904)
+            else:  # only the style changes: keep the cell's own value XML
+                cells[col] = _restyle(existing, style)
+    open_tag = re.sub(rb'\s+spans="[^"]*"', b"", open_tag)
+    return open_tag + b"".join(cells[c] for c in sorted(cells)) + b"</row>"
+
+
+def _restyle(cell: bytes, style: int) -> bytes:
+    end = cell.index(b">") + 1
+    head = cell[:end]
+    closing = head.endswith(b"/>")
+    tag = head[:-2] if closing else head[:-1]
+    tag = _set_attr(tag, b"s", str(style).encode())
+    return tag + (b"/>" if closing else b">") + cell[end:]
+
+
+# --- generated sheets -----------------------------------------------------------------------
+
+def _generated_xml(gen: GeneratedSheet, styles: Styles, date1904: bool) -> bytes:
+    bold = styles.bold_font()
+    grey = styles.xf(0, fill=HEADER_GREY, font=bold)
+    blue = styles.xf(0, fill=HEADER_BLUE, font=bold)
+    dt = styles.xf(0, numfmt=NUMBER_FORMATS["datetime"])
+    day = styles.xf(0, numfmt=NUMBER_FORMATS["date"])
+    fills = {(key, kind): styles.xf(base, fill=key) for key in OWN_FILLS for kind, base in
+             (("", 0), ("datetime", dt), ("date", day))}
+    rows = [f'<row r="1">'.encode() + b"".join(
+        _cell_xml(f"{get_column_letter(c)}1", h, blue if c - 1 in gen.people_cols else grey, date1904)
+        for c, h in enumerate(gen.header, 1)) + b"</row>"]
+    for r, (values, fill_row) in enumerate(zip(gen.rows, gen.fills), 2):
+        cells = []
+        for c, (value, fill) in enumerate(zip(values, fill_row), 1):
+            if value == "":
+                value = None
+            if value is None and fill is None:
+                continue
+            kind = "datetime" if c - 1 in gen.datetime_cols else "date" if c - 1 in gen.date_cols else ""
+            base = {"datetime": dt, "date": day}.get(kind, 0) if value is not None else 0
+            style = fills[(fill, kind if value is not None else "")] if fill else base
+            cells.append(_cell_xml(f"{get_column_letter(c)}{r}", value, style, date1904))
+        if cells:
+            rows.append(f'<row r="{r}">'.encode() + b"".join(cells) + b"</row>")
+    last = get_column_letter(max(len(gen.header), 1))
+    cols = b"".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'.encode() for i, w in enumerate(gen.widths, 1))
+    return (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            b'xmlns:r="' + NS_REL.encode() + b'">'
+            + f'<dimension ref="A1:{last}{len(gen.rows) + 1}"/>'.encode()
+            + b'<sheetViews><sheetView workbookViewId="0"><pane xSplit="1" ySplit="1" topLeftCell="B2" '
+              b'activePane="bottomRight" state="frozen"/><selection pane="bottomRight"/></sheetView></sheetViews>'
+            + b'<sheetFormatPr defaultRowHeight="15"/>' + (b"<cols>" + cols + b"</cols>" if cols else b"")
+            + b"<sheetData>" + b"".join(rows) + b"</sheetData>"
+            + f'<autoFilter ref="A1:{last}{gen.table_rows + 1}"/>'.encode()
+            + b'<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/></worksheet>')
+
+
+def _counter_xml(book: Book, counter: dict[str, int], styles: Styles) -> bytes:
+    rows = [b'<row r="1">' + b"".join(_cell_xml(f"{get_column_letter(c)}1", col.name(book.lang), 0, False)
+                                      for c, col in enumerate(COUNTER.columns, 1)) + b"</row>"]
+    for r, (month, serial) in enumerate(sorted(counter.items()), 2):
+        rows.append(f'<row r="{r}">'.encode() + _cell_xml(f"A{r}", month, 0, False) + _cell_xml(f"B{r}", serial, 0, False)
+                    + b"</row>")
+    return (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="'
+            + NS_REL.encode() + b'"><sheetData>' + b"".join(rows) + b"</sheetData></worksheet>")
+
+
+# --- the package ------------------------------------------------------------------------------
+
+def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
+    """sheet name -> part name inside the zip."""
+    wb = z.read("xl/workbook.xml")
+    rels = z.read("xl/_rels/workbook.xml.rels")
+    targets = {m.group(1).decode(): m.group(2).decode() for m in
+               re.finditer(rb'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)}
+    targets.update({m.group(2).decode(): m.group(1).decode() for m in
+                    re.finditer(rb'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)})
+    out = {}
+    for m in re.finditer(rb"<sheet\b[^>]*/>", wb):
+        tag = m.group(0)
+        name = _attr(tag, b"name")
+        rid = re.search(rb'\br:id="([^"]+)"', tag) or re.search(rb'\bid="([^"]+)"', tag)
+        if name is None or rid is None:
+            continue
+        target = targets.get(rid.group(1).decode(), "")
+        part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        from xml.sax.saxutils import unescape
+
+        out[unescape(name.decode("utf-8"), {"&quot;": '"', "&apos;": "'"})] = part
+    return out
+
+
+@dataclass
+class Patch:
+    """Everything one refresh writes, ready to be saved as a new package."""
+    source: Path
+    parts: dict[str, bytes]   # part name -> new bytes (everything else is copied)
+    changes: list[Change]
+
+    def save(self, target: Path) -> None:
+        with zipfile.ZipFile(self.source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED,
+                                                                  compresslevel=6) as zout:
+            for item in zin.infolist():
+                data = self.parts.get(item.filename)
+                if data is None:
+                    zout.writestr(item, zin.read(item.filename))  # byte for byte (recompressed at most)
+                else:
+                    info = zipfile.ZipInfo(item.filename, date_time=item.date_time)
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    info.external_attr = item.external_attr
+                    zout.writestr(info, data)
+
+
+def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], generated: list[GeneratedSheet]) -> Patch:
+    """The new parts for ``writes`` (values and fills), the counter and sheetdesk's own sheets."""
+    with zipfile.ZipFile(book.path) as z:
+        parts = _sheet_parts(z)
+        names = set(z.namelist())
+        styles = Styles(z.read("xl/styles.xml")) if "xl/styles.xml" in names else None
+        if styles is None:
+            raise PatchUnsupported("no styles part")
+        changes: list[Change] = []
+        new_parts: dict[str, bytes] = {}
+        by_sheet: dict[str, dict[int, dict[int, _Edit]]] = {}
+        for sheet_key, col_key in book.added_columns:
+            table = book.tables[sheet_key]
+            col = table.columns[col_key]
+            column = SHEETS_BY_KEY[sheet_key].column(col_key)
+            by_sheet.setdefault(table.name, {}).setdefault(table.header_row, {})[col] = _Edit(
+                col, column.name(book.lang), _KEEP, None, True, sheet_key, col_key, None, header_font=True)
+        for w in writes:
+            table = book.tables[w.sheet]
+            col = table.columns[w.column]
+            ws = book.wb[table.name]
+            old_rows = list(ws.iter_rows(min_row=w.row, max_row=w.row, min_col=col, max_col=col))
+            old = old_rows[0][0] if old_rows else None
+            kind = SHEETS_BY_KEY[w.sheet].column(w.column).kind
+            by_sheet.setdefault(table.name, {}).setdefault(w.row, {})[col] = _Edit(
+                col, w.value, w.fill, NUMBER_FORMATS.get(kind) if kind in ("datetime", "date") else None,
+                w.only_if_blank, w.sheet, w.column, old)
+        for sheet_name, edits in by_sheet.items():
+            part = parts.get(sheet_name)
+            if part is None or part not in names:
+                raise PatchUnsupported(f"no part for {sheet_name}")
+            new_parts[part] = _patch_rows(z.read(part), edits, styles, book.date1904, changes)
+        counter_name = COUNTER.name(book.lang)
+        if counter_name not in parts:
+            raise PatchUnsupported("no counter sheet")
+        current = {str(m).strip(): s for m, s in book.wb[counter_name].iter_rows(min_row=2, max_col=2) if m is not None}
+        wanted = dict(sorted(counter.items()))
+        if {k: int(v) for k, v in current.items() if isinstance(v, (int, float))} != wanted or len(current) != len(wanted):
+            new_parts[parts[counter_name]] = _counter_xml(book, counter, styles)
+            changes.append(Change("counter", 2, "last_serial", current, wanted))
+        for gen in generated:
+            sheet = SHEETS_BY_KEY[gen.sheet]
+            name = next((n for n in (sheet.name(book.lang), sheet.zh, sheet.en) if n in parts), None)
+            if name is None:
+                raise PatchUnsupported(f"no {gen.sheet} sheet")
+            xml = _generated_xml(gen, styles, book.date1904)
+            if z.read(parts[name]) != xml:
+                new_parts[parts[name]] = xml
+                changes.append(Change(gen.sheet, 1, "(sheet)", None, f"{len(gen.rows)} rows"))
+        if styles.changed and new_parts:
+            new_parts["xl/styles.xml"] = styles.to_xml()
+    # relationships of patched sheets are untouched: comments, drawings and tables stay linked
+    return Patch(book.path, new_parts, changes)
+
+
+def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], generated: set[str]) -> None:
+    """Re-read the new package with calamine: every cell not written must hold what it held."""
+    from sheetdesk.errors import WriteFailed
+    from sheetdesk.workbook.fastread import FastWorkbook
+
+    new = FastWorkbook(tmp)
+    try:
+        for name in book.wb.sheetnames:
+            if name in generated:
+                continue
+            if name not in new.sheetnames:
+                raise WriteFailed(f"校验失败：新文件缺少工作表“{name}”，原文件未改动",
+                                  f"verification failed: sheet '{name}' missing from the new file; original untouched")
+            before = list(book.wb[name].iter_rows())
+            after = list(new[name].iter_rows())
+            for r, row in enumerate(before, 1):
+                other = after[r - 1] if r - 1 < len(after) else ()
+                for c, value in enumerate(row, 1):
+                    if (name, r, c) in written:
+                        continue
+                    theirs = other[c - 1] if c - 1 < len(other) else None
+                    if value != theirs and not (value in (None, "") and theirs in (None, "")):
+                        raise WriteFailed(
+                            f"校验失败：工作表“{name}”第{r}行第{c}列的值在保存后不一致，原文件未改动",
+                            f"verification failed: sheet '{name}' row {r} column {c} changed in the saved copy; "
+                            "original untouched")
+    finally:
+        new.close()
