@@ -265,12 +265,15 @@ def log(book: Path, ticket_id: str, step: str, note: str | None, by: str, at: st
 @click.option("--week", "week_text", metavar="YYYY-Www", help="周报：时效监控 / weekly SLA monitoring")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="输出文件，默认 summaries/YYYY-MM.xlsx / output file")
+@click.option("--mail-to", "mail_to", multiple=True, metavar="ADDR",
+              help="写好后作为附件发到此邮箱，可多次给出（[mail] 见 sheetdesk.toml） / mail it to ADDR (repeatable)")
 @common
-def summary(books: tuple[Path, ...], month_text: str | None, week_text: str | None, output: Path | None, lang: str,
-            now: datetime | None) -> None:
+def summary(books: tuple[Path, ...], month_text: str | None, week_text: str | None, output: Path | None,
+            mail_to: tuple[str, ...], lang: str, now: datetime | None) -> None:
     """月度（或周）汇总，含图表；多个台账合并 / the manager's summary with charts; several desks merge."""
     from rich.progress import Progress
 
+    from sheetdesk import mailer
     from sheetdesk import summary as summ
     from sheetdesk.errors import BookNotFound
     from sheetdesk.workbook.summary_writer import write_summary
@@ -278,6 +281,7 @@ def summary(books: tuple[Path, ...], month_text: str | None, week_text: str | No
     if bool(month_text) == bool(week_text):
         raise InputError("请指定 --month YYYY-MM 或 --week YYYY-Www 之一", "give exactly one of --month YYYY-MM or --week YYYY-Www")
     period = summ.parse_month(month_text) if month_text else summ.parse_week(week_text or "")
+    recipients = mailer.check_recipients(mail_to)
     paths = list(books) or [Path(DEFAULT_BOOK)]
     for p in paths:
         if not p.exists():
@@ -292,6 +296,9 @@ def summary(books: tuple[Path, ...], month_text: str | None, week_text: str | No
     k = data.kpis
     click.echo(_t(lang, f"已写入 {target}：受理 {k['received']}，结案 {k['closed']}，月末未结 {k['open_at_end']}",
                   f"wrote {target}: {k['received']} received, {k['closed']} closed, {k['open_at_end']} open at period end"))
+    if recipients:
+        mailer.mail_summary(target, recipients, paths[0], data)
+        click.echo(_t(lang, f"已发送至 {'、'.join(recipients)}", f"mailed to {', '.join(recipients)}"))
 
 
 @main.command()
@@ -410,3 +417,159 @@ def restore(book: Path, pick: int | None, force: bool, lang: str, now: datetime 
         saved = restore_backup(Path(book), chosen)
     click.echo(_t(lang, f"已用 {chosen.name} 恢复 {book}；恢复前的版本另存为 {saved.name if saved else '（无）'}",
                   f"restored {book} from {chosen.name}; the version it replaced is kept as {saved.name if saved else '(none)'}"))
+
+
+@main.command()
+@click.argument("books", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--db", "db_url", metavar="URL", envvar="SHEETDESK_DB_URL", show_envvar=True,
+              help="数据库地址，如 sqlite:///desk.db 或 postgresql://用户@主机/库名；"
+                   "默认取 sheetdesk.toml 的 [database] url / database URL (default: [database] url)")
+@click.option("--branch", "branch_names", multiple=True, metavar="NAME",
+              help="分支名，每个工作簿一个，默认为台账所在文件夹名 / branch name per workbook (default: its folder)")
+@common
+def export(books: tuple[Path, ...], db_url: str | None, branch_names: tuple[str, ...], lang: str,
+           now: datetime | None) -> None:
+    """把工单、进度、结果和回访导出到数据库（可反复运行） / mirror the desk(s) into a database; re-runs converge."""
+    from rich.progress import Progress
+
+    from sheetdesk import dbexport
+    from sheetdesk.errors import BookNotFound
+
+    paths = list(books) or [Path(DEFAULT_BOOK)]
+    for p in paths:
+        if not p.exists():
+            raise BookNotFound(f"找不到工作簿 {p}", f"workbook not found: {p}")
+    url = dbexport.resolve_url(db_url, paths[0])
+    names = dbexport.branch_names(paths, branch_names)
+    with Progress(transient=True, disable=len(paths) < 2) as progress:
+        task = progress.add_task(_t(lang, "读取台账", "reading desks"), total=len(paths))
+        done = dbexport.export(paths, url, branches=names, now=now, on_book=lambda: progress.advance(task))
+    labels = {"tickets": ("工单", "tickets"), "progress": ("进度", "progress rows"), "results": ("结果", "results"),
+              "followups": ("回访", "follow-ups")}
+    for ex in done:
+        parts = []
+        for table, (zh, en) in labels.items():
+            c = ex.counts[table]
+            moved = _t(lang, f"新增 {c.inserted}，更新 {c.updated}，删除 {c.deleted}",
+                       f"{c.inserted} new, {c.updated} updated, {c.deleted} deleted")
+            parts.append(_t(lang, f"{zh} {c.rows}（{moved}）", f"{c.rows} {en} ({moved})"))
+        click.echo(_t(lang, f"已导出 {ex.book} → 分支“{ex.branch}”：" + "；".join(parts),
+                      f"exported {ex.book} → branch '{ex.branch}': " + "; ".join(parts)))
+        if ex.unnumbered:
+            click.echo(_t(lang, f"  {ex.unnumbered} 行尚未编号，未导出：先运行 sheetdesk refresh {ex.book}",
+                          f"  {ex.unnumbered} row(s) not numbered yet were left out: run sheetdesk refresh {ex.book} first"))
+        if ex.duplicates:
+            click.echo(_t(lang, f"  {ex.duplicates} 行的编号与前面的行重复，只导出了第一行（见校验列）",
+                          f"  {ex.duplicates} row(s) repeat an earlier row's ID; only the first was exported (see Check)"))
+    click.echo(_t(lang, f"数据库：{dbexport.shown_url(url)}", f"database: {dbexport.shown_url(url)}"))
+
+
+@main.command("import")
+@_book_argument
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path), metavar="MAP.toml",
+              help="列映射文件（TOML，见 docs/import.md） / column mapping file")
+@click.option("--dry-run", is_flag=True, help="只检查，不写入 / check only, write nothing")
+@click.option("--force", is_flag=True, help="忽略 Excel/WPS/LibreOffice 的锁文件 / ignore office lock files")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 / print JSON")
+@common
+def import_(book: Path, file: Path | None, map_path: Path | None, dry_run: bool, force: bool, as_json: bool,
+            lang: str, now: datetime | None) -> None:
+    """从呼叫中心/客服/电商导出的 CSV 或 xlsx 批量登记 / bulk intake from a CSV or xlsx export: [BOOK] FILE."""
+    from rich.progress import Progress
+
+    from sheetdesk import importer
+    from sheetdesk.settings import load_settings
+
+    ctx = click.get_current_context()
+    if file is None:  # one argument is the file; the book is ./desk.xlsx
+        if ctx.get_parameter_source("book") == click.core.ParameterSource.DEFAULT:
+            raise InputError("缺少要导入的文件：sheetdesk import [BOOK] FILE",
+                             "missing the file to import: sheetdesk import [BOOK] FILE")
+        book, file = Path(DEFAULT_BOOK), book
+        if ctx.get_parameter_source("lang") == click.core.ParameterSource.DEFAULT:
+            lang = _desk_lang(book) or lang
+    try:
+        settings = load_settings(book) if book.exists() else None
+        now = now or (settings.now() if settings else datetime.now().replace(microsecond=0))
+        job = importer.prepare(book, file, map_path)
+        with Progress(transient=True, disable=as_json or job.size <= importer.PROGRESS_ROWS) as bar:
+            task = bar.add_task(_t(lang, f"导入 {file.name}", f"importing {file.name}"), total=job.steps)
+            result = importer.run_import(job, now=now, force=force, dry_run=dry_run, lang=lang,
+                                         advance=lambda n: bar.advance(task, n))
+    except SheetdeskError as exc:
+        if lang == "en":  # the book's language was found here, after `common` chose its own
+            exc.zh = exc.en
+        raise
+    if as_json:
+        click.echo(json.dumps(_import_json(result, lang), ensure_ascii=False, indent=2))
+    else:
+        _print_import(result, lang)
+
+
+def _import_json(result, lang: str) -> dict:
+    return {
+        "file": str(result.job.source.path), "book": str(result.job.book), "dry_run": result.dry_run,
+        "imported": [{"line": row.line, "id": new_id} for row, new_id in result.imported],
+        "skipped": [{"line": s.row.line, "external_ref": s.ref, "repeats_line": s.repeats} for s in result.skipped],
+        "rejected": [{"line": r.row.line, "reasons": [x.text(lang) for x in r.reasons]} for r in result.rejected],
+        "rejected_file": str(result.rejected_file) if result.rejected_file else None,
+    }
+
+
+def _id_list(ids: list[str], lang: str) -> str:
+    """A handful of IDs in full; a long list as its ends (in ID order, not the file's)."""
+    sep = "、" if lang == "zh" else ", "
+    ids = sorted(ids, key=lambda i: (i.partition("-")[0], len(i), i))
+    return sep.join(ids) if len(ids) <= 12 else sep.join(ids[:5]) + " … " + sep.join(ids[-2:])
+
+
+def _print_import(result, lang: str) -> None:
+    """The rows that did not land (line, column, value, why), then one summary line."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from sheetdesk.console import MAX_ROWS, _console
+
+    console = _console()
+    job = result.job
+    console.print(_t(lang, f"读取 {job.source.path}：{job.size} 行（{job.source.describe(lang)}）",
+                     f"read {job.source.path}: {job.size} rows ({job.source.describe(lang)})"), markup=False)
+    if result.rejected:
+        table = Table(title=_t(lang, "未能导入的行", "Rows not imported"))
+        for head in (_t(lang, "行", "Line"), _t(lang, "列", "Column"), _t(lang, "值", "Value"), _t(lang, "原因", "Reason")):
+            table.add_column(head)
+        shown = 0
+        for rej in result.rejected:
+            for reason in rej.reasons:
+                if shown < MAX_ROWS:
+                    table.add_row(str(rej.row.line), escape(reason.where(lang)), escape(reason.value),
+                                  escape(reason.zh if lang == "zh" else reason.en))
+                shown += 1
+        console.print(table)
+        if shown > MAX_ROWS:
+            console.print(_t(lang, f"……另有 {shown - MAX_ROWS} 条未显示，完整列表见拒绝文件",
+                             f"… {shown - MAX_ROWS} more not shown; the rejected file has them all"))
+    repeats = sum(1 for s in result.skipped if s.repeats is not None)
+    ids = [i for _, i in result.imported if i]
+    if result.dry_run:
+        parts = [_t(lang, f"试运行：可导入 {len(result.imported)} 条", f"dry run: {len(result.imported)} would be imported")]
+    else:
+        parts = [_t(lang, f"已导入 {len(result.imported)} 条", f"imported {len(result.imported)}")
+                 + (f"（{_id_list(ids, lang)}）" if ids and lang == "zh" else f" ({_id_list(ids, lang)})" if ids else "")]
+    skipped = len(result.skipped) - repeats
+    parts.append(_t(lang, f"跳过 {skipped} 条已导入过的", f"skipped {skipped} already imported"))
+    if repeats:
+        parts.append(_t(lang, f"跳过 {repeats} 条文件内重复的", f"skipped {repeats} repeated within the file"))
+    parts.append(_t(lang, f"拒绝 {len(result.rejected)} 条", f"rejected {len(result.rejected)}"))
+    line = _t(lang, "，", ", ").join(parts)
+    if result.rejected_file:
+        line += _t(lang, f"（见 {result.rejected_file}）", f" (see {result.rejected_file})")
+    console.print(line, markup=False)
+    if result.rejected_error:
+        click.echo(_t(lang, f"注意：拒绝文件未能写入：{result.rejected_error}",
+                      f"warning: could not write the rejected file: {result.rejected_error}"), err=True)
+    if result.rejected and not result.dry_run:
+        console.print(_t(lang, "改正拒绝文件中的行后，可用同一映射再次导入它；已导入的行不会重复",
+                         "fix the rows in the rejected file and import it again with the same mapping; "
+                         "rows already imported are not added twice"), markup=False)

@@ -45,7 +45,7 @@ class Settings:
     backups: int = 5
     stale_lock_hours: float = 12
     #: "patch" rewrites only sheetdesk's cells and copies every other part; "openpyxl" rebuilds the file
-    engine: str = "openpyxl"
+    engine: str = "patch"
     calendar: dict = field(default_factory=dict)
     periodic_calls: list[int] = field(default_factory=list)
     pause_steps: frozenset[str] = frozenset()

@@ -56,7 +56,21 @@ def snapshot(path):
 @given(rows=st.lists(row, min_size=1, max_size=12), merged=st.booleans(), hidden=st.booleans(),
        formatted_tail=st.booleans(), extra_sheet=st.booleans())
 def test_refresh_never_loses_what_people_typed(tmp_path_factory, rows, merged, hidden, formatted_tail, extra_sheet):
-    tmp = tmp_path_factory.mktemp("prop")
+    check_refresh(tmp_path_factory.mktemp("prop"), rows, merged, hidden, formatted_tail, extra_sheet)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(rows=st.lists(row, min_size=1, max_size=12), merged=st.booleans(), hidden=st.booleans(),
+       formatted_tail=st.booleans(), extra_sheet=st.booleans())
+def test_the_patch_engine_never_loses_what_people_typed(tmp_path_factory, rows, merged, hidden, formatted_tail,
+                                                         extra_sheet):
+    tmp = tmp_path_factory.mktemp("patch")
+    (tmp / "sheetdesk.toml").write_text('[desk]\nengine = "patch"\n', encoding="utf-8")
+    check_refresh(tmp, rows, merged, hidden, formatted_tail, extra_sheet)
+
+
+def check_refresh(tmp, rows, merged, hidden, formatted_tail, extra_sheet):
     wb = build_template("zh")
     ws = wb["登记表"]
     header = {normalise_header(c.value): c.column for c in ws[1] if c.value}

@@ -66,6 +66,8 @@ class FastWorkbook:
         self._states = {m.name: ("visible" if str(m.visible).endswith("Visible") else "hidden")
                         for m in book.sheets_metadata}
         self._cache: dict[str, FastSheet] = {}
+        self._path = path
+        self._part_map: dict[str, str] | None = None
         self.epoch = CALENDAR_MAC_1904 if _is_1904(path) else CALENDAR_WINDOWS_1900
 
     def __getitem__(self, name: str) -> FastSheet:
@@ -77,8 +79,50 @@ class FastWorkbook:
                 raise
             except BaseException as exc:  # pyo3's PanicException is a BaseException
                 raise FastReadUnsupported(f"{name}: {exc}") from None
+            self._restore_errors(name, rows)
             self._cache[name] = FastSheet(name, rows, self._states.get(name, "visible"))
         return self._cache[name]
+
+    def _restore_errors(self, name: str, rows: list[list[object]]) -> None:
+        """calamine returns '' for error cells (#N/A, #VALUE!) and for formulas nobody calculated yet;
+        put the error text / the formula back, so they are values (reported, never overwritten as if
+        they were blank)."""
+        from openpyxl.utils import column_index_from_string
+
+        part = self._parts().get(name)
+        if part is None:
+            return
+        with zipfile.ZipFile(self._path) as z:
+            xml = z.read(part)
+        if b't="e"' not in xml and b"<f" not in xml:
+            return
+        from xml.sax.saxutils import unescape
+
+        found = [(m.group(1), m.group(2).decode("utf-8", "replace")) for m in _ERROR_CELL.finditer(xml)]
+        found += [(m.group(1), "=" + unescape(m.group(2).decode("utf-8", "replace")))
+                  for m in _UNCACHED_FORMULA.finditer(xml)]
+        for head, value in found:
+            ref = re.search(rb'\br="([A-Z]+)(\d+)"', head)
+            if not ref:
+                continue
+            r, c = int(ref.group(2)), column_index_from_string(ref.group(1).decode())
+            while len(rows) < r:
+                rows.append([])
+            row = rows[r - 1]
+            if len(row) < c:
+                row.extend([""] * (c - len(row)))
+            row[c - 1] = value
+
+    def _parts(self) -> dict[str, str]:
+        if self._part_map is None:
+            from sheetdesk.workbook.patcher import _sheet_parts
+
+            try:
+                with zipfile.ZipFile(self._path) as z:
+                    self._part_map = _sheet_parts(z)
+            except (KeyError, OSError, zipfile.BadZipFile):
+                self._part_map = {}
+        return self._part_map
 
     def load_all(self) -> None:
         for name in self.sheetnames:
@@ -86,6 +130,12 @@ class FastWorkbook:
 
     def close(self) -> None:
         self._book.close()
+
+
+_ERROR_CELL = re.compile(rb'(<c\b[^>]*\bt="e"[^>]*>)(?:<f\b[^>]*?(?:/>|>.*?</f>))?<v>([^<]*)</v>', re.S)
+
+
+_UNCACHED_FORMULA = re.compile(rb'(<c\b[^>]*>)<f\b[^>]*>([^<]*)</f>(?:<v\s*/>)?</c>')
 
 
 @contextlib.contextmanager

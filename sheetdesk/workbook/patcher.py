@@ -246,6 +246,8 @@ def _patch_row(row_xml: bytes, head: bytes, r: int, row_edits: dict[int, _Edit],
         old = e.old
         if e.only_if_blank and not (old is None or (isinstance(old, str) and not old.strip())):
             continue
+        if e.only_if_blank and existing is not None and (b"<f" in existing or b't="e"' in existing):
+            continue  # a formula or an error value is something a person put there
         new = ILLEGAL_CHARACTERS_RE.sub("", e.value) if isinstance(e.value, str) else e.value
         value_changed = not _same(old, new)
         style = base

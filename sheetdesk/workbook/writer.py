@@ -52,7 +52,9 @@ def _same(old: object, new: object) -> bool:
     if old is None or old == "":
         return new is None or new == ""
     if isinstance(old, (datetime, date)) and isinstance(new, (datetime, date)):
-        return old == new
+        # calamine reads a midnight date-time as a date; 2 Jan 00:00 is the same moment either way
+        as_dt = [v if isinstance(v, datetime) else datetime(v.year, v.month, v.day) for v in (old, new)]
+        return abs((as_dt[0] - as_dt[1]).total_seconds()) < 0.002
     if isinstance(old, (int, float)) and isinstance(new, (int, float)):
         return float(old) == float(new)
     return str(old) == str(new)

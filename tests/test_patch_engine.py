@@ -1,0 +1,123 @@
+"""The package-patching engine: only sheetdesk's cells change, every other part survives byte for byte."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import xlsxwriter
+
+from conftest import NOW, register_rows
+
+
+def desk_with_extras(path: Path, image: Path) -> None:
+    """A desk after a colleague added a chart, a picture and a cross-sheet dropdown, written by
+    xlsxwriter from a real template's sheets."""
+    from sheetdesk.workbook.template import build_template
+
+    template = build_template("zh")
+    wb = xlsxwriter.Workbook(str(path))
+    sheets = {}
+    for ws_src in template.worksheets:
+        ws = wb.add_worksheet(ws_src.title)
+        sheets[ws_src.title] = ws
+        if ws_src.sheet_state == "hidden":
+            ws.hide()
+        for r, row in enumerate(ws_src.iter_rows(values_only=True)):
+            for c, value in enumerate(row):
+                if value is not None:
+                    ws.write(r, c, value)
+    reg = sheets["登记表"]
+    when = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    for r, (day, customer) in enumerate([(2, "王女士"), (3, "李先生"), (5, "赵女士")], 1):
+        reg.write_datetime(r, 1, datetime(2026, 11, day, 10), when)
+        reg.write(r, 2, "电话")
+        reg.write(r, 3, customer)
+        reg.write(r, 9, "机器无法开机")
+    reg.write(3, 24, 42)
+    chart = wb.add_chart({"type": "column"})
+    chart.add_series({"values": "='登记表'!$Y$4:$Y$4"})
+    reg.insert_chart("AA2", chart)
+    reg.insert_image("AA20", str(image))
+    reg.data_validation("C2:C100", {"validate": "list", "source": "='选项'!$A$2:$A$13", "ignore_blank": True})
+    wb.close()
+
+
+def tiny_png(path: Path) -> Path:
+    import base64
+
+    path.write_bytes(base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="))
+    return path
+
+
+def parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def test_chart_picture_and_dropdown_survive(tmp_path, cli):
+    path = tmp_path / "desk.xlsx"
+    desk_with_extras(path, tiny_png(tmp_path / "logo.png"))
+    (tmp_path / "sheetdesk.toml").write_text('[desk]\nengine = "patch"\n', encoding="utf-8")
+    before = parts(path)
+    result = cli("refresh", path, "--now", NOW)
+    assert result.exit_code == 0, result.output
+    after = parts(path)
+    kept = [n for n in before if n.startswith(("xl/charts/", "xl/media/", "xl/drawings/"))]
+    assert kept and all(after[n] == before[n] for n in kept)
+    assert b"<dataValidation " in after["xl/worksheets/sheet1.xml"]
+    rows = register_rows(path)
+    assert [rows[r]["id"] for r in (2, 3, 4)] == ["202611-001", "202611-002", "202611-003"]
+    assert rows[2]["department"] == "维修部" and rows[2]["response_due"] == datetime(2026, 11, 4, 10)
+    ws = openpyxl.load_workbook(path)["登记表"]
+    header = {c.value: c.column for c in ws[1]}
+    assert ws.cell(2, header["响应时限"]).fill.fgColor.rgb == "FFFFC7CE"  # late: red
+    assert ws.cell(2, header["响应时限"]).number_format == "yyyy-mm-dd hh:mm"
+    assert ws["Y4"].value == 42
+    # the openpyxl engine would have refused this workbook; the patch engine changed only its cells
+    again = cli("refresh", path, "--now", NOW)
+    assert again.exit_code == 0 and "无需修改" in again.output
+
+
+def test_patch_engine_keeps_macros_and_everything_else(tmp_path, cli, make_desk):
+    path = make_desk([{"received": datetime(2026, 11, 2, 10), "channel": "电话", "customer": "王女士",
+                       "description": "机器无法开机"}])
+    (tmp_path / "sheetdesk.toml").write_text('[desk]\nengine = "patch"\n', encoding="utf-8")
+    before = parts(path)
+    assert cli("refresh", path, "--now", NOW).exit_code == 0
+    after = parts(path)
+    changed = {n for n in before if after.get(n) != before[n]}
+    # only the register, the rule sheets' check cells, sheetdesk's own sheets and styles may change
+    assert changed <= {"xl/styles.xml"} | {n for n in before if n.startswith("xl/worksheets/sheet")}
+    assert set(after) == set(before)
+    assert register_rows(path)[2]["id"] == "202611-001"
+
+
+X14 = (b'<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" '
+       b'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+       b'<x14:dataValidations count="1" xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main">'
+       b'<x14:dataValidation type="list" allowBlank="1" showInputMessage="1" showErrorMessage="1"><x14:formula1>'
+       b'<xm:f>\xe9\x80\x89\xe9\xa1\xb9!$C$2:$C$5</xm:f></x14:formula1><xm:sqref>L2:L100</xm:sqref>'
+       b'</x14:dataValidation></x14:dataValidations></ext></extLst>')
+
+
+def test_x14_dropdown_that_openpyxl_would_drop_survives(tmp_path, cli):
+    src = tmp_path / "src.xlsx"
+    desk_with_extras(src, tiny_png(tmp_path / "logo.png"))
+    path = tmp_path / "desk.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</worksheet>", X14 + b"</worksheet>")
+            zout.writestr(item, data)
+    (tmp_path / "sheetdesk.toml").write_text('[desk]\nengine = "openpyxl"\n', encoding="utf-8")
+    refused = cli("refresh", path, "--now", NOW)
+    assert refused.exit_code != 0 and "x14" in refused.output  # the openpyxl engine would lose it
+    (tmp_path / "sheetdesk.toml").write_text('[desk]\nengine = "patch"\n', encoding="utf-8")
+    assert cli("refresh", path, "--now", NOW).exit_code == 0
+    assert X14 in parts(path)["xl/worksheets/sheet1.xml"]
+    assert register_rows(path)[2]["id"] == "202611-001"
