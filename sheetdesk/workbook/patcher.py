@@ -397,12 +397,16 @@ def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], gen
             column = SHEETS_BY_KEY[sheet_key].column(col_key)
             by_sheet.setdefault(table.name, {}).setdefault(table.header_row, {})[col] = _Edit(
                 col, column.name(book.lang), _KEEP, None, True, sheet_key, col_key, None, header_font=True)
+        grids = {}
         for w in writes:
             table = book.tables[w.sheet]
             col = table.columns[w.column]
-            ws = book.wb[table.name]
-            old_rows = list(ws.iter_rows(min_row=w.row, max_row=w.row, min_col=col, max_col=col))
-            old = old_rows[0][0] if old_rows else None
+            grid = grids.get(table.name)
+            if grid is None:
+                grid = grids[table.name] = book.wb[table.name]._rows
+            cells = grid[w.row - 1] if w.row - 1 < len(grid) else ()
+            old = cells[col - 1] if col - 1 < len(cells) else None
+            old = None if old == "" else old
             kind = SHEETS_BY_KEY[w.sheet].column(w.column).kind
             by_sheet.setdefault(table.name, {}).setdefault(w.row, {})[col] = _Edit(
                 col, w.value, w.fill, NUMBER_FORMATS.get(kind) if kind in ("datetime", "date") else None,
