@@ -196,7 +196,8 @@ def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received
         plan.problems.append(_p(row.row, "category", f"描述同时符合 {'、'.join(names)}，请手工选择分类",
                                 f"description matches {', '.join(names)}; choose the category by hand", INFO))
 
-    entry = matrix.get(split_categories(category)[0]) if category else None
+    lead = split_categories(category) if category else []
+    entry = matrix.get(lead[0]) if lead else None  # "," alone names no category
     values = {key: row.text(key) for key in ROUTED}
     if entry is not None:
         filled = False

@@ -368,3 +368,11 @@ def test_fast_read_only_path_agrees_with_the_saving_path(tmp_path, cli, lang):
     assert fast["problems"] == slow["problems"]
     assert fast["standup"] == slow["standup"]
     assert fast["rows"] == slow["rows"] and fast["issued"] == slow["issued"]
+
+
+def test_category_of_only_separators_is_not_a_crash(make_desk, cli):
+    """Found by the property suite: a 问题分类 of "," names no category."""
+    path = make_desk([ticket(datetime(2026, 11, 2, 10), category="，")])
+    result = cli("refresh", path, "--now", NOW)
+    assert result.exit_code == 0, result.output
+    assert register_rows(path)[2]["id"] == "202611-001"

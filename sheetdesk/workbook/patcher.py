@@ -192,6 +192,45 @@ class _Edit:
     header_font: bool = False
 
 
+def _needed(body: bytes, edits: dict[int, dict[int, _Edit]], styles: Styles) -> dict[int, dict[int, _Edit]]:
+    """Only the rows where some edit changes a value or a fill: a steady-state refresh touches few.
+
+    One regex pass over the edited columns finds each cell's style (its fill), without parsing rows.
+    """
+    columns = sorted({col for row in edits.values() for col in row})
+    if not columns:
+        return {}
+    letters = b"|".join(get_column_letter(c).encode() for c in columns)
+    styles_at: dict[tuple[int, int], int] = {}
+    marked: set[tuple[int, int]] = set()  # formulas and error values are people's: leave them
+    for m in re.finditer(rb'<c r="(' + letters + rb')(\d+)"([^>]*)>', body):
+        key = (int(m.group(2)), column_index_from_string(m.group(1).decode()))
+        sm = _ATTR_S.search(m.group(3))
+        if sm:
+            styles_at[key] = int(sm.group(1))
+        if b't="e"' in m.group(3):
+            marked.add(key)
+    out: dict[int, dict[int, _Edit]] = {}
+    for r, row in edits.items():
+        for col, e in row.items():
+            if e.header_font or (r, col) in marked:
+                out[r] = row
+                break
+            old, new = e.old, e.value
+            blank = old is None or (isinstance(old, str) and not old.strip())
+            if e.only_if_blank and not blank:
+                continue
+            if not _same(old, new):
+                out[r] = row
+                break
+            if e.fill is not _KEEP:
+                current = styles.fill_key(styles_at.get((r, col), 0))
+                if current != "other" and current != e.fill:
+                    out[r] = row
+                    break
+    return out
+
+
 def _patch_rows(xml: bytes, edits: dict[int, dict[int, _Edit]], styles: Styles, date1904: bool,
                 changes: list[Change]) -> bytes:
     start = xml.find(b"<sheetData")
@@ -202,6 +241,9 @@ def _patch_rows(xml: bytes, edits: dict[int, dict[int, _Edit]], styles: Styles, 
         raise PatchUnsupported("empty sheetData")
     end = xml.index(b"</sheetData>", open_end)
     body = xml[open_end:end]
+    edits = _needed(body, edits, styles)
+    if not edits:
+        return xml
     out: list[bytes] = []
     pos = 0
     pending = set(edits)
