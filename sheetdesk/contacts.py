@@ -6,6 +6,7 @@ numbers); a cell may hold several contacts separated by ``/ , ; 、`` or spaces.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
@@ -30,7 +31,22 @@ def split_contacts(text: str) -> list[str]:
     return [part.strip() for part in _SPLIT.split(text) if part.strip()]
 
 
+_MOBILE = re.compile(r"^(?:\+?86)?(1\d{10})$")
+
+
 def is_valid_phone(text: str) -> bool:
+    mobile = _MOBILE.match(re.sub(r"[\s\-()（）]", "", text))
+    if mobile:  # a mainland mobile's validity depends only on its prefix: check each prefix once
+        return _mobile_prefix_ok(mobile.group(1)[:7])
+    return _valid(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _mobile_prefix_ok(prefix: str) -> bool:
+    return _valid(prefix + "0000")
+
+
+def _valid(text: str) -> bool:
     try:
         number = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException:

@@ -22,3 +22,16 @@ def test_masking():
     assert mask_name("王小明") == "王**"
     assert mask_contact("13812345678 / wang@example.com") == "138****5678 / w***@example.com"
     assert "62345678" not in mask_contact("021-62345678")
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=500)
+@given(st.from_regex(r"\A1[0-9]{10}\Z"))
+def test_mobile_prefix_cache_agrees_with_phonenumbers(number):
+    """Mobiles are checked once per 7-digit prefix (fast on big registers); the answer must not change."""
+    from sheetdesk.contacts import _valid, is_valid_phone
+
+    assert is_valid_phone(number) == _valid(number)
