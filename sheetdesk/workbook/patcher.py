@@ -365,6 +365,31 @@ def _generated_xml(gen: GeneratedSheet, styles: Styles, date1904: bool) -> bytes
             + b'<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/></worksheet>')
 
 
+def _same_values(ws, gen: GeneratedSheet) -> bool:
+    """The sheet (as calamine read it) already holds exactly these values."""
+    from sheetdesk.workbook.writer import _cmp
+
+    def norm(rows):
+        out = [[_cmp(v) for v in r] for r in rows]
+        for r in out:
+            while r and r[-1] is None:
+                r.pop()
+        while out and not out[-1]:
+            out.pop()
+        return out
+
+    have = norm(ws.iter_rows())
+    want = norm([gen.header] + gen.rows)
+    if len(have) != len(want):
+        return False
+    return all(len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b)) for a, b in zip(have, want))
+
+
+def _written_by_us(xml: bytes) -> bool:
+    """Our generated sheets carry the frozen pane and filter we write; anything else is rebuilt once."""
+    return b'topLeftCell="B2"' in xml and b"<autoFilter " in xml
+
+
 def _counter_xml(book: Book, counter: dict[str, int], styles: Styles) -> bytes:
     rows = [b'<row r="1">' + b"".join(_cell_xml(f"{get_column_letter(c)}1", col.name(book.lang), 0, False)
                                       for c, col in enumerate(COUNTER.columns, 1)) + b"</row>"]
@@ -440,6 +465,7 @@ def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], gen
             by_sheet.setdefault(table.name, {}).setdefault(table.header_row, {})[col] = _Edit(
                 col, column.name(book.lang), _KEEP, None, True, sheet_key, col_key, None, header_font=True)
         grids = {}
+        kinds = {(k, c.key): c.kind for k, sh in SHEETS_BY_KEY.items() for c in sh.columns}
         for w in writes:
             table = book.tables[w.sheet]
             col = table.columns[w.column]
@@ -449,7 +475,7 @@ def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], gen
             cells = grid[w.row - 1] if w.row - 1 < len(grid) else ()
             old = cells[col - 1] if col - 1 < len(cells) else None
             old = None if old == "" else old
-            kind = SHEETS_BY_KEY[w.sheet].column(w.column).kind
+            kind = kinds[(w.sheet, w.column)]
             by_sheet.setdefault(table.name, {}).setdefault(w.row, {})[col] = _Edit(
                 col, w.value, w.fill, NUMBER_FORMATS.get(kind) if kind in ("datetime", "date") else None,
                 w.only_if_blank, w.sheet, w.column, old)
@@ -471,6 +497,8 @@ def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], gen
             name = next((n for n in (sheet.name(book.lang), sheet.zh, sheet.en) if n in parts), None)
             if name is None:
                 raise PatchUnsupported(f"no {gen.sheet} sheet")
+            if _same_values(book.wb[name], gen) and _written_by_us(z.read(parts[name])):
+                continue  # its colours follow from its values (states, 逾期 notes): nothing to rebuild
             xml = _generated_xml(gen, styles, book.date1904)
             if z.read(parts[name]) != xml:
                 new_parts[parts[name]] = xml
