@@ -367,19 +367,10 @@ def _generated_xml(gen: GeneratedSheet, styles: Styles, date1904: bool) -> bytes
 
 def _same_values(ws, gen: GeneratedSheet) -> bool:
     """The sheet (as calamine read it) already holds exactly these values."""
-    from sheetdesk.workbook.writer import _cmp
+    from sheetdesk.workbook.writer import _trim
 
-    def norm(rows):
-        out = [[_cmp(v) for v in r] for r in rows]
-        for r in out:
-            while r and r[-1] is None:
-                r.pop()
-        while out and not out[-1]:
-            out.pop()
-        return out
-
-    have = norm(ws.iter_rows())
-    want = norm([gen.header] + gen.rows)
+    have = _trim(list(ws.iter_rows()))
+    want = _trim([gen.header] + gen.rows)
     if len(have) != len(want):
         return False
     return all(len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b)) for a, b in zip(have, want))
