@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import shutil
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -315,13 +314,11 @@ def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: s
     from sheetdesk.workbook.report_writer import write_index, write_report
 
     book, ids = _book_and_ids(args)
-    if pdf and not (shutil.which("soffice") or shutil.which("libreoffice")):
-        reports.pdf_of(Path("missing.xlsx"))  # raises the one-line install hint before anything is written
+    if pdf:
+        reports.soffice()  # the one-line install hint comes before anything is written
     result = desk.run(book, now=now, write=False)
     built = reports.build_reports(result)
     root = reports.archive_dir(book)
-    if all_:
-        built = {i: r for i, r in built.items() if not reports._versions(reports._folder(root, r), i, False)}
     chosen = reports.select(built, ids, all_, root)
     written, unchanged = [], 0
     with Progress(transient=True, disable=len(chosen) < 20) as progress:

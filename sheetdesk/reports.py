@@ -245,8 +245,8 @@ def index_rows(root: Path) -> list[tuple[str, int, str, str, bool, datetime]]:
     return sorted(rows, key=lambda r: (r[0], r[4], r[1]))
 
 
-def pdf_of(xlsx: Path) -> Path:
-    """Convert with LibreOffice headless (a private profile, so a running LibreOffice is not disturbed)."""
+def soffice() -> str:
+    """The LibreOffice executable, or PdfUnavailable saying how to install it."""
     exe = shutil.which("soffice") or shutil.which("libreoffice")
     if exe is None:
         raise PdfUnavailable(
@@ -254,6 +254,12 @@ def pdf_of(xlsx: Path) -> Path:
             "libreoffice-calc fonts-wqy-microhei）后重试",
             "--pdf needs LibreOffice: install libreoffice-calc and the CJK font fonts-wqy-microhei "
             "(apt-get install -y libreoffice-calc fonts-wqy-microhei) and retry")
+    return exe
+
+
+def pdf_of(xlsx: Path) -> Path:
+    """Convert with LibreOffice headless (a private profile, so a running LibreOffice is not disturbed)."""
+    exe = soffice()
     with tempfile.TemporaryDirectory() as profile:
         proc = subprocess.run([exe, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
                                "--outdir", str(xlsx.parent), str(xlsx)], capture_output=True, timeout=300)
@@ -270,8 +276,8 @@ def select(reports: dict[str, Report], ids: list[str], all_: bool, root: Path) -
     if not ids and not all_:
         raise InputError("请指定要出报告的反馈编号，或用 --all 处理所有已审核且未归档的工单",
                          "name the IDs to report on, or use --all for every reviewed ticket without a report")
-    if all_:
-        return [r for _, r in sorted(reports.items())]
+    if all_:  # every reviewed ticket that has no report yet; re-issuing a changed one means naming it
+        return [r for _, r in sorted(reports.items()) if not _versions(_folder(root, r), r.id, False)]
     missing = [i for i in ids if i not in reports]
     if missing:
         raise InputError(f"以下编号没有已审核的处理结果（需填写审核人和审核日期）：{'、'.join(missing)}",
