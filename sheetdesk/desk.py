@@ -26,9 +26,8 @@ from sheetdesk.tracker import headers as tracker_headers
 from sheetdesk.workdays import WorkCalendar
 from sheetdesk.register import Lists, RegisterPlan, plan_register
 from sheetdesk.routing import read_matrix
-from sheetdesk.schema import SHEETS_BY_KEY
 from sheetdesk.schema import (DEFAULT_CHANNELS, DEFAULT_EMOTIONS, DEFAULT_TIERS, EN_LIST_VALUES, ESCALATION,
-                              FOLLOWUPS, LISTS, MATRIX, PROGRESS, REGISTER, RESULTS, SLA)
+                              FOLLOWUPS, LISTS, MATRIX, PROGRESS, REGISTER, RESULTS, SHEETS_BY_KEY, SLA)
 from sheetdesk.settings import Settings, load_settings
 from sheetdesk.sla import read_sla
 from sheetdesk.workbook import verify
@@ -194,7 +193,6 @@ def _owned_writes(book: Book, plan: RegisterPlan, statuses: list[TicketStatus], 
 
 def _append_row(book: Book, append: Append) -> None:
     """Write the row below the last used row of its sheet (people's columns only)."""
-    from sheetdesk.schema import SHEETS_BY_KEY
     from sheetdesk.workbook.writer import NUMBER_FORMATS
 
     sheet = SHEETS_BY_KEY[append.sheet_key]

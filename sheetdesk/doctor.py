@@ -17,7 +17,7 @@ from pathlib import Path
 from sheetdesk.errors import BookUnreadable, SheetdeskError, StructureError
 from sheetdesk.schema import COUNTER, REGISTER, SHEETS, find_sheet
 from sheetdesk.workbook import package, verify
-from sheetdesk.workbook.counter import archived_ids, backup_ids, counter_problems, serials_in
+from sheetdesk.workbook.counter import archived_ids, backup_ids, counter_problems, read_counter, serials_in
 from sheetdesk.workbook.locks import DeskLock, check_not_open, find_office_locks
 from sheetdesk.workbook.reader import Book, locate_header, open_book, read_table
 from sheetdesk.workbook.safesave import atomic_write, snapshot
@@ -118,9 +118,7 @@ def diagnose(path: Path, *, fix: bool = False, force: bool = False) -> Diagnosis
                   f"the hidden counter sheet is damaged: {'; '.join(p[1] for p in problems)}; --fix rebuilds it",
                   fixable=True)
         else:
-            for month, serial in book.wb[counter_name].iter_rows(min_row=2, max_col=2, values_only=True):
-                if month is not None:
-                    current[str(month).strip()] = int(serial)  # type: ignore[arg-type]
+            current = read_counter(book, register_has_ids=False)
             low = sorted(m for m, s in wanted.items() if current.get(m, 0) < s)
             if low:
                 d.add(WARN, f"计数表低于已用编号（{'、'.join(low)}）：下次编号会接在已有编号之后，--fix 可同步",

@@ -63,11 +63,22 @@ def read_counter(book: Book, *, register_has_ids: bool) -> dict[str, int]:
             "请运行 sheetdesk doctor --fix 重建",
             f"the hidden counter sheet '{name}' is damaged ({'; '.join(p[1] for p in problems[:3])}). "
             "Nothing was written; run sheetdesk doctor --fix to rebuild it")
-    counter: dict[str, int] = {}
-    for month, serial in book.wb[name].iter_rows(min_row=2, max_col=2, values_only=True):
-        if month is not None:
-            counter[str(month).strip()] = int(serial)  # type: ignore[arg-type]
-    return counter
+    return {month: int(serial) for month, serial in stored(book).items()}  # type: ignore[arg-type]
+
+
+def stored(book: Book) -> dict[str, object]:
+    """month -> serial exactly as the counter sheet holds them (empty when there is no sheet)."""
+    name = COUNTER.name(book.lang)
+    if name not in book.wb.sheetnames:
+        return {}
+    return {str(month).strip(): serial for month, serial in
+            book.wb[name].iter_rows(min_row=2, max_col=2, values_only=True) if month is not None}
+
+
+def differs(current: dict[str, object], wanted: dict[str, int]) -> bool:
+    """Whether the stored counter must be rewritten to hold ``wanted``."""
+    numbers = {k: int(v) for k, v in current.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return numbers != wanted or len(current) != len(wanted)
 
 
 def serials_in(ids) -> dict[str, int]:

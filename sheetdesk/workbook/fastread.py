@@ -115,11 +115,11 @@ class FastWorkbook:
 
     def _parts(self) -> dict[str, str]:
         if self._part_map is None:
-            from sheetdesk.workbook.patcher import _sheet_parts
+            from sheetdesk.workbook.patcher import sheet_parts
 
             try:
                 with zipfile.ZipFile(self._path) as z:
-                    self._part_map = _sheet_parts(z)
+                    self._part_map = sheet_parts(z)
             except (KeyError, OSError, zipfile.BadZipFile):
                 self._part_map = {}
         return self._part_map

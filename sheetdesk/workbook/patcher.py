@@ -25,6 +25,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import to_excel
 
 from sheetdesk.schema import COUNTER, SHEETS_BY_KEY
+from sheetdesk.workbook import counter as counter_sheet
 from sheetdesk.workbook.reader import Book
 from sheetdesk.workbook.writer import _KEEP, NUMBER_FORMATS, CellWrite, Change, GeneratedSheet, _same
 
@@ -394,7 +395,7 @@ def _counter_xml(book: Book, counter: dict[str, int], styles: Styles) -> bytes:
 
 # --- the package ------------------------------------------------------------------------------
 
-def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
+def sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
     """sheet name -> part name inside the zip."""
     wb = z.read("xl/workbook.xml")
     rels = z.read("xl/_rels/workbook.xml.rels")
@@ -441,7 +442,7 @@ class Patch:
 def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], generated: list[GeneratedSheet]) -> Patch:
     """The new parts for ``writes`` (values and fills), the counter and sheetdesk's own sheets."""
     with zipfile.ZipFile(book.path) as z:
-        parts = _sheet_parts(z)
+        parts = sheet_parts(z)
         names = set(z.namelist())
         styles = Styles(z.read("xl/styles.xml")) if "xl/styles.xml" in names else None
         if styles is None:
@@ -478,9 +479,9 @@ def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], gen
         counter_name = COUNTER.name(book.lang)
         if counter_name not in parts:
             raise PatchUnsupported("no counter sheet")
-        current = {str(m).strip(): s for m, s in book.wb[counter_name].iter_rows(min_row=2, max_col=2) if m is not None}
+        current = counter_sheet.stored(book)
         wanted = dict(sorted(counter.items()))
-        if {k: int(v) for k, v in current.items() if isinstance(v, (int, float))} != wanted or len(current) != len(wanted):
+        if counter_sheet.differs(current, wanted):
             new_parts[parts[counter_name]] = _counter_xml(book, counter, styles)
             changes.append(Change("counter", 2, "last_serial", current, wanted))
         for gen in generated:

@@ -135,13 +135,12 @@ def write_counter(book: Book, counter: dict[str, int]) -> list[Change]:
         ws.sheet_state = "hidden"
         ws.append([c.name(book.lang) for c in COUNTER.columns])
         changes.append(Change("counter", 1, "month", None, "(sheet created)"))
+    from sheetdesk.workbook import counter as counter_sheet
+
     ws = book.wb[name]
-    current = {}
-    for r_idx, (month, serial) in enumerate(ws.iter_rows(min_row=2, max_col=2, values_only=True), 2):
-        if month is not None:
-            current[str(month)] = serial
+    current = counter_sheet.stored(book)
     wanted = dict(sorted(counter.items()))
-    if {k: int(v) for k, v in current.items() if isinstance(v, (int, float))} != wanted or len(current) != len(wanted):
+    if counter_sheet.differs(current, wanted):
         for r_idx in range(ws.max_row, 1, -1):
             ws.delete_rows(r_idx)
         for month, serial in wanted.items():
