@@ -82,11 +82,14 @@ def write_report(report: Report, path: Path, digest: str) -> None:
     for name, a, b in FIELDS:
         field(name, t(a, b), getattr(report, name))
 
-    ws.merge_range(row, 0, row, 3, t("处理过程", "Process"), section)
-    row += 1
-    for c, h in enumerate((t("时间", "Time"), t("节点", "Step"), t("处理人", "By"), t("说明", "Note"))):
-        ws.write(row, c, h, label)
-    row += 1
+    def table_head(title: str, heads: tuple[str, ...]) -> None:
+        nonlocal row
+        ws.merge_range(row, 0, row, 3, title, section)
+        for c, h in enumerate(heads):
+            ws.write(row + 1, c, h, label)
+        row += 2
+
+    table_head(t("处理过程", "Process"), (t("时间", "Time"), t("节点", "Step"), t("处理人", "By"), t("说明", "Note")))
     for s in report.steps:
         ws.write_datetime(row, 0, s.time, when)
         ws.write(row, 1, s.step, value)
@@ -94,11 +97,7 @@ def write_report(report: Report, path: Path, digest: str) -> None:
         ws.write(row, 3, s.note, value)
         row += 1
 
-    ws.merge_range(row, 0, row, 3, t("时效", "Deadlines"), section)
-    row += 1
-    for c, h in enumerate((t("环节", "Stage"), t("时限", "Due"), t("完成", "Done"), t("是否达标", "Met"))):
-        ws.write(row, c, h, label)
-    row += 1
+    table_head(t("时效", "Deadlines"), (t("环节", "Stage"), t("时限", "Due"), t("完成", "Done"), t("是否达标", "Met")))
     for st in report.stages:
         ws.write(row, 0, st.name, value)
         for c, moment in ((1, st.due), (2, st.done)):
