@@ -193,58 +193,35 @@ class _Edit:
     header_font: bool = False
 
 
-def _needed(body: bytes, edits: dict[int, dict[int, _Edit]], styles: Styles) -> dict[int, dict[int, _Edit]]:
-    """Only the rows where some edit changes a value or a fill: a steady-state refresh touches few.
-
-    One regex pass over the edited columns finds each cell's style (its fill), without parsing rows.
-    """
-    columns = sorted({col for row in edits.values() for col in row})
+def _styles_at(body: bytes, columns: set[int]) -> dict[tuple[int, int], int]:
+    """(row, column) -> style index of the cells in ``columns``: one regex pass, no row parsing."""
     if not columns:
         return {}
-    letters = b"|".join(get_column_letter(c).encode() for c in columns)
-    styles_at: dict[tuple[int, int], int] = {}
-    marked: set[tuple[int, int]] = set()  # formulas and error values are people's: leave them
-    for m in re.finditer(rb'<c r="(' + letters + rb')(\d+)"([^>]*)>', body):
-        key = (int(m.group(2)), column_index_from_string(m.group(1).decode()))
-        sm = _ATTR_S.search(m.group(3))
-        if sm:
-            styles_at[key] = int(sm.group(1))
-        if b't="e"' in m.group(3):
-            marked.add(key)
-    out: dict[int, dict[int, _Edit]] = {}
-    for r, row in edits.items():
-        for col, e in row.items():
-            if e.header_font or (r, col) in marked:
-                out[r] = row
-                break
-            old, new = e.old, e.value
-            blank = old is None or (isinstance(old, str) and not old.strip())
-            if e.only_if_blank and not blank:
-                continue
-            if not _same(old, new):
-                out[r] = row
-                break
-            if e.fill is not _KEEP:
-                current = styles.fill_key(styles_at.get((r, col), 0))
-                if current != "other" and current != e.fill:
-                    out[r] = row
-                    break
+    letters = b"|".join(get_column_letter(c).encode() for c in sorted(columns))
+    index = {get_column_letter(c).encode(): c for c in columns}
+    out: dict[tuple[int, int], int] = {}
+    for m in re.finditer(rb'<c r="(' + letters + rb')(\d+)"[^>]*?\bs="(\d+)"', body):
+        out[(int(m.group(2)), index[m.group(1)])] = int(m.group(3))
     return out
 
 
-def _patch_rows(xml: bytes, edits: dict[int, dict[int, _Edit]], styles: Styles, date1904: bool,
-                changes: list[Change]) -> bytes:
+def _sheet_body(xml: bytes) -> tuple[int, int]:
+    """(start, end) of the content of ``<sheetData>``."""
     start = xml.find(b"<sheetData")
     if start < 0:
         raise PatchUnsupported("no sheetData")
     open_end = xml.index(b">", start) + 1
     if xml[open_end - 2:open_end] == b"/>":
         raise PatchUnsupported("empty sheetData")
-    end = xml.index(b"</sheetData>", open_end)
-    body = xml[open_end:end]
-    edits = _needed(body, edits, styles)
+    return open_end, xml.index(b"</sheetData>", open_end)
+
+
+def _patch_rows(xml: bytes, edits: dict[int, dict[int, _Edit]], styles: Styles, date1904: bool,
+                changes: list[Change]) -> bytes:
     if not edits:
         return xml
+    open_end, end = _sheet_body(xml)
+    body = xml[open_end:end]
     out: list[bytes] = []
     pos = 0
     pending = set(edits)
@@ -367,14 +344,49 @@ def _generated_xml(gen: GeneratedSheet, styles: Styles, date1904: bool) -> bytes
 
 
 def _same_values(ws, gen: GeneratedSheet) -> bool:
-    """The sheet (as calamine read it) already holds exactly these values."""
-    from sheetdesk.workbook.writer import _trim
+    """The sheet (as calamine read it) already holds exactly these values.
 
-    have = _trim(list(ws.iter_rows()))
-    want = _trim([gen.header] + gen.rows)
-    if len(have) != len(want):
+    Rows are put in calamine's own spelling ('' for empty, floats, midnight as a date) and compared
+    as whole lists, which is exact for what sheetdesk writes; only a row that differs is compared
+    cell by cell with the tolerant comparison (a serial that lost a millisecond is still the same).
+    """
+    have = ws._rows
+    want = [gen.header] + gen.rows
+    if _rstrip_rows(have) != _rstrip_rows(want):
         return False
-    return all(len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b)) for a, b in zip(have, want))
+    for a, b in zip(have, want):
+        b = [_as_calamine(v) for v in b]
+        if a == b:
+            continue
+        a, b = _rstrip(list(a)), _rstrip(b)
+        if len(a) != len(b) or not all(_same(x, y) for x, y in zip(a, b)):
+            return False
+    return True
+
+
+def _as_calamine(value: object) -> object:
+    if value is None:
+        return ""
+    cls = value.__class__
+    if cls is datetime and not (value.hour or value.minute or value.second or value.microsecond):
+        return value.date()
+    if cls is int:
+        return float(value)
+    return value
+
+
+def _rstrip(row: list[object]) -> list[object]:
+    while row and (row[-1] is None or row[-1] == ""):
+        row.pop()
+    return row
+
+
+def _rstrip_rows(rows) -> int:
+    """How many rows, not counting empty ones at the end."""
+    n = len(rows)
+    while n and all(v is None or v == "" for v in rows[n - 1]):
+        n -= 1
+    return n
 
 
 def _written_by_us(xml: bytes) -> bool:
@@ -439,6 +451,45 @@ class Patch:
                     zout.writestr(info, data)
 
 
+def _by_sheet(writes: list[CellWrite]) -> dict[str, list[CellWrite]]:
+    out: dict[str, list[CellWrite]] = {}
+    for w in writes:
+        out.setdefault(w.sheet, []).append(w)
+    return out
+
+
+def _plan_edits(sheet_key: str, columns: dict[str, int], grid: list[list[object]], writes: list[CellWrite],
+                styles_at: dict[tuple[int, int], int], styles: Styles, kinds: dict, edits: dict[int, dict[int, _Edit]]
+                ) -> None:
+    """Keep only the writes that change a value or a fill: a steady-state refresh touches few cells,
+    and deciding here, before any object is built, keeps a 50k-row register cheap."""
+    fill_keys: dict[int, str | None] = {}
+    formats = {key: NUMBER_FORMATS[kind] for (k, key), kind in kinds.items() if k == sheet_key
+               and kind in ("datetime", "date")}
+    rows = len(grid)
+    for w in writes:
+        col = columns[w.column]
+        r = w.row
+        cells = grid[r - 1] if r <= rows else ()
+        old = cells[col - 1] if col <= len(cells) else None
+        if old == "":
+            old = None
+        new = w.value
+        if w.only_if_blank and old is not None and not (old.__class__ is str and not old.strip()):
+            continue
+        if old == new or _same(old, new):
+            if w.fill is _KEEP:
+                continue
+            style = styles_at.get((r, col), 0)
+            current = fill_keys.get(style, _KEEP)
+            if current is _KEEP:
+                current = fill_keys[style] = styles.fill_key(style)
+            if current == "other" or current == w.fill:
+                continue
+        edits.setdefault(r, {})[col] = _Edit(col, new, w.fill, formats.get(w.column), w.only_if_blank, sheet_key,
+                                             w.column, old)
+
+
 def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], generated: list[GeneratedSheet]) -> Patch:
     """The new parts for ``writes`` (values and fills), the counter and sheetdesk's own sheets."""
     with zipfile.ZipFile(book.path) as z:
@@ -450,32 +501,31 @@ def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], gen
         changes: list[Change] = []
         new_parts: dict[str, bytes] = {}
         by_sheet: dict[str, dict[int, dict[int, _Edit]]] = {}
+        xmls: dict[str, bytes] = {}
         for sheet_key, col_key in book.added_columns:
             table = book.tables[sheet_key]
             col = table.columns[col_key]
             column = SHEETS_BY_KEY[sheet_key].column(col_key)
             by_sheet.setdefault(table.name, {}).setdefault(table.header_row, {})[col] = _Edit(
                 col, column.name(book.lang), _KEEP, None, True, sheet_key, col_key, None, header_font=True)
-        grids = {}
         kinds = {(k, c.key): c.kind for k, sh in SHEETS_BY_KEY.items() for c in sh.columns}
-        for w in writes:
-            table = book.tables[w.sheet]
-            col = table.columns[w.column]
-            grid = grids.get(table.name)
-            if grid is None:
-                grid = grids[table.name] = book.wb[table.name]._rows
-            cells = grid[w.row - 1] if w.row - 1 < len(grid) else ()
-            old = cells[col - 1] if col - 1 < len(cells) else None
-            old = None if old == "" else old
-            kind = kinds[(w.sheet, w.column)]
-            by_sheet.setdefault(table.name, {}).setdefault(w.row, {})[col] = _Edit(
-                col, w.value, w.fill, NUMBER_FORMATS.get(kind) if kind in ("datetime", "date") else None,
-                w.only_if_blank, w.sheet, w.column, old)
+        for sheet_key, sheet_writes in _by_sheet(writes).items():
+            table = book.tables[sheet_key]
+            part = parts.get(table.name)
+            if part is None or part not in names:
+                raise PatchUnsupported(f"no part for {table.name}")
+            xml = xmls[table.name] = z.read(part)
+            fill_columns = {table.columns[w.column] for w in sheet_writes if w.fill is not _KEEP}
+            styles_at = _styles_at(xml[slice(*_sheet_body(xml))], fill_columns) if fill_columns else {}
+            _plan_edits(sheet_key, table.columns, book.wb[table.name]._rows, sheet_writes, styles_at, styles,
+                        kinds, by_sheet.setdefault(table.name, {}))
         for sheet_name, edits in by_sheet.items():
             part = parts.get(sheet_name)
             if part is None or part not in names:
                 raise PatchUnsupported(f"no part for {sheet_name}")
-            new_parts[part] = _patch_rows(z.read(part), edits, styles, book.date1904, changes)
+            if edits:
+                new_parts[part] = _patch_rows(xmls.get(sheet_name) or z.read(part), edits, styles, book.date1904,
+                                              changes)
         counter_name = COUNTER.name(book.lang)
         if counter_name not in parts:
             raise PatchUnsupported("no counter sheet")
