@@ -355,7 +355,7 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
             typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS)
 
             def check_patch(tmp: Path) -> None:
-                patcher.verify_patch(tmp, book, written, generated)
+                patcher.verify_patch(tmp, book, written, generated, patch.parts)
                 verify.assert_typed_kept(tmp, FOLLOWUPS.name(book.lang), typed_calls)
 
             result.backup = atomic_write(path, patch.save, expected=snap, verify=check_patch, backups=settings.backups)

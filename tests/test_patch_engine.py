@@ -121,3 +121,100 @@ def test_x14_dropdown_that_openpyxl_would_drop_survives(tmp_path, cli):
     assert cli("refresh", path, "--now", NOW).exit_code == 0
     assert X14 in parts(path)["xl/worksheets/sheet1.xml"]
     assert register_rows(path)[2]["id"] == "202611-001"
+
+
+def _corrupting_save(monkeypatch, corrupt):
+    """Make the patch engine's save damage its own output, as a bug in it would."""
+    from sheetdesk.workbook import patcher
+
+    real = patcher.Patch.save
+
+    def save(self, target):
+        real(self, target)
+        with zipfile.ZipFile(target) as z:
+            data = {i.filename: z.read(i.filename) for i in z.infolist()}
+        corrupt(data, self.parts)
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, content in data.items():
+                z.writestr(name, content)
+
+    monkeypatch.setattr(patcher.Patch, "save", save)
+
+
+def test_verification_catches_a_changed_part_it_did_not_patch(tmp_path, cli, monkeypatch):
+    path = tmp_path / "desk.xlsx"
+    desk_with_extras(path, tiny_png(tmp_path / "logo.png"))
+    before = path.read_bytes()
+
+    def corrupt(data, patched):
+        chart = next(n for n in data if n.startswith("xl/charts/"))
+        data[chart] = data[chart].replace(b"<c:chart>", b"<c:chart> ", 1)
+
+    _corrupting_save(monkeypatch, corrupt)
+    result = cli("refresh", path, "--now", NOW)
+    assert result.exit_code != 0
+    assert "校验失败" in result.output and "xl/charts/" in result.output
+    assert path.read_bytes() == before
+
+
+def test_verification_catches_a_people_cell_changed_in_a_patched_sheet(tmp_path, cli, monkeypatch):
+    path = tmp_path / "desk.xlsx"
+    desk_with_extras(path, tiny_png(tmp_path / "logo.png"))
+    before = path.read_bytes()
+
+    def corrupt(data, patched):
+        sheet = "xl/worksheets/sheet1.xml"
+        assert sheet in patched
+        assert b'<c r="Y4"><v>42</v></c>' in data[sheet]  # a number a colleague typed
+        data[sheet] = data[sheet].replace(b'<c r="Y4"><v>42</v></c>', b'<c r="Y4"><v>43</v></c>', 1)
+
+    _corrupting_save(monkeypatch, corrupt)
+    result = cli("refresh", path, "--now", NOW)
+    assert result.exit_code != 0
+    assert "校验失败" in result.output and "第4行第25列" in result.output
+    assert path.read_bytes() == before
+
+
+def _tracker_values(path: Path) -> list[tuple]:
+    ws = openpyxl.load_workbook(path)["跟踪看板"]
+    return [tuple(c.value for c in row) for row in ws.iter_rows()]
+
+
+def test_an_unchanged_tracker_is_neither_read_nor_rebuilt(tmp_path, cli, make_desk, monkeypatch):
+    from sheetdesk.workbook import patcher
+
+    path = make_desk([{"received": datetime(2026, 11, 2, 10), "channel": "电话", "customer": "王女士",
+                       "description": "机器无法开机"},
+                      {"received": datetime(2026, 11, 20, 10), "channel": "电话", "customer": "李先生",
+                       "description": "底部漏水"}])
+    assert cli("refresh", path, "--now", NOW).exit_code == 0
+    counter = openpyxl.load_workbook(path)["_sheetdesk"]
+    stored = {counter.cell(r, 4).value: counter.cell(r, 5).value for r in (1, 2)}
+    assert set(stored) == {"tracker", "followups"} and all(":" in v for v in stored.values())
+    assert [counter.cell(2, c).value for c in (1, 2)] == ["202611", 2]  # the counter itself is untouched
+
+    # the next morning: the register's overdue texts change, the tracker's digest tells it changed too
+    before = _tracker_values(path)
+    result = cli("refresh", path, "--now", "2026-11-24 09:00")
+    assert result.exit_code == 0, result.output
+    assert _tracker_values(path) != before
+
+    def must_not_compare(ws, gen):
+        raise AssertionError(f"{gen.sheet} was compared although its digest matches")
+
+    monkeypatch.setattr(patcher, "_same_values", must_not_compare)
+    again = cli("refresh", path, "--now", "2026-11-24 09:00")
+    assert again.exit_code == 0 and "无需修改" in again.output
+
+
+def test_a_tracker_someone_typed_into_is_restored(tmp_path, cli, make_desk):
+    path = make_desk([{"received": datetime(2026, 11, 2, 10), "channel": "电话", "customer": "王女士",
+                       "description": "机器无法开机"}])
+    assert cli("refresh", path, "--now", NOW).exit_code == 0
+    expected = _tracker_values(path)
+    wb = openpyxl.load_workbook(path)  # a colleague types into the tracker and saves: the part is rewritten
+    wb["跟踪看板"]["B2"] = "乱写的"
+    wb.save(path)
+    result = cli("refresh", path, "--now", NOW)
+    assert result.exit_code == 0, result.output
+    assert _tracker_values(path) == expected

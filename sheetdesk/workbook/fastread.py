@@ -124,9 +124,12 @@ class FastWorkbook:
                 self._part_map = {}
         return self._part_map
 
-    def load_all(self) -> None:
+    def load_all(self, *, lazy: set[str] = frozenset()) -> None:
+        """Read every sheet now (so a sheet calamine cannot read is known before any work), except
+        ``lazy`` ones, read on first use."""
         for name in self.sheetnames:
-            self[name]
+            if name not in lazy:
+                self[name]
 
     def close(self) -> None:
         self._book.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -389,20 +390,58 @@ def _rstrip_rows(rows) -> int:
     return n
 
 
+def _same_values_or_unreadable(book: Book, name: str, gen: GeneratedSheet) -> bool:
+    from sheetdesk.workbook.fastread import FastReadUnsupported
+
+    try:
+        return _same_values(book.wb[name], gen)
+    except FastReadUnsupported:  # read lazily; a sheet calamine cannot read is simply rebuilt
+        return False
+
+
 def _written_by_us(xml: bytes) -> bool:
     """Our generated sheets carry the frozen pane and filter we write; anything else is rebuilt once."""
     return b'topLeftCell="B2"' in xml and b"<autoFilter " in xml
 
 
-def _counter_xml(book: Book, counter: dict[str, int], styles: Styles) -> bytes:
-    rows = [b'<row r="1">' + b"".join(_cell_xml(f"{get_column_letter(c)}1", col.name(book.lang), 0, False)
-                                      for c, col in enumerate(COUNTER.columns, 1)) + b"</row>"]
+def _counter_xml(book: Book, counter: dict[str, int], digests: dict[str, str]) -> bytes:
+    """Months and serials in A:B; in D:E the digest of each generated sheet (see :func:`digest_of`)."""
+    cells: dict[int, list[bytes]] = {1: [_cell_xml(f"{get_column_letter(c)}1", col.name(book.lang), 0, False)
+                                         for c, col in enumerate(COUNTER.columns, 1)]}
     for r, (month, serial) in enumerate(sorted(counter.items()), 2):
-        rows.append(f'<row r="{r}">'.encode() + _cell_xml(f"A{r}", month, 0, False) + _cell_xml(f"B{r}", serial, 0, False)
-                    + b"</row>")
+        cells[r] = [_cell_xml(f"A{r}", month, 0, False), _cell_xml(f"B{r}", serial, 0, False)]
+    for r, (key, value) in enumerate(sorted(digests.items()), 1):
+        cells.setdefault(r, []).extend([_cell_xml(f"D{r}", key, 0, False), _cell_xml(f"E{r}", value, 0, False)])
+    rows = [f'<row r="{r}">'.encode() + b"".join(cells[r]) + b"</row>" for r in sorted(cells)]
     return (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="'
             + NS_REL.encode() + b'"><sheetData>' + b"".join(rows) + b"</sheetData></worksheet>")
+
+
+def digest_of(gen: GeneratedSheet) -> str:
+    """A fingerprint of everything a generated sheet shows.
+
+    Stored in the hidden counter sheet together with the CRC of the part that was written: when
+    both still match, the sheet is exactly what this refresh would write and is neither read nor
+    rebuilt. Any other program that saves the file rewrites the part (new CRC), so a sheet someone
+    typed into is always compared and restored.
+    """
+    import hashlib
+
+    content = (gen.header, gen.rows, gen.fills, gen.widths, gen.table_rows, gen.people_cols, gen.datetime_cols,
+               gen.date_cols)
+    return hashlib.sha1(repr(content).encode("utf-8")).hexdigest()
+
+
+def _stored_digests(book: Book) -> dict[str, str]:
+    name = COUNTER.name(book.lang)
+    if name not in book.wb.sheetnames:
+        return {}
+    out = {}
+    for row in book.wb[name].iter_rows(min_col=4, max_col=5):
+        if row[0] and isinstance(row[1], str):
+            out[str(row[0])] = row[1]
+    return out
 
 
 # --- the package ------------------------------------------------------------------------------
@@ -531,51 +570,85 @@ def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], gen
             raise PatchUnsupported("no counter sheet")
         current = counter_sheet.stored(book)
         wanted = dict(sorted(counter.items()))
-        if counter_sheet.differs(current, wanted):
-            new_parts[parts[counter_name]] = _counter_xml(book, counter, styles)
-            changes.append(Change("counter", 2, "last_serial", current, wanted))
+        stored = _stored_digests(book)
+        digests: dict[str, str] = {}
+        crcs = {i.filename: i.CRC for i in z.infolist()}
         for gen in generated:
             sheet = SHEETS_BY_KEY[gen.sheet]
             name = next((n for n in (sheet.name(book.lang), sheet.zh, sheet.en) if n in parts), None)
             if name is None:
                 raise PatchUnsupported(f"no {gen.sheet} sheet")
-            if _same_values(book.wb[name], gen) and _written_by_us(z.read(parts[name])):
+            part = parts[name]
+            digest = digest_of(gen)
+            if stored.get(gen.sheet) == f"{digest}:{crcs.get(part)}":
+                digests[gen.sheet] = stored[gen.sheet]
+                continue  # exactly what we wrote last time, and nobody has saved over it since
+            old_xml = z.read(part)
+            if _written_by_us(old_xml) and _same_values_or_unreadable(book, name, gen):
+                digests[gen.sheet] = f"{digest}:{crcs.get(part)}"
                 continue  # its colours follow from its values (states, 逾期 notes): nothing to rebuild
             xml = _generated_xml(gen, styles, book.date1904)
-            if z.read(parts[name]) != xml:
-                new_parts[parts[name]] = xml
+            if old_xml != xml:
+                new_parts[part] = xml
                 changes.append(Change(gen.sheet, 1, "(sheet)", None, f"{len(gen.rows)} rows"))
+            digests[gen.sheet] = f"{digest}:{zlib.crc32(xml)}"
+        if counter_sheet.differs(current, wanted) or (changes and digests != stored):
+            new_parts[parts[counter_name]] = _counter_xml(book, counter, digests)
+            if counter_sheet.differs(current, wanted):
+                changes.append(Change("counter", 2, "last_serial", current, wanted))
         if styles.changed and new_parts:
             new_parts["xl/styles.xml"] = styles.to_xml()
     # relationships of patched sheets are untouched: comments, drawings and tables stay linked
     return Patch(book.path, new_parts, changes)
 
 
-def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], generated: set[str]) -> None:
-    """Re-read the new package with calamine: every cell not written must hold what it held."""
+def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], generated: set[str],
+                 patched: dict[str, bytes] | None = None) -> None:
+    """Check the new package before it replaces the desk.
+
+    Parts the patch did not touch must be byte-identical (their CRCs are compared: nothing to
+    decompress). The sheets it patched are re-read with calamine: every cell not written must hold
+    what it held. ``patched`` (part name -> new bytes) limits the re-read to those sheets; without
+    it every sheet is re-read.
+    """
     from sheetdesk.errors import WriteFailed
     from sheetdesk.workbook.fastread import FastWorkbook
 
+    def failed(zh: str, en: str) -> WriteFailed:
+        return WriteFailed(f"校验失败：{zh}，原文件未改动", f"verification failed: {en}; original untouched")
+
+    with zipfile.ZipFile(book.path) as old_zip, zipfile.ZipFile(tmp) as new_zip:
+        parts = sheet_parts(old_zip)
+        new_crcs = {i.filename: i.CRC for i in new_zip.infolist()}
+        for item in old_zip.infolist():
+            if patched is not None and item.filename not in patched and new_crcs.get(item.filename) != item.CRC:
+                raise failed(f"部件 {item.filename} 本应原样保留却不一致", f"part {item.filename} was not kept byte for byte")
     new = FastWorkbook(tmp)
     try:
         for name in book.wb.sheetnames:
             if name in generated:
                 continue
             if name not in new.sheetnames:
-                raise WriteFailed(f"校验失败：新文件缺少工作表“{name}”，原文件未改动",
-                                  f"verification failed: sheet '{name}' missing from the new file; original untouched")
-            before = list(book.wb[name].iter_rows())
-            after = list(new[name].iter_rows())
+                raise failed(f"新文件缺少工作表“{name}”", f"sheet '{name}' missing from the new file")
+            if patched is not None and parts.get(name) not in patched:
+                continue  # byte-identical, checked above
+            before = book.wb[name]._rows
+            after = new[name]._rows
             for r, row in enumerate(before, 1):
                 other = after[r - 1] if r - 1 < len(after) else ()
+                if row == other:
+                    continue
                 for c, value in enumerate(row, 1):
                     if (name, r, c) in written:
                         continue
-                    theirs = other[c - 1] if c - 1 < len(other) else None
+                    theirs = other[c - 1] if c - 1 < len(other) else ""
                     if value != theirs and not (value in (None, "") and theirs in (None, "")):
-                        raise WriteFailed(
-                            f"校验失败：工作表“{name}”第{r}行第{c}列的值在保存后不一致，原文件未改动",
-                            f"verification failed: sheet '{name}' row {r} column {c} changed in the saved copy; "
-                            "original untouched")
+                        raise failed(f"工作表“{name}”第{r}行第{c}列的值在保存后不一致",
+                                     f"sheet '{name}' row {r} column {c} changed in the saved copy")
+            for r in range(len(before) + 1, len(after) + 1):  # rows below the old end: only written cells
+                for c, value in enumerate(after[r - 1], 1):
+                    if value not in (None, "") and (name, r, c) not in written:
+                        raise failed(f"工作表“{name}”第{r}行第{c}列多出了值", f"sheet '{name}' row {r} column {c} "
+                                     "holds a value nobody wrote")
     finally:
         new.close()

@@ -52,9 +52,12 @@ def open_book(path: Path, *, fast: bool = False) -> Book:
     if fast:
         from sheetdesk.workbook.fastread import FastReadUnsupported, FastWorkbook
 
+        from sheetdesk.schema import TRACKER
+
         fwb = FastWorkbook(path)
         try:
-            fwb.load_all()
+            # the tracker is only compared, and only when its stored digest no longer matches
+            fwb.load_all(lazy={TRACKER.zh, TRACKER.en})
         except FastReadUnsupported:
             fwb.close()
             raise
