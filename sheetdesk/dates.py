@@ -64,7 +64,9 @@ def to_datetime(value: object, date1904: bool = False) -> tuple[datetime | None,
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, True
     if isinstance(value, datetime):
-        return value.replace(tzinfo=None, microsecond=0), True
+        if value.microsecond or value.tzinfo is not None:
+            value = value.replace(tzinfo=None, microsecond=0)
+        return value, True
     if isinstance(value, date):
         return datetime.combine(value, time()), True
     if isinstance(value, bool):

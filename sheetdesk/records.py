@@ -27,7 +27,10 @@ class Row:
         value = self.values.get(key)
         if value is None:
             return ""
-        if isinstance(value, float) and value.is_integer():
+        cls = value.__class__
+        if cls is str:
+            return value.strip()
+        if cls is float and value.is_integer():
             return str(int(value))
         if isinstance(value, datetime):  # one spelling whichever reader produced it
             if value.time() == datetime.min.time():

@@ -31,7 +31,12 @@ class Lists:
 
     def allows(self, key: str, value: str) -> bool:
         allowed = getattr(self, key)
-        return not allowed or normalise_header(value) in {normalise_header(v) for v in allowed}
+        if not allowed:
+            return True
+        cache = self.__dict__.setdefault("_normalised", {})
+        if key not in cache:
+            cache[key] = {normalise_header(v) for v in allowed}
+        return value in cache[key] or normalise_header(value) in cache[key]
 
 
 @dataclass

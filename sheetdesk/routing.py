@@ -38,9 +38,16 @@ class Matrix:
         self._by_name: dict[str, MatrixEntry] = {}
         for entry in self.entries:  # the first row of a category is its routing row
             self._by_name.setdefault(normalise_header(entry.category), entry)
+        self._keywords = [(entry.category, [(k, k.lower()) for k in entry.keywords]) for entry in self.entries
+                          if entry.keywords]
+        self._lookups: dict[str, MatrixEntry | None] = {}  # a register repeats a handful of categories
 
     def get(self, category: str) -> MatrixEntry | None:
-        return self._by_name.get(normalise_header(category))
+        try:
+            return self._lookups[category]
+        except KeyError:
+            found = self._lookups[category] = self._by_name.get(normalise_header(category))
+            return found
 
     def categories(self) -> list[str]:
         return [e.category for e in self._by_name.values()]
@@ -49,11 +56,11 @@ class Matrix:
         """category -> the keywords of that category found in ``description``."""
         found: dict[str, list[str]] = {}
         lowered = description.lower()
-        for entry in self.entries:
-            hits = [k for k in entry.keywords if k.lower() in lowered]
+        for category, keywords in self._keywords:
+            hits = [k for k, low in keywords if low in lowered]
             if hits:
-                found.setdefault(entry.category, [])
-                found[entry.category].extend(h for h in hits if h not in found[entry.category])
+                found.setdefault(category, [])
+                found[category].extend(h for h in hits if h not in found[category])
         return found
 
 
