@@ -218,3 +218,40 @@ def test_a_tracker_someone_typed_into_is_restored(tmp_path, cli, make_desk):
     result = cli("refresh", path, "--now", NOW)
     assert result.exit_code == 0, result.output
     assert _tracker_values(path) == expected
+
+
+def test_rows_are_found_whether_or_not_r_comes_first():
+    """Office suites write ``<row r=..`` first and in order (the fast path); any other spelling is
+    still patched, by walking every row."""
+    from sheetdesk.workbook import patcher
+    from sheetdesk.workbook.writer import _KEEP
+
+    styles = patcher.Styles(b'<styleSheet><fills count="1"><fill/></fills><fonts count="1"><font/></fonts>'
+                            b'<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+                            b'</cellXfs></styleSheet>')
+
+    def sheet(rows: bytes) -> bytes:
+        return b"<worksheet><sheetData>" + rows + b"</sheetData></worksheet>"
+
+    def edit(value):
+        return {2: {2: patcher._Edit(2, value, _KEEP, None, False, "register", "status", None)},
+                10: {1: patcher._Edit(1, "x", _KEEP, None, False, "register", "status", None)}}
+
+    plain = sheet(b'<row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="A2"><v>2</v></c></row>'
+                  b'<row r="10"/>')
+    odd = sheet(b'<row spans="1:2" r="1"><c r="A1"><v>1</v></c></row><row spans="1:2" r="2"><c r="A2"><v>2</v>'
+                b'</c></row><row spans="1:2" r="10"/>')
+    for xml in (plain, odd):
+        changes = []
+        out = patcher._patch_rows(xml, edit("已结案"), styles, False, changes)
+        assert b'<c r="A1"><v>1</v></c>' in out
+        assert b'<c r="A2"><v>2</v></c><c r="B2" t="inlineStr"><is><t xml:space="preserve">' + "已结案".encode() in out
+        assert b'<c r="A10" t="inlineStr">' in out
+        assert len(changes) == 2
+    missing = sheet(b'<row r="1"><c r="A1"><v>1</v></c></row>')
+    try:
+        patcher._patch_rows(missing, edit("x"), styles, False, [])
+    except patcher.PatchUnsupported:
+        pass
+    else:
+        raise AssertionError("an edit in a row that does not exist must send the save to openpyxl")

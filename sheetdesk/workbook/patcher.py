@@ -223,6 +223,37 @@ def _patch_rows(xml: bytes, edits: dict[int, dict[int, _Edit]], styles: Styles, 
         return xml
     open_end, end = _sheet_body(xml)
     body = xml[open_end:end]
+    out = _patch_rows_in_order(body, edits, styles, date1904, changes)
+    if out is None:  # rows not in order, or written with their r later in the tag: walk every row
+        out = _patch_rows_by_regex(body, edits, styles, date1904, changes)
+    return xml[:open_end] + b"".join(out) + xml[end:]
+
+
+def _patch_rows_in_order(body: bytes, edits: dict[int, dict[int, _Edit]], styles: Styles, date1904: bool,
+                         changes: list[Change]) -> list[bytes] | None:
+    """Jump straight to each edited row (rows are stored in order, ``r`` first, by every office
+    suite): a daily refresh edits a few thousand rows of a register that has fifty thousand."""
+    out: list[bytes] = []
+    pos = 0
+    found: list[Change] = []
+    for r in sorted(edits):
+        tag = b'<row r="%d"' % r
+        start = body.find(tag, pos)
+        if start < 0:
+            return None
+        head_end = body.index(b">", start) + 1
+        head = body[start:head_end]
+        end = head_end if head.endswith(b"/>") else body.index(b"</row>", head_end) + len(b"</row>")
+        out.append(body[pos:start])
+        out.append(_patch_row(body[start:end], head, r, edits[r], styles, date1904, found))
+        pos = end
+    out.append(body[pos:])
+    changes.extend(found)
+    return out
+
+
+def _patch_rows_by_regex(body: bytes, edits: dict[int, dict[int, _Edit]], styles: Styles, date1904: bool,
+                         changes: list[Change]) -> list[bytes]:
     out: list[bytes] = []
     pos = 0
     pending = set(edits)
@@ -242,7 +273,7 @@ def _patch_rows(xml: bytes, edits: dict[int, dict[int, _Edit]], styles: Styles, 
     if pending:
         raise PatchUnsupported(f"rows {sorted(pending)[:3]} do not exist")
     out.append(body[pos:])
-    return xml[:open_end] + b"".join(out) + xml[end:]
+    return out
 
 
 def _patch_row(row_xml: bytes, head: bytes, r: int, row_edits: dict[int, _Edit], styles: Styles, date1904: bool,
@@ -317,19 +348,29 @@ def _generated_xml(gen: GeneratedSheet, styles: Styles, date1904: bool) -> bytes
     rows = [f'<row r="1">'.encode() + b"".join(
         _cell_xml(f"{get_column_letter(c)}1", h, blue if c - 1 in gen.people_cols else grey, date1904)
         for c, h in enumerate(gen.header, 1)) + b"</row>"]
+    width = max([len(gen.header)] + [len(r) for r in gen.rows])
+    letters = [get_column_letter(c) for c in range(1, width + 1)]
+    kinds = ["datetime" if c in gen.datetime_cols else "date" if c in gen.date_cols else "" for c in range(width)]
+    plain = [f' s="{s}"' if s else "" for s in ({"datetime": dt, "date": day}.get(k, 0) for k in kinds)]
+    filled = {(fill, k): f' s="{fills[(fill, k)]}"' for fill in OWN_FILLS for k in ("", "datetime", "date")}
+    body = _CellBodies(date1904)
+    cached = body.cache
+    out: list[str] = []  # one string for the sheet, encoded once: a tracker has a million cells
     for r, (values, fill_row) in enumerate(zip(gen.rows, gen.fills), 2):
         cells = []
-        for c, (value, fill) in enumerate(zip(values, fill_row), 1):
-            if value == "":
-                value = None
-            if value is None and fill is None:
+        for letter, value, fill, kind, style in zip(letters, values, fill_row, kinds, plain):
+            if value is None or value == "":
+                if fill is None:
+                    continue
+                cells.append(f'<c r="{letter}{r}"{filled[(fill, "")]}/>')
                 continue
-            kind = "datetime" if c - 1 in gen.datetime_cols else "date" if c - 1 in gen.date_cols else ""
-            base = {"datetime": dt, "date": day}.get(kind, 0) if value is not None else 0
-            style = fills[(fill, kind if value is not None else "")] if fill else base
-            cells.append(_cell_xml(f"{get_column_letter(c)}{r}", value, style, date1904))
+            if fill:
+                style = filled[(fill, kind)]
+            text = cached.get(value) if value.__class__ is str else None
+            cells.append(f'<c r="{letter}{r}"{style}{text or body(value)}')
         if cells:
-            rows.append(f'<row r="{r}">'.encode() + b"".join(cells) + b"</row>")
+            out.append(f'<row r="{r}">' + "".join(cells) + "</row>")
+    rows.append("".join(out).encode("utf-8"))
     last = get_column_letter(max(len(gen.header), 1))
     cols = b"".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'.encode() for i, w in enumerate(gen.widths, 1))
     return (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -342,6 +383,31 @@ def _generated_xml(gen: GeneratedSheet, styles: Styles, date1904: bool) -> bytes
             + b"<sheetData>" + b"".join(rows) + b"</sheetData>"
             + f'<autoFilter ref="A1:{last}{gen.table_rows + 1}"/>'.encode()
             + b'<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/></worksheet>')
+
+
+_LEAP_BUG_END = datetime(1900, 3, 1)  # before it, Excel's serials count a 29 Feb 1900 that never was
+
+
+class _CellBodies:
+    """What follows ``<c r=".." s=".."`` for a value, as :func:`_cell_xml` writes it; repeated
+    texts are escaped once."""
+
+    def __init__(self, date1904: bool) -> None:
+        from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
+
+        self.date1904 = date1904
+        self.epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
+        self.cache: dict[object, str] = {}
+
+    def __call__(self, value: object) -> str:
+        if value.__class__ is datetime and value >= _LEAP_BUG_END:  # due and done times: most of the cells
+            days = (value - self.epoch).days
+            serial = days + (value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 10**6) / 86400
+            return f"><v>{serial!r}</v></c>"  # openpyxl's to_excel, without its generality
+        text = _cell_xml("", value, 0, self.date1904).decode("utf-8")[len('<c r=""'):]
+        if value.__class__ is str and len(self.cache) < 100_000:  # names, states, stage texts repeat
+            self.cache[value] = text
+        return text
 
 
 def _same_values(ws, gen: GeneratedSheet) -> bool:
