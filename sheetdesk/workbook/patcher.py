@@ -619,9 +619,11 @@ def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], gen
             part = parts.get(table.name)
             if part is None or part not in names:
                 raise PatchUnsupported(f"no part for {table.name}")
-            xml = xmls[table.name] = z.read(part)
             fill_columns = {table.columns[w.column] for w in sheet_writes if w.fill is not _KEEP}
-            styles_at = _styles_at(xml[slice(*_sheet_body(xml))], fill_columns) if fill_columns else {}
+            styles_at = {}
+            if fill_columns:  # the sheet's XML is read here only when fills must be compared
+                xml = xmls[table.name] = z.read(part)
+                styles_at = _styles_at(xml[slice(*_sheet_body(xml))], fill_columns)
             _plan_edits(sheet_key, table.columns, book.wb[table.name]._rows, sheet_writes, styles_at, styles,
                         kinds, by_sheet.setdefault(table.name, {}))
         for sheet_name, edits in by_sheet.items():
@@ -646,15 +648,17 @@ def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], gen
                 raise PatchUnsupported(f"no {gen.sheet} sheet")
             part = parts[name]
             digest = digest_of(gen)
-            if stored.get(gen.sheet) == f"{digest}:{crcs.get(part)}":
+            last_digest, _, last_crc = stored.get(gen.sheet, "").partition(":")
+            ours = last_crc == str(crcs.get(part))  # the part is still exactly what we wrote last time
+            if ours and last_digest == digest:
                 digests[gen.sheet] = stored[gen.sheet]
-                continue  # exactly what we wrote last time, and nobody has saved over it since
-            old_xml = z.read(part)
-            if _written_by_us(old_xml) and _same_values_or_unreadable(book, name, gen):
-                digests[gen.sheet] = f"{digest}:{crcs.get(part)}"
-                continue  # its colours follow from its values (states, 逾期 notes): nothing to rebuild
+                continue
+            if not ours:  # no digest yet, or another program saved the file: compare what it holds
+                if _written_by_us(z.read(part)) and _same_values_or_unreadable(book, name, gen):
+                    digests[gen.sheet] = f"{digest}:{crcs.get(part)}"
+                    continue  # its colours follow from its values (states, 逾期 notes): nothing to rebuild
             xml = _generated_xml(gen, styles, book.date1904)
-            if old_xml != xml:
+            if ours or z.read(part) != xml:
                 new_parts[part] = xml
                 changes.append(Change(gen.sheet, 1, "(sheet)", None, f"{len(gen.rows)} rows"))
             digests[gen.sheet] = f"{digest}:{zlib.crc32(xml)}"
