@@ -37,8 +37,16 @@ _MOBILE = re.compile(r"^(?:\+?86)?(1\d{10})$")
 def is_valid_phone(text: str) -> bool:
     mobile = _MOBILE.match(re.sub(r"[\s\-()（）]", "", text))
     if mobile:  # a mainland mobile's validity depends only on its prefix: check each prefix once
-        return _mobile_prefix_ok(mobile.group(1)[:7])
+        return _mobile_pattern().fullmatch(mobile.group(1)) is not None or _mobile_prefix_ok(mobile.group(1)[:7])
     return _valid(text)
+
+
+@functools.lru_cache(maxsize=1)
+def _mobile_pattern() -> re.Pattern[str]:
+    """phonenumbers' own pattern for mainland mobiles: a match is exactly what is_valid_number
+    accepts for them, without parsing (a register has a number on every row)."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+    return re.compile(metadata.mobile.national_number_pattern)
 
 
 @functools.lru_cache(maxsize=65536)

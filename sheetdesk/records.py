@@ -16,7 +16,7 @@ from sheetdesk.schema import Sheet
 class Row:
     #: the Excel row number (1-based), used in every message
     row: int
-    #: column key -> raw cell value as read (None for empty)
+    #: column key -> raw cell value as read; empty cells may be absent (use get / text)
     values: dict[str, object]
 
     def get(self, key: str) -> object:

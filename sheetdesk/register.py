@@ -222,4 +222,4 @@ def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received
                                     value=values["priority"]))
     ticket_id = row.text("id") or plan.issued.get(row.row)
     return Ticket(row.row, ticket_id, received, row.text("customer"), category, level,
-                  values["department"], values["owner"], dict(row.values))
+                  values["department"], values["owner"], row.values)

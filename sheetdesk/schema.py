@@ -6,6 +6,8 @@ live in exactly one place. Headers match ignoring case, spaces and a trailing ``
 
 from __future__ import annotations
 
+import functools
+
 import re
 from dataclasses import dataclass, field
 
@@ -206,6 +208,15 @@ def normalise_header(text: object) -> str:
     """Header key used for matching: no spaces (incl. full-width), no ``*``, lower case."""
     if text is None:
         return ""
+    try:
+        return _normalised(text)
+    except TypeError:  # unhashable: not worth remembering
+        return _NORMALISE_RE.sub("", str(text)).lower()
+
+
+@functools.lru_cache(maxsize=8192, typed=True)  # typed: 1 and 1.0 are different texts
+def _normalised(text: object) -> str:
+    """Categories, priorities, steps and products repeat on every row of a register."""
     return _NORMALISE_RE.sub("", str(text)).lower()
 
 

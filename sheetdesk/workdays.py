@@ -188,7 +188,11 @@ class WorkCalendar:
 
     def touches_provisional(self, a: datetime | date, b: datetime | date) -> bool:
         lo, hi = sorted((a.year, b.year))
-        return any(self.is_provisional(date(y, 1, 1)) for y in range(lo, hi + 1))
+        key = (lo, hi)
+        cache = self.__dict__.setdefault("_touches", {})  # four stages on every ticket ask this
+        if key not in cache:
+            cache[key] = any(self.is_provisional(date(y, 1, 1)) for y in range(lo, hi + 1))
+        return cache[key]
 
     def provisional_hint(self, year: int, lang: str = "zh") -> str:
         snippet = (f'[calendar.years.{year}]\\ncomplete = true\\n'

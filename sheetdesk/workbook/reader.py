@@ -123,8 +123,8 @@ def _fast_rows(grid: list[list[object]], header_row: int, columns: dict[str, int
                   else v.time() if c is datetime and v < one else v
                   for v in [raw[i] for i in positions]]
         for i in people_at:
-            if values[i] is not None:
-                out.append(Row(r_idx + 1, dict(zip(keys, values))))
+            if values[i] is not None:  # only the filled cells: Row.get answers None for the others
+                out.append(Row(r_idx + 1, {k: v for k, v in zip(keys, values) if v is not None}))
                 break
     return out
 
