@@ -194,14 +194,14 @@ class _Edit:
     header_font: bool = False
 
 
-def _styles_at(body: bytes, columns: set[int]) -> dict[tuple[int, int], int]:
+def _styles_at(body: bytes, columns: set[int], span: tuple[int, int] = (0, 2**62)) -> dict[tuple[int, int], int]:
     """(row, column) -> style index of the cells in ``columns``: one regex pass, no row parsing."""
     if not columns:
         return {}
     letters = b"|".join(get_column_letter(c).encode() for c in sorted(columns))
     index = {get_column_letter(c).encode(): c for c in columns}
     out: dict[tuple[int, int], int] = {}
-    for m in re.finditer(rb'<c r="(' + letters + rb')(\d+)"[^>]*?\bs="(\d+)"', body):
+    for m in re.compile(rb'<c r="(' + letters + rb')(\d+)"[^>]*?\bs="(\d+)"').finditer(body, *span):
         out[(int(m.group(2)), index[m.group(1)])] = int(m.group(3))
     return out
 
@@ -222,32 +222,33 @@ def _patch_rows(xml: bytes, edits: dict[int, dict[int, _Edit]], styles: Styles, 
     if not edits:
         return xml
     open_end, end = _sheet_body(xml)
-    body = xml[open_end:end]
-    out = _patch_rows_in_order(body, edits, styles, date1904, changes)
+    view = memoryview(xml)  # the pieces between edited rows are joined without being copied first
+    out = _patch_rows_in_order(xml, (open_end, end), edits, styles, date1904, changes)
     if out is None:  # rows not in order, or written with their r later in the tag: walk every row
-        out = _patch_rows_by_regex(body, edits, styles, date1904, changes)
-    return xml[:open_end] + b"".join(out) + xml[end:]
+        out = _patch_rows_by_regex(xml[open_end:end], edits, styles, date1904, changes)
+    return b"".join([view[:open_end], *out, view[end:]])
 
 
-def _patch_rows_in_order(body: bytes, edits: dict[int, dict[int, _Edit]], styles: Styles, date1904: bool,
-                         changes: list[Change]) -> list[bytes] | None:
+def _patch_rows_in_order(xml: bytes, span: tuple[int, int], edits: dict[int, dict[int, _Edit]], styles: Styles,
+                         date1904: bool, changes: list[Change]) -> list | None:
     """Jump straight to each edited row (rows are stored in order, ``r`` first, by every office
     suite): a daily refresh edits a few thousand rows of a register that has fifty thousand."""
-    out: list[bytes] = []
-    pos = 0
+    view = memoryview(xml)
+    out: list = []
+    pos, stop = span
     found: list[Change] = []
     for r in sorted(edits):
         tag = b'<row r="%d"' % r
-        start = body.find(tag, pos)
+        start = xml.find(tag, pos, stop)
         if start < 0:
             return None
-        head_end = body.index(b">", start) + 1
-        head = body[start:head_end]
-        end = head_end if head.endswith(b"/>") else body.index(b"</row>", head_end) + len(b"</row>")
-        out.append(body[pos:start])
-        out.append(_patch_row(body[start:end], head, r, edits[r], styles, date1904, found))
+        head_end = xml.index(b">", start) + 1
+        head = xml[start:head_end]
+        end = head_end if head.endswith(b"/>") else xml.index(b"</row>", head_end) + len(b"</row>")
+        out.append(view[pos:start])
+        out.append(_patch_row(xml[start:end], head, r, edits[r], styles, date1904, found))
         pos = end
-    out.append(body[pos:])
+    out.append(view[pos:stop])
     changes.extend(found)
     return out
 
@@ -355,7 +356,7 @@ def _generated_xml(gen: GeneratedSheet, styles: Styles, date1904: bool) -> bytes
     filled = {(fill, k): f' s="{fills[(fill, k)]}"' for fill in OWN_FILLS for k in ("", "datetime", "date")}
     body = _CellBodies(date1904)
     cached = body.cache
-    out: list[str] = []  # one string for the sheet, encoded once: a tracker has a million cells
+    out: list[bytes] = []
     for r, (values, fill_row) in enumerate(zip(gen.rows, gen.fills), 2):
         cells = []
         for letter, value, fill, kind, style in zip(letters, values, fill_row, kinds, plain):
@@ -369,8 +370,8 @@ def _generated_xml(gen: GeneratedSheet, styles: Styles, date1904: bool) -> bytes
             text = cached.get(value) if value.__class__ is str else None
             cells.append(f'<c r="{letter}{r}"{style}{text or body(value)}')
         if cells:
-            out.append(f'<row r="{r}">' + "".join(cells) + "</row>")
-    rows.append("".join(out).encode("utf-8"))
+            out.append(f'<row r="{r}">{"".join(cells)}</row>'.encode("utf-8"))
+    rows.extend(out)
     last = get_column_letter(max(len(gen.header), 1))
     cols = b"".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'.encode() for i, w in enumerate(gen.widths, 1))
     return (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -623,7 +624,7 @@ def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], gen
             styles_at = {}
             if fill_columns:  # the sheet's XML is read here only when fills must be compared
                 xml = xmls[table.name] = z.read(part)
-                styles_at = _styles_at(xml[slice(*_sheet_body(xml))], fill_columns)
+                styles_at = _styles_at(xml, fill_columns, _sheet_body(xml))
             _plan_edits(sheet_key, table.columns, book.wb[table.name]._rows, sheet_writes, styles_at, styles,
                         kinds, by_sheet.setdefault(table.name, {}))
         for sheet_name, edits in by_sheet.items():

@@ -27,7 +27,7 @@ NUMBER_FORMATS = {"datetime": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd", "text": 
 _KEEP = object()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # a refresh of a big register makes hundreds of thousands: no __dict__ each
 class CellWrite:
     sheet: str            # schema sheet key
     row: int
