@@ -13,6 +13,7 @@ not exist) raises :class:`PatchUnsupported` and the caller falls back to the ope
 
 from __future__ import annotations
 
+import functools
 import re
 import zipfile
 import zlib
@@ -35,9 +36,14 @@ HEADER_GREY, HEADER_BLUE = "FFD9D9D9", "FFDDEBF7"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 _ROW = re.compile(rb"<row\b[^>]*?(?:/>|>.*?</row>)", re.S)
-_CELL = re.compile(rb"<c\b[^>]*?(?:/>|>.*?</c>)", re.S)
 _ATTR_R = re.compile(rb'\br="([A-Z]+)?(\d+)"')
 _ATTR_S = re.compile(rb'\bs="(\d+)"')
+_CELL_ATTRS = re.compile(rb"<c\b([^>]*?)(?:/>|>.*?</c>)", re.S)  # a cell, and its attributes
+
+
+@functools.lru_cache(maxsize=16384)
+def _column_index(letters: bytes) -> int:
+    return column_index_from_string(letters.decode())
 
 
 class PatchUnsupported(Exception):
@@ -68,6 +74,9 @@ class Styles:
         self.numfmts = {int(m.group(1)): m.group(2).decode("utf-8")
                         for m in re.finditer(rb'<numFmt\b[^>]*numFmtId="(\d+)"[^>]*formatCode="([^"]*)"', xml)}
         self.changed = False
+        self._xf_cache: dict[tuple, int] = {}
+        self._numfmt_cache: dict[int, int] = {}
+        self._fill_cache: dict[int, str | None] = {}
 
     def _items(self, container: bytes, item: bytes) -> list[bytes]:
         m = re.search(rb"<" + container + rb"\b[^>]*?(?:/>|>(.*?)</" + container + rb">)", self.xml, re.S)
@@ -79,6 +88,11 @@ class Styles:
     def fill_key(self, xf_index: int) -> str | None:
         if xf_index >= len(self.xfs):
             return None
+        if xf_index not in self._fill_cache:
+            self._fill_cache[xf_index] = self._fill_key(xf_index)
+        return self._fill_cache[xf_index]
+
+    def _fill_key(self, xf_index: int) -> str | None:
         fill_id = int(_attr(self.xfs[xf_index], b"fillId") or 0)
         if fill_id >= len(self.fills):
             return None
@@ -126,6 +140,13 @@ class Styles:
 
     def xf(self, base: int, *, fill: object = _KEEP, numfmt: str | None = None, font: int | None = None) -> int:
         """The index of ``base`` with a different fill / number format / font (added when new)."""
+        key = (base, fill if fill is _KEEP or fill is None or isinstance(fill, str) else id(fill), numfmt, font)
+        known = self._xf_cache.get(key)
+        if known is None:
+            known = self._xf_cache[key] = self._xf(base, fill=fill, numfmt=numfmt, font=font)
+        return known
+
+    def _xf(self, base: int, *, fill: object = _KEEP, numfmt: str | None = None, font: int | None = None) -> int:
         tag = self.xfs[base] if base < len(self.xfs) else b'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
         if fill is not _KEEP:  # None clears; "red"/"amber" are sheetdesk's; anything else is an ARGB colour
             fid = self.fill_id(OWN_FILLS.get(fill, fill) if isinstance(fill, str) else None)
@@ -142,7 +163,10 @@ class Styles:
     def numfmt_of(self, xf_index: int) -> int:
         if xf_index >= len(self.xfs):
             return 0
-        return int(_attr(self.xfs[xf_index], b"numFmtId") or 0)
+        known = self._numfmt_cache.get(xf_index)
+        if known is None:  # xfs are only ever appended, so an index keeps its format
+            known = self._numfmt_cache[xf_index] = int(_attr(self.xfs[xf_index], b"numFmtId") or 0)
+        return known
 
     def to_xml(self) -> bytes:
         xml = self.xml
@@ -237,6 +261,7 @@ def _patch_rows_in_order(xml: bytes, span: tuple[int, int], edits: dict[int, dic
     out: list = []
     pos, stop = span
     found: list[Change] = []
+    bodies = _CellBodies(date1904)
     for r in sorted(edits):
         tag = b'<row r="%d"' % r
         start = xml.find(tag, pos, stop)
@@ -246,7 +271,7 @@ def _patch_rows_in_order(xml: bytes, span: tuple[int, int], edits: dict[int, dic
         head = xml[start:head_end]
         end = head_end if head.endswith(b"/>") else xml.index(b"</row>", head_end) + len(b"</row>")
         out.append(view[pos:start])
-        out.append(_patch_row(xml[start:end], head, r, edits[r], styles, date1904, found))
+        out.append(_patch_row(xml[start:end], head, r, edits[r], styles, date1904, found, bodies))
         pos = end
     out.append(view[pos:stop])
     changes.extend(found)
@@ -278,24 +303,25 @@ def _patch_rows_by_regex(body: bytes, edits: dict[int, dict[int, _Edit]], styles
 
 
 def _patch_row(row_xml: bytes, head: bytes, r: int, row_edits: dict[int, _Edit], styles: Styles, date1904: bool,
-               changes: list[Change]) -> bytes:
+               changes: list[Change], bodies: _CellBodies | None = None) -> bytes:
+    cells: dict[int, bytes] = {}
+    attrs: dict[int, bytes] = {}
     if row_xml.endswith(b"/>") and row_xml.startswith(head) and head.endswith(b"/>"):
-        cells_xml: list[bytes] = []
         open_tag = head[:-2] + b">"
     else:
-        cells_xml = _CELL.findall(row_xml[len(head):])
         open_tag = head
-    cells: dict[int, bytes] = {}
-    for c in cells_xml:
-        m = _ATTR_R.search(c[: c.index(b">") + 1] if b">" in c else c)
-        if not m or not m.group(1):
-            raise PatchUnsupported("cell without r")
-        cells[column_index_from_string(m.group(1).decode())] = c
+        for m in _CELL_ATTRS.finditer(row_xml, len(head)):
+            ref = _ATTR_R.search(m.group(1))
+            if not ref or not ref.group(1):
+                raise PatchUnsupported("cell without r")
+            col = _column_index(ref.group(1))
+            cells[col] = m.group(0)
+            attrs[col] = m.group(1)
     row_style = int(_attr(head, b"s") or 0) if _attr(head, b"customFormat") in (b"1", b"true") else 0
     for col, e in sorted(row_edits.items()):
         existing = cells.get(col)
-        base = int(_ATTR_S.search(existing).group(1)) if existing and _ATTR_S.search(existing[: existing.index(b">") + 1]) \
-            else row_style
+        own = _ATTR_S.search(attrs[col]) if existing is not None else None
+        base = int(own.group(1)) if own else row_style
         old = e.old
         if e.only_if_blank and not (old is None or (isinstance(old, str) and not old.strip())):
             continue
@@ -320,7 +346,11 @@ def _patch_row(row_xml: bytes, head: bytes, r: int, row_edits: dict[int, _Edit],
         if value_changed or fill_changed or style != base:
             ref = f"{get_column_letter(col)}{r}"
             if value_changed or existing is None:
-                cells[col] = _cell_xml(ref, new if value_changed else old, style, date1904)
+                value = new if value_changed else old
+                if value is None or value == "" or bodies is None:
+                    cells[col] = _cell_xml(ref, value, style, date1904)
+                else:
+                    cells[col] = (f'<c r="{ref}"' + (f' s="{style}"' if style else "") + bodies(value)).encode("utf-8")
             else:  # only the style changes: keep the cell's own value XML
                 cells[col] = _restyle(existing, style)
     open_tag = re.sub(rb'\s+spans="[^"]*"', b"", open_tag)
@@ -401,7 +431,11 @@ class _CellBodies:
         self.cache: dict[object, str] = {}
 
     def __call__(self, value: object) -> str:
-        if value.__class__ is datetime and value >= _LEAP_BUG_END:  # due and done times: most of the cells
+        if value.__class__ is str:
+            known = self.cache.get(value)
+            if known is not None:
+                return known
+        elif value.__class__ is datetime and value >= _LEAP_BUG_END:  # due and done times: most of the cells
             days = (value - self.epoch).days
             serial = days + (value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 10**6) / 86400
             return f"><v>{serial!r}</v></c>"  # openpyxl's to_excel, without its generality
