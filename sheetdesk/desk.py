@@ -347,7 +347,9 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
             return _run(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine="openpyxl")
         result.changes = patch.changes
         if result.changes:
-            written = {(book.tables[w.sheet].name, w.row, book.tables[w.sheet].columns[w.column]) for w in writes}
+            # only the cells that changed may differ in the new file: every other cell is checked
+            written = {(book.tables[c.sheet].name, c.row, book.tables[c.sheet].columns[c.column]) for c in patch.changes
+                       if c.sheet in book.tables and c.column in book.tables[c.sheet].columns}
             written |= {(book.tables[k].name, book.tables[k].header_row, book.tables[k].columns[c])
                         for k, c in book.added_columns}
             generated = {name for key in ("tracker", "followups", "counter") for name in
@@ -358,6 +360,7 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
                 patcher.verify_patch(tmp, book, written, generated, patch.parts)
                 verify.assert_typed_kept(tmp, FOLLOWUPS.name(book.lang), typed_calls)
 
+            del writes, tracker, call_sheet, rows, fills, call_rows, call_fills  # not needed to save: free them first
             result.backup = atomic_write(path, patch.save, expected=snap, verify=check_patch, backups=settings.backups)
             result.written = True
         return result
