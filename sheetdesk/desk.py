@@ -6,6 +6,8 @@ options to these functions and prints their results.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -141,11 +143,26 @@ def run(path: Path, *, now: datetime | None = None, write: bool = True, dry_run:
     settings = settings or load_settings(path)
     now = now or settings.now()
     saving = write and not dry_run
-    if saving:
-        check_not_open(path, force=force, stale_after=settings.stale_lock_hours * 3600)
-        with DeskLock(path):
-            return _run(path, now, settings, saving=True, dry_run=False, append=append)
-    return _run(path, now, settings, saving=False, dry_run=dry_run, append=append)
+    with _cyclic_gc_paused():
+        if saving:
+            check_not_open(path, force=force, stale_after=settings.stale_lock_hours * 3600)
+            with DeskLock(path):
+                return _run(path, now, settings, saving=True, dry_run=False, append=append)
+        return _run(path, now, settings, saving=False, dry_run=dry_run, append=append)
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused():
+    """A run allocates millions of small objects (cells, records, states) and builds no garbage
+    cycles worth collecting; Python's cyclic collector would walk the whole heap again and again
+    (13 full collections, 2.5 s of a 16 s refresh of a 50k desk). Paused for the run, restored after."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _calendar(settings: Settings) -> WorkCalendar:

@@ -254,3 +254,30 @@ def test_rows_are_found_whether_or_not_r_comes_first():
         pass
     else:
         raise AssertionError("an edit in a row that does not exist must send the save to openpyxl")
+
+
+def test_a_run_pauses_the_cyclic_collector_and_restores_it(make_desk):
+    import gc
+
+    from sheetdesk import desk
+
+    path = make_desk([{"received": datetime(2026, 11, 2, 10), "channel": "电话", "customer": "王女士",
+                       "description": "机器无法开机"}])
+    seen = []
+    real = desk._run
+
+    def spy(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    desk._run = spy
+    try:
+        assert gc.isenabled()
+        desk.run(path, now=datetime(2026, 11, 23, 9), write=False)
+        assert seen == [False] and gc.isenabled()
+        gc.disable()  # a caller that turned it off keeps it off
+        desk.run(path, now=datetime(2026, 11, 23, 9), write=False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+        desk._run = real
