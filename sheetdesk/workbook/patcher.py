@@ -385,7 +385,6 @@ def _generated_xml(gen: GeneratedSheet, styles: Styles, date1904: bool) -> bytes
     plain = [f' s="{s}"' if s else "" for s in ({"datetime": dt, "date": day}.get(k, 0) for k in kinds)]
     filled = {(fill, k): f' s="{fills[(fill, k)]}"' for fill in OWN_FILLS for k in ("", "datetime", "date")}
     body = _CellBodies(date1904)
-    cached = body.cache
     out: list[bytes] = []
     for r, (values, fill_row) in enumerate(zip(gen.rows, gen.fills), 2):
         cells = []
@@ -397,8 +396,7 @@ def _generated_xml(gen: GeneratedSheet, styles: Styles, date1904: bool) -> bytes
                 continue
             if fill:
                 style = filled[(fill, kind)]
-            text = cached.get(value) if value.__class__ is str else None
-            cells.append(f'<c r="{letter}{r}"{style}{text or body(value)}')
+            cells.append(f'<c r="{letter}{r}"{style}{body(value)}')
         if cells:
             out.append(f'<row r="{r}">{"".join(cells)}</row>'.encode("utf-8"))
     rows.extend(out)
