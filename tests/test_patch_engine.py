@@ -141,38 +141,36 @@ def _corrupting_save(monkeypatch, corrupt):
     monkeypatch.setattr(patcher.Patch, "save", save)
 
 
-def test_verification_catches_a_changed_part_it_did_not_patch(tmp_path, cli, monkeypatch):
+def _refresh_with_damage(tmp_path, cli, monkeypatch, corrupt) -> str:
+    """Refresh a desk whose save is damaged by ``corrupt``: it must fail and leave the desk as it was."""
     path = tmp_path / "desk.xlsx"
     desk_with_extras(path, tiny_png(tmp_path / "logo.png"))
     before = path.read_bytes()
+    _corrupting_save(monkeypatch, corrupt)
+    result = cli("refresh", path, "--now", NOW)
+    assert result.exit_code != 0
+    assert path.read_bytes() == before
+    return result.output
 
+
+def test_verification_catches_a_changed_part_it_did_not_patch(tmp_path, cli, monkeypatch):
     def corrupt(data, patched):
         chart = next(n for n in data if n.startswith("xl/charts/"))
         data[chart] = data[chart].replace(b"<c:chart>", b"<c:chart> ", 1)
 
-    _corrupting_save(monkeypatch, corrupt)
-    result = cli("refresh", path, "--now", NOW)
-    assert result.exit_code != 0
-    assert "校验失败" in result.output and "xl/charts/" in result.output
-    assert path.read_bytes() == before
+    output = _refresh_with_damage(tmp_path, cli, monkeypatch, corrupt)
+    assert "校验失败" in output and "xl/charts/" in output
 
 
 def test_verification_catches_a_people_cell_changed_in_a_patched_sheet(tmp_path, cli, monkeypatch):
-    path = tmp_path / "desk.xlsx"
-    desk_with_extras(path, tiny_png(tmp_path / "logo.png"))
-    before = path.read_bytes()
-
     def corrupt(data, patched):
         sheet = "xl/worksheets/sheet1.xml"
         assert sheet in patched
         assert b'<c r="Y4"><v>42</v></c>' in data[sheet]  # a number a colleague typed
         data[sheet] = data[sheet].replace(b'<c r="Y4"><v>42</v></c>', b'<c r="Y4"><v>43</v></c>', 1)
 
-    _corrupting_save(monkeypatch, corrupt)
-    result = cli("refresh", path, "--now", NOW)
-    assert result.exit_code != 0
-    assert "校验失败" in result.output and "第4行第25列" in result.output
-    assert path.read_bytes() == before
+    output = _refresh_with_damage(tmp_path, cli, monkeypatch, corrupt)
+    assert "校验失败" in output and "第4行第25列" in output
 
 
 def _tracker_values(path: Path) -> list[tuple]:

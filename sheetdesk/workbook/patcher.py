@@ -706,13 +706,12 @@ def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], gen
 
 
 def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], generated: set[str],
-                 patched: dict[str, bytes] | None = None) -> None:
+                 patched: dict[str, bytes]) -> None:
     """Check the new package before it replaces the desk.
 
     Parts the patch did not touch must be byte-identical (their CRCs are compared: nothing to
-    decompress). The sheets it patched are re-read with calamine: every cell not written must hold
-    what it held. ``patched`` (part name -> new bytes) limits the re-read to those sheets; without
-    it every sheet is re-read.
+    decompress). The sheets it patched (``patched``: part name -> new bytes) are re-read with
+    calamine: every cell not written must hold what it held.
     """
     from sheetdesk.errors import WriteFailed
     from sheetdesk.workbook.fastread import FastWorkbook
@@ -724,7 +723,7 @@ def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], gene
         parts = sheet_parts(old_zip)
         new_crcs = {i.filename: i.CRC for i in new_zip.infolist()}
         for item in old_zip.infolist():
-            if patched is not None and item.filename not in patched and new_crcs.get(item.filename) != item.CRC:
+            if item.filename not in patched and new_crcs.get(item.filename) != item.CRC:
                 raise failed(f"部件 {item.filename} 本应原样保留却不一致", f"part {item.filename} was not kept byte for byte")
     new = FastWorkbook(tmp)
     try:
@@ -733,7 +732,7 @@ def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], gene
                 continue
             if name not in new.sheetnames:
                 raise failed(f"新文件缺少工作表“{name}”", f"sheet '{name}' missing from the new file")
-            if patched is not None and parts.get(name) not in patched:
+            if parts.get(name) not in patched:
                 continue  # byte-identical, checked above
             before = book.wb[name]._rows
             after = new[name]._rows
