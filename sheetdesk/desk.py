@@ -374,7 +374,7 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
             typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS)
 
             def check_patch(tmp: Path) -> None:
-                patcher.verify_patch(tmp, book, written, generated, patch.parts)
+                patcher.verify_patch(tmp, book, written, generated, patch.parts, patch.rows)
                 verify.assert_typed_kept(tmp, FOLLOWUPS.name(book.lang), typed_calls)
 
             del writes, tracker, call_sheet, rows, fills, call_rows, call_fills  # not needed to save: free them first

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -167,6 +168,49 @@ def test_verification_catches_a_people_cell_changed_in_a_patched_sheet(tmp_path,
         sheet = "xl/worksheets/sheet1.xml"
         assert sheet in patched
         assert b'<c r="Y4"><v>42</v></c>' in data[sheet]  # a number a colleague typed
+        data[sheet] = data[sheet].replace(b'<c r="Y4"><v>42</v></c>', b'<c r="Y4"><v>43</v></c>', 1)
+
+    output = _refresh_with_damage(tmp_path, cli, monkeypatch, corrupt)
+    assert "校验失败" in output and "第4行第25列" in output
+
+
+def test_verification_catches_a_changed_row_the_patch_did_not_edit(tmp_path, cli, monkeypatch):
+    def corrupt(data, patched):
+        sheet = "xl/worksheets/sheet1.xml"
+        m = re.search(rb'<c r="D1" t="s"><v>(\d+)</v>', data[sheet])  # the header 客户, a shared string
+        data[sheet] = data[sheet].replace(m.group(0), b'<c r="D1" t="s"><v>%d</v>' % (int(m.group(1)) + 1), 1)
+
+    output = _refresh_with_damage(tmp_path, cli, monkeypatch, corrupt)
+    assert "校验失败" in output and "第1行在保存后不一致" in output
+
+
+def test_verification_catches_malformed_xml_in_a_rewritten_row(tmp_path, cli, monkeypatch):
+    def corrupt(data, patched):
+        sheet = "xl/worksheets/sheet1.xml"
+        start = data[sheet].index(b'<row r="2"')
+        broken = data[sheet][start:].replace(b"</t></is>", b"</t></iz>", 1)  # in a cell sheetdesk wrote
+        data[sheet] = data[sheet][:start] + broken
+
+    output = _refresh_with_damage(tmp_path, cli, monkeypatch, corrupt)
+    assert "校验失败" in output and "不是合法的 XML" in output
+
+
+def test_verification_catches_a_row_attribute_lost(tmp_path, cli, monkeypatch):
+    def corrupt(data, patched):
+        sheet = "xl/worksheets/sheet1.xml"
+        data[sheet] = data[sheet].replace(b'<row r="3"', b'<row r="3" hidden="1"', 1)
+
+    output = _refresh_with_damage(tmp_path, cli, monkeypatch, corrupt)
+    assert "校验失败" in output and "第3行的行属性" in output
+
+
+def test_verification_rereads_a_sheet_whose_rows_it_cannot_locate(tmp_path, cli, monkeypatch):
+    from sheetdesk.workbook import patcher
+
+    monkeypatch.setattr(patcher, "_spliced_only", lambda *args: None)  # as for rows stored out of order
+
+    def corrupt(data, patched):
+        sheet = "xl/worksheets/sheet1.xml"
         data[sheet] = data[sheet].replace(b'<c r="Y4"><v>42</v></c>', b'<c r="Y4"><v>43</v></c>', 1)
 
     output = _refresh_with_damage(tmp_path, cli, monkeypatch, corrupt)

@@ -17,7 +17,7 @@ import functools
 import re
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -253,23 +253,37 @@ def _patch_rows(xml: bytes, edits: dict[int, dict[int, _Edit]], styles: Styles, 
     return b"".join([view[:open_end], *out, view[end:]])
 
 
-def _patch_rows_in_order(xml: bytes, span: tuple[int, int], edits: dict[int, dict[int, _Edit]], styles: Styles,
-                         date1904: bool, changes: list[Change]) -> list | None:
-    """Jump straight to each edited row (rows are stored in order, ``r`` first, by every office
-    suite): a daily refresh edits a few thousand rows of a register that has fifty thousand."""
-    view = memoryview(xml)
-    out: list = []
+def _locate_rows(xml: bytes, span: tuple[int, int], rows) -> list[tuple[int, int, int, bytes]] | None:
+    """(r, start, end, open tag) of each of ``rows`` (ascending), found by jumping straight to
+    ``<row r="N"`` — rows are stored in order, ``r`` first, by every office suite. None when one is
+    not found that way."""
+    out = []
     pos, stop = span
-    found: list[Change] = []
-    bodies = _CellBodies(date1904)
-    for r in sorted(edits):
-        tag = b'<row r="%d"' % r
-        start = xml.find(tag, pos, stop)
+    for r in rows:
+        start = xml.find(b'<row r="%d"' % r, pos, stop)
         if start < 0:
             return None
         head_end = xml.index(b">", start) + 1
         head = xml[start:head_end]
         end = head_end if head.endswith(b"/>") else xml.index(b"</row>", head_end) + len(b"</row>")
+        out.append((r, start, end, head))
+        pos = end
+    return out
+
+
+def _patch_rows_in_order(xml: bytes, span: tuple[int, int], edits: dict[int, dict[int, _Edit]], styles: Styles,
+                         date1904: bool, changes: list[Change]) -> list | None:
+    """Splice each edited row in place: a daily refresh edits a few thousand rows of a register
+    that has fifty thousand."""
+    located = _locate_rows(xml, span, sorted(edits))
+    if located is None:
+        return None
+    view = memoryview(xml)
+    out: list = []
+    pos, stop = span
+    found: list[Change] = []
+    bodies = _CellBodies(date1904)
+    for r, start, end, head in located:
         out.append(view[pos:start])
         out.append(_patch_row(xml[start:end], head, r, edits[r], styles, date1904, found, bodies))
         pos = end
@@ -574,19 +588,13 @@ class Patch:
     source: Path
     parts: dict[str, bytes]   # part name -> new bytes (everything else is copied)
     changes: list[Change]
+    #: part name -> the rows spliced into it (every other byte of the part is as it was)
+    rows: dict[str, set[int]] = field(default_factory=dict)
 
     def save(self, target: Path) -> None:
-        with zipfile.ZipFile(self.source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED,
-                                                                  compresslevel=6) as zout:
-            for item in zin.infolist():
-                data = self.parts.get(item.filename)
-                if data is None:
-                    zout.writestr(item, zin.read(item.filename))  # byte for byte (recompressed at most)
-                else:
-                    info = zipfile.ZipInfo(item.filename, date_time=item.date_time)
-                    info.compress_type = zipfile.ZIP_DEFLATED
-                    info.external_attr = item.external_attr
-                    zout.writestr(info, data)
+        from sheetdesk.workbook.zipcopy import write_package
+
+        write_package(self.source, target, self.parts)  # other parts: their compressed bytes, as they are
 
 
 def _by_sheet(writes: list[CellWrite]) -> dict[str, list[CellWrite]]:
@@ -638,6 +646,7 @@ def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], gen
             raise PatchUnsupported("no styles part")
         changes: list[Change] = []
         new_parts: dict[str, bytes] = {}
+        spliced: dict[str, set[int]] = {}
         by_sheet: dict[str, dict[int, dict[int, _Edit]]] = {}
         xmls: dict[str, bytes] = {}
         for sheet_key, col_key in book.added_columns:
@@ -664,6 +673,7 @@ def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], gen
             if part is None or part not in names:
                 raise PatchUnsupported(f"no part for {sheet_name}")
             if edits:
+                spliced[part] = set(edits)
                 new_parts[part] = _patch_rows(xmls.get(sheet_name) or z.read(part), edits, styles, book.date1904,
                                               changes)
         counter_name = COUNTER.name(book.lang)
@@ -702,38 +712,151 @@ def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], gen
         if styles.changed and new_parts:
             new_parts["xl/styles.xml"] = styles.to_xml()
     # relationships of patched sheets are untouched: comments, drawings and tables stay linked
-    return Patch(book.path, new_parts, changes)
+    return Patch(book.path, new_parts, changes, spliced)
 
 
 def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], generated: set[str],
-                 patched: dict[str, bytes]) -> None:
+                 patched: dict[str, bytes], spliced: dict[str, set[int]] | None = None) -> None:
     """Check the new package before it replaces the desk.
 
     Parts the patch did not touch must be byte-identical (their CRCs are compared: nothing to
-    decompress). The sheets it patched (``patched``: part name -> new bytes) are re-read with
-    calamine: every cell not written must hold what it held.
+    decompress). In the sheets it patched, read back from the new file, every byte outside the
+    spliced rows must be as it was, and in those rows every cell sheetdesk did not write — and the
+    row's own attributes — byte for byte as well; the spliced rows must parse as XML. That is
+    stricter than comparing values and costs a fraction of re-reading the sheet. A sheet whose rows
+    cannot be found that way (not stored in order) is re-read with calamine and compared cell by cell.
     """
     from sheetdesk.errors import WriteFailed
-    from sheetdesk.workbook.fastread import FastWorkbook
 
     def failed(zh: str, en: str) -> WriteFailed:
         return WriteFailed(f"校验失败：{zh}，原文件未改动", f"verification failed: {en}; original untouched")
 
+    reread = []
     with zipfile.ZipFile(book.path) as old_zip, zipfile.ZipFile(tmp) as new_zip:
         parts = sheet_parts(old_zip)
+        new_names = set(sheet_parts(new_zip))
         new_crcs = {i.filename: i.CRC for i in new_zip.infolist()}
         for item in old_zip.infolist():
             if item.filename not in patched and new_crcs.get(item.filename) != item.CRC:
                 raise failed(f"部件 {item.filename} 本应原样保留却不一致", f"part {item.filename} was not kept byte for byte")
-    new = FastWorkbook(tmp)
-    try:
         for name in book.wb.sheetnames:
             if name in generated:
                 continue
-            if name not in new.sheetnames:
+            if name not in new_names:
                 raise failed(f"新文件缺少工作表“{name}”", f"sheet '{name}' missing from the new file")
-            if parts.get(name) not in patched:
+            part = parts.get(name)
+            if part not in patched:
                 continue  # byte-identical, checked above
+            rows = (spliced or {}).get(part)
+            # the file holds the planned bytes when its CRC says so (as for the parts copied above)
+            saved = patched[part] if new_crcs.get(part) == zlib.crc32(patched[part]) else new_zip.read(part)
+            problem = None if rows is None else _spliced_only(old_zip.read(part), saved, sorted(rows),
+                                                              {(r, c) for s, r, c in written if s == name})
+            if problem is None:
+                reread.append(name)
+            elif problem:
+                raise failed(f"工作表“{name}”{problem[0]}", f"sheet '{name}' {problem[1]}")
+    if reread:
+        _compare_reread(tmp, book, reread, written, failed)
+
+
+def _spliced_only(old: bytes, new: bytes, rows: list[int], written: set[tuple[int, int]]
+                  ) -> tuple[str, str] | tuple[()] | None:
+    """() when ``new`` differs from ``old`` only in the written cells of ``rows``; (zh, en) saying
+    where it differs otherwise; None when the rows cannot be located in order."""
+    import xml.parsers.expat
+
+    try:
+        old_rows = _locate_rows(old, _sheet_body(old), rows)
+        new_rows = _locate_rows(new, _sheet_body(new), rows)
+    except (PatchUnsupported, ValueError):
+        return None
+    if old_rows is None or new_rows is None:
+        return None
+    written_letters: dict[int, list[bytes]] = {}
+    for r, c in written:
+        written_letters.setdefault(r, []).append(_letters(c))
+    old_view, new_view = memoryview(old), memoryview(new)
+    old_pos = new_pos = 0
+    for (r, o_start, o_end, o_head), (_, n_start, n_end, n_head) in zip(old_rows + [(0, len(old), 0, b"")],
+                                                                        new_rows + [(0, len(new), 0, b"")]):
+        if old_view[old_pos:o_start] != new_view[new_pos:n_start]:
+            where = _row_before(new, new_pos + _first_difference(old[old_pos:o_start], new[new_pos:n_start]))
+            return (f"第{where}行在保存后不一致（该行本不应改动）", f"row {where} changed although it was not edited")
+        if not r:
+            break
+        if _SPANS.sub(b"", o_head).replace(b"/>", b">") != _SPANS.sub(b"", n_head):
+            return (f"第{r}行的行属性在保存后不一致", f"row {r}'s attributes changed")
+        old_row, new_row = old[o_start:o_end], new[n_start:n_end]
+        letters = written_letters.get(r, ())
+        if _without_cells(old_row, letters, r) != _without_cells(new_row, letters, r):
+            before, after = _cells_by_column(old_row, len(o_head)), _cells_by_column(new_row, len(n_head))
+            for c in sorted(set(before) | set(after)):
+                if (r, c) not in written and before.get(c) != after.get(c):
+                    return (f"第{r}行第{c}列的值在保存后不一致", f"row {r} column {c} changed in the saved copy")
+        old_pos, new_pos = o_end, n_end
+    parser = xml.parsers.expat.ParserCreate()
+    try:  # the spliced rows are well-formed XML (everything else is the old bytes)
+        parser.Parse(b"<rows>" + b"".join(new[s:e] for _, s, e, _ in new_rows) + b"</rows>", True)
+    except xml.parsers.expat.ExpatError as exc:
+        return (f"改写的行不是合法的 XML（{exc}）", f"rewritten rows are not well-formed XML ({exc})")
+    return ()
+
+
+_SPANS = re.compile(rb'\s+spans="[^"]*"')
+
+
+def _first_difference(a: bytes, b: bytes) -> int:
+    n = min(len(a), len(b))
+    lo, hi = 0, n
+    while lo < hi:  # bisect on prefix equality: C comparisons, no Python loop over the bytes
+        mid = (lo + hi) // 2
+        if a[lo:mid + 1] == b[lo:mid + 1]:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def _row_before(xml: bytes, offset: int) -> str:
+    start = xml.rfind(b"<row ", 0, offset + 1)
+    m = _ATTR_R.search(xml, start, xml.find(b">", start)) if start >= 0 else None
+    return m.group(2).decode() if m else "?"
+
+
+@functools.lru_cache(maxsize=1024)
+def _letters(column: int) -> bytes:
+    return get_column_letter(column).encode()
+
+
+def _without_cells(row_xml: bytes, letters, r: int) -> bytes:
+    """The row's cells without those in columns ``letters`` (the row tag too: compared on its own)."""
+    pieces = []
+    pos = row_xml.index(b">") + 1
+    for start in sorted(i for i in (row_xml.find(b'<c r="%s%d"' % (letter, r)) for letter in letters) if i >= 0):
+        tag_end = row_xml.index(b">", start)
+        end = tag_end + 1 if row_xml[tag_end - 1] == 47 else row_xml.index(b"</c>", tag_end) + 4  # 47: "/"
+        pieces.append(row_xml[pos:start])
+        pos = end
+    pieces.append(row_xml[pos:])
+    return b"".join(pieces)
+
+
+def _cells_by_column(row_xml: bytes, head_length: int) -> dict[int, bytes]:
+    out = {}
+    for m in _CELL_ATTRS.finditer(row_xml, head_length):
+        ref = _ATTR_R.search(m.group(1))
+        out[_column_index(ref.group(1)) if ref and ref.group(1) else -m.start()] = m.group(0)
+    return out
+
+
+def _compare_reread(tmp: Path, book: Book, names: list[str], written: set[tuple[str, int, int]], failed) -> None:
+    """Re-read ``names`` from the new file with calamine: every cell not written holds what it held."""
+    from sheetdesk.workbook.fastread import FastWorkbook
+
+    new = FastWorkbook(tmp)
+    try:
+        for name in names:
             before = book.wb[name]._rows
             after = new[name]._rows
             for r, row in enumerate(before, 1):

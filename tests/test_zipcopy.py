@@ -1,0 +1,55 @@
+"""The package writer copies untouched members compressed, as they are, and deflates only new parts."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+
+from sheetdesk.workbook.zipcopy import read_raw, write_package
+
+
+@pytest.fixture
+def package(tmp_path):
+    path = tmp_path / "in.xlsx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("[Content_Types].xml", b"<Types/>", zipfile.ZIP_DEFLATED)
+        z.writestr("xl/worksheets/sheet1.xml", b"<worksheet>" + b"<row/>" * 5000 + b"</worksheet>",
+                   zipfile.ZIP_DEFLATED)
+        z.writestr("xl/media/image1.png", bytes(range(256)) * 40, zipfile.ZIP_STORED)  # stored, as Excel does
+        z.writestr("xl/customXml/数据.xml", "<数据>甲</数据>".encode(), zipfile.ZIP_DEFLATED)
+        z.writestr("docProps/app.xml", b"<Properties/>", zipfile.ZIP_BZIP2)
+    return path
+
+
+def _raw(path):
+    with zipfile.ZipFile(path) as z, open(path, "rb") as fh:
+        return {i.filename: (read_raw(fh, i), i.CRC, i.compress_type) for i in z.infolist()}
+
+
+def test_untouched_members_keep_their_compressed_bytes_and_new_parts_read_back(package, tmp_path):
+    out = tmp_path / "out.xlsx"
+    new_sheet = b"<worksheet>" + "<row>新</row>".encode() * 3000 + b"</worksheet>"
+    write_package(package, out, {"xl/worksheets/sheet1.xml": new_sheet})
+
+    before, after = _raw(package), _raw(out)
+    assert list(after) == list(before)  # same members, same order
+    for name in before:
+        if name != "xl/worksheets/sheet1.xml":
+            assert after[name] == before[name], name  # compressed bytes, CRC and method as they were
+    with zipfile.ZipFile(out) as z:
+        assert z.testzip() is None  # every CRC checks out
+        assert z.read("xl/worksheets/sheet1.xml") == new_sheet
+        assert z.getinfo("xl/worksheets/sheet1.xml").compress_type == zipfile.ZIP_DEFLATED
+        assert z.read("xl/customXml/数据.xml").decode() == "<数据>甲</数据>"
+        assert z.read("xl/media/image1.png") == bytes(range(256)) * 40
+
+
+def test_a_damaged_source_member_is_refused_not_copied_silently(package, tmp_path):
+    data = bytearray(package.read_bytes())
+    with zipfile.ZipFile(package) as z:
+        offset = z.getinfo("xl/media/image1.png").header_offset
+    data[offset:offset + 4] = b"XXXX"  # the local header's signature
+    package.write_bytes(bytes(data))
+    with pytest.raises(zipfile.BadZipFile):
+        write_package(package, tmp_path / "out.xlsx", {})
