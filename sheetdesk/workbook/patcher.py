@@ -318,6 +318,18 @@ def _patch_rows_by_regex(body: bytes, edits: dict[int, dict[int, _Edit]], styles
 
 def _patch_row(row_xml: bytes, head: bytes, r: int, row_edits: dict[int, _Edit], styles: Styles, date1904: bool,
                changes: list[Change], bodies: _CellBodies | None = None) -> bytes:
+    row_style = int(_attr(head, b"s") or 0) if _attr(head, b"customFormat") in (b"1", b"true") else 0
+    spans = _cells_in_place(row_xml, len(head), r, row_edits)
+    if spans is not None:  # every edited cell exists: replace just those, the rest of the row is kept as is
+        pieces, pos = [], 0
+        for col, (start, end) in spans:
+            cell = row_xml[start:end]
+            new = _edited_cell(cell, cell[2:cell.index(b">")], col, r, row_edits[col], row_style, styles, date1904,
+                               changes, bodies)
+            if new is not None:
+                pieces += [row_xml[pos:start], new]
+                pos = end
+        return b"".join(pieces + [row_xml[pos:]]) if pieces else row_xml
     cells: dict[int, bytes] = {}
     attrs: dict[int, bytes] = {}
     if row_xml.endswith(b"/>") and row_xml.startswith(head) and head.endswith(b"/>"):
@@ -331,44 +343,69 @@ def _patch_row(row_xml: bytes, head: bytes, r: int, row_edits: dict[int, _Edit],
             col = _column_index(ref.group(1))
             cells[col] = m.group(0)
             attrs[col] = m.group(1)
-    row_style = int(_attr(head, b"s") or 0) if _attr(head, b"customFormat") in (b"1", b"true") else 0
     for col, e in sorted(row_edits.items()):
-        existing = cells.get(col)
-        own = _ATTR_S.search(attrs[col]) if existing is not None else None
-        base = int(own.group(1)) if own else row_style
-        old = e.old
-        if e.only_if_blank and not (old is None or (isinstance(old, str) and not old.strip())):
-            continue
-        if e.only_if_blank and existing is not None and (b"<f" in existing or b't="e"' in existing):
-            continue  # a formula or an error value is something a person put there
-        new = ILLEGAL_CHARACTERS_RE.sub("", e.value) if isinstance(e.value, str) else e.value
-        value_changed = not _same(old, new)
-        style = base
-        if value_changed and new is not None and e.numfmt and styles.numfmt_of(base) == 0:
-            style = styles.xf(style, numfmt=e.numfmt)
-        if e.header_font:
-            style = styles.xf(style, fill=HEADER_GREY, font=styles.bold_font(italic=True))
-        fill_changed = False
-        if e.fill is not _KEEP:
-            current = styles.fill_key(base)
-            if current != "other" and e.fill != current:
-                style = styles.xf(style, fill=e.fill)
-                fill_changed = True
-                changes.append(Change(e.change_sheet, r, e.change_col, f"fill:{current}", f"fill:{e.fill}"))
-        if value_changed:
-            changes.append(Change(e.change_sheet, r, e.change_col, old, new))
-        if value_changed or fill_changed or style != base:
-            ref = f"{get_column_letter(col)}{r}"
-            if value_changed or existing is None:
-                value = new if value_changed else old
-                if value is None or value == "" or bodies is None:
-                    cells[col] = _cell_xml(ref, value, style, date1904)
-                else:
-                    cells[col] = (f'<c r="{ref}"' + (f' s="{style}"' if style else "") + bodies(value)).encode("utf-8")
-            else:  # only the style changes: keep the cell's own value XML
-                cells[col] = _restyle(existing, style)
-    open_tag = re.sub(rb'\s+spans="[^"]*"', b"", open_tag)
+        new = _edited_cell(cells.get(col), attrs.get(col, b""), col, r, e, row_style, styles, date1904, changes, bodies)
+        if new is not None:
+            cells[col] = new
+    open_tag = _SPANS.sub(b"", open_tag)  # cells may have been added: the optional hint would be stale
     return open_tag + b"".join(cells[c] for c in sorted(cells)) + b"</row>"
+
+
+def _cells_in_place(row_xml: bytes, after: int, r: int, row_edits: dict[int, _Edit]
+                    ) -> list[tuple[int, tuple[int, int]]] | None:
+    """(column, (start, end)) of each edited cell, in row order, found by its ``r``; None when one
+    is missing (it must be inserted in column order: the caller parses the row)."""
+    out = []
+    for col in row_edits:
+        start = row_xml.find(b'<c r="%s%d"' % (_letters(col), r), after)
+        if start < 0:
+            return None
+        out.append((col, (start, _cell_end(row_xml, start))))
+    out.sort(key=lambda item: item[1][0])
+    return out
+
+
+def _cell_end(row_xml: bytes, start: int) -> int:
+    """Where the cell starting at ``start`` ends (``<c .../>`` or ``<c ...>...</c>``)."""
+    tag_end = row_xml.index(b">", start)
+    return tag_end + 1 if row_xml[tag_end - 1] == 47 else row_xml.index(b"</c>", tag_end) + 4  # 47: "/"
+
+
+def _edited_cell(existing: bytes | None, attrs: bytes, col: int, r: int, e: _Edit, row_style: int, styles: Styles,
+                 date1904: bool, changes: list[Change], bodies: _CellBodies | None) -> bytes | None:
+    """The cell's new XML, or None when it stays as it is."""
+    own = _ATTR_S.search(attrs) if existing is not None else None
+    base = int(own.group(1)) if own else row_style
+    old = e.old
+    if e.only_if_blank and not (old is None or (isinstance(old, str) and not old.strip())):
+        return None
+    if e.only_if_blank and existing is not None and (b"<f" in existing or b't="e"' in existing):
+        return None  # a formula or an error value is something a person put there
+    new = ILLEGAL_CHARACTERS_RE.sub("", e.value) if isinstance(e.value, str) else e.value
+    value_changed = not _same(old, new)
+    style = base
+    if value_changed and new is not None and e.numfmt and styles.numfmt_of(base) == 0:
+        style = styles.xf(style, numfmt=e.numfmt)
+    if e.header_font:
+        style = styles.xf(style, fill=HEADER_GREY, font=styles.bold_font(italic=True))
+    fill_changed = False
+    if e.fill is not _KEEP:
+        current = styles.fill_key(base)
+        if current != "other" and e.fill != current:
+            style = styles.xf(style, fill=e.fill)
+            fill_changed = True
+            changes.append(Change(e.change_sheet, r, e.change_col, f"fill:{current}", f"fill:{e.fill}"))
+    if value_changed:
+        changes.append(Change(e.change_sheet, r, e.change_col, old, new))
+    if not (value_changed or fill_changed or style != base):
+        return None
+    if existing is not None and not value_changed:  # only the style changes: keep the cell's own value XML
+        return _restyle(existing, style)
+    ref = f"{get_column_letter(col)}{r}"
+    value = new if value_changed else old
+    if value is None or value == "" or bodies is None:
+        return _cell_xml(ref, value, style, date1904)
+    return (f'<c r="{ref}"' + (f' s="{style}"' if style else "") + bodies(value)).encode("utf-8")
 
 
 def _restyle(cell: bytes, style: int) -> bytes:
@@ -399,18 +436,20 @@ def _generated_xml(gen: GeneratedSheet, styles: Styles, date1904: bool) -> bytes
     plain = [f' s="{s}"' if s else "" for s in ({"datetime": dt, "date": day}.get(k, 0) for k in kinds)]
     filled = {(fill, k): f' s="{fills[(fill, k)]}"' for fill in OWN_FILLS for k in ("", "datetime", "date")}
     body = _CellBodies(date1904)
+    known = body.cache  # texts repeat (names, states, stage words): looked up here, escaped once
     out: list[bytes] = []
     for r, (values, fill_row) in enumerate(zip(gen.rows, gen.fills), 2):
+        at = f'{r}"'
         cells = []
         for letter, value, fill, kind, style in zip(letters, values, fill_row, kinds, plain):
-            if value is None or value == "":
-                if fill is None:
-                    continue
-                cells.append(f'<c r="{letter}{r}"{filled[(fill, "")]}/>')
+            if value is None or value.__class__ is str and not value:
+                if fill is not None:
+                    cells.append(f'<c r="{letter}{at}{filled[(fill, "")]}/>')
                 continue
             if fill:
                 style = filled[(fill, kind)]
-            cells.append(f'<c r="{letter}{r}"{style}{body(value)}')
+            text = known.get(value) if value.__class__ is str else None
+            cells.append(f'<c r="{letter}{at}{style}{text or body(value)}')
         if cells:
             out.append(f'<row r="{r}">{"".join(cells)}</row>'.encode("utf-8"))
     rows.extend(out)
@@ -517,44 +556,31 @@ def _written_by_us(xml: bytes) -> bool:
     return b'topLeftCell="B2"' in xml and b"<autoFilter " in xml
 
 
-def _counter_xml(book: Book, counter: dict[str, int], digests: dict[str, str]) -> bytes:
-    """Months and serials in A:B; in D:E the digest of each generated sheet (see :func:`digest_of`)."""
-    cells: dict[int, list[bytes]] = {1: [_cell_xml(f"{get_column_letter(c)}1", col.name(book.lang), 0, False)
-                                         for c, col in enumerate(COUNTER.columns, 1)]}
+def _counter_xml(book: Book, counter: dict[str, int]) -> bytes:
+    """Months and their last serials in A:B."""
+    rows = [f'<row r="1">'.encode() + b"".join(_cell_xml(f"{get_column_letter(c)}1", col.name(book.lang), 0, False)
+                                               for c, col in enumerate(COUNTER.columns, 1)) + b"</row>"]
     for r, (month, serial) in enumerate(sorted(counter.items()), 2):
-        cells[r] = [_cell_xml(f"A{r}", month, 0, False), _cell_xml(f"B{r}", serial, 0, False)]
-    for r, (key, value) in enumerate(sorted(digests.items()), 1):
-        cells.setdefault(r, []).extend([_cell_xml(f"D{r}", key, 0, False), _cell_xml(f"E{r}", value, 0, False)])
-    rows = [f'<row r="{r}">'.encode() + b"".join(cells[r]) + b"</row>" for r in sorted(cells)]
+        rows.append(f'<row r="{r}">'.encode() + _cell_xml(f"A{r}", month, 0, False) + _cell_xml(f"B{r}", serial, 0, False)
+                    + b"</row>")
     return (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="'
             + NS_REL.encode() + b'"><sheetData>' + b"".join(rows) + b"</sheetData></worksheet>")
 
 
-def digest_of(gen: GeneratedSheet) -> str:
-    """A fingerprint of everything a generated sheet shows.
-
-    Stored in the hidden counter sheet together with the CRC of the part that was written: when
-    both still match, the sheet is exactly what this refresh would write and is neither read nor
-    rebuilt. Any other program that saves the file rewrites the part (new CRC), so a sheet someone
-    typed into is always compared and restored.
-    """
-    import hashlib
-
-    content = (gen.header, gen.rows, gen.fills, gen.widths, gen.table_rows, gen.people_cols, gen.datetime_cols,
-               gen.date_cols)
-    return hashlib.sha1(repr(content).encode("utf-8")).hexdigest()
+def _frame(xml: bytes) -> bytes:
+    """What a generated sheet's XML holds before its rows, without the row count (``dimension``)."""
+    end = xml.find(b"<sheetData")
+    return re.sub(rb"<dimension\b[^>]*/>", b"", xml[:end]) if end >= 0 else xml
 
 
-def _stored_digests(book: Book) -> dict[str, str]:
-    name = COUNTER.name(book.lang)
-    if name not in book.wb.sheetnames:
-        return {}
-    out = {}
-    for row in book.wb[name].iter_rows(min_col=4, max_col=5):
-        if row[0] and isinstance(row[1], str):
-            out[str(row[0])] = row[1]
-    return out
+def _still_ours(z: zipfile.ZipFile, part: str, xml: bytes) -> bool:
+    """The part starts exactly as sheetdesk writes it. Every office suite that saves the file
+    rewrites a sheet in its own spelling, so these bytes mean nobody else has saved it since."""
+    head_length = xml.find(b"<sheetData") + 1
+    with z.open(part) as fh:
+        head = fh.read(head_length + 64)  # the stored dimension may be a few digits longer
+    return _frame(head) == _frame(xml) and head.find(b"<sheetData") >= 0
 
 
 # --- the package ------------------------------------------------------------------------------
@@ -681,8 +707,6 @@ def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], gen
             raise PatchUnsupported("no counter sheet")
         current = counter_sheet.stored(book)
         wanted = dict(sorted(counter.items()))
-        stored = _stored_digests(book)
-        digests: dict[str, str] = {}
         crcs = {i.filename: i.CRC for i in z.infolist()}
         for gen in generated:
             sheet = SHEETS_BY_KEY[gen.sheet]
@@ -690,25 +714,17 @@ def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], gen
             if name is None:
                 raise PatchUnsupported(f"no {gen.sheet} sheet")
             part = parts[name]
-            digest = digest_of(gen)
-            last_digest, _, last_crc = stored.get(gen.sheet, "").partition(":")
-            ours = last_crc == str(crcs.get(part))  # the part is still exactly what we wrote last time
-            if ours and last_digest == digest:
-                digests[gen.sheet] = stored[gen.sheet]
-                continue
-            if not ours:  # no digest yet, or another program saved the file: compare what it holds
-                if _written_by_us(z.read(part)) and _same_values_or_unreadable(book, name, gen):
-                    digests[gen.sheet] = f"{digest}:{crcs.get(part)}"
-                    continue  # its colours follow from its values (states, 逾期 notes): nothing to rebuild
             xml = _generated_xml(gen, styles, book.date1904)
-            if ours or z.read(part) != xml:
-                new_parts[part] = xml
-                changes.append(Change(gen.sheet, 1, "(sheet)", None, f"{len(gen.rows)} rows"))
-            digests[gen.sheet] = f"{digest}:{zlib.crc32(xml)}"
-        if counter_sheet.differs(current, wanted) or (changes and digests != stored):
-            new_parts[parts[counter_name]] = _counter_xml(book, counter, digests)
-            if counter_sheet.differs(current, wanted):
-                changes.append(Change("counter", 2, "last_serial", current, wanted))
+            if zlib.crc32(xml) == crcs.get(part):
+                continue  # exactly what is there: not read, not rewritten
+            if not _still_ours(z, part, xml):  # another program saved the file: compare what it holds
+                if _written_by_us(z.read(part)) and _same_values_or_unreadable(book, name, gen):
+                    continue  # its colours follow from its values (states, 逾期 notes): nothing to rebuild
+            new_parts[part] = xml
+            changes.append(Change(gen.sheet, 1, "(sheet)", None, f"{len(gen.rows)} rows"))
+        if counter_sheet.differs(current, wanted):
+            new_parts[parts[counter_name]] = _counter_xml(book, counter)
+            changes.append(Change("counter", 2, "last_serial", current, wanted))
         if styles.changed and new_parts:
             new_parts["xl/styles.xml"] = styles.to_xml()
     # relationships of patched sheets are untouched: comments, drawings and tables stay linked
@@ -834,10 +850,8 @@ def _without_cells(row_xml: bytes, letters, r: int) -> bytes:
     pieces = []
     pos = row_xml.index(b">") + 1
     for start in sorted(i for i in (row_xml.find(b'<c r="%s%d"' % (letter, r)) for letter in letters) if i >= 0):
-        tag_end = row_xml.index(b">", start)
-        end = tag_end + 1 if row_xml[tag_end - 1] == 47 else row_xml.index(b"</c>", tag_end) + 4  # 47: "/"
         pieces.append(row_xml[pos:start])
-        pos = end
+        pos = _cell_end(row_xml, start)
     pieces.append(row_xml[pos:])
     return b"".join(pieces)
 

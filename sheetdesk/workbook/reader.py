@@ -56,7 +56,7 @@ def open_book(path: Path, *, fast: bool = False) -> Book:
 
         fwb = FastWorkbook(path)
         try:
-            # the tracker is only compared, and only when its stored digest no longer matches
+            # the tracker is only read to compare it, when another program has saved it since sheetdesk did
             fwb.load_all(lazy={TRACKER.zh, TRACKER.en})
         except FastReadUnsupported:
             fwb.close()
