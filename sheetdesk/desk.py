@@ -281,7 +281,8 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
     result = RunResult(path, now, "zh", dry_run=dry_run)
     cal = _calendar(settings)
     try:
-        book = open_book(path, fast=fast)
+        # the register's XML is decompressed once, for reading, splicing and verifying
+        book = open_book(path, fast=fast, keep_xml=frozenset((REGISTER.zh, REGISTER.en)) if patching else frozenset())
     except FastReadUnsupported:
         if patching:
             return _run(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine="openpyxl")
@@ -374,7 +375,7 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
             typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS)
 
             def check_patch(tmp: Path) -> None:
-                patcher.verify_patch(tmp, book, written, generated, patch.parts, patch.rows)
+                patcher.verify_patch(tmp, book, written, generated, patch)
                 verify.assert_typed_kept(tmp, FOLLOWUPS.name(book.lang), typed_calls)
 
             del writes, tracker, call_sheet, rows, fills, call_rows, call_fills  # not needed to save: free them first

@@ -35,7 +35,7 @@ class Rule:
     tier: str = "VIP"
 
 
-@dataclass
+@dataclass(slots=True)
 class Escalation:
     level: Level | None
     reasons: list[tuple[str, str]] = field(default_factory=list)  # (zh, en)
@@ -109,7 +109,7 @@ def read_rules(table: Table | None, sla: SlaTable) -> tuple[list[Rule], list[Pro
     return rules, problems
 
 
-@dataclass
+@dataclass(slots=True)
 class Candidate:
     row: int
     received: datetime | None

@@ -34,7 +34,7 @@ def periodic_type(days: int, lang: str) -> str:
     return f"购买后{days}天回访" if lang == "zh" else f"{days}-day call after purchase"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Planned:
     ticket_id: str
     customer: str
@@ -43,7 +43,7 @@ class Planned:
     priority: int = 1  # 0 = call first (VIP or unhappy customer)
 
 
-@dataclass
+@dataclass(slots=True)
 class Call:
     """One row of the follow-ups sheet as written."""
     ticket_id: str

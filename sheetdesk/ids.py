@@ -31,7 +31,7 @@ def parse_id(text: str) -> tuple[str, int] | None:
     return match.group(1) + match.group(2), int(match.group(3))
 
 
-@dataclass
+@dataclass(slots=True)
 class IdRow:
     row: int
     received: datetime | None

@@ -40,7 +40,7 @@ METRICS = (
 RATIO_METRICS = {"response_attainment", "resolution_attainment", "satisfaction_rate"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KpiTicket:
     id: str
     received: datetime

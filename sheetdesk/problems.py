@@ -9,7 +9,7 @@ from sheetdesk.schema import SHEETS_BY_KEY
 ERROR, WARNING, INFO = "error", "warning", "info"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     sheet: str          # schema sheet key
     row: int | None     # Excel row number; None for sheet-level problems

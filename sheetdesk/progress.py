@@ -28,7 +28,7 @@ def step_name(key: str, lang: str) -> str:
     return zh if lang == "zh" else en
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LogEntry:
     row: int
     ticket_id: str
@@ -38,7 +38,7 @@ class LogEntry:
     note: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Rollup:
     """One ticket's state as its log tells it."""
     status: str | None = None          # latest step key

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sheetdesk.schema import Sheet
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     #: the Excel row number (1-based), used in every message
     row: int

@@ -39,7 +39,7 @@ class Lists:
         return value in cache[key] or normalise_header(value) in cache[key]
 
 
-@dataclass
+@dataclass(slots=True)
 class Ticket:
     """What the later stages (SLA, tracker, reports) need of a register row."""
     row: int

@@ -53,7 +53,7 @@ def rating_name(key: str | None, lang: str) -> str:
     return ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Result:
     row: int
     ticket_id: str

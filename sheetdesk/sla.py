@@ -111,7 +111,7 @@ STATE_NAMES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StageState:
     stage: str
     due: datetime | None

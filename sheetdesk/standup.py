@@ -17,7 +17,7 @@ from sheetdesk.tracker import TicketStatus
 from sheetdesk.workdays import WorkCalendar
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     ticket_id: str
     customer: str

@@ -26,7 +26,7 @@ STAGE_NAMES = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class TicketStatus:
     ticket: Ticket
     rollup: Rollup

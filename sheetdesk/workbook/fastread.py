@@ -54,7 +54,7 @@ class FastSheet:
 class FastWorkbook:
     """Just enough of an openpyxl Workbook for reading records."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, keep_xml: frozenset[str] = frozenset()) -> None:
         from python_calamine import CalamineError, CalamineWorkbook
 
         try:
@@ -68,6 +68,9 @@ class FastWorkbook:
         self._cache: dict[str, FastSheet] = {}
         self._path = path
         self._part_map: dict[str, str] | None = None
+        #: sheets whose XML the patch engine will splice: kept once decompressed here
+        self._keep_xml = keep_xml
+        self._xml: dict[str, bytes] = {}
         self.epoch = CALENDAR_MAC_1904 if _is_1904(path) else CALENDAR_WINDOWS_1900
 
     def __getitem__(self, name: str) -> FastSheet:
@@ -94,6 +97,8 @@ class FastWorkbook:
             return
         with zipfile.ZipFile(self._path) as z:
             xml = z.read(part)
+        if name in self._keep_xml:
+            self._xml[name] = xml
         if b't="e"' not in xml and b"<f" not in xml:
             return
         from xml.sax.saxutils import unescape
@@ -123,6 +128,10 @@ class FastWorkbook:
             except (KeyError, OSError, zipfile.BadZipFile):
                 self._part_map = {}
         return self._part_map
+
+    def xml_of(self, name: str) -> bytes | None:
+        """The sheet's XML as read (for the sheets named in ``keep_xml``), or None."""
+        return self._xml.get(name)
 
     def load_all(self, *, lazy: set[str] = frozenset()) -> None:
         """Read every sheet now (so a sheet calamine cannot read is known before any work), except

@@ -205,7 +205,7 @@ def _cell_xml(ref: str, value: object, style: int, date1904: bool) -> bytes:
     return (f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>').encode("utf-8")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Edit:
     col: int
     value: object
@@ -452,19 +452,19 @@ def _generated_xml(gen: GeneratedSheet, styles: Styles, date1904: bool) -> bytes
             cells.append(f'<c r="{letter}{at}{style}{text or body(value)}')
         if cells:
             out.append(f'<row r="{r}">{"".join(cells)}</row>'.encode("utf-8"))
-    rows.extend(out)
     last = get_column_letter(max(len(gen.header), 1))
     cols = b"".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'.encode() for i, w in enumerate(gen.widths, 1))
-    return (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    head = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
             b'xmlns:r="' + NS_REL.encode() + b'">'
             + f'<dimension ref="A1:{last}{len(gen.rows) + 1}"/>'.encode()
             + b'<sheetViews><sheetView workbookViewId="0"><pane xSplit="1" ySplit="1" topLeftCell="B2" '
               b'activePane="bottomRight" state="frozen"/><selection pane="bottomRight"/></sheetView></sheetViews>'
             + b'<sheetFormatPr defaultRowHeight="15"/>' + (b"<cols>" + cols + b"</cols>" if cols else b"")
-            + b"<sheetData>" + b"".join(rows) + b"</sheetData>"
-            + f'<autoFilter ref="A1:{last}{gen.table_rows + 1}"/>'.encode()
+            + b"<sheetData>")
+    tail = (b"</sheetData>" + f'<autoFilter ref="A1:{last}{gen.table_rows + 1}"/>'.encode()
             + b'<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/></worksheet>')
+    return b"".join([head, *rows, *out, tail])  # one copy of the rows: a tracker is tens of megabytes
 
 
 _LEAP_BUG_END = datetime(1900, 3, 1)  # before it, Excel's serials count a 29 Feb 1900 that never was
@@ -616,6 +616,8 @@ class Patch:
     changes: list[Change]
     #: part name -> the rows spliced into it (every other byte of the part is as it was)
     rows: dict[str, set[int]] = field(default_factory=dict)
+    #: part name -> its bytes before (for verification, so the large register is not inflated again)
+    originals: dict[str, bytes] = field(default_factory=dict)
 
     def save(self, target: Path) -> None:
         from sheetdesk.workbook.zipcopy import write_package
@@ -673,6 +675,7 @@ def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], gen
         changes: list[Change] = []
         new_parts: dict[str, bytes] = {}
         spliced: dict[str, set[int]] = {}
+        originals: dict[str, bytes] = {}
         by_sheet: dict[str, dict[int, dict[int, _Edit]]] = {}
         xmls: dict[str, bytes] = {}
         for sheet_key, col_key in book.added_columns:
@@ -690,7 +693,7 @@ def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], gen
             fill_columns = {table.columns[w.column] for w in sheet_writes if w.fill is not _KEEP}
             styles_at = {}
             if fill_columns:  # the sheet's XML is read here only when fills must be compared
-                xml = xmls[table.name] = z.read(part)
+                xml = xmls[table.name] = _kept_xml(book, table.name) or z.read(part)
                 styles_at = _styles_at(xml, fill_columns, _sheet_body(xml))
             _plan_edits(sheet_key, table.columns, book.wb[table.name]._rows, sheet_writes, styles_at, styles,
                         kinds, by_sheet.setdefault(table.name, {}))
@@ -700,8 +703,8 @@ def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], gen
                 raise PatchUnsupported(f"no part for {sheet_name}")
             if edits:
                 spliced[part] = set(edits)
-                new_parts[part] = _patch_rows(xmls.get(sheet_name) or z.read(part), edits, styles, book.date1904,
-                                              changes)
+                originals[part] = xmls.get(sheet_name) or z.read(part)
+                new_parts[part] = _patch_rows(originals[part], edits, styles, book.date1904, changes)
         counter_name = COUNTER.name(book.lang)
         if counter_name not in parts:
             raise PatchUnsupported("no counter sheet")
@@ -728,11 +731,16 @@ def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], gen
         if styles.changed and new_parts:
             new_parts["xl/styles.xml"] = styles.to_xml()
     # relationships of patched sheets are untouched: comments, drawings and tables stay linked
-    return Patch(book.path, new_parts, changes, spliced)
+    return Patch(book.path, new_parts, changes, spliced, originals)
+
+
+def _kept_xml(book: Book, name: str) -> bytes | None:
+    xml_of = getattr(book.wb, "xml_of", None)
+    return xml_of(name) if xml_of else None
 
 
 def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], generated: set[str],
-                 patched: dict[str, bytes], spliced: dict[str, set[int]] | None = None) -> None:
+                 patch: Patch) -> None:
     """Check the new package before it replaces the desk.
 
     Parts the patch did not touch must be byte-identical (their CRCs are compared: nothing to
@@ -747,6 +755,7 @@ def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], gene
     def failed(zh: str, en: str) -> WriteFailed:
         return WriteFailed(f"校验失败：{zh}，原文件未改动", f"verification failed: {en}; original untouched")
 
+    patched = patch.parts
     reread = []
     with zipfile.ZipFile(book.path) as old_zip, zipfile.ZipFile(tmp) as new_zip:
         parts = sheet_parts(old_zip)
@@ -763,10 +772,11 @@ def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], gene
             part = parts.get(name)
             if part not in patched:
                 continue  # byte-identical, checked above
-            rows = (spliced or {}).get(part)
+            rows = patch.rows.get(part)
             # the file holds the planned bytes when its CRC says so (as for the parts copied above)
             saved = patched[part] if new_crcs.get(part) == zlib.crc32(patched[part]) else new_zip.read(part)
-            problem = None if rows is None else _spliced_only(old_zip.read(part), saved, sorted(rows),
+            old = patch.originals.get(part) or old_zip.read(part)
+            problem = None if rows is None else _spliced_only(old, saved, sorted(rows),
                                                               {(r, c) for s, r, c in written if s == name})
             if problem is None:
                 reread.append(name)

@@ -40,7 +40,7 @@ class Book:
         return self.wb[self.tables[sheet_key].name]
 
 
-def open_book(path: Path, *, fast: bool = False) -> Book:
+def open_book(path: Path, *, fast: bool = False, keep_xml: frozenset[str] = frozenset()) -> Book:
     """The desk as an openpyxl workbook, or — ``fast``, for read-only commands — read by calamine."""
     if not path.exists():
         raise BookNotFound(f"找不到工作簿 {path}", f"workbook not found: {path}")
@@ -54,7 +54,7 @@ def open_book(path: Path, *, fast: bool = False) -> Book:
 
         from sheetdesk.schema import TRACKER
 
-        fwb = FastWorkbook(path)
+        fwb = FastWorkbook(path, keep_xml=keep_xml)
         try:
             # the tracker is only read to compare it, when another program has saved it since sheetdesk did
             fwb.load_all(lazy={TRACKER.zh, TRACKER.en})

@@ -39,7 +39,7 @@ class CellWrite:
     only_if_blank: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     sheet: str
     row: int
