@@ -71,6 +71,7 @@ class FastWorkbook:
         #: sheets whose XML the patch engine will splice: kept once decompressed here
         self._keep_xml = keep_xml
         self._xml: dict[str, bytes] = {}
+        self._texts: dict[str, str] = {}
         self.epoch = CALENDAR_MAC_1904 if _is_1904(path) else CALENDAR_WINDOWS_1900
 
     def __getitem__(self, name: str) -> FastSheet:
@@ -83,6 +84,7 @@ class FastWorkbook:
             except BaseException as exc:  # pyo3's PanicException is a BaseException
                 raise FastReadUnsupported(f"{name}: {exc}") from None
             self._restore_errors(name, rows)
+            _share_texts(rows, self._texts)
             self._cache[name] = FastSheet(name, rows, self._states.get(name, "visible"))
         return self._cache[name]
 
@@ -142,6 +144,14 @@ class FastWorkbook:
 
     def close(self) -> None:
         self._book.close()
+
+
+def _share_texts(rows: list[list[object]], texts: dict[str, str]) -> None:
+    """One object per distinct text: calamine makes a new string for every cell, and a register
+    repeats its channels, tiers, categories, owners and states tens of thousands of times."""
+    share = texts.setdefault
+    for row in rows:
+        row[:] = [share(v, v) if v.__class__ is str else v for v in row]
 
 
 _ERROR_CELL = re.compile(rb'(<c\b[^>]*\bt="e"[^>]*>)(?:<f\b[^>]*?(?:/>|>.*?</f>))?<v>([^<]*)</v>', re.S)
