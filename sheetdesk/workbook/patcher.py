@@ -14,9 +14,11 @@ not exist) raises :class:`PatchUnsupported` and the caller falls back to the ope
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -30,6 +32,7 @@ from sheetdesk.schema import COUNTER, SHEETS_BY_KEY
 from sheetdesk.workbook import counter as counter_sheet
 from sheetdesk.workbook.reader import Book
 from sheetdesk.workbook.writer import _KEEP, NUMBER_FORMATS, CellWrite, Change, GeneratedSheet, _same
+from sheetdesk.workbook.zipcopy import Packed, pack
 
 OWN_FILLS = {"red": "FFFFC7CE", "amber": "FFFFEB9C"}
 HEADER_GREY, HEADER_BLUE = "FFD9D9D9", "FFDDEBF7"
@@ -419,7 +422,12 @@ def _restyle(cell: bytes, style: int) -> bytes:
 
 # --- generated sheets -----------------------------------------------------------------------
 
-def _generated_xml(gen: GeneratedSheet, styles: Styles, date1904: bool) -> bytes:
+#: rows per piece of a generated sheet handed to the compressor
+CHUNK_ROWS = 2000
+
+
+def _generated_chunks(gen: GeneratedSheet, styles: Styles, date1904: bool) -> Iterator[bytes]:
+    """The sheet's XML in pieces (head first): it is deflated as it is produced, never held whole."""
     bold = styles.bold_font()
     grey = styles.xf(0, fill=HEADER_GREY, font=bold)
     blue = styles.xf(0, fill=HEADER_BLUE, font=bold)
@@ -427,9 +435,19 @@ def _generated_xml(gen: GeneratedSheet, styles: Styles, date1904: bool) -> bytes
     day = styles.xf(0, numfmt=NUMBER_FORMATS["date"])
     fills = {(key, kind): styles.xf(base, fill=key) for key in OWN_FILLS for kind, base in
              (("", 0), ("datetime", dt), ("date", day))}
-    rows = [f'<row r="1">'.encode() + b"".join(
+    last = get_column_letter(max(len(gen.header), 1))
+    cols = b"".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'.encode() for i, w in enumerate(gen.widths, 1))
+    head = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            b'xmlns:r="' + NS_REL.encode() + b'">'
+            + f'<dimension ref="A1:{last}{len(gen.rows) + 1}"/>'.encode()
+            + b'<sheetViews><sheetView workbookViewId="0"><pane xSplit="1" ySplit="1" topLeftCell="B2" '
+              b'activePane="bottomRight" state="frozen"/><selection pane="bottomRight"/></sheetView></sheetViews>'
+            + b'<sheetFormatPr defaultRowHeight="15"/>' + (b"<cols>" + cols + b"</cols>" if cols else b"")
+            + b"<sheetData>")
+    yield head + f'<row r="1">'.encode() + b"".join(
         _cell_xml(f"{get_column_letter(c)}1", h, blue if c - 1 in gen.people_cols else grey, date1904)
-        for c, h in enumerate(gen.header, 1)) + b"</row>"]
+        for c, h in enumerate(gen.header, 1)) + b"</row>"
     width = max([len(gen.header)] + [len(r) for r in gen.rows])
     letters = [get_column_letter(c) for c in range(1, width + 1)]
     kinds = ["datetime" if c in gen.datetime_cols else "date" if c in gen.date_cols else "" for c in range(width)]
@@ -452,19 +470,12 @@ def _generated_xml(gen: GeneratedSheet, styles: Styles, date1904: bool) -> bytes
             cells.append(f'<c r="{letter}{at}{style}{text or body(value)}')
         if cells:
             out.append(f'<row r="{r}">{"".join(cells)}</row>'.encode("utf-8"))
-    last = get_column_letter(max(len(gen.header), 1))
-    cols = b"".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'.encode() for i, w in enumerate(gen.widths, 1))
-    head = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-            b'xmlns:r="' + NS_REL.encode() + b'">'
-            + f'<dimension ref="A1:{last}{len(gen.rows) + 1}"/>'.encode()
-            + b'<sheetViews><sheetView workbookViewId="0"><pane xSplit="1" ySplit="1" topLeftCell="B2" '
-              b'activePane="bottomRight" state="frozen"/><selection pane="bottomRight"/></sheetView></sheetViews>'
-            + b'<sheetFormatPr defaultRowHeight="15"/>' + (b"<cols>" + cols + b"</cols>" if cols else b"")
-            + b"<sheetData>")
+            if len(out) == CHUNK_ROWS:
+                yield b"".join(out)
+                out = []
     tail = (b"</sheetData>" + f'<autoFilter ref="A1:{last}{gen.table_rows + 1}"/>'.encode()
             + b'<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/></worksheet>')
-    return b"".join([head, *rows, *out, tail])  # one copy of the rows: a tracker is tens of megabytes
+    yield b"".join(out) + tail
 
 
 _LEAP_BUG_END = datetime(1900, 3, 1)  # before it, Excel's serials count a 29 Feb 1900 that never was
@@ -575,8 +586,9 @@ def _frame(xml: bytes) -> bytes:
 
 
 def _still_ours(z: zipfile.ZipFile, part: str, xml: bytes) -> bool:
-    """The part starts exactly as sheetdesk writes it. Every office suite that saves the file
-    rewrites a sheet in its own spelling, so these bytes mean nobody else has saved it since."""
+    """The part starts exactly as sheetdesk writes it now (``xml``: at least that beginning). Every
+    office suite that saves the file rewrites a sheet in its own spelling, so these bytes mean
+    nobody else has saved it since."""
     head_length = xml.find(b"<sheetData") + 1
     with z.open(part) as fh:
         head = fh.read(head_length + 64)  # the stored dimension may be a few digits longer
@@ -612,7 +624,7 @@ def sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
 class Patch:
     """Everything one refresh writes, ready to be saved as a new package."""
     source: Path
-    parts: dict[str, bytes]   # part name -> new bytes (everything else is copied)
+    parts: dict[str, bytes | Packed]   # part name -> new content (everything else is copied)
     changes: list[Change]
     #: part name -> the rows spliced into it (every other byte of the part is as it was)
     rows: dict[str, set[int]] = field(default_factory=dict)
@@ -711,19 +723,22 @@ def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], gen
         current = counter_sheet.stored(book)
         wanted = dict(sorted(counter.items()))
         crcs = {i.filename: i.CRC for i in z.infolist()}
+        sizes = {i.filename: i.file_size for i in z.infolist()}
         for gen in generated:
             sheet = SHEETS_BY_KEY[gen.sheet]
             name = next((n for n in (sheet.name(book.lang), sheet.zh, sheet.en) if n in parts), None)
             if name is None:
                 raise PatchUnsupported(f"no {gen.sheet} sheet")
             part = parts[name]
-            xml = _generated_xml(gen, styles, book.date1904)
-            if zlib.crc32(xml) == crcs.get(part):
+            chunks = _generated_chunks(gen, styles, book.date1904)
+            head = next(chunks)
+            packed = pack(itertools.chain([head], chunks))  # deflated as it is made: never held whole
+            if packed.crc == crcs.get(part) and packed.size == sizes.get(part):
                 continue  # exactly what is there: not read, not rewritten
-            if not _still_ours(z, part, xml):  # another program saved the file: compare what it holds
+            if not _still_ours(z, part, head):  # another program saved the file: compare what it holds
                 if _written_by_us(z.read(part)) and _same_values_or_unreadable(book, name, gen):
                     continue  # its colours follow from its values (states, 逾期 notes): nothing to rebuild
-            new_parts[part] = xml
+            new_parts[part] = packed
             changes.append(Change(gen.sheet, 1, "(sheet)", None, f"{len(gen.rows)} rows"))
         if counter_sheet.differs(current, wanted):
             new_parts[parts[counter_name]] = _counter_xml(book, counter)

@@ -9,10 +9,14 @@ GIL, so a multi-core machine compresses them side by side.
 
 from __future__ import annotations
 
+import queue
 import struct
+import threading
 import zipfile
 import zlib
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile's structFileHeader
 _LOCAL_SIGNATURE = b"PK\003\004"
@@ -57,22 +61,58 @@ def write_raw(target: zipfile.ZipFile, info: zipfile.ZipInfo, raw: bytes, crc: i
     target._didModify = True
 
 
-def deflate(data: bytes, level: int = 6) -> tuple[bytes, int]:
-    """(raw deflate stream, CRC-32) as a zip member stores them."""
+def _packed(data: bytes | Packed, level: int) -> Packed:
+    if isinstance(data, Packed):
+        return data
     packer = zlib.compressobj(level, zlib.DEFLATED, -15)
-    return packer.compress(data) + packer.flush(), zlib.crc32(data)
+    return Packed(packer.compress(data) + packer.flush(), zlib.crc32(data), len(data))
 
 
-def write_package(source_path, target_path, new_parts: dict[str, bytes], level: int = 6) -> None:
-    """``source_path`` with ``new_parts`` (part name -> bytes) replaced; every other member copied
-    compressed, as it is. Member order is kept."""
+@dataclass(frozen=True)
+class Packed:
+    """A part already deflated: what a zip member stores, and the size and CRC of its content."""
+    raw: bytes
+    crc: int
+    size: int
+
+
+def pack(chunks: Iterable[bytes], level: int = 6) -> Packed:
+    """Deflate a part while it is being produced: a worker thread compresses each piece (zlib
+    releases the GIL) as the caller makes the next, and only the compressed bytes are kept."""
+    packer = zlib.compressobj(level, zlib.DEFLATED, -15)
+    pieces: list[bytes] = []
+    crc = size = 0
+    todo: queue.Queue = queue.Queue(maxsize=4)
+
+    def work() -> None:
+        nonlocal crc
+        while (chunk := todo.get()) is not None:
+            pieces.append(packer.compress(chunk))
+            crc = zlib.crc32(chunk, crc)
+        pieces.append(packer.flush())
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    try:
+        for chunk in chunks:
+            size += len(chunk)
+            todo.put(chunk)
+    finally:
+        todo.put(None)
+        worker.join()
+    return Packed(b"".join(pieces), crc, size)
+
+
+def write_package(source_path, target_path, new_parts: dict[str, bytes | Packed], level: int = 6) -> None:
+    """``source_path`` with ``new_parts`` (part name -> content, or content already packed)
+    replaced; every other member copied compressed, as it is. Member order is kept."""
     with ThreadPoolExecutor(max_workers=4) as pool:
-        packed = {name: pool.submit(deflate, data, level) for name, data in new_parts.items()}
+        packed = {name: pool.submit(_packed, data, level) for name, data in new_parts.items()}
         with zipfile.ZipFile(source_path) as zin, open(source_path, "rb") as source, \
                 zipfile.ZipFile(target_path, "w") as zout:
             for item in zin.infolist():
                 if item.filename in packed:
-                    raw, crc = packed[item.filename].result()
-                    write_raw(zout, item, raw, crc, len(new_parts[item.filename]), zipfile.ZIP_DEFLATED)
+                    done = packed[item.filename].result()
+                    write_raw(zout, item, done.raw, done.crc, done.size, zipfile.ZIP_DEFLATED)
                 else:
                     write_raw(zout, item, read_raw(source, item), item.CRC, item.file_size, item.compress_type)
