@@ -53,3 +53,27 @@ def test_a_damaged_source_member_is_refused_not_copied_silently(package, tmp_pat
     package.write_bytes(bytes(data))
     with pytest.raises(zipfile.BadZipFile):
         write_package(package, tmp_path / "out.xlsx", {})
+
+
+def test_a_part_deflated_while_it_is_produced_reads_back(package, tmp_path):
+    from sheetdesk.workbook.zipcopy import pack
+
+    pieces = [b"<worksheet><sheetData>"] + [f'<row r="{i}"><c><v>{i}</v></c></row>'.encode() for i in range(1, 5000)]
+    pieces.append(b"</sheetData></worksheet>")
+    packed = pack(iter(pieces))
+    out = tmp_path / "out.xlsx"
+    write_package(package, out, {"xl/worksheets/sheet1.xml": packed})
+    with zipfile.ZipFile(out) as z:
+        assert z.testzip() is None
+        assert z.read("xl/worksheets/sheet1.xml") == b"".join(pieces)
+
+
+def test_a_failing_producer_stops_the_packer_and_is_reported():
+    from sheetdesk.workbook.zipcopy import pack
+
+    def pieces():
+        yield b"<worksheet>"
+        raise ValueError("no more rows")
+
+    with pytest.raises(ValueError, match="no more rows"):
+        pack(pieces())
