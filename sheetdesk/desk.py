@@ -222,26 +222,70 @@ def _append_row(book: Book, append: Append) -> None:
     for offset, values in enumerate(append.all_rows()):
         row = first + offset
         append.row_numbers.append(row)
-        for key, value in values.items():
-            if value is None or value == "":
-                continue
-            if key == "external_ref":  # import's dedupe key: a people's column outside the contract
-                ref_column = ref_column or _external_ref_column(ws, table, book.lang)
-                ws.cell(row, ref_column, str(value)).number_format = "@"
-                continue
-            if key == "step":  # a step key, written in the desk's language
-                from sheetdesk.progress import step_name
-
-                value = step_name(str(value), book.lang)
-            if key not in table.columns:
-                col = sheet.column(key)
-                raise InputError(f"工作表“{table.name}”没有“{col.zh}”列，无法写入 {value}",
-                                 f"sheet '{table.name}' has no '{col.en}' column to hold {value}")
+        ref = values.get("external_ref")
+        if ref is not None and ref != "":  # import's dedupe key: a people's column outside the contract
+            ref_column = ref_column or _external_ref_column(ws, table, book.lang)
+            ws.cell(row, ref_column, str(ref)).number_format = "@"
+        for key, value in _append_values(table, sheet, {k: v for k, v in values.items() if k != "external_ref"},
+                                         book.lang):
             cell = ws.cell(row, table.columns[key], value)
             kind = sheet.column(key).kind
             if isinstance(value, datetime) and kind in NUMBER_FORMATS:
                 cell.number_format = NUMBER_FORMATS[kind]
     del book.tables[append.sheet_key]
+
+
+def _append_to_grid(book: Book, append: Append):
+    """Put the rows below the last used row of calamine's grid (people's columns only), so every
+    reader sees them; returns the function that takes them out again once the sheets are read."""
+    sheet = SHEETS_BY_KEY[append.sheet_key]
+    table = read_table(book, sheet, add_owned=False)
+    grid = book.wb[table.name]._rows
+    first = max([table.header_row] + [r.row for r in table.rows]) + 1
+    append.row, append.row_numbers = first, []
+    length, saved = len(grid), {}
+    width = max(table.columns.values())
+    for offset, values in enumerate(append.all_rows()):
+        r = first + offset
+        append.row_numbers.append(r)
+        while len(grid) < r:
+            grid.append([])
+        saved[r] = grid[r - 1]
+        cells = list(grid[r - 1]) + [""] * max(0, width - len(grid[r - 1]))
+        for key, value in _append_values(table, sheet, values, book.lang):
+            cells[table.columns[key] - 1] = value
+        grid[r - 1] = cells
+    del book.tables[append.sheet_key]
+
+    def restore() -> None:
+        for r, cells in saved.items():
+            grid[r - 1] = cells
+        del grid[length:]
+    return restore
+
+
+def _append_values(table, sheet, values: dict[str, object], lang: str):
+    """(column key, value) of an appended row's filled cells, a step key in the desk's language."""
+    for key, value in values.items():
+        if value is None or value == "":
+            continue
+        if key == "step":
+            from sheetdesk.progress import step_name
+
+            value = step_name(str(value), lang)
+        if key not in table.columns:
+            col = sheet.column(key)
+            raise InputError(f"工作表“{table.name}”没有“{col.zh}”列，无法写入 {value}",
+                             f"sheet '{table.name}' has no '{col.en}' column to hold {value}")
+        yield key, value
+
+
+def _appended_writes(book: Book, append: Append) -> list[CellWrite]:
+    table = book.tables[append.sheet_key]
+    sheet = SHEETS_BY_KEY[append.sheet_key]
+    return [CellWrite(append.sheet_key, r, key, value)
+            for r, values in zip(append.row_numbers, append.all_rows())
+            for key, value in _append_values(table, sheet, values, book.lang)]
 
 
 def _external_ref_column(ws, table, lang: str) -> int:
@@ -275,7 +319,8 @@ def _refuse_bad_append(append: Append, problems: list[Problem]) -> None:
 def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run: bool,
          append: Append | None = None, engine: str | None = None) -> RunResult:
     engine = engine or settings.engine
-    patching = saving and append is None and engine == "patch" and path.suffix.lower() in (".xlsx", ".xlsm")
+    patching = (saving and engine == "patch" and path.suffix.lower() in (".xlsx", ".xlsm")
+                and (append is None or not any("external_ref" in row for row in append.all_rows())))
     fast = patching or (not saving and not dry_run and append is None)
     snap = snapshot(path) if saving else None
     result = RunResult(path, now, "zh", dry_run=dry_run)
@@ -291,8 +336,12 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
     if saving and not patching:  # the patch engine copies what it does not edit, so nothing is at risk
         ensure_savable(path)
     result.desk_lang = book.lang
+    restore_grid = None
     if append is not None:
-        _append_row(book, append)
+        if patching:  # the rows join calamine's grid, to be read with the others and written as edits
+            restore_grid = _append_to_grid(book, append)
+        else:
+            _append_row(book, append)
         result.appended = append
     register = read_table(book, REGISTER)
     sla_table = read_table(book, SLA)
@@ -301,6 +350,8 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
     results_table = read_table(book, RESULTS, required=False)
     rules_table = read_table(book, ESCALATION, required=False)
     calls_table = read_table(book, FOLLOWUPS, required=False, add_owned=False)
+    if restore_grid is not None:
+        restore_grid()  # the grid holds what the file holds: the new rows are edits into empty cells
 
     sla, sla_problems = read_sla(sla_table)
     matrix, matrix_problems = read_matrix(matrix_table, sla)
@@ -335,6 +386,8 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
         result.problems = _sorted(problems)
         return result
     writes = [CellWrite("register", row, key, value, only_if_blank=True) for (row, key), value in plan.writes.items()]
+    if append is not None and patching:
+        writes += _appended_writes(book, append)
     writes += _owned_writes(book, plan, statuses, cal, problems, escalations)
     result.problems = _sorted(problems)
     if append is not None:
@@ -364,6 +417,8 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
         except patcher.PatchUnsupported:
             return _run(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine="openpyxl")
         result.changes = patch.changes
+        if append is not None:  # the appended rows are changes, even when nothing else moves
+            result.changes[:0] = [Change(append.sheet_key, n, "(row)", None, "appended") for n in append.row_numbers]
         if result.changes:
             # only the cells that changed may differ in the new file: every other cell is checked
             written = {(book.tables[c.sheet].name, c.row, book.tables[c.sheet].columns[c.column]) for c in patch.changes

@@ -62,6 +62,13 @@ def cli():
     return run
 
 
+def sheet_rows(path, name):
+    """(worksheet, header without '*', rows as header -> value) of a sheet, read by openpyxl."""
+    ws = openpyxl.load_workbook(path)[name]
+    header = [c.value.rstrip("*") if isinstance(c.value, str) else c.value for c in ws[1]]
+    return ws, header, [dict(zip(header, r)) for r in ws.iter_rows(min_row=2, values_only=True)]
+
+
 def register_rows(path: Path, lang: str = "zh", header_row: int = 1) -> dict[int, dict[str, object]]:
     """row number -> {column key: value} of the register, read back with openpyxl."""
     wb = openpyxl.load_workbook(path)

@@ -62,3 +62,18 @@ def test_a_refreshed_desk_full_of_bad_cells_opens_in_libreoffice(tmp_path, make_
     wb = openpyxl.load_workbook(converted)
     assert wb["登记表"]["A8"].value == "合计"
     assert "跟踪看板" in wb.sheetnames
+
+
+def test_rows_added_and_logged_by_the_patch_engine_open_in_libreoffice(tmp_path, make_desk, cli):
+    path = make_desk(ROWS)
+    assert cli("refresh", path, "--now", NOW).exit_code == 0
+    result = cli("add", path, "--customer", "新客户", "--channel", "电话", "--description", "扫地机异响",
+                 "--received", "2026-11-20 10:00", "--now", NOW)
+    assert result.exit_code == 0, result.output
+    assert cli("log", path, "202611-003", "首次响应", "--by", "李工", "--at", "2026-11-20 11:00",
+               "--now", NOW).exit_code == 0
+    reopened = libreoffice_convert(path, tmp_path / "lo3")
+    rows = register_rows(reopened)
+    assert (rows[4]["id"], rows[4]["customer"], rows[4]["received"]) == ("202611-003", "新客户",
+                                                                       datetime(2026, 11, 20, 10))
+    assert rows[4]["status"] == "首次响应"

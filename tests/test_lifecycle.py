@@ -7,7 +7,7 @@ from datetime import datetime
 
 import openpyxl
 
-from conftest import NOW, register_rows
+from conftest import NOW, register_rows, sheet_rows
 
 RED, AMBER = "FFFFC7CE", "FFFFEB9C"
 
@@ -15,12 +15,6 @@ RED, AMBER = "FFFFC7CE", "FFFFEB9C"
 def t(received, description="机器无法开机，指示灯不亮", **extra):
     return {"channel": "电话", "customer": extra.pop("customer", "王女士"), "contact": "13812345678",
             "product": extra.pop("product", "XR-200"), "description": description, "received": received, **extra}
-
-
-def sheet_rows(path, name):
-    ws = openpyxl.load_workbook(path)[name]
-    header = [c.value.rstrip("*") if isinstance(c.value, str) else c.value for c in ws[1]]
-    return ws, header, [dict(zip(header, r)) for r in ws.iter_rows(min_row=2, values_only=True)]
 
 
 def by_id(rows, ticket_id):

@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import xlsxwriter
 
-from conftest import NOW, register_rows
+from conftest import NOW, register_rows, sheet_rows
 
 
 def desk_with_extras(path: Path, image: Path) -> None:
@@ -59,6 +59,13 @@ def parts(path: Path) -> dict[str, bytes]:
         return {n: z.read(n) for n in z.namelist()}
 
 
+def assert_extras_kept(before: dict[str, bytes], after: dict[str, bytes]) -> None:
+    """The chart, the picture and the cross-sheet dropdown of :func:`desk_with_extras` are intact."""
+    kept = [n for n in before if n.startswith(("xl/charts/", "xl/media/", "xl/drawings/"))]
+    assert kept and all(after[n] == before[n] for n in kept)
+    assert b"<dataValidation " in after["xl/worksheets/sheet1.xml"]
+
+
 def test_chart_picture_and_dropdown_survive(tmp_path, cli):
     path = tmp_path / "desk.xlsx"
     desk_with_extras(path, tiny_png(tmp_path / "logo.png"))
@@ -66,10 +73,7 @@ def test_chart_picture_and_dropdown_survive(tmp_path, cli):
     before = parts(path)
     result = cli("refresh", path, "--now", NOW)
     assert result.exit_code == 0, result.output
-    after = parts(path)
-    kept = [n for n in before if n.startswith(("xl/charts/", "xl/media/", "xl/drawings/"))]
-    assert kept and all(after[n] == before[n] for n in kept)
-    assert b"<dataValidation " in after["xl/worksheets/sheet1.xml"]
+    assert_extras_kept(before, parts(path))
     rows = register_rows(path)
     assert [rows[r]["id"] for r in (2, 3, 4)] == ["202611-001", "202611-002", "202611-003"]
     assert rows[2]["department"] == "维修部" and rows[2]["response_due"] == datetime(2026, 11, 4, 10)
@@ -81,6 +85,44 @@ def test_chart_picture_and_dropdown_survive(tmp_path, cli):
     # the openpyxl engine would have refused this workbook; the patch engine changed only its cells
     again = cli("refresh", path, "--now", NOW)
     assert again.exit_code == 0 and "无需修改" in again.output
+
+
+def test_add_and_log_append_through_the_patch_engine(tmp_path, cli):
+    """add and log splice their rows into the package: the chart, picture and cross-sheet dropdown
+    the openpyxl engine cannot keep survive, and only the edited sheets change."""
+    path = tmp_path / "desk.xlsx"
+    desk_with_extras(path, tiny_png(tmp_path / "logo.png"))
+    assert cli("refresh", path, "--now", NOW).exit_code == 0
+    before = parts(path)
+    result = cli("add", path, "--customer", "新客户", "--channel", "电话", "--description", "扫地机异响",
+                 "--received", "2026-11-20 10:00", "--now", NOW)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "202611-004"
+    result = cli("log", path, "202611-004", "首次响应", "已电话联系", "--by", "李工", "--at", "2026-11-20 11:00",
+                 "--now", NOW)
+    assert result.exit_code == 0, result.output
+    assert_extras_kept(before, parts(path))
+    rows = register_rows(path)
+    assert (rows[5]["id"], rows[5]["customer"], rows[5]["category"]) == ("202611-004", "新客户", "产品质量类")
+    assert rows[5]["status"] == "首次响应" and rows[4]["customer"] == "赵女士"
+    ws = openpyxl.load_workbook(path)["登记表"]
+    header = {c.value: c.column for c in ws[1]}
+    assert ws.cell(5, header["反馈时间*"]).number_format == "yyyy-mm-dd hh:mm"
+    assert ws["Y4"].value == 42
+    _, _, log = sheet_rows(path, "进度跟踪")
+    assert [(r["反馈编号"], r["节点"], r["处理人"]) for r in log if r["反馈编号"]] == [("202611-004", "首次响应", "李工")]
+    assert cli("refresh", path, "--now", NOW).output.count("无需修改") == 1  # nothing left half-done
+
+
+def test_a_refused_add_writes_nothing_on_the_patch_engine(tmp_path, cli):
+    path = tmp_path / "desk.xlsx"
+    desk_with_extras(path, tiny_png(tmp_path / "logo.png"))
+    assert cli("refresh", path, "--now", NOW).exit_code == 0
+    before = path.read_bytes()
+    result = cli("add", path, "--customer", "新客户", "--channel", "传真", "--description", "扫地机异响",
+                 "--received", "2026-11-20 10:00", "--now", NOW)
+    assert result.exit_code != 0 and "传真" in result.output
+    assert path.read_bytes() == before
 
 
 def test_patch_engine_keeps_macros_and_everything_else(tmp_path, cli, make_desk):
@@ -291,13 +333,30 @@ def test_rows_are_found_whether_or_not_r_comes_first():
         assert b'<c r="A2"><v>2</v></c><c r="B2" t="inlineStr"><is><t xml:space="preserve">' + "已结案".encode() in out
         assert b'<c r="A10" t="inlineStr">' in out
         assert len(changes) == 2
-    missing = sheet(b'<row r="1"><c r="A1"><v>1</v></c></row>')
-    try:
-        patcher._patch_rows(missing, edit("x"), styles, False, [])
+    # rows that do not exist yet (add and log append them) are inserted where they belong
+    gaps = sheet(b'<row r="1"><c r="A1"><v>1</v></c></row><row r="5"><c r="A5"><v>5</v></c></row>')
+    out = patcher._patch_rows(gaps, edit("x"), styles, False, [])
+    assert re.findall(rb'<row r="(\d+)"', out) == [b"1", b"2", b"5", b"10"]
+    assert b'<row r="2"><c r="B2" t="inlineStr">' in out and b'<c r="A5"><v>5</v></c></row><row r="10">' in out
+    odd_gaps = sheet(b'<row spans="1:2" r="1"><c r="A1"><v>1</v></c></row>')
+    try:  # where a new row belongs cannot be told from rows spelled another way: openpyxl saves it
+        patcher._patch_rows(odd_gaps, edit("x"), styles, False, [])
     except patcher.PatchUnsupported:
         pass
     else:
-        raise AssertionError("an edit in a row that does not exist must send the save to openpyxl")
+        raise AssertionError("a new row among rows spelled another way must send the save to openpyxl")
+
+
+def test_an_appended_row_grows_the_sheet_dimension():
+    from sheetdesk.workbook import patcher
+    from sheetdesk.workbook.writer import _KEEP
+
+    styles = patcher.Styles(b'<styleSheet><cellXfs count="1"><xf numFmtId="0"/></cellXfs></styleSheet>')
+    xml = (b'<worksheet><dimension ref="A1:C3"/><sheetData><row r="1"><c r="A1"><v>1</v></c></row>'
+           b'<row r="3"><c r="A3"><v>3</v></c></row></sheetData></worksheet>')
+    edits = {4: {2: patcher._Edit(2, "新", _KEEP, None, False, "register", "customer", None)}}
+    out = patcher._patch_rows(xml, edits, styles, False, [])
+    assert b'<dimension ref="A1:C4"/>' in out and out.endswith(b"</row></sheetData></worksheet>")
 
 
 def test_a_run_pauses_the_cyclic_collector_and_restores_it(make_desk):

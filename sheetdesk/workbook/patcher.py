@@ -253,19 +253,40 @@ def _patch_rows(xml: bytes, edits: dict[int, dict[int, _Edit]], styles: Styles, 
     out = _patch_rows_in_order(xml, (open_end, end), edits, styles, date1904, changes)
     if out is None:  # rows not in order, or written with their r later in the tag: walk every row
         out = _patch_rows_by_regex(xml[open_end:end], edits, styles, date1904, changes)
-    return b"".join([view[:open_end], *out, view[end:]])
+    return b"".join([_grown_dimension(xml[:open_end], max(edits)), *out, view[end:]])
 
 
-def _locate_rows(xml: bytes, span: tuple[int, int], rows) -> list[tuple[int, int, int, bytes]] | None:
+_DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"\s*/>')
+
+
+def _grown_dimension(prefix: bytes, last_row: int) -> bytes:
+    """The sheet's used-range hint, taller when rows were appended below it."""
+    m = _DIMENSION.search(prefix)
+    if m is None or int(m.group(4)) >= last_row:
+        return prefix
+    return prefix[:m.start()] + b'<dimension ref="%s%s:%s%d"/>' % (m.group(1), m.group(2), m.group(3), last_row) \
+        + prefix[m.end():]
+
+
+def _locate_rows(xml: bytes, span: tuple[int, int], rows, *, missing_ok: bool = False
+                 ) -> list[tuple[int, int, int, bytes]] | None:
     """(r, start, end, open tag) of each of ``rows`` (ascending), found by jumping straight to
     ``<row r="N"`` — rows are stored in order, ``r`` first, by every office suite. None when one is
-    not found that way."""
+    not found that way; with ``missing_ok`` a row that does not exist is (r, at, at, b"") where it
+    belongs (before the first row below it)."""
     out = []
     pos, stop = span
     for r in rows:
         start = xml.find(b'<row r="%d"' % r, pos, stop)
         if start < 0:
-            return None
+            if not missing_ok:
+                return None
+            at = _row_after(xml, pos, stop, r)
+            if at is None:
+                return None
+            out.append((r, at, at, b""))
+            pos = at
+            continue
         head_end = xml.index(b">", start) + 1
         head = xml[start:head_end]
         end = head_end if head.endswith(b"/>") else xml.index(b"</row>", head_end) + len(b"</row>")
@@ -274,11 +295,26 @@ def _locate_rows(xml: bytes, span: tuple[int, int], rows) -> list[tuple[int, int
     return out
 
 
+_ROW_HEAD = re.compile(rb'<row r="(\d+)"')
+
+
+def _row_after(xml: bytes, pos: int, stop: int, r: int) -> int | None:
+    """Where the first row below row ``r`` starts (``stop`` when none); None when rows are not all
+    spelled ``<row r="N"`` or not in order."""
+    seen = 0
+    for m in _ROW_HEAD.finditer(xml, pos, stop):
+        n = int(m.group(1))
+        if n >= r:
+            return m.start() if n > r else None
+        seen += 1
+    return stop if xml.count(b"<row", pos, stop) == seen else None
+
+
 def _patch_rows_in_order(xml: bytes, span: tuple[int, int], edits: dict[int, dict[int, _Edit]], styles: Styles,
                          date1904: bool, changes: list[Change]) -> list | None:
     """Splice each edited row in place: a daily refresh edits a few thousand rows of a register
     that has fifty thousand."""
-    located = _locate_rows(xml, span, sorted(edits))
+    located = _locate_rows(xml, span, sorted(edits), missing_ok=True)
     if located is None:
         return None
     view = memoryview(xml)
@@ -322,7 +358,7 @@ def _patch_rows_by_regex(body: bytes, edits: dict[int, dict[int, _Edit]], styles
 def _patch_row(row_xml: bytes, head: bytes, r: int, row_edits: dict[int, _Edit], styles: Styles, date1904: bool,
                changes: list[Change], bodies: _CellBodies | None = None) -> bytes:
     row_style = int(_attr(head, b"s") or 0) if _attr(head, b"customFormat") in (b"1", b"true") else 0
-    spans = _cells_in_place(row_xml, len(head), r, row_edits)
+    spans = _cells_in_place(row_xml, len(head), r, row_edits) if row_xml else None
     if spans is not None:  # every edited cell exists: replace just those, the rest of the row is kept as is
         pieces, pos = [], 0
         for col, (start, end) in spans:
@@ -335,7 +371,9 @@ def _patch_row(row_xml: bytes, head: bytes, r: int, row_edits: dict[int, _Edit],
         return b"".join(pieces + [row_xml[pos:]]) if pieces else row_xml
     cells: dict[int, bytes] = {}
     attrs: dict[int, bytes] = {}
-    if row_xml.endswith(b"/>") and row_xml.startswith(head) and head.endswith(b"/>"):
+    if not row_xml:  # a new row (appended by add or log)
+        open_tag = b'<row r="%d">' % r
+    elif row_xml.endswith(b"/>") and row_xml.startswith(head) and head.endswith(b"/>"):
         open_tag = head[:-2] + b">"
     else:
         open_tag = head
@@ -808,7 +846,7 @@ def _spliced_only(old: bytes, new: bytes, rows: list[int], written: set[tuple[in
     import xml.parsers.expat
 
     try:
-        old_rows = _locate_rows(old, _sheet_body(old), rows)
+        old_rows = _locate_rows(old, _sheet_body(old), rows, missing_ok=True)  # appended rows did not exist
         new_rows = _locate_rows(new, _sheet_body(new), rows)
     except (PatchUnsupported, ValueError):
         return None
@@ -821,16 +859,21 @@ def _spliced_only(old: bytes, new: bytes, rows: list[int], written: set[tuple[in
     old_pos = new_pos = 0
     for (r, o_start, o_end, o_head), (_, n_start, n_end, n_head) in zip(old_rows + [(0, len(old), 0, b"")],
                                                                         new_rows + [(0, len(new), 0, b"")]):
-        if old_view[old_pos:o_start] != new_view[new_pos:n_start]:
+        if old_view[old_pos:o_start] != new_view[new_pos:n_start] and not (
+                old_pos == 0 and _DIMENSION.sub(b"", old[:o_start]) == _DIMENSION.sub(b"", new[:n_start])):
             where = _row_before(new, new_pos + _first_difference(old[old_pos:o_start], new[new_pos:n_start]))
             return (f"第{where}行在保存后不一致（该行本不应改动）", f"row {where} changed although it was not edited")
         if not r:
             break
-        if _SPANS.sub(b"", o_head).replace(b"/>", b">") != _SPANS.sub(b"", n_head):
+        if o_head and _SPANS.sub(b"", o_head).replace(b"/>", b">") != _SPANS.sub(b"", n_head):
             return (f"第{r}行的行属性在保存后不一致", f"row {r}'s attributes changed")
         old_row, new_row = old[o_start:o_end], new[n_start:n_end]
         letters = written_letters.get(r, ())
-        if _without_cells(old_row, letters, r) != _without_cells(new_row, letters, r):
+        if not o_head:  # a row appended: every cell in it was written by sheetdesk
+            unwritten = [c for c in _cells_by_column(new_row, len(n_head)) if (r, c) not in written]
+            if unwritten:
+                return (f"第{r}行第{unwritten[0]}列多出了值", f"row {r} column {unwritten[0]} holds a value nobody wrote")
+        elif _without_cells(old_row, letters, r) != _without_cells(new_row, letters, r):
             before, after = _cells_by_column(old_row, len(o_head)), _cells_by_column(new_row, len(n_head))
             for c in sorted(set(before) | set(after)):
                 if (r, c) not in written and before.get(c) != after.get(c):
