@@ -16,9 +16,8 @@ import re
 import zipfile
 from pathlib import Path
 
-from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
-
 from sheetdesk.errors import BookUnreadable
+from sheetdesk.workbook.cells import EPOCH_1900, EPOCH_1904, column_index
 
 
 class FastReadUnsupported(Exception):
@@ -72,7 +71,7 @@ class FastWorkbook:
         self._keep_xml = keep_xml
         self._xml: dict[str, bytes] = {}
         self._texts: dict[str, str] = {}
-        self.epoch = CALENDAR_MAC_1904 if _is_1904(path) else CALENDAR_WINDOWS_1900
+        self.epoch = EPOCH_1904 if _is_1904(path) else EPOCH_1900
 
     def __getitem__(self, name: str) -> FastSheet:
         if name not in self._cache:
@@ -92,8 +91,6 @@ class FastWorkbook:
         """calamine returns '' for error cells (#N/A, #VALUE!) and for formulas nobody calculated yet;
         put the error text / the formula back, so they are values (reported, never overwritten as if
         they were blank)."""
-        from openpyxl.utils import column_index_from_string
-
         part = self._parts().get(name)
         if part is None:
             return
@@ -112,7 +109,7 @@ class FastWorkbook:
             ref = re.search(rb'\br="([A-Z]+)(\d+)"', head)
             if not ref:
                 continue
-            r, c = int(ref.group(2)), column_index_from_string(ref.group(1).decode())
+            r, c = int(ref.group(2)), column_index(ref.group(1).decode())
             while len(rows) < r:
                 rows.append([])
             row = rows[r - 1]

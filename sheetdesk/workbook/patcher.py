@@ -24,12 +24,11 @@ from datetime import date, datetime, time
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.utils import column_index_from_string, get_column_letter
-from openpyxl.utils.datetime import to_excel
-
 from sheetdesk.schema import COUNTER, SHEETS_BY_KEY
 from sheetdesk.workbook import counter as counter_sheet
+from sheetdesk.workbook.cells import EPOCH_1900, EPOCH_1904, ILLEGAL_CHARACTERS_RE, to_excel
+from sheetdesk.workbook.cells import column_index as column_index_from_string
+from sheetdesk.workbook.cells import column_letter as get_column_letter
 from sheetdesk.workbook.reader import Book
 from sheetdesk.workbook.writer import _KEEP, NUMBER_FORMATS, CellWrite, Change, GeneratedSheet, _same
 from sheetdesk.workbook.zipcopy import Packed, pack
@@ -199,9 +198,7 @@ def _cell_xml(ref: str, value: object, style: int, date1904: bool) -> bytes:
     if isinstance(value, (int, float)):
         return f'<c r="{ref}"{s}><v>{value!r}</v></c>'.encode()
     if isinstance(value, (datetime, date, time)):
-        from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
-
-        serial = to_excel(value, CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900)
+        serial = to_excel(value, EPOCH_1904 if date1904 else EPOCH_1900)
         return f'<c r="{ref}"{s}><v>{serial!r}</v></c>'.encode()
     text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
     text = escape(text, {"\r": "&#13;"})  # a bare CR would be read back as LF
@@ -524,10 +521,8 @@ class _CellBodies:
     texts are escaped once."""
 
     def __init__(self, date1904: bool) -> None:
-        from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
-
         self.date1904 = date1904
-        self.epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
+        self.epoch = EPOCH_1904 if date1904 else EPOCH_1900
         self.cache: dict[object, str] = {}
 
     def __call__(self, value: object) -> str:

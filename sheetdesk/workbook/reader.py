@@ -11,15 +11,17 @@ import zipfile
 from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import openpyxl
-from openpyxl.utils.datetime import CALENDAR_MAC_1904
-from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
 
 from sheetdesk.errors import BookNotFound, BookUnreadable, StructureError
 from sheetdesk.records import Row, Table
 from sheetdesk.schema import Sheet, column_lookup, find_sheet, normalise_header
+from sheetdesk.workbook.cells import EPOCH_1904
+
+if TYPE_CHECKING:  # openpyxl is imported only when a workbook is loaded through it
+    from openpyxl.workbook.workbook import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
 #: how far down a header row may sit under title rows
 HEADER_SEARCH_ROWS = 30
@@ -62,13 +64,15 @@ def open_book(path: Path, *, fast: bool = False, keep_xml: frozenset[str] = froz
             fwb.close()
             raise
         lang = "en" if "Register" in fwb.sheetnames and "登记表" not in fwb.sheetnames else "zh"
-        return Book(path, fwb, fwb.epoch == CALENDAR_MAC_1904, lang)  # type: ignore[arg-type]
+        return Book(path, fwb, fwb.epoch == EPOCH_1904, lang)  # type: ignore[arg-type]
+    import openpyxl
+
     try:
         wb = openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", rich_text=True)
     except Exception as exc:  # openpyxl raises many kinds on damaged packages
         raise BookUnreadable(f"无法读取 {path.name}：{exc}", f"cannot read {path.name}: {exc}") from exc
     lang = "en" if "Register" in wb.sheetnames and "登记表" not in wb.sheetnames else "zh"
-    return Book(path, wb, wb.epoch == CALENDAR_MAC_1904, lang)
+    return Book(path, wb, wb.epoch == EPOCH_1904, lang)
 
 
 def _refuse_strict(path: Path) -> None:

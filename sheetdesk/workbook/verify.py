@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import openpyxl
-
 from sheetdesk.errors import WriteFailed
 from collections import Counter
 from datetime import date, datetime, time
 
-from openpyxl.utils.datetime import to_excel
 
 from sheetdesk.records import Table
 from sheetdesk.schema import COUNTER, FOLLOWUPS, TRACKER
+from sheetdesk.workbook.cells import to_excel
 from sheetdesk.workbook.reader import Book
 
 Cells = dict[str, dict[tuple[int, int], object]]
@@ -74,6 +72,8 @@ def fingerprint(book: Book, skip: set[tuple[str, int, str]]) -> Cells:
 
 
 def assert_kept(tmp: Path, book: Book, protected: Cells) -> None:
+    import openpyxl
+
     wb = openpyxl.load_workbook(tmp, read_only=True, rich_text=True)
     try:
         missing = [name for name in protected if name not in wb.sheetnames]
@@ -110,6 +110,8 @@ def assert_typed_kept(tmp: Path, sheet: str, typed: Counter) -> None:
     """Rows of a rebuilt sheet may move; every value typed in it must still be somewhere in it."""
     if not typed:
         return
+    import openpyxl
+
     wb = openpyxl.load_workbook(tmp, read_only=True, rich_text=True)
     try:
         seen: Counter = Counter()

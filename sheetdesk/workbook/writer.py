@@ -7,22 +7,25 @@ domain noticing. Cells people typed are only ever written when blank.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.comments import Comment
-from openpyxl.styles import Font, PatternFill
-
 from sheetdesk.schema import SHEETS_BY_KEY
+from sheetdesk.workbook.cells import ILLEGAL_CHARACTERS_RE
 from sheetdesk.workbook.reader import Book
 
-#: fills sheetdesk owns; any other fill on a cell is the user's and is left alone
-FILLS = {
-    "red": PatternFill("solid", fgColor="FFFFC7CE"),
-    "amber": PatternFill("solid", fgColor="FFFFEB9C"),
-}
-_OWN_FILL_COLOURS = {f.fgColor.rgb for f in FILLS.values()}
+#: fills sheetdesk owns (ARGB); any other fill on a cell is the user's and is left alone
+FILL_COLOURS = {"red": "FFFFC7CE", "amber": "FFFFEB9C"}
+
+
+@functools.cache
+def _fills() -> dict:
+    """The openpyxl fills (openpyxl is imported only by the engine that saves through it)."""
+    from openpyxl.styles import PatternFill
+
+    return {key: PatternFill("solid", fgColor=rgb) for key, rgb in FILL_COLOURS.items()}
+
 NUMBER_FORMATS = {"datetime": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd", "text": "@"}
 _KEEP = object()
 
@@ -71,14 +74,16 @@ def _fill_key(cell) -> str | None:
     if fill is None or fill.fill_type != "solid":
         return None
     rgb = fill.fgColor.rgb if fill.fgColor is not None else None
-    for key, own in FILLS.items():
-        if rgb == own.fgColor.rgb:
+    for key, own in FILL_COLOURS.items():
+        if rgb == own:
             return key
     return "other"
 
 
 def apply_writes(book: Book, writes: list[CellWrite]) -> list[Change]:
     """Apply the writes that change something; return those changes (values and fills)."""
+    from openpyxl.styles import PatternFill
+
     changes: list[Change] = []
     _add_missing_headers(book, changes)
     for w in writes:
@@ -103,12 +108,15 @@ def apply_writes(book: Book, writes: list[CellWrite]) -> list[Change]:
             if current == "other":
                 continue  # the user's own colour wins
             if w.fill != current:
-                cell.fill = FILLS[w.fill] if w.fill else PatternFill(fill_type=None)
+                cell.fill = _fills()[w.fill] if w.fill else PatternFill(fill_type=None)
                 changes.append(Change(w.sheet, w.row, w.column, f"fill:{current}", f"fill:{w.fill}"))
     return changes
 
 
 def _add_missing_headers(book: Book, changes: list[Change]) -> None:
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+
     for sheet_key, col_key in book.added_columns:
         table = book.tables[sheet_key]
         ws = book.wb[table.name]
@@ -197,7 +205,7 @@ def _trim(rows: list[list[object]]) -> list[list[object]]:
 
 def write_generated(book: Book, gen: GeneratedSheet) -> list[Change]:
     """Rebuild the sheet when its content or colours differ; keep its position among the tabs."""
-    from openpyxl.styles import Alignment
+    from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     schema_sheet = SHEETS_BY_KEY[gen.sheet]
@@ -208,7 +216,7 @@ def write_generated(book: Book, gen: GeneratedSheet) -> list[Change]:
     if name in book.wb.sheetnames:
         values, fills = _existing(book.wb[name])
         same_values = _trim(values) == _trim(wanted_values)
-        same_fills = _trim([[f if f in FILLS else None for f in r] for r in fills]) == _trim(wanted_fills)
+        same_fills = _trim([[f if f in FILL_COLOURS else None for f in r] for r in fills]) == _trim(wanted_fills)
         if same_values and same_fills:
             return []
         index = book.wb.sheetnames.index(name)
@@ -237,7 +245,7 @@ def write_generated(book: Book, gen: GeneratedSheet) -> list[Change]:
             elif c - 1 in gen.date_cols and value is not None:
                 cell.number_format = NUMBER_FORMATS["date"]
             if fill:
-                cell.fill = FILLS[fill]
+                cell.fill = _fills()[fill]
     for c, width in enumerate(gen.widths, 1):
         ws.column_dimensions[get_column_letter(c)].width = width
     ws.freeze_panes = "B2"
