@@ -114,6 +114,33 @@ def test_add_and_log_append_through_the_patch_engine(tmp_path, cli):
     assert cli("refresh", path, "--now", NOW).output.count("无需修改") == 1  # nothing left half-done
 
 
+def test_an_added_row_takes_the_formatting_people_prepared(tmp_path, cli, make_desk):
+    """Teams pre-format empty rows (borders, a fill, a date format): add writes into them and keeps it."""
+    from openpyxl.styles import Border, PatternFill, Side
+
+    def preformat(wb):
+        ws = wb["登记表"]
+        line = Side(style="thin")
+        for r in range(3, 12):
+            for c in range(1, 13):
+                ws.cell(r, c).border = Border(top=line, bottom=line)
+                ws.cell(r, c).fill = PatternFill("solid", fgColor="FFEEEEEE")
+            ws.cell(r, 2).number_format = "yyyy/m/d h:mm"
+
+    path = make_desk([{"received": datetime(2026, 11, 2, 10), "channel": "电话", "customer": "王女士",
+                       "description": "机器无法开机"}], edit=preformat)
+    assert cli("refresh", path, "--now", NOW).exit_code == 0
+    result = cli("add", path, "--customer", "新客户", "--channel", "电话", "--description", "扫地机异响",
+                 "--received", "2026-11-20 10:00", "--now", NOW)
+    assert result.exit_code == 0, result.output
+    ws = openpyxl.load_workbook(path)["登记表"]
+    assert (ws.cell(3, 1).value, ws.cell(3, 4).value, ws.cell(3, 2).value) == ("202611-002", "新客户",
+                                                                                datetime(2026, 11, 20, 10))
+    assert ws.cell(3, 2).number_format == "yyyy/m/d h:mm" and ws.cell(3, 4).border.top.style == "thin"
+    assert ws.cell(3, 4).fill.fgColor.rgb == "FFEEEEEE"
+    assert ws.cell(4, 4).value is None and ws.cell(4, 4).border.top.style == "thin"  # the rows below wait
+
+
 def test_a_refused_add_writes_nothing_on_the_patch_engine(tmp_path, cli):
     path = tmp_path / "desk.xlsx"
     desk_with_extras(path, tiny_png(tmp_path / "logo.png"))
