@@ -56,6 +56,10 @@ class Append:
     rows: list[dict[str, object]] | None = None
     row: int = 0
     row_numbers: list[int] = field(default_factory=list)
+    #: the register's 外部编号 column that import's references go to (patch engine), and its header
+    #: when the import adds the column
+    ref_column: int = 0
+    ref_header: str | None = None
 
     def all_rows(self) -> list[dict[str, object]]:
         return list(self.rows or []) + ([self.values] if self.values is not None else [])
@@ -226,8 +230,7 @@ def _append_row(book: Book, append: Append) -> None:
         if ref is not None and ref != "":  # import's dedupe key: a people's column outside the contract
             ref_column = ref_column or _external_ref_column(ws, table, book.lang)
             ws.cell(row, ref_column, str(ref)).number_format = "@"
-        for key, value in _append_values(table, sheet, {k: v for k, v in values.items() if k != "external_ref"},
-                                         book.lang):
+        for key, value in _append_values(table, sheet, values, book.lang):
             cell = ws.cell(row, table.columns[key], value)
             kind = sheet.column(key).kind
             if isinstance(value, datetime) and kind in NUMBER_FORMATS:
@@ -235,15 +238,31 @@ def _append_row(book: Book, append: Append) -> None:
     del book.tables[append.sheet_key]
 
 
-def _append_to_grid(book: Book, append: Append):
+def _append_to_grid(book: Book, append: Append, *, saving: bool):
     """Put the rows below the last used row of calamine's grid (people's columns only), so every
-    reader sees them; returns the function that takes them out again once the sheets are read."""
+    reader sees them; returns the function that takes them out again once the sheets are read.
+    Import's references go to the register's 外部编号 column, when it has one and the run saves."""
     sheet = SHEETS_BY_KEY[append.sheet_key]
     table = read_table(book, sheet, add_owned=False)
     grid = book.wb[table.name]._rows
+    append.ref_column, append.ref_header = 0, None
+    length, saved = len(grid), {}
+    if saving and any(row.get("external_ref") not in (None, "") for row in append.all_rows()):
+        while len(grid) < table.header_row:
+            grid.append([])
+        header = grid[table.header_row - 1]
+        append.ref_column = _ref_column_in(header)
+        if not append.ref_column:  # the first import: the column goes after the last one anything is in
+            from sheetdesk.importer import EXTERNAL_REF_HEADERS
+
+            append.ref_column = max(_last_filled(row) for row in grid) + 1
+            append.ref_header = EXTERNAL_REF_HEADERS[0 if book.lang == "zh" else 1]
+            saved[table.header_row] = header  # in the grid while the sheets are read: owned columns go after it
+            cells = list(header) + [""] * max(0, append.ref_column - len(header))
+            cells[append.ref_column - 1] = append.ref_header
+            grid[table.header_row - 1] = cells
     first = max([table.header_row] + [r.row for r in table.rows]) + 1
     append.row, append.row_numbers = first, []
-    length, saved = len(grid), {}
     width = max(table.columns.values())
     for offset, values in enumerate(append.all_rows()):
         r = first + offset
@@ -254,7 +273,7 @@ def _append_to_grid(book: Book, append: Append):
         cells = list(grid[r - 1]) + [""] * max(0, width - len(grid[r - 1]))
         for key, value in _append_values(table, sheet, values, book.lang):
             cells[table.columns[key] - 1] = value
-        grid[r - 1] = cells
+        grid[r - 1] = cells  # (the reference stays out: no rule reads it)
     del book.tables[append.sheet_key]
 
     def restore() -> None:
@@ -264,10 +283,25 @@ def _append_to_grid(book: Book, append: Append):
     return restore
 
 
+def _last_filled(row: list[object]) -> int:
+    n = len(row)
+    while n and row[n - 1] in (None, ""):
+        n -= 1
+    return n
+
+
+def _ref_column_in(header: list[object]) -> int:
+    from sheetdesk.importer import EXTERNAL_REF_HEADERS
+    from sheetdesk.schema import normalise_header
+
+    names = {normalise_header(n) for n in EXTERNAL_REF_HEADERS}
+    return next((c for c, v in enumerate(header, 1) if isinstance(v, str) and normalise_header(v) in names), 0)
+
+
 def _append_values(table, sheet, values: dict[str, object], lang: str):
     """(column key, value) of an appended row's filled cells, a step key in the desk's language."""
     for key, value in values.items():
-        if value is None or value == "":
+        if value is None or value == "" or key == "external_ref":
             continue
         if key == "step":
             from sheetdesk.progress import step_name
@@ -283,25 +317,29 @@ def _append_values(table, sheet, values: dict[str, object], lang: str):
 def _appended_writes(book: Book, append: Append) -> list[CellWrite]:
     table = book.tables[append.sheet_key]
     sheet = SHEETS_BY_KEY[append.sheet_key]
-    return [CellWrite(append.sheet_key, r, key, value)
-            for r, values in zip(append.row_numbers, append.all_rows())
-            for key, value in _append_values(table, sheet, values, book.lang)]
+    writes = [CellWrite(append.sheet_key, r, key, value)
+              for r, values in zip(append.row_numbers, append.all_rows())
+              for key, value in _append_values(table, sheet, values, book.lang)]
+    if append.ref_header:
+        writes.append(CellWrite(append.sheet_key, table.header_row, "external_ref", append.ref_header, header=True))
+    if append.ref_column:
+        writes += [CellWrite(append.sheet_key, r, "external_ref", str(values["external_ref"]))
+                   for r, values in zip(append.row_numbers, append.all_rows())
+                   if values.get("external_ref") not in (None, "")]
+    return writes
 
 
 def _external_ref_column(ws, table, lang: str) -> int:
-    """The register's 外部编号/External ref column; added after the last header when the desk has none."""
+    """The register's 外部编号/External ref column; added after the last column anything is in when
+    the desk has none (a colleague's unlabelled column is not taken over)."""
     from copy import copy
 
     from sheetdesk.importer import EXTERNAL_REF_HEADERS
-    from sheetdesk.schema import normalise_header
 
-    names = {normalise_header(n) for n in EXTERNAL_REF_HEADERS}
-    last = 0
-    for cell in ws[table.header_row]:
-        if cell.value is not None and str(cell.value).strip():
-            if normalise_header(str(cell.value)) in names:
-                return cell.column
-            last = cell.column
+    found = _ref_column_in([c.value for c in ws[table.header_row]])
+    if found:
+        return found
+    last = max((_last_filled(list(row)) for row in ws.iter_rows(values_only=True)), default=0)
     header = ws.cell(table.header_row, last + 1, EXTERNAL_REF_HEADERS[0 if lang == "zh" else 1])
     header._style = copy(ws.cell(table.header_row, table.columns["customer"])._style)
     ws.column_dimensions[header.column_letter].width = 18
@@ -319,9 +357,8 @@ def _refuse_bad_append(append: Append, problems: list[Problem]) -> None:
 def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run: bool,
          append: Append | None = None, engine: str | None = None) -> RunResult:
     engine = engine or settings.engine
-    patching = (saving and engine == "patch" and path.suffix.lower() in (".xlsx", ".xlsm")
-                and (append is None or not any("external_ref" in row for row in append.all_rows())))
-    fast = patching or (not saving and not dry_run and append is None)
+    patching = saving and engine == "patch" and path.suffix.lower() in (".xlsx", ".xlsm")
+    fast = patching or (not saving and not dry_run)
     snap = snapshot(path) if saving else None
     result = RunResult(path, now, "zh", dry_run=dry_run)
     cal = _calendar(settings)
@@ -338,12 +375,14 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
     result.desk_lang = book.lang
     restore_grid = None
     if append is not None:
-        if patching:  # the rows join calamine's grid, to be read with the others and written as edits
-            restore_grid = _append_to_grid(book, append)
+        if fast:  # the rows join calamine's grid, to be read with the others (and written as edits)
+            restore_grid = _append_to_grid(book, append, saving=patching)
         else:
             _append_row(book, append)
         result.appended = append
     register = read_table(book, REGISTER)
+    if append is not None and append.ref_column:
+        register.columns["external_ref"] = append.ref_column  # import's reference: outside the contract
     sla_table = read_table(book, SLA)
     matrix_table = read_table(book, MATRIX)
     progress_table = read_table(book, PROGRESS, required=False)

@@ -400,3 +400,19 @@ def test_samples_import_cleanly_into_a_fresh_desk(cli, tmp_path):
     assert all(r["department"] for r in rows if r["category"])
     refresh = cli("refresh", desk, "--now", NOW)
     assert refresh.exit_code == 0 and "错误 0" in refresh.output, refresh.output
+
+
+@pytest.mark.parametrize("engine", ["patch", "openpyxl"])
+def test_the_reference_column_never_takes_over_a_colleagues_unlabelled_column(make_desk, cli, tmp_path, engine):
+    def notes(wb):
+        wb["登记表"]["Y3"] = "回访过两次"  # a colleague's own column, no header
+
+    desk = make_desk([dict(received=datetime(2026, 11, 1, 9), channel="电话", customer="赵女士", description="漏水")],
+                     edit=notes)
+    (tmp_path / "sheetdesk.toml").write_text(f'[desk]\nengine = "{engine}"\n', encoding="utf-8")
+    src, mapping = calls_setup(tmp_path)
+    result = cli("import", desk, src, "--map", mapping, "--now", NOW)
+    assert result.exit_code == 0, result.output
+    ws = openpyxl.load_workbook(desk)["登记表"]
+    assert ws["Y1"].value is None and ws["Y3"].value == "回访过两次"
+    assert ws["Z1"].value == "外部编号" and [ws.cell(r, 26).value for r in (3, 4, 5)] == ["A001", "A002", "A003"]

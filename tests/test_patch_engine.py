@@ -114,6 +114,29 @@ def test_add_and_log_append_through_the_patch_engine(tmp_path, cli):
     assert cli("refresh", path, "--now", NOW).output.count("无需修改") == 1  # nothing left half-done
 
 
+def test_import_appends_through_the_patch_engine_and_adds_its_reference_column(tmp_path, cli):
+    from test_import import calls_setup
+
+    path = tmp_path / "desk.xlsx"
+    desk_with_extras(path, tiny_png(tmp_path / "logo.png"))
+    assert cli("refresh", path, "--now", NOW).exit_code == 0
+    before = parts(path)
+    src, mapping = calls_setup(tmp_path)
+    result = cli("import", path, src, "--map", mapping, "--now", NOW)
+    assert result.exit_code == 0, result.output
+    assert "已导入 3 条" in result.output
+    assert_extras_kept(before, parts(path))
+    ws = openpyxl.load_workbook(path)["登记表"]
+    header = [c.value for c in ws[1]]
+    ref = header.index("外部编号") + 1
+    assert ref == 26  # after the last column anything is in: Y holds a colleague's numbers under no header
+    assert ws.cell(1, ref).font.b and [ws.cell(r, ref).value for r in (5, 6, 7)] == ["A001", "A002", "A003"]
+    assert [ws.cell(r, 1).value for r in (5, 6, 7)] == ["202611-004", "202611-005", "202611-006"]
+    assert ws["Y4"].value == 42
+    again = cli("import", path, src, "--map", mapping, "--now", NOW)
+    assert again.exit_code == 0 and "跳过 3 条已导入过的" in again.output
+
+
 def test_an_added_row_takes_the_formatting_people_prepared(tmp_path, cli, make_desk):
     """Teams pre-format empty rows (borders, a fill, a date format): add writes into them and keeps it."""
     from openpyxl.styles import Border, PatternFill, Side

@@ -250,19 +250,24 @@ def _patch_rows(xml: bytes, edits: dict[int, dict[int, _Edit]], styles: Styles, 
     out = _patch_rows_in_order(xml, (open_end, end), edits, styles, date1904, changes)
     if out is None:  # rows not in order, or written with their r later in the tag: walk every row
         out = _patch_rows_by_regex(xml[open_end:end], edits, styles, date1904, changes)
-    return b"".join([_grown_dimension(xml[:open_end], max(edits)), *out, view[end:]])
+    last_column = max(c for row in edits.values() for c in row)
+    return b"".join([_grown_dimension(xml[:open_end], max(edits), last_column), *out, view[end:]])
 
 
 _DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"\s*/>')
 
 
-def _grown_dimension(prefix: bytes, last_row: int) -> bytes:
-    """The sheet's used-range hint, taller when rows were appended below it."""
+def _grown_dimension(prefix: bytes, last_row: int, last_column: int) -> bytes:
+    """The sheet's used-range hint, grown to cover rows appended below it and columns added."""
     m = _DIMENSION.search(prefix)
-    if m is None or int(m.group(4)) >= last_row:
+    if m is None:
         return prefix
-    return prefix[:m.start()] + b'<dimension ref="%s%s:%s%d"/>' % (m.group(1), m.group(2), m.group(3), last_row) \
-        + prefix[m.end():]
+    rows, columns = int(m.group(4)), column_index_from_string(m.group(3).decode())
+    if rows >= last_row and columns >= last_column:
+        return prefix
+    letters = get_column_letter(max(columns, last_column)).encode()
+    return (prefix[:m.start()] + b'<dimension ref="%s%s:%s%d"/>' % (m.group(1), m.group(2), letters, max(rows, last_row))
+            + prefix[m.end():])
 
 
 def _locate_rows(xml: bytes, span: tuple[int, int], rows, *, missing_ok: bool = False
@@ -706,7 +711,7 @@ def _plan_edits(sheet_key: str, columns: dict[str, int], grid: list[list[object]
             if current == "other" or current == w.fill:
                 continue
         edits.setdefault(r, {})[col] = _Edit(col, new, w.fill, formats.get(w.column), w.only_if_blank, sheet_key,
-                                             w.column, old)
+                                             w.column, old, header_font=w.header)
 
 
 def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], generated: list[GeneratedSheet]) -> Patch:

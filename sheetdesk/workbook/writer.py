@@ -40,6 +40,8 @@ class CellWrite:
     fill: object = _KEEP
     #: people's column: write only when the cell is blank
     only_if_blank: bool = False
+    #: a header cell sheetdesk adds (patch engine: bold on grey, like its own columns' headers)
+    header: bool = False
 
 
 @dataclass(frozen=True, slots=True)
