@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import gc
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -124,17 +125,18 @@ def _read_counter(book: Book, register) -> dict[str, int]:
     return read_counter(book, register_has_ids=any(r.text("id") for r in register.rows))
 
 
-def _check_writes(book: Book, sheet_key: str, problems: list[Problem]) -> list[CellWrite]:
+def _check_writes(book: Book, sheet_key: str, problems: list[Problem]) -> Iterator[CellWrite]:
     """The 校验 cell of every row of a sheet: its messages, or cleared when the row is clean."""
     table = book.tables.get(sheet_key)
     if table is None or "check" not in table.columns:
-        return []
+        return
     by_row: dict[int, list[Problem]] = {}
     for p in problems:
         if p.sheet == sheet_key and p.row is not None:
             by_row.setdefault(p.row, []).append(p)
     rows = {r.row for r in table.rows} | set(by_row)
-    return [CellWrite(sheet_key, r, "check", join_cell(by_row.get(r, []), book.lang)) for r in sorted(rows)]
+    for r in sorted(rows):
+        yield CellWrite(sheet_key, r, "check", join_cell(by_row.get(r, []), book.lang))
 
 
 def run(path: Path, *, now: datetime | None = None, write: bool = True, dry_run: bool = False,
@@ -177,12 +179,11 @@ def _calendar(settings: Settings) -> WorkCalendar:
         raise SettingsError(f"{where} 的 [calendar] 设置有误：{exc}", f"{where}: bad [calendar] setting: {exc}") from exc
 
 
-def _owned_writes(book: Book, plan: RegisterPlan, statuses: list[TicketStatus], cal: WorkCalendar,
-                  problems: list[Problem], escalations: dict[int, Escalation]) -> list[CellWrite]:
+def _owned_writes(book: Book, plan: RegisterPlan, statuses: list[TicketStatus], overdue: dict[int, str],
+                  escalations: dict[int, Escalation]) -> Iterator[CellWrite]:
     """sheetdesk's own register columns: effective priority, status, due times with colours, overdue."""
     lang = book.lang
     by_row = {s.ticket.row: s for s in statuses}
-    writes: list[CellWrite] = []
     for t in plan.tickets:
         s = by_row.get(t.row)
         if s is None:
@@ -192,24 +193,30 @@ def _owned_writes(book: Book, plan: RegisterPlan, statuses: list[TicketStatus], 
         else:
             response, resolution = s.states["first_response"], s.states["closed"]
             values = {"effective_priority": s.effective or None, "status": s.status_text(lang),
-                      "response_due": response.due, "resolution_due": resolution.due,
-                      "overdue": overdue_text(s.states, cal, lang)}
+                      "response_due": response.due, "resolution_due": resolution.due, "overdue": overdue[t.row]}
             fills = {"response_due": fill_of(response), "resolution_due": fill_of(resolution)}
-            if s.provisional:
-                last = max(st.due for st in s.states.values() if st.due)
-                years = [y for y in range(s.rollup.clock_start.year, last.year + 1)  # type: ignore[union-attr]
-                         if cal.is_provisional(date(y, 1, 1))]
-                label = "、".join(str(y) for y in years)
-                problems.append(Problem(
-                    "register", t.row, "resolution_due",
-                    f"时限按普通周末推算（{label}年官方节假日安排尚未收录），仅供参考",
-                    f"deadline computed on plain weekends ({label} official holidays not known yet); provisional",
-                    WARNING))
         e = escalations.get(t.row)
         values["escalation_reason"] = e.reason(lang) if e else None
         for key, value in values.items():
-            writes.append(CellWrite("register", t.row, key, value, fill=fills.get(key, _KEEP)))
-    return writes
+            yield CellWrite("register", t.row, key, value, fill=fills.get(key, _KEEP))
+
+
+def _provisional(statuses: list[TicketStatus], cal: WorkCalendar) -> list[Problem]:
+    """A warning on each deadline computed in a year whose official holidays are not known yet."""
+    out = []
+    for s in statuses:
+        if not s.provisional:
+            continue
+        last = max(st.due for st in s.states.values() if st.due)
+        years = [y for y in range(s.rollup.clock_start.year, last.year + 1)  # type: ignore[union-attr]
+                 if cal.is_provisional(date(y, 1, 1))]
+        label = "、".join(str(y) for y in years)
+        out.append(Problem(
+            "register", s.ticket.row, "resolution_due",
+            f"时限按普通周末推算（{label}年官方节假日安排尚未收录），仅供参考",
+            f"deadline computed on plain weekends ({label} official holidays not known yet); provisional",
+            WARNING))
+    return out
 
 
 def _append_row(book: Book, append: Append) -> None:
@@ -424,17 +431,23 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
     if fast and not patching:  # read-only: the problems and the ticket picture are the whole answer
         result.problems = _sorted(problems)
         return result
-    writes = [CellWrite("register", row, key, value, only_if_blank=True) for (row, key), value in plan.writes.items()]
-    if append is not None and patching:
-        writes += _appended_writes(book, append)
-    writes += _owned_writes(book, plan, statuses, cal, problems, escalations)
+    overdue = {s.ticket.row: overdue_text(s.states, cal, book.lang) for s in statuses}
+    problems += _provisional(statuses, cal)
     result.problems = _sorted(problems)
     if append is not None:
         _refuse_bad_append(append, problems)
-    for sheet_key in ("register", "matrix", "sla", "escalation", "progress", "results"):
-        writes += _check_writes(book, sheet_key, result.problems)
 
-    overdue = {s.ticket.row: overdue_text(s.states, cal, book.lang) for s in statuses}
+    def all_writes():
+        """Every cell sheetdesk would write, as a stream: the patch engine keeps only those that
+        change (a daily refresh of 50k tickets considers half a million cells and edits a few thousand)."""
+        for (row, key), value in plan.writes.items():
+            yield CellWrite("register", row, key, value, only_if_blank=True)
+        if append is not None and patching:
+            yield from _appended_writes(book, append)
+        yield from _owned_writes(book, plan, statuses, overdue, escalations)
+        for sheet_key in ("register", "matrix", "sla", "escalation", "progress", "results"):
+            yield from _check_writes(book, sheet_key, result.problems)
+
     rows, fills, open_rows = tracker_rows(statuses, overdue, cal, book.lang)
     header = tracker_headers(book.lang)
     tracker = GeneratedSheet("tracker", header, rows, fills,
@@ -447,7 +460,7 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
                                 date_cols=(3,), people_cols=(4, 5, 6, 7))
 
     # a people's column the desk does not have (e.g. no 协同部门) simply is not filled
-    writes = [w for w in writes if w.sheet in book.tables and w.column in book.tables[w.sheet].columns]
+    writes = (w for w in all_writes() if w.sheet in book.tables and w.column in book.tables[w.sheet].columns)
     if patching:
         from sheetdesk.workbook import patcher
 
@@ -476,6 +489,7 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
             result.backup = atomic_write(path, patch.save, expected=snap, verify=check_patch, backups=settings.backups)
             result.written = True
         return result
+    writes = list(writes)
     protected = verify.fingerprint(book, skip={(w.sheet, w.row, w.column) for w in writes})
     typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS)
     result.changes = (apply_writes(book, writes) + write_counter(book, plan.counter)

@@ -18,7 +18,7 @@ import itertools
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -675,46 +675,51 @@ class Patch:
         write_package(self.source, target, self.parts)  # other parts: their compressed bytes, as they are
 
 
-def _by_sheet(writes: list[CellWrite]) -> dict[str, list[CellWrite]]:
-    out: dict[str, list[CellWrite]] = {}
-    for w in writes:
-        out.setdefault(w.sheet, []).append(w)
-    return out
+class _SheetEdits:
+    """Decides write by write which cells change a value or a fill. A steady-state refresh touches
+    few cells; deciding as the writes arrive, before any other object is built, keeps a 50k-row
+    register cheap, and the writes themselves are never held as a list."""
 
+    def __init__(self, sheet_key: str, table, grid: list[list[object]], styles: Styles, sheet_xml,
+                 edits: dict[int, dict[int, _Edit]]) -> None:
+        self.sheet_key, self.columns, self.grid, self.rows = sheet_key, table.columns, grid, len(grid)
+        self.styles, self.sheet_xml, self.edits = styles, sheet_xml, edits
+        schema = SHEETS_BY_KEY[sheet_key]
+        self.formats = {c.key: NUMBER_FORMATS[c.kind] for c in schema.columns if c.kind in ("datetime", "date")}
+        self.owned = {table.columns[c.key] for c in schema.columns if c.owned and c.key in table.columns}
+        self.fill_keys: dict[int, str | None] = {}
+        self.styles_at: dict[tuple[int, int], int] | None = None  # scanned on the first fill to compare
+        self.scanned: set[int] = set()
 
-def _plan_edits(sheet_key: str, columns: dict[str, int], grid: list[list[object]], writes: list[CellWrite],
-                styles_at: dict[tuple[int, int], int], styles: Styles, kinds: dict, edits: dict[int, dict[int, _Edit]]
-                ) -> None:
-    """Keep only the writes that change a value or a fill: a steady-state refresh touches few cells,
-    and deciding here, before any object is built, keeps a 50k-row register cheap."""
-    fill_keys: dict[int, str | None] = {}
-    formats = {key: NUMBER_FORMATS[kind] for (k, key), kind in kinds.items() if k == sheet_key
-               and kind in ("datetime", "date")}
-    rows = len(grid)
-    for w in writes:
-        col = columns[w.column]
+    def add(self, w: CellWrite) -> None:
+        col = self.columns[w.column]
         r = w.row
-        cells = grid[r - 1] if r <= rows else ()
+        cells = self.grid[r - 1] if r <= self.rows else ()
         old = cells[col - 1] if col <= len(cells) else None
         if old == "":
             old = None
         new = w.value
         if w.only_if_blank and old is not None and not (old.__class__ is str and not old.strip()):
-            continue
+            return
         if old == new or _same(old, new):
             if w.fill is _KEEP:
-                continue
-            style = styles_at.get((r, col), 0)
-            current = fill_keys.get(style, _KEEP)
+                return
+            if col not in self.scanned:
+                self.scanned |= self.owned | {col}
+                xml = self.sheet_xml()
+                self.styles_at = _styles_at(xml, self.scanned, _sheet_body(xml))
+            style = self.styles_at.get((r, col), 0)
+            current = self.fill_keys.get(style, _KEEP)
             if current is _KEEP:
-                current = fill_keys[style] = styles.fill_key(style)
+                current = self.fill_keys[style] = self.styles.fill_key(style)
             if current == "other" or current == w.fill:
-                continue
-        edits.setdefault(r, {})[col] = _Edit(col, new, w.fill, formats.get(w.column), w.only_if_blank, sheet_key,
-                                             w.column, old, header_font=w.header)
+                return
+        self.edits.setdefault(r, {})[col] = _Edit(col, new, w.fill, self.formats.get(w.column), w.only_if_blank,
+                                                  self.sheet_key, w.column, old, header_font=w.header)
 
 
-def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], generated: list[GeneratedSheet]) -> Patch:
+def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int], generated: list[GeneratedSheet]
+               ) -> Patch:
     """The new parts for ``writes`` (values and fills), the counter and sheetdesk's own sheets."""
     with zipfile.ZipFile(book.path) as z:
         parts = sheet_parts(z)
@@ -734,26 +739,29 @@ def plan_patch(book: Book, writes: list[CellWrite], counter: dict[str, int], gen
             column = SHEETS_BY_KEY[sheet_key].column(col_key)
             by_sheet.setdefault(table.name, {}).setdefault(table.header_row, {})[col] = _Edit(
                 col, column.name(book.lang), _KEEP, None, True, sheet_key, col_key, None, header_font=True)
-        kinds = {(k, c.key): c.kind for k, sh in SHEETS_BY_KEY.items() for c in sh.columns}
-        for sheet_key, sheet_writes in _by_sheet(writes).items():
-            table = book.tables[sheet_key]
-            part = parts.get(table.name)
-            if part is None or part not in names:
-                raise PatchUnsupported(f"no part for {table.name}")
-            fill_columns = {table.columns[w.column] for w in sheet_writes if w.fill is not _KEEP}
-            styles_at = {}
-            if fill_columns:  # the sheet's XML is read here only when fills must be compared
-                xml = xmls[table.name] = _kept_xml(book, table.name) or z.read(part)
-                styles_at = _styles_at(xml, fill_columns, _sheet_body(xml))
-            _plan_edits(sheet_key, table.columns, book.wb[table.name]._rows, sheet_writes, styles_at, styles,
-                        kinds, by_sheet.setdefault(table.name, {}))
+        planners: dict[str, _SheetEdits] = {}
+        for w in writes:
+            planner = planners.get(w.sheet)
+            if planner is None:
+                table = book.tables[w.sheet]
+                part = parts.get(table.name)
+                if part is None or part not in names:
+                    raise PatchUnsupported(f"no part for {table.name}")
+
+                def sheet_xml(name=table.name, part=part) -> bytes:  # read only when fills must be compared
+                    if name not in xmls:
+                        xmls[name] = _kept_xml(book, name) or z.read(part)
+                    return xmls[name]
+                planner = planners[w.sheet] = _SheetEdits(w.sheet, table, book.wb[table.name]._rows, styles,
+                                                          sheet_xml, by_sheet.setdefault(table.name, {}))
+            planner.add(w)
         for sheet_name, edits in by_sheet.items():
             part = parts.get(sheet_name)
             if part is None or part not in names:
                 raise PatchUnsupported(f"no part for {sheet_name}")
             if edits:
                 spliced[part] = set(edits)
-                originals[part] = xmls.get(sheet_name) or z.read(part)
+                originals[part] = xmls.get(sheet_name) or _kept_xml(book, sheet_name) or z.read(part)
                 new_parts[part] = _patch_rows(originals[part], edits, styles, book.date1904, changes)
         counter_name = COUNTER.name(book.lang)
         if counter_name not in parts:
