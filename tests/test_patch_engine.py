@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import openpyxl
+import pytest
 import xlsxwriter
 
 from conftest import NOW, register_rows, sheet_rows
@@ -294,6 +295,33 @@ def test_verification_catches_a_row_attribute_lost(tmp_path, cli, monkeypatch):
 
     output = _refresh_with_damage(tmp_path, cli, monkeypatch, corrupt)
     assert "校验失败" in output and "第3行的行属性" in output
+
+
+@pytest.mark.parametrize("target, message", [(b'<c r="Y4"><v>42</v></c>', "第4行第25列"),  # in a spliced row
+                                             (b'<c r="D1" t="s"><v>', "第1行在保存后不一致")])  # between them
+def test_verification_catches_a_splicing_bug_before_anything_is_saved(tmp_path, cli, monkeypatch, target, message):
+    """The file then holds exactly what was planned (its CRC matches): the plan itself is checked."""
+    from sheetdesk.workbook import patcher
+
+    real = patcher._patched_sequence
+
+    def buggy(*args, **kwargs):
+        pieces = real(*args, **kwargs)
+        for i, piece in enumerate(pieces):
+            if target in bytes(piece):
+                pieces[i] = bytes(piece).replace(target, target.replace(b"<v>", b"<v>9"), 1)
+                break
+        else:
+            raise AssertionError("nothing to damage")
+        return pieces
+
+    monkeypatch.setattr(patcher, "_patched_sequence", buggy)
+    path = tmp_path / "desk.xlsx"
+    desk_with_extras(path, tiny_png(tmp_path / "logo.png"))
+    before = path.read_bytes()
+    result = cli("refresh", path, "--now", NOW)
+    assert result.exit_code != 0 and "校验失败" in result.output and message in result.output
+    assert path.read_bytes() == before
 
 
 def test_verification_rereads_a_sheet_whose_rows_it_cannot_locate(tmp_path, cli, monkeypatch):

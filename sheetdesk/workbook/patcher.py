@@ -19,6 +19,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -243,15 +244,21 @@ def _sheet_body(xml: bytes) -> tuple[int, int]:
 
 def _patch_rows(xml: bytes, edits: dict[int, dict[int, _Edit]], styles: Styles, date1904: bool,
                 changes: list[Change]) -> bytes:
-    if not edits:
-        return xml
+    return b"".join(_patched_sequence(xml, edits, styles, date1904, changes)) if edits else xml
+
+
+def _patched_sequence(xml: bytes, edits: dict[int, dict[int, _Edit]], styles: Styles, date1904: bool,
+                      changes: list[Change]) -> list:
+    """The new sheet as [what precedes sheetData's rows, the rows before the first edited one,
+    edited row, rows up to the next one, ..., last edited row, the rows after it, the rest] — the
+    unedited stretches are views into ``xml``, never copied; the whole is deflated as it streams."""
     open_end, end = _sheet_body(xml)
-    view = memoryview(xml)  # the pieces between edited rows are joined without being copied first
+    view = memoryview(xml)
     out = _patch_rows_in_order(xml, (open_end, end), edits, styles, date1904, changes)
     if out is None:  # rows not in order, or written with their r later in the tag: walk every row
         out = _patch_rows_by_regex(xml[open_end:end], edits, styles, date1904, changes)
     last_column = max(c for row in edits.values() for c in row)
-    return b"".join([_grown_dimension(xml[:open_end], max(edits), last_column), *out, view[end:]])
+    return [_grown_dimension(xml[:open_end], max(edits), last_column), *out, view[end:]]
 
 
 _DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"\s*/>')
@@ -668,6 +675,8 @@ class Patch:
     rows: dict[str, set[int]] = field(default_factory=dict)
     #: part name -> its bytes before (for verification, so the large register is not inflated again)
     originals: dict[str, bytes] = field(default_factory=dict)
+    #: part name -> the spliced sheet as :func:`_patched_sequence` gives it
+    sequences: dict[str, list] = field(default_factory=dict)
 
     def save(self, target: Path) -> None:
         from sheetdesk.workbook.zipcopy import write_package
@@ -721,16 +730,17 @@ class _SheetEdits:
 def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int], generated: list[GeneratedSheet]
                ) -> Patch:
     """The new parts for ``writes`` (values and fills), the counter and sheetdesk's own sheets."""
-    with zipfile.ZipFile(book.path) as z:
+    with zipfile.ZipFile(book.path) as z, ThreadPoolExecutor(max_workers=1) as deflating:
         parts = sheet_parts(z)
         names = set(z.namelist())
         styles = Styles(z.read("xl/styles.xml")) if "xl/styles.xml" in names else None
         if styles is None:
             raise PatchUnsupported("no styles part")
         changes: list[Change] = []
-        new_parts: dict[str, bytes] = {}
+        new_parts: dict[str, bytes | Packed | Future] = {}
         spliced: dict[str, set[int]] = {}
         originals: dict[str, bytes] = {}
+        sequences: dict[str, list] = {}
         by_sheet: dict[str, dict[int, dict[int, _Edit]]] = {}
         xmls: dict[str, bytes] = {}
         for sheet_key, col_key in book.added_columns:
@@ -762,7 +772,10 @@ def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int],
             if edits:
                 spliced[part] = set(edits)
                 originals[part] = xmls.get(sheet_name) or _kept_xml(book, sheet_name) or z.read(part)
-                new_parts[part] = _patch_rows(originals[part], edits, styles, book.date1904, changes)
+                sequences[part] = _patched_sequence(originals[part], edits, styles, book.date1904, changes)
+                # never joined (a register's XML is tens of megabytes), and deflated while the
+                # generated sheets are built
+                new_parts[part] = deflating.submit(pack, sequences[part])
         counter_name = COUNTER.name(book.lang)
         if counter_name not in parts:
             raise PatchUnsupported("no counter sheet")
@@ -791,8 +804,9 @@ def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int],
             changes.append(Change("counter", 2, "last_serial", current, wanted))
         if styles.changed and new_parts:
             new_parts["xl/styles.xml"] = styles.to_xml()
+        new_parts = {name: data.result() if isinstance(data, Future) else data for name, data in new_parts.items()}
     # relationships of patched sheets are untouched: comments, drawings and tables stay linked
-    return Patch(book.path, new_parts, changes, spliced, originals)
+    return Patch(book.path, new_parts, changes, spliced, originals, sequences)
 
 
 def _kept_xml(book: Book, name: str) -> bytes | None:
@@ -834,11 +848,15 @@ def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], gene
             if part not in patched:
                 continue  # byte-identical, checked above
             rows = patch.rows.get(part)
-            # the file holds the planned bytes when its CRC says so (as for the parts copied above)
-            saved = patched[part] if new_crcs.get(part) == zlib.crc32(patched[part]) else new_zip.read(part)
             old = patch.originals.get(part) or old_zip.read(part)
-            problem = None if rows is None else _spliced_only(old, saved, sorted(rows),
-                                                              {(r, c) for s, r, c in written if s == name})
+            planned = patched[part]
+            if part in patch.sequences and new_crcs.get(part) == (planned.crc if isinstance(planned, Packed)
+                                                                  else zlib.crc32(planned)):
+                saved = patch.sequences[part]  # the file holds exactly what was planned (as for the parts above)
+            else:  # it does not: look at what it holds
+                saved = _as_sequence(new_zip.read(part), sorted(rows or ()))
+            problem = None if rows is None or saved is None else _spliced_only(
+                old, saved, sorted(rows), {(r, c) for s, r, c in written if s == name})
             if problem is None:
                 reread.append(name)
             elif problem:
@@ -847,35 +865,61 @@ def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], gene
         _compare_reread(tmp, book, reread, written, failed)
 
 
-def _spliced_only(old: bytes, new: bytes, rows: list[int], written: set[tuple[int, int]]
+def _as_sequence(new: bytes, rows: list[int]) -> list | None:
+    """A saved sheet cut as :func:`_patched_sequence` builds one, or None when its rows cannot be
+    located in order."""
+    try:
+        open_end, end = _sheet_body(new)
+        located = _locate_rows(new, (open_end, end), rows)
+    except (PatchUnsupported, ValueError):
+        return None
+    if located is None:
+        return None
+    view, out, pos = memoryview(new), [new[:open_end]], open_end
+    for _, start, stop, _ in located:
+        out += [view[pos:start], view[start:stop]]
+        pos = stop
+    return out + [view[pos:end], view[end:]]
+
+
+def _spliced_only(old: bytes, new: list, rows: list[int], written: set[tuple[int, int]]
                   ) -> tuple[str, str] | tuple[()] | None:
-    """() when ``new`` differs from ``old`` only in the written cells of ``rows``; (zh, en) saying
-    where it differs otherwise; None when the rows cannot be located in order."""
+    """() when the new sheet (a sequence as :func:`_patched_sequence` gives it) differs from ``old``
+    only in the written cells of ``rows``; (zh, en) saying where it differs otherwise; None when
+    the old rows cannot be located in order."""
     import xml.parsers.expat
 
     try:
-        old_rows = _locate_rows(old, _sheet_body(old), rows, missing_ok=True)  # appended rows did not exist
-        new_rows = _locate_rows(new, _sheet_body(new), rows)
+        open_end, end = _sheet_body(old)
+        old_rows = _locate_rows(old, (open_end, end), rows, missing_ok=True)  # appended rows did not exist
     except (PatchUnsupported, ValueError):
         return None
-    if old_rows is None or new_rows is None:
+    if old_rows is None:
         return None
+    if len(new) != 2 * len(rows) + 3:
+        return ("改写后的行数与计划不符", "the rewritten rows are not the ones planned")
+    if _DIMENSION.sub(b"", old[:open_end]) != _DIMENSION.sub(b"", bytes(new[0])):
+        return ("的表头部分在保存后不一致", "changed before its first row")
+    if memoryview(old)[end:] != new[-1]:
+        return ("的表尾部分在保存后不一致", "changed after its last row")
     written_letters: dict[int, list[bytes]] = {}
     for r, c in written:
         written_letters.setdefault(r, []).append(_letters(c))
-    old_view, new_view = memoryview(old), memoryview(new)
-    old_pos = new_pos = 0
-    for (r, o_start, o_end, o_head), (_, n_start, n_end, n_head) in zip(old_rows + [(0, len(old), 0, b"")],
-                                                                        new_rows + [(0, len(new), 0, b"")]):
-        if old_view[old_pos:o_start] != new_view[new_pos:n_start] and not (
-                old_pos == 0 and _DIMENSION.sub(b"", old[:o_start]) == _DIMENSION.sub(b"", new[:n_start])):
-            where = _row_before(new, new_pos + _first_difference(old[old_pos:o_start], new[new_pos:n_start]))
+    old_view, pos = memoryview(old), open_end
+    for i, (r, o_start, o_end, o_head) in enumerate(old_rows + [(0, end, 0, b"")]):
+        gap = new[1 + 2 * i]
+        if old_view[pos:o_start] != gap:
+            where = _row_before(bytes(gap), _first_difference(old[pos:o_start], bytes(gap)))
             return (f"第{where}行在保存后不一致（该行本不应改动）", f"row {where} changed although it was not edited")
         if not r:
             break
+        new_row = bytes(new[2 + 2 * i])
+        if not new_row.startswith(b'<row r="%d"' % r):
+            return (f"第{r}行没有按计划改写", f"row {r} was not rewritten as planned")
+        n_head = new_row[:new_row.index(b">") + 1]
         if o_head and _SPANS.sub(b"", o_head).replace(b"/>", b">") != _SPANS.sub(b"", n_head):
             return (f"第{r}行的行属性在保存后不一致", f"row {r}'s attributes changed")
-        old_row, new_row = old[o_start:o_end], new[n_start:n_end]
+        old_row = old[o_start:o_end]
         letters = written_letters.get(r, ())
         if not o_head:  # a row appended: every cell in it was written by sheetdesk
             unwritten = [c for c in _cells_by_column(new_row, len(n_head)) if (r, c) not in written]
@@ -886,10 +930,10 @@ def _spliced_only(old: bytes, new: bytes, rows: list[int], written: set[tuple[in
             for c in sorted(set(before) | set(after)):
                 if (r, c) not in written and before.get(c) != after.get(c):
                     return (f"第{r}行第{c}列的值在保存后不一致", f"row {r} column {c} changed in the saved copy")
-        old_pos, new_pos = o_end, n_end
+        pos = o_end
     parser = xml.parsers.expat.ParserCreate()
     try:  # the spliced rows are well-formed XML (everything else is the old bytes)
-        parser.Parse(b"<rows>" + b"".join(new[s:e] for _, s, e, _ in new_rows) + b"</rows>", True)
+        parser.Parse(b"<rows>" + b"".join(new[2:-2:2]) + b"</rows>", True)
     except xml.parsers.expat.ExpatError as exc:
         return (f"改写的行不是合法的 XML（{exc}）", f"rewritten rows are not well-formed XML ({exc})")
     return ()

@@ -76,7 +76,10 @@ class Packed:
     size: int
 
 
-def pack(chunks: Iterable[bytes], level: int = 6) -> Packed:
+_BATCH = 1 << 20
+
+
+def pack(chunks: Iterable[bytes | memoryview], level: int = 6) -> Packed:
     """Deflate a part while it is being produced: a worker thread compresses each piece (zlib
     releases the GIL) as the caller makes the next, and only the compressed bytes are kept."""
     packer = zlib.compressobj(level, zlib.DEFLATED, -15)
@@ -94,9 +97,17 @@ def pack(chunks: Iterable[bytes], level: int = 6) -> Packed:
     worker = threading.Thread(target=work, daemon=True)
     worker.start()
     try:
-        for chunk in chunks:
+        batch: list = []
+        batched = 0
+        for chunk in chunks:  # small pieces (spliced rows) are handed over a megabyte at a time
             size += len(chunk)
-            todo.put(chunk)
+            batch.append(chunk)
+            batched += len(chunk)
+            if batched >= _BATCH:
+                todo.put(batch[0] if len(batch) == 1 else b"".join(batch))
+                batch, batched = [], 0
+        if batch:
+            todo.put(b"".join(batch))
     finally:
         todo.put(None)
         worker.join()
