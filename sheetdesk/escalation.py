@@ -160,27 +160,30 @@ def batches(cands: list[Candidate], count: int, days: float) -> dict[int, tuple[
 
 def escalate(cands: list[Candidate], rules: list[Rule]) -> dict[int, Escalation]:
     result = {c.row: Escalation(c.level) for c in cands}
+    said: dict[tuple, tuple[str, str]] = {}  # tens of thousands of tickets share a few reasons: one text each
     for rule in (r for r in rules if r.enabled):
         if rule.kind == KEYWORD:
             for c in cands:
-                hits = [w for w in rule.words if w.lower() in c.description.lower()]
+                hits = tuple(w for w in rule.words if w.lower() in c.description.lower())
                 if hits:
                     e = result[c.row]
                     e.level = _raise(e.level, rule.level)
-                    e.reasons.append((f"关键词“{'、'.join(hits)}”→{rule.level.name}",
-                                      f"keyword '{', '.join(hits)}' → {rule.level.name}"))
+                    e.reasons.append(said.get((id(rule), hits)) or said.setdefault((id(rule), hits), (
+                        f"关键词“{'、'.join(hits)}”→{rule.level.name}", f"keyword '{', '.join(hits)}' → {rule.level.name}")))
         elif rule.kind == BATCH:
             for row, (key, size) in batches(cands, rule.count, rule.days).items():
                 e = result[row]
                 e.level = _raise(e.level, rule.level)
                 e.batch_key = key
-                e.reasons.append((f"批量问题 {key}（{rule.days:g}天内{size}单）→至少{rule.level.name}",
-                                  f"batch problem {key} ({size} in {rule.days:g} days) → at least {rule.level.name}"))
+                e.reasons.append(said.get((id(rule), key, size)) or said.setdefault((id(rule), key, size), (
+                    f"批量问题 {key}（{rule.days:g}天内{size}单）→至少{rule.level.name}",
+                    f"batch problem {key} ({size} in {rule.days:g} days) → at least {rule.level.name}")))
         elif rule.kind == VIP:
+            reason = (f"{rule.tier}客户→至少{rule.level.name}", f"{rule.tier} customer → at least {rule.level.name}")
+            wanted = normalise_header(rule.tier)
             for c in cands:
-                if c.tier and normalise_header(c.tier) == normalise_header(rule.tier):
+                if c.tier and normalise_header(c.tier) == wanted:
                     e = result[c.row]
                     e.level = _raise(e.level, rule.level)
-                    e.reasons.append((f"{rule.tier}客户→至少{rule.level.name}",
-                                      f"{rule.tier} customer → at least {rule.level.name}"))
+                    e.reasons.append(reason)
     return result
