@@ -11,7 +11,8 @@ process so its peak memory is its own:
 * floor'   — the floor again, of the refreshed desk (it now holds sheetdesk's columns and sheets);
 * again    — the next morning's refresh (the clock moved a day: every open ticket's 超时 text,
              colour and tracker row change), the daily case;
-* same     — a second refresh at the same moment: nothing changes, nothing is written.
+* same     — a second refresh at the same moment: nothing changes, nothing is written;
+* add      — ``sheetdesk add`` of one ticket half an hour later (it refreshes the desk as it saves).
 
 It prints seconds, peak RSS and each step's ratio to the floor of the file it reads. Single runs on a
 shared machine: trust the ratios more than the seconds.
@@ -42,6 +43,10 @@ if step == "floor":
     with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zout:
         for item in zin.infolist():
             zout.writestr(item, zin.read(item.filename))
+elif step == "add":
+    from sheetdesk import desk
+    desk.run(path, now=now, force=True, append=desk.Append("register", {
+        "received": now, "channel": "电话", "customer": "王女士", "description": "扫地机器人无法回充"}))
 else:
     from sheetdesk import desk
     desk.run(path, now=now, write=(step == "refresh"), force=True)
@@ -74,6 +79,7 @@ def main(sizes: list[int]) -> None:
             row(n, "floor'", floor)
             row(n, "again", measure(path, "refresh", "2026-11-24 09:00"), floor)
             row(n, "same", measure(path, "refresh", "2026-11-24 09:00"), floor)
+            row(n, "add", measure(path, "add", "2026-11-24 09:30"), floor)
 
 
 def row(n: int, label: str, m: dict, floor: dict | None = None) -> None:
