@@ -54,13 +54,7 @@ class FastWorkbook:
     """Just enough of an openpyxl Workbook for reading records."""
 
     def __init__(self, path: Path, *, keep_xml: frozenset[str] = frozenset()) -> None:
-        from python_calamine import CalamineError, CalamineWorkbook
-
-        try:
-            book = CalamineWorkbook.from_path(str(path))
-        except (CalamineError, OSError, ValueError) as exc:
-            raise BookUnreadable(f"无法读取 {path.name}：{exc}", f"cannot read {path.name}: {exc}") from exc
-        self._book = book
+        self._book = book = _open(path)
         self.sheetnames: list[str] = list(book.sheet_names)
         self._states = {m.name: ("visible" if str(m.visible).endswith("Visible") else "hidden")
                         for m in book.sheets_metadata}
@@ -77,6 +71,8 @@ class FastWorkbook:
         if name not in self._cache:
             try:
                 with _quiet_stderr():
+                    if self._book is None:  # released after load_all: a lazy sheet opens it again
+                        self._book = _open(self._path)
                     rows = self._book.get_sheet_by_name(name).to_python(skip_empty_area=False)
             except (KeyboardInterrupt, SystemExit):
                 raise
@@ -138,9 +134,21 @@ class FastWorkbook:
         for name in self.sheetnames:
             if name not in lazy:
                 self[name]
+        self.close()  # calamine's own copy (shared strings, the open file) is not needed any more
 
     def close(self) -> None:
-        self._book.close()
+        if self._book is not None:
+            self._book.close()
+            self._book = None
+
+
+def _open(path: Path):
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        return CalamineWorkbook.from_path(str(path))
+    except (CalamineError, OSError, ValueError) as exc:
+        raise BookUnreadable(f"无法读取 {path.name}：{exc}", f"cannot read {path.name}: {exc}") from exc
 
 
 def _share_texts(rows: list[list[object]], texts: dict[str, str]) -> None:
