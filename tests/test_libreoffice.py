@@ -77,3 +77,22 @@ def test_rows_added_and_logged_by_the_patch_engine_open_in_libreoffice(tmp_path,
     assert (rows[4]["id"], rows[4]["customer"], rows[4]["received"]) == ("202611-003", "新客户",
                                                                        datetime(2026, 11, 20, 10))
     assert rows[4]["status"] == "首次响应"
+
+
+def test_dates_written_into_a_libreoffice_desk_show_as_dates(tmp_path, make_desk, cli):
+    """LibreOffice saves its default cell format as a custom "General" (numFmtId 164): the dates
+    sheetdesk writes into such cells still get a date format, or Excel would show bare serials."""
+    def bare_log(wb):  # no pre-formatted rows: the logged row's cells take LibreOffice's default format
+        wb["进度跟踪"].delete_rows(2, wb["进度跟踪"].max_row)
+
+    converted = libreoffice_convert(make_desk(ROWS, name="typed.xlsx", edit=bare_log), tmp_path / "lo4")
+    assert cli("refresh", converted, "--now", NOW).exit_code == 0
+    assert cli("add", converted, "--customer", "新客户", "--channel", "电话", "--description", "扫地机异响",
+               "--received", "2026-11-20 10:00", "--now", NOW).exit_code == 0
+    assert cli("log", converted, "202611-003", "首次响应", "--by", "李工", "--at", "2026-11-20 11:00",
+               "--now", NOW).exit_code == 0
+    rows = register_rows(converted)
+    assert isinstance(rows[2]["response_due"], datetime) and isinstance(rows[4]["received"], datetime)
+    assert rows[4]["received"] == datetime(2026, 11, 20, 10)
+    log = openpyxl.load_workbook(converted)["进度跟踪"]
+    assert log.cell(2, 2).value == datetime(2026, 11, 20, 11)

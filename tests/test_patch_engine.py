@@ -425,6 +425,23 @@ def test_rows_are_found_whether_or_not_r_comes_first():
         raise AssertionError("a new row among rows spelled another way must send the save to openpyxl")
 
 
+def test_a_date_written_over_libreoffices_custom_general_format_gets_a_date_format():
+    """LibreOffice saves its default cell format as numFmtId 164 "General"; a date written into a
+    cell with that format must still get a date format (or Excel shows a bare serial)."""
+    from sheetdesk.workbook import patcher
+    from sheetdesk.workbook.writer import _KEEP
+
+    styles = patcher.Styles(b'<styleSheet><numFmts count="1"><numFmt numFmtId="164" formatCode="General"/></numFmts>'
+                            b'<cellXfs count="1"><xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+                            b'</cellXfs></styleSheet>')
+    xml = b'<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData></worksheet>'
+    edits = {2: {2: patcher._Edit(2, datetime(2026, 11, 20, 10), _KEEP, "yyyy-mm-dd hh:mm", False, "register",
+                                  "received", None)}}
+    out = patcher._patch_rows(xml, edits, styles, False, [])
+    style = int(re.search(rb'<c r="B2" s="(\d+)"', out).group(1))
+    assert styles.numfmts[styles.numfmt_of(style)] == "yyyy-mm-dd hh:mm"
+
+
 def test_an_appended_row_grows_the_sheet_dimension():
     from sheetdesk.workbook import patcher
     from sheetdesk.workbook.writer import _KEEP

@@ -172,6 +172,12 @@ class Styles:
             known = self._numfmt_cache[xf_index] = int(_attr(self.xfs[xf_index], b"numFmtId") or 0)
         return known
 
+    def is_general(self, xf_index: int) -> bool:
+        """The cell format shows numbers as they are: built-in 0, or a custom format whose code is
+        "General" (LibreOffice saves its default cell format that way, as numFmtId 164)."""
+        fid = self.numfmt_of(xf_index)
+        return fid == 0 or self.numfmts.get(fid, "").lower() == "general"
+
     def to_xml(self) -> bytes:
         xml = self.xml
         for container, items in ((b"fills", self.fills), (b"fonts", self.fonts), (b"cellXfs", self.xfs)):
@@ -438,7 +444,7 @@ def _edited_cell(existing: bytes | None, attrs: bytes, col: int, r: int, e: _Edi
     new = ILLEGAL_CHARACTERS_RE.sub("", e.value) if isinstance(e.value, str) else e.value
     value_changed = not _same(old, new)
     style = base
-    if value_changed and new is not None and e.numfmt and styles.numfmt_of(base) == 0:
+    if value_changed and new is not None and e.numfmt and styles.is_general(base):
         style = styles.xf(style, numfmt=e.numfmt)
     if e.header_font:
         style = styles.xf(style, fill=HEADER_GREY, font=styles.bold_font(italic=True))
