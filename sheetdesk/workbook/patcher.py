@@ -388,6 +388,13 @@ def _patch_row(row_xml: bytes, head: bytes, r: int, row_edits: dict[int, _Edit],
                 pieces += [row_xml[pos:start], new]
                 pos = end
         return b"".join(pieces + [row_xml[pos:]]) if pieces else row_xml
+    if row_xml.endswith(b"</row>") and _all_after_last_cell(row_xml, len(head), r, min(row_edits)):
+        # sheetdesk's columns come after the people's: its new cells go at the end, nothing to re-order
+        new_cells = [cell for cell in (_edited_cell(None, b"", col, r, e, row_style, styles, date1904, changes, bodies)
+                                       for col, e in sorted(row_edits.items())) if cell is not None]
+        if not new_cells:
+            return row_xml
+        return _SPANS.sub(b"", head) + row_xml[len(head):-len(b"</row>")] + b"".join(new_cells) + b"</row>"
     cells: dict[int, bytes] = {}
     attrs: dict[int, bytes] = {}
     if not row_xml:  # a new row (appended by add or log)
@@ -409,6 +416,18 @@ def _patch_row(row_xml: bytes, head: bytes, r: int, row_edits: dict[int, _Edit],
             cells[col] = new
     open_tag = _SPANS.sub(b"", open_tag)  # cells may have been added: the optional hint would be stale
     return open_tag + b"".join(cells[c] for c in sorted(cells)) + b"</row>"
+
+
+_LAST_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"')
+
+
+def _all_after_last_cell(row_xml: bytes, after: int, r: int, first_edited: int) -> bool:
+    """The row's cells (in order, each spelled ``<c r=``) all lie left of ``first_edited``."""
+    last = row_xml.rfind(b"<c ", after)
+    if last < 0:
+        return True
+    m = _LAST_CELL.match(row_xml, last)
+    return m is not None and int(m.group(2)) == r and _column_index(m.group(1)) < first_edited
 
 
 def _cells_in_place(row_xml: bytes, after: int, r: int, row_edits: dict[int, _Edit]
@@ -843,6 +862,9 @@ def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], gene
 
     patched = patch.parts
     reread = []
+    written_in: dict[str, set[tuple[int, int]]] = {}
+    for name, r, c in written:
+        written_in.setdefault(name, set()).add((r, c))
     with zipfile.ZipFile(book.path) as old_zip, zipfile.ZipFile(tmp) as new_zip:
         parts = sheet_parts(old_zip)
         new_names = set(sheet_parts(new_zip))
@@ -867,7 +889,7 @@ def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], gene
             else:  # it does not: look at what it holds
                 saved = _as_sequence(new_zip.read(part), sorted(rows or ()))
             problem = None if rows is None or saved is None else _spliced_only(
-                old, saved, sorted(rows), {(r, c) for s, r, c in written if s == name})
+                old, saved, sorted(rows), written_in.get(name, set()))
             if problem is None:
                 reread.append(name)
             elif problem:
@@ -913,9 +935,10 @@ def _spliced_only(old: bytes, new: list, rows: list[int], written: set[tuple[int
         return ("的表头部分在保存后不一致", "changed before its first row")
     if memoryview(old)[end:] != new[-1]:
         return ("的表尾部分在保存后不一致", "changed after its last row")
-    written_letters: dict[int, list[bytes]] = {}
+    lists: dict[int, list[bytes]] = {}
     for r, c in written:
-        written_letters.setdefault(r, []).append(_letters(c))
+        lists.setdefault(r, []).append(_letters(c))
+    written_letters = {r: tuple(sorted(letters)) for r, letters in lists.items()}
     old_view, pos = memoryview(old), open_end
     for i, (r, o_start, o_end, o_head) in enumerate(old_rows + [(0, end, 0, b"")]):
         gap = new[1 + 2 * i]
@@ -976,15 +999,15 @@ def _letters(column: int) -> bytes:
     return get_column_letter(column).encode()
 
 
-def _without_cells(row_xml: bytes, letters, r: int) -> bytes:
+def _without_cells(row_xml: bytes, letters: tuple[bytes, ...], r: int) -> bytes:
     """The row's cells without those in columns ``letters`` (the row tag too: compared on its own)."""
-    pieces = []
-    pos = row_xml.index(b">") + 1
-    for start in sorted(i for i in (row_xml.find(b'<c r="%s%d"' % (letter, r)) for letter in letters) if i >= 0):
-        pieces.append(row_xml[pos:start])
-        pos = _cell_end(row_xml, start)
-    pieces.append(row_xml[pos:])
-    return b"".join(pieces)
+    cells = row_xml[row_xml.index(b">") + 1:]
+    return _cells_in_columns(letters).sub(b"", cells) if letters else cells
+
+
+@functools.lru_cache(maxsize=256)
+def _cells_in_columns(letters: tuple[bytes, ...]) -> re.Pattern:
+    return re.compile(rb'<c r="(?:' + b"|".join(letters) + rb')\d+"[^>]*?(?:/>|>.*?</c>)', re.S)
 
 
 def _cells_by_column(row_xml: bytes, head_length: int) -> dict[int, bytes]:
