@@ -442,6 +442,23 @@ def test_a_date_written_over_libreoffices_custom_general_format_gets_a_date_form
     assert styles.numfmts[styles.numfmt_of(style)] == "yyyy-mm-dd hh:mm"
 
 
+def test_new_cells_keep_column_order_whether_or_not_the_row_has_cells_beyond_them():
+    from sheetdesk.workbook import patcher
+    from sheetdesk.workbook.writer import _KEEP
+
+    styles = patcher.Styles(b'<styleSheet><cellXfs count="1"><xf numFmtId="0"/></cellXfs></styleSheet>')
+    edits = {2: {4: patcher._Edit(4, "新", _KEEP, None, False, "register", "status", None)}}
+    for row, expected in [
+        (b'<row r="2" spans="1:2"><c r="A2"><v>1</v></c><c r="B2"><v>2</v></c></row>', [b"A2", b"B2", b"D2"]),
+        (b'<row r="2"><c r="A2"><v>1</v></c><c r="F2"><v>6</v></c></row>', [b"A2", b"D2", b"F2"]),  # a colleague's F
+        (b'<row r="2"><c s="0" r="A2"><v>1</v></c><c s="0" r="F2"><v>6</v></c></row>', [b"A2", b"D2", b"F2"]),
+    ]:
+        out = patcher._patch_rows(b"<worksheet><sheetData>" + row + b"</sheetData></worksheet>", edits, styles,
+                                  False, [])
+        assert re.findall(rb'<c [^>]*?r="([A-Z]+2)"', out) == expected, out
+        assert b"spans=" not in out  # the hint would be stale
+
+
 def test_an_appended_row_grows_the_sheet_dimension():
     from sheetdesk.workbook import patcher
     from sheetdesk.workbook.writer import _KEEP
