@@ -324,6 +324,73 @@ def test_verification_catches_a_splicing_bug_before_anything_is_saved(tmp_path, 
     assert path.read_bytes() == before
 
 
+def test_verification_catches_a_member_damaged_while_copied(tmp_path, cli, monkeypatch):
+    """Copied members carry their original CRC in the new directory: their bytes themselves are compared."""
+    from sheetdesk.workbook import zipcopy
+
+    real = zipcopy.read_raw
+
+    def halved(source, info):
+        data = real(source, info)
+        return data[: len(data) // 2] if info.filename.startswith("xl/charts/") else data
+
+    monkeypatch.setattr(zipcopy, "read_raw", halved)  # the copier's, not the verifier's
+    path = tmp_path / "desk.xlsx"
+    desk_with_extras(path, tiny_png(tmp_path / "logo.png"))
+    before = path.read_bytes()
+    result = cli("refresh", path, "--now", NOW)
+    assert result.exit_code != 0 and "校验失败" in result.output and "xl/charts/" in result.output
+    assert path.read_bytes() == before
+
+
+def test_a_failure_while_deflating_a_generated_sheet_writes_nothing(tmp_path, cli, monkeypatch):
+    import zlib
+
+    from sheetdesk.workbook import zipcopy
+
+    real = zlib.compressobj
+
+    class FailsOnTheTracker:
+        def __init__(self, *args):
+            self.packer = real(*args)
+
+        def compress(self, data):
+            if b'topLeftCell="B2"' in bytes(data):
+                raise MemoryError("simulated")
+            return self.packer.compress(data)
+
+        def flush(self):
+            return self.packer.flush()
+
+    monkeypatch.setattr(zipcopy.zlib, "compressobj", FailsOnTheTracker)
+    path = tmp_path / "desk.xlsx"
+    desk_with_extras(path, tiny_png(tmp_path / "logo.png"))
+    before = path.read_bytes()
+    result = cli("refresh", path, "--now", NOW)
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert path.read_bytes() == before
+
+
+def test_a_row_spelled_another_way_among_ordinary_rows_is_patched_not_duplicated(cli, make_desk):
+    rows = [{"received": datetime(2026, 11, d, 10), "channel": "电话", "customer": c, "description": "无法开机"}
+            for d, c in ((2, "甲"), (3, "乙"), (4, "丙"))]
+    path = make_desk(rows)
+    damaged = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as z, zipfile.ZipFile(damaged, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in z.infolist():
+            data = z.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":  # as some producers write it: r after spans
+                data = data.replace(b'<row r="3"', b'<row spans="1:20" r="3"', 1)
+            out.writestr(item, data)
+    damaged.replace(path)
+    result = cli("refresh", path, "--now", NOW)
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(path) as z:
+        heads = re.findall(rb'<row\b[^>]*\br="(\d+)"', z.read("xl/worksheets/sheet1.xml"))
+    assert heads.count(b"3") == 1 and heads[:4] == [b"1", b"2", b"3", b"4"]
+    assert [register_rows(path)[r]["id"] for r in (2, 3, 4)] == ["202611-001", "202611-002", "202611-003"]
+
+
 def test_verification_rereads_a_sheet_whose_rows_it_cannot_locate(tmp_path, cli, monkeypatch):
     from sheetdesk.workbook import patcher
 

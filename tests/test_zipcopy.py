@@ -77,3 +77,42 @@ def test_a_failing_producer_stops_the_packer_and_is_reported():
 
     with pytest.raises(ValueError, match="no more rows"):
         pack(pieces())
+
+
+def test_a_compression_failure_is_raised_not_packed_and_never_hangs(monkeypatch):
+    """A MemoryError in the worker (a big desk on a small machine) must stop the save, not leave a
+    truncated part behind; with more pieces waiting than the queue holds, the producer must not block."""
+    import threading
+    import zlib
+
+    from sheetdesk.workbook import zipcopy
+
+    real = zlib.compressobj
+
+    class Failing:
+        def __init__(self, *args):
+            self.packer, self.calls = real(*args), 0
+
+        def compress(self, data):
+            self.calls += 1
+            if self.calls == 2:
+                raise MemoryError("simulated")
+            return self.packer.compress(data)
+
+        def flush(self):
+            return self.packer.flush()
+
+    monkeypatch.setattr(zipcopy.zlib, "compressobj", Failing)
+    outcome = []
+
+    def run():
+        try:
+            zipcopy.pack([bytes(1 << 20)] * 12)
+        except MemoryError as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "pack blocked after its worker failed"
+    assert outcome and "simulated" in str(outcome[0])

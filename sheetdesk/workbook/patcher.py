@@ -33,7 +33,7 @@ from sheetdesk.workbook.cells import column_index as column_index_from_string
 from sheetdesk.workbook.cells import column_letter as get_column_letter
 from sheetdesk.workbook.reader import Book
 from sheetdesk.workbook.writer import _KEEP, NUMBER_FORMATS, CellWrite, Change, GeneratedSheet, _same
-from sheetdesk.workbook.zipcopy import Packed, pack
+from sheetdesk.workbook.zipcopy import Packed, pack, read_raw
 
 OWN_FILLS = {"red": "FFFFC7CE", "amber": "FFFFEB9C"}
 HEADER_GREY, HEADER_BLUE = "FFD9D9D9", "FFDDEBF7"
@@ -271,7 +271,7 @@ def _patched_sequence(xml: bytes, edits: dict[int, dict[int, _Edit]], styles: St
     return [_grown_dimension(xml[:open_end], max(edits), last_column), *out, view[end:]]
 
 
-_DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"\s*/>')
+_DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"\s*/>')
 
 
 def _grown_dimension(prefix: bytes, last_row: int, last_column: int) -> bytes:
@@ -279,7 +279,8 @@ def _grown_dimension(prefix: bytes, last_row: int, last_column: int) -> bytes:
     m = _DIMENSION.search(prefix)
     if m is None:
         return prefix
-    rows, columns = int(m.group(4)), column_index_from_string(m.group(3).decode())
+    end_letters, end_row = (m.group(3), m.group(4)) if m.group(3) else (m.group(1), m.group(2))  # "A1": one cell
+    rows, columns = int(end_row), column_index_from_string(end_letters.decode())
     if rows >= last_row and columns >= last_column:
         return prefix
     letters = get_column_letter(max(columns, last_column)).encode()
@@ -295,11 +296,16 @@ def _locate_rows(xml: bytes, span: tuple[int, int], rows, *, missing_ok: bool = 
     belongs (before the first row below it)."""
     out = []
     pos, stop = span
+    checked = False
     for r in rows:
         start = xml.find(b'<row r="%d"' % r, pos, stop)
         if start < 0:
             if not missing_ok:
                 return None
+            if not checked:  # where a row belongs can only be told when every row is spelled and ordered so
+                if not _rows_in_order(xml, span):
+                    return None
+                checked = True
             at = _row_after(xml, pos, stop, r)
             if at is None:
                 return None
@@ -317,16 +323,25 @@ def _locate_rows(xml: bytes, span: tuple[int, int], rows, *, missing_ok: bool = 
 _ROW_HEAD = re.compile(rb'<row r="(\d+)"')
 
 
+def _rows_in_order(xml: bytes, span: tuple[int, int]) -> bool:
+    """Every row of the sheet is spelled ``<row r="N"`` and the numbers ascend (one pass)."""
+    last, seen = 0, 0
+    for m in _ROW_HEAD.finditer(xml, *span):
+        n = int(m.group(1))
+        if n <= last:
+            return False
+        last, seen = n, seen + 1
+    return xml.count(b"<row", *span) == seen
+
+
 def _row_after(xml: bytes, pos: int, stop: int, r: int) -> int | None:
-    """Where the first row below row ``r`` starts (``stop`` when none); None when rows are not all
-    spelled ``<row r="N"`` or not in order."""
-    seen = 0
+    """Where the first row below row ``r`` starts (``stop`` when none), in a sheet whose rows
+    :func:`_rows_in_order` has checked; None when row ``r`` exists after all."""
     for m in _ROW_HEAD.finditer(xml, pos, stop):
         n = int(m.group(1))
         if n >= r:
             return m.start() if n > r else None
-        seen += 1
-    return stop if xml.count(b"<row", pos, stop) == seen else None
+    return stop
 
 
 def _patch_rows_in_order(xml: bytes, span: tuple[int, int], edits: dict[int, dict[int, _Edit]], styles: Styles,
@@ -869,9 +884,22 @@ def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], gene
         parts = sheet_parts(old_zip)
         new_names = set(sheet_parts(new_zip))
         new_crcs = {i.filename: i.CRC for i in new_zip.infolist()}
-        for item in old_zip.infolist():
-            if item.filename not in patched and new_crcs.get(item.filename) != item.CRC:
-                raise failed(f"部件 {item.filename} 本应原样保留却不一致", f"part {item.filename} was not kept byte for byte")
+        new_infos = {i.filename: i for i in new_zip.infolist()}
+        with open(book.path, "rb") as old_fh, open(tmp, "rb") as new_fh:
+            for item in old_zip.infolist():
+                if item.filename in patched:
+                    continue
+                # copied as stored: the compressed bytes themselves must be the original's
+                new = new_infos.get(item.filename)
+                if new is None or new.CRC != item.CRC or read_raw(new_fh, new) != read_raw(old_fh, item):
+                    raise failed(f"部件 {item.filename} 本应原样保留却不一致",
+                                 f"part {item.filename} was not kept byte for byte")
+        for part, planned in patched.items():  # what sheetdesk wrote: whole, and exactly what was planned
+            if part not in patch.sequences and new_crcs.get(part) != (
+                    planned.crc if isinstance(planned, Packed) else zlib.crc32(planned)):
+                raise failed(f"部件 {part} 与计划写入的内容不一致", f"part {part} is not what was written")
+            if not _inflates_whole(new_zip, part):
+                raise failed(f"部件 {part} 写入后已损坏", f"part {part} is damaged in the saved copy")
         for name in book.wb.sheetnames:
             if name in generated:
                 continue
@@ -896,6 +924,17 @@ def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], gene
                 raise failed(f"工作表“{name}”{problem[0]}", f"sheet '{name}' {problem[1]}")
     if reread:
         _compare_reread(tmp, book, reread, written, failed)
+
+
+def _inflates_whole(z: zipfile.ZipFile, part: str) -> bool:
+    """The member decompresses to the end and matches its CRC (read through, nothing kept)."""
+    try:
+        with z.open(part) as fh:
+            while fh.read(1 << 22):
+                pass
+    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError):
+        return False
+    return True
 
 
 def _as_sequence(new: bytes, rows: list[int]) -> list | None:

@@ -114,17 +114,28 @@ def assert_typed_kept(tmp: Path, sheet: str, typed: Counter) -> None:
 
     wb = openpyxl.load_workbook(tmp, read_only=True, rich_text=True)
     try:
-        seen: Counter = Counter()
+        rows = []
         if sheet in wb.sheetnames:
             ws = wb[sheet]
             ws.reset_dimensions()
-            for values in ws.iter_rows(values_only=True):
-                seen.update(_norm(v) for v in values if v not in (None, ""))
-        missing = typed - seen
-        if missing:
-            value = next(iter(missing))
-            raise WriteFailed(f"校验失败：工作表“{sheet}”中填写的“{value}”在保存后丢失，原文件未改动",
-                              f"verification failed: '{value}' typed in sheet '{sheet}' is missing from the saved copy; "
-                              "original untouched")
+            rows = ws.iter_rows(values_only=True)
+        assert_typed_in(rows, sheet, typed)
     finally:
         wb.close()
+
+
+def assert_typed_in(rows, sheet: str, typed: Counter) -> None:
+    """Every value typed in ``sheet`` is among ``rows`` — the rows read back from the saved copy or,
+    for the patch engine, the rows the sheet is written with (the file's CRC then proves it holds
+    exactly them, without parsing it again)."""
+    if not typed:
+        return
+    seen: Counter = Counter()
+    for values in rows:
+        seen.update(_norm(v) for v in values if v not in (None, ""))
+    missing = typed - seen
+    if missing:
+        value = next(iter(missing))
+        raise WriteFailed(f"校验失败：工作表“{sheet}”中填写的“{value}”在保存后丢失，原文件未改动",
+                          f"verification failed: '{value}' typed in sheet '{sheet}' is missing from the saved copy; "
+                          "original untouched")

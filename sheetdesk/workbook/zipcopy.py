@@ -81,18 +81,29 @@ _BATCH = 1 << 20
 
 def pack(chunks: Iterable[bytes | memoryview], level: int = 6) -> Packed:
     """Deflate a part while it is being produced: a worker thread compresses each piece (zlib
-    releases the GIL) as the caller makes the next, and only the compressed bytes are kept."""
+    releases the GIL) as the caller makes the next, and only the compressed bytes are kept. An error
+    on either side stops both and is raised here: a part is packed whole or not at all."""
     packer = zlib.compressobj(level, zlib.DEFLATED, -15)
     pieces: list[bytes] = []
     crc = size = 0
+    failure: list[BaseException] = []
     todo: queue.Queue = queue.Queue(maxsize=4)
 
     def work() -> None:
         nonlocal crc
         while (chunk := todo.get()) is not None:
-            pieces.append(packer.compress(chunk))
-            crc = zlib.crc32(chunk, crc)
-        pieces.append(packer.flush())
+            if failure:
+                continue  # keep taking pieces so the producer never blocks; they are dropped
+            try:
+                pieces.append(packer.compress(chunk))
+                crc = zlib.crc32(chunk, crc)
+            except BaseException as exc:  # MemoryError included: reported to the caller below
+                failure.append(exc)
+        if not failure:
+            try:
+                pieces.append(packer.flush())
+            except BaseException as exc:
+                failure.append(exc)
 
     worker = threading.Thread(target=work, daemon=True)
     worker.start()
@@ -100,17 +111,21 @@ def pack(chunks: Iterable[bytes | memoryview], level: int = 6) -> Packed:
         batch: list = []
         batched = 0
         for chunk in chunks:  # small pieces (spliced rows) are handed over a megabyte at a time
+            if failure:
+                break
             size += len(chunk)
             batch.append(chunk)
             batched += len(chunk)
             if batched >= _BATCH:
                 todo.put(batch[0] if len(batch) == 1 else b"".join(batch))
                 batch, batched = [], 0
-        if batch:
+        if batch and not failure:
             todo.put(b"".join(batch))
     finally:
         todo.put(None)
         worker.join()
+    if failure:
+        raise failure[0]
     return Packed(b"".join(pieces), crc, size)
 
 
