@@ -416,3 +416,28 @@ def test_the_reference_column_never_takes_over_a_colleagues_unlabelled_column(ma
     ws = openpyxl.load_workbook(desk)["登记表"]
     assert ws["Y1"].value is None and ws["Y3"].value == "回访过两次"
     assert ws["Z1"].value == "外部编号" and [ws.cell(r, 26).value for r in (3, 4, 5)] == ["A001", "A002", "A003"]
+
+
+def test_the_reference_column_goes_past_formulas_whose_result_is_empty(make_desk, cli, tmp_path):
+    """Calamine reads a formula that evaluates to "" as an empty cell; the column is still taken."""
+    import zipfile
+
+    def formulas(wb):
+        for r in (2, 3, 4):
+            wb["登记表"].cell(r, 25, f'=IF(A{r}="","","有")')  # Y: a colleague's helper column, no header
+
+    desk = make_desk([dict(received=datetime(2026, 11, 1, 9), channel="电话", customer="赵女士", description="漏水")],
+                     edit=formulas)
+    cached = desk.with_suffix(".tmp")  # as Excel saves them: an empty cached result
+    with zipfile.ZipFile(desk) as z, zipfile.ZipFile(cached, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in z.infolist():
+            data = z.read(item)
+            out.writestr(item, data.replace(b"<v />", b"<v></v>") if item.filename == "xl/worksheets/sheet1.xml" else data)
+    cached.replace(desk)
+    src, mapping = calls_setup(tmp_path)
+    result = cli("import", desk, src, "--map", mapping, "--now", NOW)
+    assert result.exit_code == 0, result.output
+    ws = openpyxl.load_workbook(desk)["登记表"]
+    assert ws["Z1"].value == "外部编号" and ws["Y1"].value is None
+    assert [ws.cell(r, 25).value for r in (2, 3, 4)] == ['=IF(A2="","","有")', '=IF(A3="","","有")', '=IF(A4="","","有")']
+    assert sorted(ws.cell(r, 4).value for r in (3, 4, 5)) == sorted(["王建国", "李梅", "某某餐饮"])
