@@ -343,6 +343,30 @@ def test_verification_catches_a_member_damaged_while_copied(tmp_path, cli, monke
     assert path.read_bytes() == before
 
 
+def test_verification_inflates_what_it_wrote(tmp_path, cli, monkeypatch):
+    """A written part whose stored bytes are broken (its directory entry still claims the right CRC)."""
+    from sheetdesk.workbook import zipcopy
+
+    real = zipcopy.write_raw
+
+    def truncating(target, info, raw, crc, size, compress_type):
+        if size > 0 and compress_type == zipfile.ZIP_DEFLATED and info.filename.endswith("sheet5.xml"):
+            raw = raw[: len(raw) // 2]
+        real(target, info, raw, crc, size, compress_type)
+
+    monkeypatch.setattr(zipcopy, "write_raw", truncating)
+    path = tmp_path / "desk.xlsx"
+    desk_with_extras(path, tiny_png(tmp_path / "logo.png"))
+    with zipfile.ZipFile(path) as z:
+        from sheetdesk.workbook.patcher import sheet_parts
+
+        assert sheet_parts(z)["跟踪看板"].endswith("sheet5.xml")  # the tracker, rebuilt on the first refresh
+    before = path.read_bytes()
+    result = cli("refresh", path, "--now", NOW)
+    assert result.exit_code != 0 and "写入后已损坏" in result.output
+    assert path.read_bytes() == before
+
+
 def test_a_failure_while_deflating_a_generated_sheet_writes_nothing(tmp_path, cli, monkeypatch):
     import zlib
 

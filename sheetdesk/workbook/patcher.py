@@ -863,12 +863,13 @@ def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], gene
                  patch: Patch) -> None:
     """Check the new package before it replaces the desk.
 
-    Parts the patch did not touch must be byte-identical (their CRCs are compared: nothing to
-    decompress). In the sheets it patched, read back from the new file, every byte outside the
-    spliced rows must be as it was, and in those rows every cell sheetdesk did not write — and the
-    row's own attributes — byte for byte as well; the spliced rows must parse as XML. That is
-    stricter than comparing values and costs a fraction of re-reading the sheet. A sheet whose rows
-    cannot be found that way (not stored in order) is re-read with calamine and compared cell by cell.
+    Parts the patch did not touch must be stored exactly as before (same CRC, same compressed
+    bytes). Every part it wrote must inflate whole to the CRC of what was planned (checked in
+    worker threads while the rest runs). In the sheets it patched, every byte outside the spliced
+    rows must be as it was, and in those rows every cell sheetdesk did not write — and the row's
+    own attributes — byte for byte as well; the spliced rows must parse as XML. That is stricter
+    than comparing values and costs a fraction of re-reading the sheet. A sheet whose rows cannot
+    be found that way (not stored in order) is re-read with calamine and compared cell by cell.
     """
     from sheetdesk.errors import WriteFailed
 
@@ -880,7 +881,9 @@ def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], gene
     written_in: dict[str, set[tuple[int, int]]] = {}
     for name, r, c in written:
         written_in.setdefault(name, set()).add((r, c))
-    with zipfile.ZipFile(book.path) as old_zip, zipfile.ZipFile(tmp) as new_zip:
+    with zipfile.ZipFile(book.path) as old_zip, zipfile.ZipFile(tmp) as new_zip, \
+            ThreadPoolExecutor(max_workers=2) as inflating:
+        whole = {part: inflating.submit(_inflates_whole, tmp, part) for part in patched}
         parts = sheet_parts(old_zip)
         new_names = set(sheet_parts(new_zip))
         new_crcs = {i.filename: i.CRC for i in new_zip.infolist()}
@@ -898,8 +901,6 @@ def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], gene
             if part not in patch.sequences and new_crcs.get(part) != (
                     planned.crc if isinstance(planned, Packed) else zlib.crc32(planned)):
                 raise failed(f"部件 {part} 与计划写入的内容不一致", f"part {part} is not what was written")
-            if not _inflates_whole(new_zip, part):
-                raise failed(f"部件 {part} 写入后已损坏", f"part {part} is damaged in the saved copy")
         for name in book.wb.sheetnames:
             if name in generated:
                 continue
@@ -922,17 +923,20 @@ def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], gene
                 reread.append(name)
             elif problem:
                 raise failed(f"工作表“{name}”{problem[0]}", f"sheet '{name}' {problem[1]}")
+        for part, done in whole.items():
+            if not done.result():
+                raise failed(f"部件 {part} 写入后已损坏", f"part {part} is damaged in the saved copy")
     if reread:
         _compare_reread(tmp, book, reread, written, failed)
 
 
-def _inflates_whole(z: zipfile.ZipFile, part: str) -> bool:
+def _inflates_whole(path: Path, part: str) -> bool:
     """The member decompresses to the end and matches its CRC (read through, nothing kept)."""
     try:
-        with z.open(part) as fh:
+        with zipfile.ZipFile(path) as z, z.open(part) as fh:
             while fh.read(1 << 22):
                 pass
-    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError):
+    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError):
         return False
     return True
 
