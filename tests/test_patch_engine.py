@@ -550,6 +550,16 @@ def test_new_cells_keep_column_order_whether_or_not_the_row_has_cells_beyond_the
         assert b"spans=" not in out  # the hint would be stale
 
 
+def test_cell_styles_are_found_whichever_attribute_comes_first():
+    """A fill sheetdesk set must be found (to clear it later) on cells spelled <c s=".." r="..">, too."""
+    from sheetdesk.workbook import patcher
+
+    body = (b'<sheetData><row r="2"><c r="D2" s="4"><v>1</v></c><c r="E2"/></row>'
+            b'<row r="3"><c s="5" r="D3"><v>1</v></c><c t="s" r="E3" s="9"><v>0</v></c></row></sheetData>')
+    found = patcher._styles_at(body, {4, 5}, 3)
+    assert list(found[4]) == [0, 0, 4, 5] and list(found[5]) == [0, 0, 0, 9]
+
+
 def test_an_appended_row_grows_the_sheet_dimension():
     from sheetdesk.workbook import patcher
     from sheetdesk.workbook.writer import _KEEP

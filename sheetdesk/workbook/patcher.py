@@ -234,7 +234,10 @@ def _styles_at(body: bytes, columns: set[int], rows: int, span: tuple[int, int] 
     letters = b"|".join(get_column_letter(c).encode() for c in sorted(columns))
     out = {c: array("I", bytes(4 * (rows + 1))) for c in columns}
     index = {get_column_letter(c).encode(): out[c] for c in columns}
-    for m in re.compile(rb'<c r="(' + letters + rb')(\d+)"[^>]*?\bs="(\d+)"').finditer(body, *span):
+    pattern = rb'<c r="(' + letters + rb')(\d+)"[^>]*?\bs="(\d+)"'
+    if body.find(b"<c s=", *span) >= 0 or body.find(b'<c t="', *span) >= 0:  # attributes before r
+        pattern = rb'<c\b(?=[^>]*?\br="(' + letters + rb')(\d+)")(?=[^>]*?\bs="(\d+)")'
+    for m in re.compile(pattern).finditer(body, *span):
         r = int(m.group(2))
         if r <= rows:
             index[m.group(1)][r] = int(m.group(3))
