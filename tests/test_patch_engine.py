@@ -441,6 +441,13 @@ def test_a_tracker_someone_typed_into_is_restored(tmp_path, cli, make_desk):
     assert _tracker_values(path) == expected
 
 
+def spliced(xml: bytes, edits, styles, date1904: bool, changes: list) -> bytes:
+    """The sheet XML the patch engine writes for ``edits`` (it streams the pieces; joined here)."""
+    from sheetdesk.workbook import patcher
+
+    return b"".join(patcher._patched_sequence(xml, edits, styles, date1904, changes))
+
+
 def test_rows_are_found_whether_or_not_r_comes_first():
     """Office suites write ``<row r=..`` first and in order (the fast path); any other spelling is
     still patched, by walking every row."""
@@ -464,19 +471,19 @@ def test_rows_are_found_whether_or_not_r_comes_first():
                 b'</c></row><row spans="1:2" r="10"/>')
     for xml in (plain, odd):
         changes = []
-        out = patcher._patch_rows(xml, edit("已结案"), styles, False, changes)
+        out = spliced(xml, edit("已结案"), styles, False, changes)
         assert b'<c r="A1"><v>1</v></c>' in out
         assert b'<c r="A2"><v>2</v></c><c r="B2" t="inlineStr"><is><t xml:space="preserve">' + "已结案".encode() in out
         assert b'<c r="A10" t="inlineStr">' in out
         assert len(changes) == 2
     # rows that do not exist yet (add and log append them) are inserted where they belong
     gaps = sheet(b'<row r="1"><c r="A1"><v>1</v></c></row><row r="5"><c r="A5"><v>5</v></c></row>')
-    out = patcher._patch_rows(gaps, edit("x"), styles, False, [])
+    out = spliced(gaps, edit("x"), styles, False, [])
     assert re.findall(rb'<row r="(\d+)"', out) == [b"1", b"2", b"5", b"10"]
     assert b'<row r="2"><c r="B2" t="inlineStr">' in out and b'<c r="A5"><v>5</v></c></row><row r="10">' in out
     odd_gaps = sheet(b'<row spans="1:2" r="1"><c r="A1"><v>1</v></c></row>')
     try:  # where a new row belongs cannot be told from rows spelled another way: openpyxl saves it
-        patcher._patch_rows(odd_gaps, edit("x"), styles, False, [])
+        spliced(odd_gaps, edit("x"), styles, False, [])
     except patcher.PatchUnsupported:
         pass
     else:
@@ -495,7 +502,7 @@ def test_a_date_written_over_libreoffices_custom_general_format_gets_a_date_form
     xml = b'<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData></worksheet>'
     edits = {2: {2: patcher._Edit(2, datetime(2026, 11, 20, 10), _KEEP, "yyyy-mm-dd hh:mm", False, "register",
                                   "received", None)}}
-    out = patcher._patch_rows(xml, edits, styles, False, [])
+    out = spliced(xml, edits, styles, False, [])
     style = int(re.search(rb'<c r="B2" s="(\d+)"', out).group(1))
     assert styles.numfmts[styles.numfmt_of(style)] == "yyyy-mm-dd hh:mm"
 
@@ -511,7 +518,7 @@ def test_new_cells_keep_column_order_whether_or_not_the_row_has_cells_beyond_the
         (b'<row r="2"><c r="A2"><v>1</v></c><c r="F2"><v>6</v></c></row>', [b"A2", b"D2", b"F2"]),  # a colleague's F
         (b'<row r="2"><c s="0" r="A2"><v>1</v></c><c s="0" r="F2"><v>6</v></c></row>', [b"A2", b"D2", b"F2"]),
     ]:
-        out = patcher._patch_rows(b"<worksheet><sheetData>" + row + b"</sheetData></worksheet>", edits, styles,
+        out = spliced(b"<worksheet><sheetData>" + row + b"</sheetData></worksheet>", edits, styles,
                                   False, [])
         assert re.findall(rb'<c [^>]*?r="([A-Z]+2)"', out) == expected, out
         assert b"spans=" not in out  # the hint would be stale
@@ -535,7 +542,7 @@ def test_an_appended_row_grows_the_sheet_dimension():
     xml = (b'<worksheet><dimension ref="A1:C3"/><sheetData><row r="1"><c r="A1"><v>1</v></c></row>'
            b'<row r="3"><c r="A3"><v>3</v></c></row></sheetData></worksheet>')
     edits = {4: {2: patcher._Edit(2, "新", _KEEP, None, False, "register", "customer", None)}}
-    out = patcher._patch_rows(xml, edits, styles, False, [])
+    out = spliced(xml, edits, styles, False, [])
     assert b'<dimension ref="A1:C4"/>' in out and out.endswith(b"</row></sheetData></worksheet>")
 
 

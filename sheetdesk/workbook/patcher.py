@@ -255,11 +255,6 @@ def _sheet_body(xml: bytes) -> tuple[int, int]:
     return open_end, xml.index(b"</sheetData>", open_end)
 
 
-def _patch_rows(xml: bytes, edits: dict[int, dict[int, _Edit]], styles: Styles, date1904: bool,
-                changes: list[Change]) -> bytes:
-    return b"".join(_patched_sequence(xml, edits, styles, date1904, changes)) if edits else xml
-
-
 def _patched_sequence(xml: bytes, edits: dict[int, dict[int, _Edit]], styles: Styles, date1904: bool,
                       changes: list[Change]) -> list:
     """The new sheet as [what precedes sheetData's rows, the rows before the first edited one,
