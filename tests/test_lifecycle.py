@@ -4,6 +4,7 @@ add/log — checked in the written workbook."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import openpyxl
 
@@ -115,17 +116,21 @@ def test_lifecycle_through_refresh(make_desk, cli, tmp_path):
     assert again.exit_code == 0 and path.read_bytes() == before
 
 
-def test_typed_calls_survive_regeneration(make_desk, cli):
+def desk_with_a_typed_call(make_desk, cli, note: str, **more) -> Path:
+    """A refreshed desk whose first follow-up call a colleague filled in (in Excel: openpyxl here)."""
     path = make_desk(LIFE[-2:], progress=LOG[2:4])
     assert cli("refresh", path, "--now", NOW).exit_code == 0
     wb = openpyxl.load_workbook(path)
     ws = wb["回访计划"]
     header = [c.value for c in ws[1]]
-    ws.cell(2, header.index("回访人") + 1, "小周")
-    ws.cell(2, header.index("回访时间") + 1, datetime(2026, 11, 20, 10, 30))
-    ws.cell(2, header.index("回访评分") + 1, 5)
-    ws.cell(2, header.index("回访记录") + 1, "仍偶有异响")
+    for name, value in {"回访人": "小周", **more, "回访记录": note}.items():
+        ws.cell(2, header.index(name) + 1, value)
     wb.save(path)
+    return path
+
+
+def test_typed_calls_survive_regeneration(make_desk, cli):
+    path = desk_with_a_typed_call(make_desk, cli, "仍偶有异响", 回访时间=datetime(2026, 11, 20, 10, 30), 回访评分=5)
     result = cli("refresh", path, "--now", "2026-11-24 09:00")
     assert result.exit_code == 0, result.output
     ws_f, header_f, calls = sheet_rows(path, "回访计划")
@@ -212,3 +217,13 @@ def test_periodic_calls_after_purchase_when_configured(make_desk, cli, tmp_path)
     (tmp_path / "sheetdesk.toml").write_text("[followups]\nperiodic = [\"weekly\"]\n", encoding="utf-8")
     bad = cli("refresh", path, "--now", NOW)
     assert bad.exit_code != 0 and "periodic" in bad.output and "Traceback" not in bad.output
+
+
+def test_a_typed_call_note_that_would_change_stops_the_save(make_desk, cli):
+    """The follow-up plan is rebuilt on every refresh; a value typed in it that would not come back
+    as typed (here a control character, stored by Excel as _x0001_) stops the save instead."""
+    path = desk_with_a_typed_call(make_desk, cli, "A_x0001_B")
+    before = path.read_bytes()
+    result = cli("refresh", path, "--now", "2026-11-24 09:00")
+    assert result.exit_code != 0 and "校验失败" in result.output and "回访计划" in result.output
+    assert path.read_bytes() == before

@@ -529,9 +529,10 @@ def test_cell_styles_are_found_whichever_attribute_comes_first():
     from sheetdesk.workbook import patcher
 
     body = (b'<sheetData><row r="2"><c r="D2" s="4"><v>1</v></c><c r="E2"/></row>'
-            b'<row r="3"><c s="5" r="D3"><v>1</v></c><c t="s" r="E3" s="9"><v>0</v></c></row></sheetData>')
-    found = patcher._styles_at(body, {4, 5}, 3)
-    assert list(found[4]) == [0, 0, 4, 5] and list(found[5]) == [0, 0, 0, 9]
+            b'<row r="3"><c s="5" r="D3"><v>1</v></c><c t="s" r="E3" s="9"><v>0</v></c></row>'
+            b'<row r="4"><c cm="1" s="6" r="D4"><v>1</v></c><c r="DD4" s="8"/></row></sheetData>')
+    found = patcher._styles_at(body, {4, 5}, 4)
+    assert list(found[4]) == [0, 0, 4, 5, 6] and list(found[5]) == [0, 0, 0, 9, 0]
 
 
 def test_an_appended_row_grows_the_sheet_dimension():

@@ -116,3 +116,15 @@ def test_a_compression_failure_is_raised_not_packed_and_never_hangs(monkeypatch)
     worker.join(10)
     assert not worker.is_alive(), "pack blocked after its worker failed"
     assert outcome and "simulated" in str(outcome[0])
+
+
+def test_members_are_compared_a_piece_at_a_time(package, tmp_path):
+    from sheetdesk.workbook.zipcopy import same_raw
+
+    out = tmp_path / "out.xlsx"
+    write_package(package, out, {"xl/worksheets/sheet1.xml": b"<worksheet/>"})
+    with zipfile.ZipFile(package) as za, zipfile.ZipFile(out) as zb, open(package, "rb") as a, open(out, "rb") as b:
+        for name in ("xl/media/image1.png", "xl/customXml/数据.xml"):
+            assert same_raw(a, za.getinfo(name), b, zb.getinfo(name), chunk=7)
+        assert not same_raw(a, za.getinfo("xl/worksheets/sheet1.xml"), b, zb.getinfo("xl/worksheets/sheet1.xml"), chunk=7)
+        assert not same_raw(a, za.getinfo("xl/media/image1.png"), b, zb.getinfo("xl/customXml/数据.xml"))

@@ -162,8 +162,7 @@ def _share_texts(rows: list[list[object]], texts: dict[str, str]) -> None:
 _ERROR_CELL = re.compile(rb'(<c\b[^>]*\bt="e"[^>]*>)(?:<f\b[^>]*?(?:/>|>.*?</f>))?<v>([^<]*)</v>', re.S)
 
 
-# a formula with no cached value, or an empty one (Excel and xlsxwriter write <v></v> for a "" result)
-_UNCACHED_FORMULA = re.compile(rb'(<c\b[^>]*>)<f\b[^>]*>([^<]*)</f>(?:<v\s*/>|<v></v>)?</c>')
+_UNCACHED_FORMULA = re.compile(rb'(<c\b[^>]*>)<f\b[^>]*>([^<]*)</f>(?:<v\s*/>)?</c>')
 
 
 @contextlib.contextmanager

@@ -33,7 +33,7 @@ from sheetdesk.workbook.cells import column_index as column_index_from_string
 from sheetdesk.workbook.cells import column_letter as get_column_letter
 from sheetdesk.workbook.reader import Book
 from sheetdesk.workbook.writer import _KEEP, NUMBER_FORMATS, CellWrite, Change, GeneratedSheet, _same
-from sheetdesk.workbook.zipcopy import Packed, pack, read_raw
+from sheetdesk.workbook.zipcopy import Packed, pack, same_raw
 
 OWN_FILLS = {"red": "FFFFC7CE", "amber": "FFFFEB9C"}
 HEADER_GREY, HEADER_BLUE = "FFD9D9D9", "FFDDEBF7"
@@ -235,13 +235,16 @@ def _styles_at(body: bytes, columns: set[int], rows: int, span: tuple[int, int] 
     out = {c: array("I", bytes(4 * (rows + 1))) for c in columns}
     index = {get_column_letter(c).encode(): out[c] for c in columns}
     pattern = rb'<c r="(' + letters + rb')(\d+)"[^>]*?\bs="(\d+)"'
-    if body.find(b"<c s=", *span) >= 0 or body.find(b'<c t="', *span) >= 0:  # attributes before r
+    if _NOT_R_FIRST.search(body, *span):  # some cell has attributes before its r
         pattern = rb'<c\b(?=[^>]*?\br="(' + letters + rb')(\d+)")(?=[^>]*?\bs="(\d+)")'
     for m in re.compile(pattern).finditer(body, *span):
         r = int(m.group(2))
         if r <= rows:
             index[m.group(1)][r] = int(m.group(3))
     return out
+
+
+_NOT_R_FIRST = re.compile(rb"<c (?!r=)")
 
 
 def _sheet_body(xml: bytes) -> tuple[int, int]:
@@ -892,7 +895,7 @@ def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], gene
                     continue
                 # copied as stored: the compressed bytes themselves must be the original's
                 new = new_infos.get(item.filename)
-                if new is None or new.CRC != item.CRC or read_raw(new_fh, new) != read_raw(old_fh, item):
+                if new is None or new.CRC != item.CRC or not same_raw(old_fh, item, new_fh, new):
                     raise failed(f"部件 {item.filename} 本应原样保留却不一致",
                                  f"part {item.filename} was not kept byte for byte")
         for part, planned in patched.items():  # what sheetdesk wrote: whole, and exactly what was planned

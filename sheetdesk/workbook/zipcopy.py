@@ -24,17 +24,40 @@ _LOCAL_SIGNATURE = b"PK\003\004"
 
 def read_raw(source, info: zipfile.ZipInfo) -> bytes:
     """The member's bytes as stored (compressed), found from its local header."""
-    source.seek(info.header_offset)
-    header = source.read(_LOCAL_HEADER.size)
-    fields = _LOCAL_HEADER.unpack(header)
-    if fields[0] != _LOCAL_SIGNATURE:
-        raise zipfile.BadZipFile(f"bad local header for {info.filename}")
-    name_length, extra_length = fields[-2], fields[-1]
-    source.seek(info.header_offset + _LOCAL_HEADER.size + name_length + extra_length)
+    _seek_data(source, info)
     data = source.read(info.compress_size)
     if len(data) != info.compress_size:
         raise zipfile.BadZipFile(f"{info.filename} is truncated")
     return data
+
+
+def _seek_data(source, info: zipfile.ZipInfo) -> None:
+    source.seek(info.header_offset)
+    fields = _LOCAL_HEADER.unpack(source.read(_LOCAL_HEADER.size))
+    if fields[0] != _LOCAL_SIGNATURE:
+        raise zipfile.BadZipFile(f"bad local header for {info.filename}")
+    name_length, extra_length = fields[-2], fields[-1]
+    source.seek(info.header_offset + _LOCAL_HEADER.size + name_length + extra_length)
+
+
+def same_raw(a, a_info: zipfile.ZipInfo, b, b_info: zipfile.ZipInfo, chunk: int = 1 << 20) -> bool:
+    """Two members store the same compressed bytes (compared a megabyte at a time: a picture or a
+    pivot cache is never held twice)."""
+    if a_info.compress_size != b_info.compress_size:
+        return False
+    _seek_data(a, a_info)
+    a_at = a.tell()
+    _seek_data(b, b_info)
+    b_at = b.tell()
+    left = a_info.compress_size
+    while left:
+        n = min(chunk, left)
+        a.seek(a_at)
+        b.seek(b_at)
+        if a.read(n) != b.read(n):
+            return False
+        a_at, b_at, left = a_at + n, b_at + n, left - n
+    return True
 
 
 def write_raw(target: zipfile.ZipFile, info: zipfile.ZipInfo, raw: bytes, crc: int, size: int,
