@@ -385,7 +385,8 @@ def _refuse_bad_append(append: Append, problems: list[Problem]) -> None:
 def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run: bool,
          append: Append | None = None, engine: str | None = None) -> RunResult:
     engine = engine or settings.engine
-    patching = saving and engine == "patch" and path.suffix.lower() in (".xlsx", ".xlsm")
+    # the patch engine plans the edits of a save and of a dry run (which lists them and stops there)
+    patching = (saving or dry_run) and engine == "patch" and path.suffix.lower() in (".xlsx", ".xlsm")
     fast = patching or (not saving and not dry_run)
     snap = snapshot(path) if saving else None
     result = RunResult(path, now, "zh", dry_run=dry_run)
@@ -492,7 +493,7 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
         result.changes = patch.changes
         if append is not None:  # the appended rows are changes, even when nothing else moves
             result.changes[:0] = [Change(append.sheet_key, n, "(row)", None, "appended") for n in append.row_numbers]
-        if result.changes:
+        if result.changes and saving:
             # only the cells that changed may differ in the new file: every other cell is checked
             written = {(book.tables[c.sheet].name, c.row, book.tables[c.sheet].columns[c.column]) for c in patch.changes
                        if c.sheet in book.tables and c.column in book.tables[c.sheet].columns}

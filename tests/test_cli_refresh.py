@@ -355,7 +355,8 @@ def test_empty_string_cells_do_not_block_the_save(make_desk, cli):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_fast_read_only_path_agrees_with_the_saving_path(tmp_path, cli, lang):
-    """validate reads with calamine, refresh with openpyxl: same problems, same stand-up, on the demo data."""
+    """validate reads with calamine, a dry run on the openpyxl engine with openpyxl: same problems, same
+    stand-up, on the demo data."""
     from sheetdesk.sampledata import fill_demo
     from sheetdesk.workbook.template import build_template
 
@@ -364,6 +365,7 @@ def test_fast_read_only_path_agrees_with_the_saving_path(tmp_path, cli, lang):
     path = tmp_path / "desk.xlsx"
     wb.save(path)
     fast = json.loads(cli("validate", path, "--json", "--now", NOW).output)
+    (tmp_path / "sheetdesk.toml").write_text('[desk]\nengine = "openpyxl"\n', encoding="utf-8")
     slow = json.loads(cli("refresh", path, "--json", "--dry-run", "--now", NOW).output)
     assert fast["problems"] == slow["problems"]
     assert fast["standup"] == slow["standup"]
@@ -376,3 +378,24 @@ def test_category_of_only_separators_is_not_a_crash(make_desk, cli):
     result = cli("refresh", path, "--now", NOW)
     assert result.exit_code == 0, result.output
     assert register_rows(path)[2]["id"] == "202611-001"
+
+
+def test_a_dry_run_lists_the_same_changes_on_both_engines(tmp_path, cli):
+    """The patch engine plans a dry run too (fast on a big desk); what it lists is what the openpyxl
+    engine would change, cell for cell."""
+    from sheetdesk.sampledata import fill_demo
+    from sheetdesk.workbook.template import build_template
+
+    wb = build_template("zh")
+    fill_demo(wb, lang="zh")
+    listed = {}
+    for engine in ("patch", "openpyxl"):
+        folder = tmp_path / engine
+        folder.mkdir()
+        wb.save(folder / "desk.xlsx")
+        (folder / "sheetdesk.toml").write_text(f'[desk]\nengine = "{engine}"\n', encoding="utf-8")
+        before = (folder / "desk.xlsx").read_bytes()
+        out = json.loads(cli("refresh", folder / "desk.xlsx", "--json", "--dry-run", "--now", NOW).output)
+        assert out["dry_run"] and not out["written"] and (folder / "desk.xlsx").read_bytes() == before
+        listed[engine] = sorted((c["sheet"], c["row"], c["column"], str(c["new"])) for c in out["changes"])
+    assert len(listed["patch"]) > 100 and listed["patch"] == listed["openpyxl"]
