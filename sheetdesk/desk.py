@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import re
 from dataclasses import dataclass, field
 from collections.abc import Iterator
 from datetime import datetime
@@ -254,6 +255,7 @@ def _append_to_grid(book: Book, append: Append, *, saving: bool):
     grid = book.wb[table.name]._rows
     append.ref_column, append.ref_header = 0, None
     length, saved = len(grid), {}
+    formulas = _formula_cells(book, table.name)
     if saving and any(row.get("external_ref") not in (None, "") for row in append.all_rows()):
         while len(grid) < table.header_row:
             grid.append([])
@@ -262,13 +264,15 @@ def _append_to_grid(book: Book, append: Append, *, saving: bool):
         if not append.ref_column:  # the first import: the column goes after the last one anything is in
             from sheetdesk.importer import EXTERNAL_REF_HEADERS
 
-            append.ref_column = max([_last_filled(row) for row in grid] + _formula_columns(book, table.name)) + 1
+            append.ref_column = max([_last_filled(row) for row in grid] + [c for _, c in formulas]) + 1
             append.ref_header = EXTERNAL_REF_HEADERS[0 if book.lang == "zh" else 1]
             saved[table.header_row] = header  # in the grid while the sheets are read: owned columns go after it
             cells = list(header) + [""] * max(0, append.ref_column - len(header))
             cells[append.ref_column - 1] = append.ref_header
             grid[table.header_row - 1] = cells
-    first = max([table.header_row] + [r.row for r in table.rows]) + 1
+    people = {i for key, i in table.columns.items() if not sheet.column(key).owned}
+    # a row whose people's cells hold formulas is not blank, whatever they evaluate to
+    first = max([table.header_row] + [r.row for r in table.rows] + [r for r, c in formulas if c in people]) + 1
     append.row, append.row_numbers = first, []
     width = max(table.columns.values())
     for offset, values in enumerate(append.all_rows()):
@@ -290,25 +294,25 @@ def _append_to_grid(book: Book, append: Append, *, saving: bool):
     return restore
 
 
-def _formula_columns(book: Book, name: str) -> list[int]:
-    """Columns holding formulas in the sheet's XML: calamine reads a formula whose result is empty
-    as an empty cell, and the column is still somebody's."""
+_CELL_REF = re.compile(rb'<c r="([A-Z]+)(\d+)"')
+
+
+def _formula_cells(book: Book, name: str) -> list[tuple[int, int]]:
+    """(row, column) of the cells holding formulas in the sheet's XML (when the reader kept it):
+    calamine reads a formula whose result is empty as an empty cell, and the cell is still somebody's."""
     from sheetdesk.workbook.cells import column_index
 
     xml = book.wb.xml_of(name) if hasattr(book.wb, "xml_of") else None
     if not xml:
         return []
     start, stop = xml.find(b"<sheetData"), xml.find(b"</sheetData>")
-    found, pos = set(), xml.find(b"<f", start, stop)
+    found, pos = [], xml.find(b"<f", start, stop)
     while pos >= 0:
-        cell = xml.rfind(b'<c r="', start, pos)
-        if cell >= 0:
-            end = cell + 6
-            while 65 <= xml[end] <= 90:  # the column letters of the cell's r
-                end += 1
-            found.add(xml[cell + 6:end].decode())
+        m = _CELL_REF.match(xml, xml.rfind(b'<c r="', start, pos))
+        if m:
+            found.append((int(m.group(2)), column_index(m.group(1).decode())))
         pos = xml.find(b"<f", pos + 2, stop)
-    return [column_index(letters) for letters in found if letters]
+    return found
 
 
 def _last_filled(row: list[object]) -> int:

@@ -165,6 +165,31 @@ def test_an_added_row_takes_the_formatting_people_prepared(tmp_path, cli, make_d
     assert ws.cell(4, 4).value is None and ws.cell(4, 4).border.top.style == "thin"  # the rows below wait
 
 
+def test_an_added_row_goes_below_rows_whose_people_cells_hold_formulas(tmp_path, cli, make_desk):
+    """A filled-down formula that evaluates to "" (calamine reads it as empty) still makes its row
+    somebody's: add goes below it, as on the openpyxl engine, and the formulas stay."""
+    def prepared(wb):
+        ws = wb["登记表"]
+        for r in (3, 4, 5):
+            ws.cell(r, 7, f'=IF(F{r}="","",F{r})')  # 产品型号 computed from 联系方式, empty for now
+
+    path = make_desk([{"received": datetime(2026, 11, 2, 10), "channel": "电话", "customer": "王女士",
+                       "description": "机器无法开机"}], edit=prepared)
+    cached = path.with_suffix(".tmp")  # as Excel saves them: an empty cached result
+    with zipfile.ZipFile(path) as z, zipfile.ZipFile(cached, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in z.infolist():
+            data = z.read(item)
+            out.writestr(item, data.replace(b"<v />", b"<v></v>") if item.filename == "xl/worksheets/sheet1.xml"
+                         else data)
+    cached.replace(path)
+    result = cli("add", path, "--customer", "新客户", "--channel", "电话", "--description", "扫地机异响",
+                 "--product", "K2", "--received", "2026-11-20 10:00", "--now", NOW)
+    assert result.exit_code == 0, result.output
+    ws = openpyxl.load_workbook(path)["登记表"]
+    assert [ws.cell(r, 7).value for r in (3, 4, 5)] == ['=IF(F3="","",F3)', '=IF(F4="","",F4)', '=IF(F5="","",F5)']
+    assert (ws.cell(6, 4).value, ws.cell(6, 7).value) == ("新客户", "K2")
+
+
 def test_a_refused_add_writes_nothing_on_the_patch_engine(tmp_path, cli):
     path = tmp_path / "desk.xlsx"
     desk_with_extras(path, tiny_png(tmp_path / "logo.png"))
