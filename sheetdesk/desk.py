@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import re
 from dataclasses import dataclass, field
 from collections.abc import Iterator
 from datetime import datetime
@@ -255,7 +254,8 @@ def _append_to_grid(book: Book, append: Append, *, saving: bool):
     grid = book.wb[table.name]._rows
     append.ref_column, append.ref_header = 0, None
     length, saved = len(grid), {}
-    formulas = _formula_cells(book, table.name)
+    # calamine reads a formula whose result is empty as an empty cell: the cell is still somebody's
+    formulas = book.wb.formula_cells(table.name)
     if saving and any(row.get("external_ref") not in (None, "") for row in append.all_rows()):
         while len(grid) < table.header_row:
             grid.append([])
@@ -292,27 +292,6 @@ def _append_to_grid(book: Book, append: Append, *, saving: bool):
             grid[r - 1] = cells
         del grid[length:]
     return restore
-
-
-_CELL_REF = re.compile(rb'<c r="([A-Z]+)(\d+)"')
-
-
-def _formula_cells(book: Book, name: str) -> list[tuple[int, int]]:
-    """(row, column) of the cells holding formulas in the sheet's XML (when the reader kept it):
-    calamine reads a formula whose result is empty as an empty cell, and the cell is still somebody's."""
-    from sheetdesk.workbook.cells import column_index
-
-    xml = book.wb.xml_of(name) if hasattr(book.wb, "xml_of") else None
-    if not xml:
-        return []
-    start, stop = xml.find(b"<sheetData"), xml.find(b"</sheetData>")
-    found, pos = [], xml.find(b"<f", start, stop)
-    while pos >= 0:
-        m = _CELL_REF.match(xml, xml.rfind(b'<c r="', start, pos))
-        if m:
-            found.append((int(m.group(2)), column_index(m.group(1).decode())))
-        pos = xml.find(b"<f", pos + 2, stop)
-    return found
 
 
 def _last_filled(row: list[object]) -> int:

@@ -128,6 +128,20 @@ class FastWorkbook:
         """The sheet's XML as read (for the sheets named in ``keep_xml``), or None."""
         return self._xml.get(name)
 
+    def formula_cells(self, name: str) -> list[tuple[int, int]]:
+        """(row, column) of the cells holding formulas, from the sheet's kept XML (``keep_xml``)."""
+        xml = self._xml.get(name)
+        if not xml:
+            return []
+        start, stop = xml.find(b"<sheetData"), xml.find(b"</sheetData>")
+        found, pos = [], xml.find(b"<f", start, stop)
+        while pos >= 0:
+            m = _CELL_REF.match(xml, xml.rfind(b'<c r="', start, pos))
+            if m:
+                found.append((int(m.group(2)), column_index(m.group(1).decode())))
+            pos = xml.find(b"<f", pos + 2, stop)
+        return found
+
     def load_all(self, *, lazy: set[str] = frozenset()) -> None:
         """Read every sheet now (so a sheet calamine cannot read is known before any work), except
         ``lazy`` ones, read on first use."""
@@ -157,6 +171,9 @@ def _share_texts(rows: list[list[object]], texts: dict[str, str]) -> None:
     share = texts.setdefault
     for row in rows:
         row[:] = [share(v, v) if v.__class__ is str else v for v in row]
+
+
+_CELL_REF = re.compile(rb'<c r="([A-Z]+)(\d+)"')
 
 
 _ERROR_CELL = re.compile(rb'(<c\b[^>]*\bt="e"[^>]*>)(?:<f\b[^>]*?(?:/>|>.*?</f>))?<v>([^<]*)</v>', re.S)
