@@ -19,6 +19,9 @@ EPOCH_1904 = datetime(1904, 1, 1)
 #: control characters XML 1.0 cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE)
 ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
+#: a cell's start tag, its address first (as every office suite writes it): column letters, row
+CELL_REF = re.compile(rb'<c r="([A-Z]+)(\d+)"')
+
 _MAX_COLUMN = 18278  # XFD
 
 

@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 from sheetdesk.errors import BookUnreadable
-from sheetdesk.workbook.cells import EPOCH_1900, EPOCH_1904, column_index
+from sheetdesk.workbook.cells import CELL_REF, EPOCH_1900, EPOCH_1904, column_index
 
 
 class FastReadUnsupported(Exception):
@@ -136,7 +136,7 @@ class FastWorkbook:
         start, stop = xml.find(b"<sheetData"), xml.find(b"</sheetData>")
         found, pos = [], xml.find(b"<f", start, stop)
         while pos >= 0:
-            m = _CELL_REF.match(xml, xml.rfind(b'<c r="', start, pos))
+            m = CELL_REF.match(xml, xml.rfind(b'<c r="', start, pos))
             if m:
                 found.append((int(m.group(2)), column_index(m.group(1).decode())))
             pos = xml.find(b"<f", pos + 2, stop)
@@ -171,9 +171,6 @@ def _share_texts(rows: list[list[object]], texts: dict[str, str]) -> None:
     share = texts.setdefault
     for row in rows:
         row[:] = [share(v, v) if v.__class__ is str else v for v in row]
-
-
-_CELL_REF = re.compile(rb'<c r="([A-Z]+)(\d+)"')
 
 
 _ERROR_CELL = re.compile(rb'(<c\b[^>]*\bt="e"[^>]*>)(?:<f\b[^>]*?(?:/>|>.*?</f>))?<v>([^<]*)</v>', re.S)

@@ -28,7 +28,7 @@ from xml.sax.saxutils import escape
 
 from sheetdesk.schema import COUNTER, SHEETS_BY_KEY
 from sheetdesk.workbook import counter as counter_sheet
-from sheetdesk.workbook.cells import EPOCH_1900, EPOCH_1904, ILLEGAL_CHARACTERS_RE, to_excel
+from sheetdesk.workbook.cells import CELL_REF, EPOCH_1900, EPOCH_1904, ILLEGAL_CHARACTERS_RE, to_excel
 from sheetdesk.workbook.cells import column_index as column_index_from_string
 from sheetdesk.workbook.cells import column_letter as get_column_letter
 from sheetdesk.workbook.reader import Book
@@ -434,15 +434,12 @@ def _patch_row(row_xml: bytes, head: bytes, r: int, row_edits: dict[int, _Edit],
     return open_tag + b"".join(cells[c] for c in sorted(cells)) + b"</row>"
 
 
-_LAST_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"')
-
-
 def _all_after_last_cell(row_xml: bytes, after: int, r: int, first_edited: int) -> bool:
     """The row's cells (in order, each spelled ``<c r=``) all lie left of ``first_edited``."""
     last = row_xml.rfind(b"<c ", after)
     if last < 0:
         return True
-    m = _LAST_CELL.match(row_xml, last)
+    m = CELL_REF.match(row_xml, last)
     return m is not None and int(m.group(2)) == r and _column_index(m.group(1)) < first_edited
 
 
@@ -887,8 +884,12 @@ def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], gene
         whole = {part: inflating.submit(_inflates_whole, tmp, part) for part in patched}
         parts = sheet_parts(old_zip)
         new_names = set(sheet_parts(new_zip))
-        new_crcs = {i.filename: i.CRC for i in new_zip.infolist()}
         new_infos = {i.filename: i for i in new_zip.infolist()}
+
+        def holds_planned(part: str) -> bool:  # the saved member's CRC is that of what was planned
+            planned = patched[part]
+            crc = planned.crc if isinstance(planned, Packed) else zlib.crc32(planned)
+            return part in new_infos and new_infos[part].CRC == crc
         with open(book.path, "rb") as old_fh, open(tmp, "rb") as new_fh:
             for item in old_zip.infolist():
                 if item.filename in patched:
@@ -898,9 +899,8 @@ def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], gene
                 if new is None or new.CRC != item.CRC or not same_raw(old_fh, item, new_fh, new):
                     raise failed(f"部件 {item.filename} 本应原样保留却不一致",
                                  f"part {item.filename} was not kept byte for byte")
-        for part, planned in patched.items():  # what sheetdesk wrote: whole, and exactly what was planned
-            if part not in patch.sequences and new_crcs.get(part) != (
-                    planned.crc if isinstance(planned, Packed) else zlib.crc32(planned)):
+        for part in patched:  # what sheetdesk wrote: whole, and exactly what was planned
+            if part not in patch.sequences and not holds_planned(part):
                 raise failed(f"部件 {part} 与计划写入的内容不一致", f"part {part} is not what was written")
         for name in book.wb.sheetnames:
             if name in generated:
@@ -912,9 +912,7 @@ def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], gene
                 continue  # byte-identical, checked above
             rows = patch.rows.get(part)
             old = patch.originals.get(part) or old_zip.read(part)
-            planned = patched[part]
-            if part in patch.sequences and new_crcs.get(part) == (planned.crc if isinstance(planned, Packed)
-                                                                  else zlib.crc32(planned)):
+            if part in patch.sequences and holds_planned(part):
                 saved = patch.sequences[part]  # the file holds exactly what was planned (as for the parts above)
             else:  # it does not: look at what it holds
                 saved = _as_sequence(new_zip.read(part), sorted(rows or ()))
