@@ -115,7 +115,7 @@ def read_results(table: Table | None, received: dict[str, datetime | None], now:
                                f"cannot read '{row.text('reviewed_on')}' as a date; expected e.g. 2026-11-17",
                                value=row.get("reviewed_on")))
         results.append(Result(row.row, ticket_id, rating, score, rated_at, row.text("reviewer"), reviewed_on,
-                              row.text("overdue_reason"), dict(row.values)))
+                              row.text("overdue_reason"), row.values))
     return results, problems
 
 

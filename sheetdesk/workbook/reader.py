@@ -114,6 +114,7 @@ def _fast_rows(grid: list[list[object]], header_row: int, columns: dict[str, int
     """Records straight from calamine's grid: the same values as :func:`_cell_value` gives, without a
     call per cell (a 50k-row register has over a million of them)."""
     keys = list(columns)
+    index = {k: i for i, k in enumerate(keys)}  # shared by every row of the table
     positions = [columns[k] - 1 for k in keys]
     width = max(positions) + 1 if positions else 0
     people_at = [keys.index(k) for k in people]
@@ -123,12 +124,12 @@ def _fast_rows(grid: list[list[object]], header_row: int, columns: dict[str, int
         raw = grid[r_idx]
         if len(raw) < width:
             raw = raw + [""] * (width - len(raw))
-        values = [None if (c := v.__class__) is str and (not v or v.isspace()) or v is None
+        values = tuple([None if (c := v.__class__) is str and (not v or v.isspace()) or v is None
                   else v.time() if c is datetime and v < one else v
-                  for v in [raw[i] for i in positions]]
+                  for v in [raw[i] for i in positions]])
         for i in people_at:
-            if values[i] is not None:  # only the filled cells: Row.get answers None for the others
-                out.append(Row(r_idx + 1, {k: v for k, v in zip(keys, values) if v is not None}))
+            if values[i] is not None:
+                out.append(Row(r_idx + 1, index=index, cells=values))
                 break
     return out
 
