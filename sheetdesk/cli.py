@@ -147,7 +147,7 @@ def refresh(book: Path, as_json: bool, dry_run: bool, force: bool, lang: str, no
     from sheetdesk import desk
     from sheetdesk.console import print_result, print_standup, result_json
 
-    result = desk.run(book, now=now, dry_run=dry_run, force=force)
+    result = desk.run(book, now=now, dry_run=dry_run, force=force, lean=True)
     if as_json:
         click.echo(json.dumps(result_json(result, lang), ensure_ascii=False, indent=2))
     else:
@@ -219,7 +219,7 @@ def add(book: Path, customer: str, channel: str, description: str, contact: str 
         "purchase_date": purchase_date, "expectation": expectation, "emotion": emotion, "category": category,
         "priority": priority, "owner": owner,
     }
-    result = desk.run(book, now=now, force=force, append=desk.Append("register", values))
+    result = desk.run(book, now=now, force=force, append=desk.Append("register", values), lean=True)
     if as_json:
         click.echo(json.dumps({"id": result.new_id, "row": result.appended.row if result.appended else None},
                               ensure_ascii=False))
@@ -252,7 +252,7 @@ def log(book: Path, ticket_id: str, step: str, note: str | None, by: str, at: st
     now = now or (settings.now() if settings else datetime.now().replace(microsecond=0))
     when = _time_option(at, "--at", now)
     values = {"id": ticket_id.strip(), "time": when, "by": by, "step": key, "note": note}
-    result = desk.run(book, now=now, force=force, append=desk.Append("progress", values, refuse=("error", "warning")))
+    result = desk.run(book, now=now, force=force, append=desk.Append("progress", values, refuse=("error", "warning")), lean=True)
     row = result.appended.row if result.appended else 0
     click.echo(_t(lang, f"已记录：{ticket_id} {step_name(key, lang)}（进度跟踪 第{row}行）",
                   f"logged: {ticket_id} {step_name(key, lang)} (Progress row {row})"))

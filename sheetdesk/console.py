@@ -43,7 +43,7 @@ def print_result(result: RunResult, lang: str) -> None:
     console = _console()
     plan = result.plan
     levels = Counter(p.level for p in result.problems)
-    rows = len(plan.tickets) if plan else 0
+    rows = result.register_rows
     console.print(_t(
         lang,
         f"[bold]{result.book}[/]  当前时间 {dates.fmt(result.now)}：登记表 {rows} 行，新编号 {len(plan.issued) if plan else 0} 个，"
@@ -95,7 +95,7 @@ def result_json(result: RunResult, lang: str) -> dict:
         "written": result.written,
         "dry_run": result.dry_run,
         "backup": str(result.backup) if result.backup else None,
-        "rows": len(plan.tickets) if plan else 0,
+        "rows": result.register_rows,
         "issued": {str(row): ticket_id for row, ticket_id in (plan.issued.items() if plan else [])},
         "routed": plan.routed if plan else 0,
         "changes": [

@@ -84,6 +84,25 @@ class RunResult:
     calls: list[followups.Call] = field(default_factory=list)
     appended: Append | None = None
     results: list | None = None
+    #: register rows read (kept when :meth:`release` lets ``plan.tickets`` go)
+    rows_read: int | None = None
+    _kept_ids: list[str | None] | None = None
+
+    @property
+    def register_rows(self) -> int:
+        if self.rows_read is not None:
+            return self.rows_read
+        return len(self.plan.tickets) if self.plan else 0
+
+    def release(self) -> None:
+        """Let the per-ticket picture go (tickets, states, escalations, calls, results), keeping what
+        the commands print: counts, problems, changes, the stand-up and the new IDs. ``run(lean=True)``
+        calls it before the save, so a big desk's XML and its rules' objects are never in memory together."""
+        self._kept_ids = self.new_ids
+        self.rows_read = self.register_rows
+        if self.plan is not None:
+            self.plan.tickets = []
+        self.statuses, self.escalations, self.calls, self.results = [], {}, [], None
 
     @property
     def new_id(self) -> str | None:
@@ -94,6 +113,8 @@ class RunResult:
     @property
     def new_ids(self) -> list[str | None]:
         """The IDs of the appended register rows, in order (None where a row got no ID)."""
+        if self._kept_ids is not None:
+            return self._kept_ids
         if self.appended is None or self.plan is None:
             return []
         by_row = {t.row: t.id for t in self.plan.tickets}
@@ -140,8 +161,12 @@ def _check_writes(book: Book, sheet_key: str, problems: list[Problem]) -> Iterat
 
 
 def run(path: Path, *, now: datetime | None = None, write: bool = True, dry_run: bool = False,
-        force: bool = False, settings: Settings | None = None, append: Append | None = None) -> RunResult:
-    """Validate, number and route the desk at ``path``; save unless ``write`` is False or ``dry_run``."""
+        force: bool = False, settings: Settings | None = None, append: Append | None = None,
+        lean: bool = False) -> RunResult:
+    """Validate, number and route the desk at ``path``; save unless ``write`` is False or ``dry_run``.
+
+    ``lean`` (what the commands use): the per-ticket picture is released before the save
+    (:meth:`RunResult.release`), which halves the peak memory of a big desk's refresh."""
     path = Path(path)
     if not path.exists():
         raise BookNotFound(f"找不到工作簿 {path}（可用 sheetdesk init 新建）",
@@ -153,8 +178,8 @@ def run(path: Path, *, now: datetime | None = None, write: bool = True, dry_run:
         if saving:
             check_not_open(path, force=force, stale_after=settings.stale_lock_hours * 3600)
             with DeskLock(path):
-                return _run(path, now, settings, saving=True, dry_run=False, append=append)
-        return _run(path, now, settings, saving=False, dry_run=dry_run, append=append)
+                return _run(path, now, settings, saving=True, dry_run=False, append=append, lean=lean)
+        return _run(path, now, settings, saving=False, dry_run=dry_run, append=append, lean=lean)
 
 
 @contextlib.contextmanager
@@ -365,8 +390,61 @@ def _refuse_bad_append(append: Append, problems: list[Problem]) -> None:
                          "nothing written: " + "; ".join(p.cell_text("en") for p in bad))
 
 
+@dataclass
+class _Planned:
+    """A patch-engine run between its two steps: the edits are decided, the sheets not yet spliced."""
+    result: RunResult
+    book: Book
+    patch: object  # patcher.Patch
+    typed_calls: object
+    snap: object  # the desk's file as it was read (safesave.snapshot)
+
+
 def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run: bool,
-         append: Append | None = None, engine: str | None = None) -> RunResult:
+         append: Append | None = None, engine: str | None = None, lean: bool = False) -> RunResult:
+    planned = _plan(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine=engine, lean=lean)
+    if isinstance(planned, RunResult):
+        return planned
+    # _plan has returned: its rules' objects (records, tickets, states, tracker rows) are gone unless
+    # the result keeps them
+    result, book, patch, typed_calls, snap = (planned.result, planned.book, planned.patch, planned.typed_calls,
+                                              planned.snap)
+    del planned
+    if lean:
+        result.release()
+        book.release()
+        gc.collect()  # the cyclic collector is paused for the run; a few cycles may hold the rest
+    from sheetdesk.workbook import patcher
+
+    try:
+        patch.splice(pack_parts=saving)
+    except patcher.PatchUnsupported:
+        return _run(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine="openpyxl", lean=lean)
+    result.changes = patch.changes
+    if append is not None:  # the appended rows are changes, even when nothing else moves
+        result.changes[:0] = [Change(append.sheet_key, n, "(row)", None, "appended") for n in append.row_numbers]
+    if result.changes and saving:
+        # only the cells that changed may differ in the new file: every other cell is checked
+        written = {(book.tables[c.sheet].name, c.row, book.tables[c.sheet].columns[c.column]) for c in patch.changes
+                   if c.sheet in book.tables and c.column in book.tables[c.sheet].columns}
+        written |= {(book.tables[k].name, book.tables[k].header_row, book.tables[k].columns[c])
+                    for k, c in book.added_columns}
+        generated = {name for key in ("tracker", "followups", "counter") for name in
+                     (SHEETS_BY_KEY[key].zh, SHEETS_BY_KEY[key].en)}
+
+        def check_patch(tmp: Path) -> None:
+            patcher.verify_patch(tmp, book, written, generated, patch)
+            verify.assert_typed_read_back(tmp, FOLLOWUPS.name(book.lang), typed_calls)
+
+        result.backup = atomic_write(path, patch.save, expected=snap, verify=check_patch, backups=settings.backups)
+        result.written = True
+    return result
+
+
+def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run: bool,
+          append: Append | None = None, engine: str | None = None, lean: bool = False) -> RunResult | _Planned:
+    """Read the desk and apply the rules. The openpyxl engine and read-only runs finish here; a
+    patch-engine run returns its planned edits for :func:`_run` to splice and save."""
     engine = engine or settings.engine
     # the patch engine plans the edits of a save and of a dry run (which lists them and stops there)
     patching = (saving or dry_run) and engine == "patch" and path.suffix.lower() in (".xlsx", ".xlsm")
@@ -375,11 +453,12 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
     result = RunResult(path, now, "zh", dry_run=dry_run)
     cal = _calendar(settings)
     try:
-        # the register's XML is decompressed once, for reading, splicing and verifying
-        book = open_book(path, fast=fast, keep_xml=frozenset((REGISTER.zh, REGISTER.en)) if patching else frozenset())
+        # the register's formula cells are noted while its XML is read (appended rows go below them)
+        book = open_book(path, fast=fast, formulas_of=frozenset((REGISTER.zh, REGISTER.en)) if patching else frozenset())
     except FastReadUnsupported:
         if patching:
-            return _run(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine="openpyxl")
+            return _run(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine="openpyxl",
+                        lean=lean)
         book = open_book(path)
         fast = False
     if saving and not patching:  # the patch engine copies what it does not edit, so nothing is at risk
@@ -472,28 +551,10 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
         try:
             patch = patcher.plan_patch(book, writes, plan.counter, [tracker, call_sheet])
         except patcher.PatchUnsupported:
-            return _run(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine="openpyxl")
-        result.changes = patch.changes
-        if append is not None:  # the appended rows are changes, even when nothing else moves
-            result.changes[:0] = [Change(append.sheet_key, n, "(row)", None, "appended") for n in append.row_numbers]
-        if result.changes and saving:
-            # only the cells that changed may differ in the new file: every other cell is checked
-            written = {(book.tables[c.sheet].name, c.row, book.tables[c.sheet].columns[c.column]) for c in patch.changes
-                       if c.sheet in book.tables and c.column in book.tables[c.sheet].columns}
-            written |= {(book.tables[k].name, book.tables[k].header_row, book.tables[k].columns[c])
-                        for k, c in book.added_columns}
-            generated = {name for key in ("tracker", "followups", "counter") for name in
-                         (SHEETS_BY_KEY[key].zh, SHEETS_BY_KEY[key].en)}
-            typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS)
-
-            def check_patch(tmp: Path) -> None:
-                patcher.verify_patch(tmp, book, written, generated, patch)
-                verify.assert_typed_read_back(tmp, FOLLOWUPS.name(book.lang), typed_calls)
-
-            del writes, tracker, call_sheet, rows, fills, call_rows, call_fills  # not needed to save: free them first
-            result.backup = atomic_write(path, patch.save, expected=snap, verify=check_patch, backups=settings.backups)
-            result.written = True
-        return result
+            return _run(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine="openpyxl",
+                        lean=lean)
+        typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS) if saving else None
+        return _Planned(result, book, patch, typed_calls, snap)
     writes = list(writes)
     protected = verify.fingerprint(book, skip={(w.sheet, w.row, w.column) for w in writes})
     typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS)

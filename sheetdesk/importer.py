@@ -620,7 +620,7 @@ def run_import(job: ImportJob, *, now: datetime, force: bool = False, dry_run: b
 
     if good and not dry_run:
         done = desk.run(job.book, now=now, force=force,
-                        append=desk.Append("register", rows=[c.values for c in good], refuse=()))
+                        append=desk.Append("register", rows=[c.values for c in good], refuse=()), lean=True)
         result.run = done
         result.imported = list(zip((c.row for c in good), done.new_ids))
     else:

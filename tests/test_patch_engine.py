@@ -560,6 +560,41 @@ def test_cell_styles_are_found_whichever_attribute_comes_first():
     assert list(found[4]) == [0, 0, 4, 5, 6] and list(found[5]) == [0, 0, 0, 9, 0]
 
 
+def test_cell_styles_found_block_by_block_match_the_whole_scan(tmp_path, monkeypatch):
+    """The register's cell styles are scanned while it is inflated block by block (its XML is not
+    held while the rules' objects are): tags cut by a block boundary must still be found."""
+    from sheetdesk.workbook import patcher
+
+    rows = b"".join(b'<row r="%d"><c r="A%d" s="%d"><v>1</v></c><c s="%d" r="C%d"/></row>' % (r, r, r % 7, r % 5, r)
+                    for r in range(2, 400))
+    xml = b"<worksheet><sheetData>" + rows + b"</sheetData></worksheet>"
+    path = tmp_path / "p.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("sheet.xml", xml)
+    whole = patcher._styles_at(xml, {1, 3}, 400)
+    for block in (7, 64, 1000, 1 << 22):
+        monkeypatch.setattr(patcher, "SCAN_BLOCK", block)
+        with zipfile.ZipFile(path) as z:
+            streamed = patcher._styles_streamed(z, "sheet.xml", {1, 3}, 400)
+        assert streamed == whole and streamed[1][9] == 2 and streamed[3][9] == 4
+
+
+def test_a_lean_run_lets_the_tickets_go_before_saving_and_keeps_what_the_commands_print(make_desk):
+    from sheetdesk import desk
+
+    path = make_desk([{"received": datetime(2026, 11, 2, 10), "channel": "电话", "customer": "王女士",
+                       "description": "热水器漏水", "priority": "P2"}])
+    now = datetime(2026, 11, 23, 9)
+    result = desk.run(path, now=now, lean=True, append=desk.Append("register", {
+        "received": datetime(2026, 11, 20, 9), "channel": "电话", "customer": "李先生", "description": "无法开机",
+        "priority": "P1"}))
+    assert result.written and result.new_id == "202611-002" and result.register_rows == 2
+    assert result.statuses == [] and result.plan.tickets == []  # released before the save
+    assert register_rows(path)[3]["id"] == "202611-002"
+    kept = desk.run(path, now=now, write=False)
+    assert len(kept.statuses) == 2 and kept.register_rows == 2
+
+
 def test_an_appended_row_grows_the_sheet_dimension():
     from sheetdesk.workbook import patcher
     from sheetdesk.workbook.writer import _KEEP

@@ -53,7 +53,7 @@ class FastSheet:
 class FastWorkbook:
     """Just enough of an openpyxl Workbook for reading records."""
 
-    def __init__(self, path: Path, *, keep_xml: frozenset[str] = frozenset()) -> None:
+    def __init__(self, path: Path, *, formulas_of: frozenset[str] = frozenset()) -> None:
         self._book = book = _open(path)
         self.sheetnames: list[str] = list(book.sheet_names)
         self._states = {m.name: ("visible" if str(m.visible).endswith("Visible") else "hidden")
@@ -61,9 +61,9 @@ class FastWorkbook:
         self._cache: dict[str, FastSheet] = {}
         self._path = path
         self._part_map: dict[str, str] | None = None
-        #: sheets whose XML the patch engine will splice: kept once decompressed here
-        self._keep_xml = keep_xml
-        self._xml: dict[str, bytes] = {}
+        #: sheets whose formula cells are noted while their XML is at hand (the patch engine's register)
+        self._formulas_of = formulas_of
+        self._formulas: dict[str, list[tuple[int, int]]] = {}
         self._texts: dict[str, str] = {}
         self.epoch = EPOCH_1904 if _is_1904(path) else EPOCH_1900
 
@@ -92,8 +92,8 @@ class FastWorkbook:
             return
         with zipfile.ZipFile(self._path) as z:
             xml = z.read(part)
-        if name in self._keep_xml:
-            self._xml[name] = xml
+        if name in self._formulas_of:
+            self._formulas[name] = _formula_cells(xml)
         if b't="e"' not in xml and b"<f" not in xml:
             return
         from xml.sax.saxutils import unescape
@@ -124,23 +124,9 @@ class FastWorkbook:
                 self._part_map = {}
         return self._part_map
 
-    def xml_of(self, name: str) -> bytes | None:
-        """The sheet's XML as read (for the sheets named in ``keep_xml``), or None."""
-        return self._xml.get(name)
-
     def formula_cells(self, name: str) -> list[tuple[int, int]]:
-        """(row, column) of the cells holding formulas, from the sheet's kept XML (``keep_xml``)."""
-        xml = self._xml.get(name)
-        if not xml:
-            return []
-        start, stop = xml.find(b"<sheetData"), xml.find(b"</sheetData>")
-        found, pos = [], xml.find(b"<f", start, stop)
-        while pos >= 0:
-            m = CELL_REF.match(xml, xml.rfind(b'<c r="', start, pos))
-            if m:
-                found.append((int(m.group(2)), column_index(m.group(1).decode())))
-            pos = xml.find(b"<f", pos + 2, stop)
-        return found
+        """(row, column) of the cells holding formulas (for the sheets named in ``formulas_of``)."""
+        return self._formulas.get(name, [])
 
     def load_all(self, *, lazy: set[str] = frozenset()) -> None:
         """Read every sheet now (so a sheet calamine cannot read is known before any work), except
@@ -149,6 +135,11 @@ class FastWorkbook:
             if name not in lazy:
                 self[name]
         self.close()  # calamine's own copy (shared strings, the open file) is not needed any more
+
+    def forget(self) -> None:
+        """Drop the grids read so far (a sheet asked for again is read from the file again)."""
+        self._cache.clear()
+        self._texts.clear()
 
     def close(self) -> None:
         if self._book is not None:
@@ -163,6 +154,18 @@ def _open(path: Path):
         return CalamineWorkbook.from_path(str(path))
     except (CalamineError, OSError, ValueError) as exc:
         raise BookUnreadable(f"无法读取 {path.name}：{exc}", f"cannot read {path.name}: {exc}") from exc
+
+
+def _formula_cells(xml: bytes) -> list[tuple[int, int]]:
+    """(row, column) of the cells of a sheet's XML that hold formulas."""
+    start, stop = xml.find(b"<sheetData"), xml.find(b"</sheetData>")
+    found, pos = [], xml.find(b"<f", start, stop)
+    while pos >= 0:
+        m = CELL_REF.match(xml, xml.rfind(b'<c r="', start, pos))
+        if m:
+            found.append((int(m.group(2)), column_index(m.group(1).decode())))
+        pos = xml.find(b"<f", pos + 2, stop)
+    return found
 
 
 def _share_texts(rows: list[list[object]], texts: dict[str, str]) -> None:

@@ -20,7 +20,7 @@ import zipfile
 import zlib
 from array import array
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -229,11 +229,16 @@ class _Edit:
 def _styles_at(body: bytes, columns: set[int], rows: int, span: tuple[int, int] = (0, 2**62)) -> dict[int, array]:
     """column -> style index of its cell in each row (up to ``rows``; 0 where none): one regex
     pass, no row parsing, four bytes a row."""
-    if not columns:
-        return {}
-    letters = b"|".join(get_column_letter(c).encode() for c in sorted(columns))
     out = {c: array("I", bytes(4 * (rows + 1))) for c in columns}
-    index = {get_column_letter(c).encode(): out[c] for c in columns}
+    _styles_into(body, out, rows, span)
+    return out
+
+
+def _styles_into(body: bytes, out: dict[int, array], rows: int, span: tuple[int, int] = (0, 2**62)) -> None:
+    if not out:
+        return
+    letters = b"|".join(get_column_letter(c).encode() for c in sorted(out))
+    index = {get_column_letter(c).encode(): out[c] for c in out}
     pattern = rb'<c r="(' + letters + rb')(\d+)"[^>]*?\bs="(\d+)"'
     if _NOT_R_FIRST.search(body, *span):  # some cell has attributes before its r
         pattern = rb'<c\b(?=[^>]*?\br="(' + letters + rb')(\d+)")(?=[^>]*?\bs="(\d+)")'
@@ -241,7 +246,30 @@ def _styles_at(body: bytes, columns: set[int], rows: int, span: tuple[int, int] 
         r = int(m.group(2))
         if r <= rows:
             index[m.group(1)][r] = int(m.group(3))
-    return out
+
+
+#: how much of a sheet's XML is inflated at a time when only its cells' styles are wanted
+SCAN_BLOCK = 1 << 22
+
+
+def _styles_streamed(z: zipfile.ZipFile, part: str, columns: set[int], rows: int) -> dict[int, array]:
+    """:func:`_styles_at` over a part read block by block: the register's XML (tens of megabytes)
+    is not held while the rules' objects are. Blocks are cut before a ``<``, so no tag is split."""
+    out = {c: array("I", bytes(4 * (rows + 1))) for c in columns}
+    with z.open(part) as fh:
+        tail = b""
+        while True:
+            block = fh.read(SCAN_BLOCK)
+            data = tail + block if tail else block
+            if block:
+                cut = data.rfind(b"<")
+                if cut <= 0:
+                    tail = data
+                    continue
+                data, tail = data[:cut], data[cut:]
+            _styles_into(data, out, rows)
+            if not block:
+                return out
 
 
 _NOT_R_FIRST = re.compile(rb"<c (?!r=)")
@@ -709,7 +737,10 @@ def sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
 
 @dataclass
 class Patch:
-    """Everything one refresh writes, ready to be saved as a new package."""
+    """Everything one refresh writes. Planned in two steps: :func:`plan_patch` decides the edits
+    and builds sheetdesk's own sheets while the rules' objects exist; :meth:`splice` then reads the
+    edited sheets' XML and splices the edits in — after the caller has let the rules' objects go,
+    so the register's XML and the per-ticket picture are never in memory together."""
     source: Path
     parts: dict[str, bytes | Packed]   # part name -> new content (everything else is copied)
     changes: list[Change]
@@ -719,10 +750,34 @@ class Patch:
     originals: dict[str, bytes] = field(default_factory=dict)
     #: part name -> the spliced sheet as :func:`_patched_sequence` gives it
     sequences: dict[str, list] = field(default_factory=dict)
+    styles: Styles | None = None
+    date1904: bool = False
+    #: part name -> row -> column -> edit, until :meth:`splice`
+    pending: dict[str, dict[int, dict[int, _Edit]]] | None = None
+
+    def splice(self, *, pack_parts: bool = True) -> None:
+        """Splice the planned edits into their sheets (the changes are known after this); with
+        ``pack_parts`` the new sheets are deflated, ready to save. Raises PatchUnsupported when a
+        sheet's rows cannot be spliced."""
+        if self.pending is None:
+            return
+        spliced: list[Change] = []
+        with zipfile.ZipFile(self.source) as z:
+            for part, edits in self.pending.items():
+                self.rows[part] = set(edits)
+                self.originals[part] = xml = z.read(part)
+                self.sequences[part] = _patched_sequence(xml, edits, self.styles, self.date1904, spliced)
+                if pack_parts:  # never joined: a register's XML is tens of megabytes
+                    self.parts[part] = pack(self.sequences[part])
+        self.changes[:0] = spliced
+        if self.styles is not None and self.styles.changed and self.parts:
+            self.parts["xl/styles.xml"] = self.styles.to_xml()
+        self.pending = None
 
     def save(self, target: Path) -> None:
         from sheetdesk.workbook.zipcopy import write_package
 
+        self.splice()
         write_package(self.source, target, self.parts)  # other parts: their compressed bytes, as they are
 
 
@@ -731,10 +786,10 @@ class _SheetEdits:
     few cells; deciding as the writes arrive, before any other object is built, keeps a 50k-row
     register cheap, and the writes themselves are never held as a list."""
 
-    def __init__(self, sheet_key: str, table, grid: list[list[object]], styles: Styles, sheet_xml,
+    def __init__(self, sheet_key: str, table, grid: list[list[object]], styles: Styles, scan,
                  edits: dict[int, dict[int, _Edit]]) -> None:
         self.sheet_key, self.columns, self.grid, self.rows = sheet_key, table.columns, grid, len(grid)
-        self.styles, self.sheet_xml, self.edits = styles, sheet_xml, edits
+        self.styles, self.scan, self.edits = styles, scan, edits
         schema = SHEETS_BY_KEY[sheet_key]
         self.formats = {c.key: NUMBER_FORMATS[c.kind] for c in schema.columns if c.kind in ("datetime", "date")}
         self.owned = {table.columns[c.key] for c in schema.columns if c.owned and c.key in table.columns}
@@ -757,8 +812,7 @@ class _SheetEdits:
                 return
             if col not in self.scanned:
                 self.scanned |= self.owned | {col}
-                xml = self.sheet_xml()
-                self.styles_at = _styles_at(xml, self.scanned, self.rows, _sheet_body(xml))
+                self.styles_at = self.scan(self.scanned, self.rows)
             styles = self.styles_at[col]
             style = styles[r] if r < len(styles) else 0
             current = self.fill_keys.get(style, _KEEP)
@@ -772,20 +826,18 @@ class _SheetEdits:
 
 def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int], generated: list[GeneratedSheet]
                ) -> Patch:
-    """The new parts for ``writes`` (values and fills), the counter and sheetdesk's own sheets."""
-    with zipfile.ZipFile(book.path) as z, ThreadPoolExecutor(max_workers=1) as deflating:
+    """The edits for ``writes`` (values and fills), the counter and sheetdesk's own sheets (built and
+    deflated here); the edited sheets are spliced by :meth:`Patch.splice`."""
+    with zipfile.ZipFile(book.path) as z:
         parts = sheet_parts(z)
         names = set(z.namelist())
         styles = Styles(z.read("xl/styles.xml")) if "xl/styles.xml" in names else None
         if styles is None:
             raise PatchUnsupported("no styles part")
         changes: list[Change] = []
-        new_parts: dict[str, bytes | Packed | Future] = {}
-        spliced: dict[str, set[int]] = {}
-        originals: dict[str, bytes] = {}
-        sequences: dict[str, list] = {}
+        new_parts: dict[str, bytes | Packed] = {}
+        pending: dict[str, dict[int, dict[int, _Edit]]] = {}
         by_sheet: dict[str, dict[int, dict[int, _Edit]]] = {}
-        xmls: dict[str, bytes] = {}
         for sheet_key, col_key in book.added_columns:
             table = book.tables[sheet_key]
             col = table.columns[col_key]
@@ -800,25 +852,16 @@ def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int],
                 part = parts.get(table.name)
                 if part is None or part not in names:
                     raise PatchUnsupported(f"no part for {table.name}")
-
-                def sheet_xml(name=table.name, part=part) -> bytes:  # read only when fills must be compared
-                    if name not in xmls:
-                        xmls[name] = _kept_xml(book, name) or z.read(part)
-                    return xmls[name]
+                scan = functools.partial(_styles_streamed, z, part)  # only when fills must be compared
                 planner = planners[w.sheet] = _SheetEdits(w.sheet, table, book.wb[table.name]._rows, styles,
-                                                          sheet_xml, by_sheet.setdefault(table.name, {}))
+                                                          scan, by_sheet.setdefault(table.name, {}))
             planner.add(w)
         for sheet_name, edits in by_sheet.items():
             part = parts.get(sheet_name)
             if part is None or part not in names:
                 raise PatchUnsupported(f"no part for {sheet_name}")
             if edits:
-                spliced[part] = set(edits)
-                originals[part] = xmls.get(sheet_name) or _kept_xml(book, sheet_name) or z.read(part)
-                sequences[part] = _patched_sequence(originals[part], edits, styles, book.date1904, changes)
-                # never joined (a register's XML is tens of megabytes), and deflated while the
-                # generated sheets are built
-                new_parts[part] = deflating.submit(pack, sequences[part])
+                pending[part] = edits
         counter_name = COUNTER.name(book.lang)
         if counter_name not in parts:
             raise PatchUnsupported("no counter sheet")
@@ -845,16 +888,8 @@ def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int],
         if counter_sheet.differs(current, wanted):
             new_parts[parts[counter_name]] = _counter_xml(book, counter)
             changes.append(Change("counter", 2, "last_serial", current, wanted))
-        if styles.changed and new_parts:
-            new_parts["xl/styles.xml"] = styles.to_xml()
-        new_parts = {name: data.result() if isinstance(data, Future) else data for name, data in new_parts.items()}
     # relationships of patched sheets are untouched: comments, drawings and tables stay linked
-    return Patch(book.path, new_parts, changes, spliced, originals, sequences)
-
-
-def _kept_xml(book: Book, name: str) -> bytes | None:
-    xml_of = getattr(book.wb, "xml_of", None)
-    return xml_of(name) if xml_of else None
+    return Patch(book.path, new_parts, changes, styles=styles, date1904=book.date1904, pending=pending)
 
 
 def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], generated: set[str],

@@ -41,8 +41,18 @@ class Book:
     def worksheet(self, sheet_key: str) -> Worksheet:
         return self.wb[self.tables[sheet_key].name]
 
+    def release(self) -> None:
+        """Drop the records and calamine's grids once the rules are done with them; the tables keep
+        their names, header rows and columns (what saving needs), and a grid read again later comes
+        from the file."""
+        for table in self.tables.values():
+            table.rows = []
+        forget = getattr(self.wb, "forget", None)
+        if forget is not None:
+            forget()
 
-def open_book(path: Path, *, fast: bool = False, keep_xml: frozenset[str] = frozenset()) -> Book:
+
+def open_book(path: Path, *, fast: bool = False, formulas_of: frozenset[str] = frozenset()) -> Book:
     """The desk as an openpyxl workbook, or — ``fast``, for read-only commands — read by calamine."""
     if not path.exists():
         raise BookNotFound(f"找不到工作簿 {path}", f"workbook not found: {path}")
@@ -56,7 +66,7 @@ def open_book(path: Path, *, fast: bool = False, keep_xml: frozenset[str] = froz
 
         from sheetdesk.schema import TRACKER
 
-        fwb = FastWorkbook(path, keep_xml=keep_xml)
+        fwb = FastWorkbook(path, formulas_of=formulas_of)
         try:
             # the tracker is only read to compare it, when another program has saved it since sheetdesk did
             fwb.load_all(lazy={TRACKER.zh, TRACKER.en})
