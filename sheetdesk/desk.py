@@ -482,6 +482,9 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
     calls_table = read_table(book, FOLLOWUPS, required=False, add_owned=False)
     if restore_grid is not None:
         restore_grid()  # the grid holds what the file holds: the new rows are edits into empty cells
+    forget = getattr(book.wb, "forget", None)
+    if forget is not None:  # the big sheets' grids: their records hold what the rules and the patch need
+        forget([t.name for t in (register, progress_table, results_table) if t is not None])
 
     sla, sla_problems = read_sla(sla_table)
     matrix, matrix_problems = read_matrix(matrix_table, sla)
@@ -549,7 +552,8 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
         from sheetdesk.workbook import patcher
 
         try:
-            patch = patcher.plan_patch(book, writes, plan.counter, [tracker, call_sheet])
+            patch = patcher.plan_patch(book, writes, plan.counter, [tracker, call_sheet],
+                                       {append.sheet_key: append.row_numbers} if append is not None else None)
         except patcher.PatchUnsupported:
             return _run(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine="openpyxl",
                         lean=lean)

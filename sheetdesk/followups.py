@@ -9,6 +9,8 @@ calls after the purchase date are optional (``[followups] periodic = [7, 30, 90]
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -141,25 +143,30 @@ def _check(call: Call, today: date, date1904: bool) -> None:
                            WARNING))
     if called is None and call.planned and call.due is not None and call.due < today:
         call.late = True
-        days = (today - call.due).days
-        call.check.append((f"回访已逾期 {days} 天", f"call overdue by {days} day(s)", WARNING))
+        call.check.append(_overdue_note((today - call.due).days))
+
+
+@functools.lru_cache(maxsize=4096)
+def _overdue_note(days: int) -> tuple[str, str, str]:
+    """One note per number of days: an archive of unlogged calls repeats them tens of thousands of times."""
+    return (f"回访已逾期 {days} 天", f"call overdue by {days} day(s)", WARNING)
 
 
 def header(lang: str) -> list[str]:
     return [c.name(lang) for c in FOLLOWUPS.columns]
 
 
-def sheet_rows(calls: list[Call], lang: str) -> tuple[list[list[object]], list[list[str | None]]]:
+def sheet_rows(calls: list[Call], lang: str) -> tuple[list[tuple], list[tuple]]:
     rows, fills = [], []
+    texts: dict[str, str] = {}
     for c in calls:
         check = "；".join(("注意：" if lvl == WARNING else "") + zh for zh, en, lvl in c.check) if lang == "zh" else \
             "; ".join(("Note: " if lvl == WARNING else "") + en for zh, en, lvl in c.check)
-        rows.append([c.ticket_id, c.customer or None, c.type, c.due, c.staff.get("caller"), c.staff.get("called_at"),
-                     c.staff.get("score"), c.staff.get("notes"), check or None])
-        fill: list[str | None] = [None] * len(rows[-1])
-        if c.late:
-            fill[3] = "red"
-        if c.low_score:
-            fill[6] = "amber"
-        fills.append(fill)
+        rows.append((c.ticket_id, c.customer or None, c.type, c.due, c.staff.get("caller"), c.staff.get("called_at"),
+                     c.staff.get("score"), c.staff.get("notes"), texts.setdefault(check, check) or None))
+        fills.append(_FILLS[(c.late, c.low_score)])  # four patterns, shared by every row
     return rows, fills
+
+
+_FILLS = {(late, low): tuple("red" if (i == 3 and late) else "amber" if (i == 6 and low) else None for i in range(9))
+          for late in (False, True) for low in (False, True)}

@@ -6,6 +6,8 @@ Pure: takes the register as records plus the desk's reference data, returns the 
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -176,6 +178,13 @@ def _check_row(row: Row, plan: RegisterPlan, lists: Lists, now: datetime, date19
     return moment
 
 
+@functools.lru_cache(maxsize=1024)
+def _suggested_texts(suggested: str, words: tuple[str, ...]) -> tuple[str, str]:
+    """The note on a keyword-suggested category: the same few texts on most rows of an archive."""
+    return (f"按关键词“{'、'.join(words)}”归为“{suggested}”（建议，请核对）",
+            f"'{suggested}' suggested by keyword '{', '.join(words)}' (please check)")
+
+
 def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received: datetime | None) -> Ticket:
     typed_category = row.text("category")
     category = typed_category
@@ -193,9 +202,8 @@ def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received
             category = suggested
             plan.writes[(row.row, "category")] = suggested
         if normalise_header(category) == normalise_header(suggested):
-            kw = "、".join(words)
-            plan.problems.append(_p(row.row, "category", f"按关键词“{kw}”归为“{suggested}”（建议，请核对）",
-                                    f"'{suggested}' suggested by keyword '{', '.join(words)}' (please check)", INFO))
+            zh, en = _suggested_texts(suggested, tuple(words))
+            plan.problems.append(_p(row.row, "category", zh, en, INFO))
     elif len(matches) > 1 and not typed_category:
         names = list(matches)
         plan.problems.append(_p(row.row, "category", f"描述同时符合 {'、'.join(names)}，请手工选择分类",

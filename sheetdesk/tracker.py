@@ -120,7 +120,7 @@ def _paused_text(status: TicketStatus, cal: WorkCalendar, lang: str) -> str | No
 
 
 def tracker_rows(statuses: list[TicketStatus], overdue: dict[int, str | None], cal: WorkCalendar,
-                 lang: str) -> tuple[list[list[object]], list[list[str | None]], int]:
+                 lang: str) -> tuple[list[tuple], list[tuple], int]:
     """(rows, fills, number of open rows). Closed tickets follow the open ones after a title row."""
     def key(s: TicketStatus):
         late = any(x.state in RED_STATES for x in s.states.values())
@@ -128,8 +128,9 @@ def tracker_rows(statuses: list[TicketStatus], overdue: dict[int, str | None], c
 
     open_ = sorted((s for s in statuses if not s.closed), key=key)
     closed = sorted((s for s in statuses if s.closed), key=lambda s: (s.rollup.closed_at, s.ticket.id), reverse=True)
-    rows: list[list[object]] = []
-    fills: list[list[str | None]] = []
+    rows: list[tuple] = []
+    fills: list[tuple] = []
+    patterns: dict[tuple, tuple] = {}  # a few dozen fill patterns, shared by every row that has one
 
     def add(s: TicketStatus) -> None:
         t = s.ticket
@@ -143,17 +144,18 @@ def tracker_rows(statuses: list[TicketStatus], overdue: dict[int, str | None], c
             fill += [fill_of(st), None, fill_of(st)]
         row += [_left_text(s, cal, lang) if not s.closed else None, overdue.get(t.row), _paused_text(s, cal, lang)]
         fill += [None, "red" if overdue.get(t.row) else None, None]
-        rows.append(row)
-        fills.append(fill)
+        rows.append(tuple(row))
+        fill_row = tuple(fill)
+        fills.append(patterns.setdefault(fill_row, fill_row))
 
     for s in open_:
         add(s)
     if closed:
         width = len(headers(lang))
-        rows.append([None] * width)
-        fills.append([None] * width)
-        rows.append(["已关闭" if lang == "zh" else "Closed tickets"] + [None] * (width - 1))
-        fills.append([None] * width)
+        rows.append((None,) * width)
+        fills.append((None,) * width)
+        rows.append(("已关闭" if lang == "zh" else "Closed tickets",) + (None,) * (width - 1))
+        fills.append((None,) * width)
         for s in closed:
             add(s)
     return rows, fills, len(open_)

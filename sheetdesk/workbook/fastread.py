@@ -14,6 +14,7 @@ import contextlib
 import os
 import re
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from sheetdesk.errors import BookUnreadable
@@ -136,10 +137,13 @@ class FastWorkbook:
                 self[name]
         self.close()  # calamine's own copy (shared strings, the open file) is not needed any more
 
-    def forget(self) -> None:
-        """Drop the grids read so far (a sheet asked for again is read from the file again)."""
-        self._cache.clear()
-        self._texts.clear()
+    def forget(self, names: Iterable[str] | None = None) -> None:
+        """Drop the grids of ``names`` (all, by default) once their records are made; a sheet asked
+        for again is read from the file again."""
+        for name in list(self._cache) if names is None else names:
+            self._cache.pop(name, None)
+        if names is None:
+            self._texts.clear()
 
     def close(self) -> None:
         if self._book is not None:

@@ -786,9 +786,14 @@ class _SheetEdits:
     few cells; deciding as the writes arrive, before any other object is built, keeps a 50k-row
     register cheap, and the writes themselves are never held as a list."""
 
-    def __init__(self, sheet_key: str, table, grid: list[list[object]], styles: Styles, scan,
-                 edits: dict[int, dict[int, _Edit]]) -> None:
-        self.sheet_key, self.columns, self.grid, self.rows = sheet_key, table.columns, grid, len(grid)
+    def __init__(self, sheet_key: str, table, styles: Styles, scan, edits: dict[int, dict[int, _Edit]],
+                 appended: Iterable[int] = ()) -> None:
+        # a cell's current value comes from the table's records (the grid calamine read is let go
+        # once they are made); a row that is not a record — or is being appended — holds nothing yet
+        self.sheet_key, self.columns, self.records = sheet_key, table.columns, {r.row: r for r in table.rows}
+        for r in appended:
+            self.records.pop(r, None)
+        self.rows = max([table.header_row, *self.records])
         self.styles, self.scan, self.edits = styles, scan, edits
         schema = SHEETS_BY_KEY[sheet_key]
         self.formats = {c.key: NUMBER_FORMATS[c.kind] for c in schema.columns if c.kind in ("datetime", "date")}
@@ -800,10 +805,8 @@ class _SheetEdits:
     def add(self, w: CellWrite) -> None:
         col = self.columns[w.column]
         r = w.row
-        cells = self.grid[r - 1] if r <= self.rows else ()
-        old = cells[col - 1] if col <= len(cells) else None
-        if old == "":
-            old = None
+        record = self.records.get(r)
+        old = None if record is None else record.get(w.column)
         new = w.value
         if w.only_if_blank and old is not None and not (old.__class__ is str and not old.strip()):
             return
@@ -824,10 +827,12 @@ class _SheetEdits:
                                                   self.sheet_key, w.column, old, header_font=w.header)
 
 
-def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int], generated: list[GeneratedSheet]
-               ) -> Patch:
+def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int], generated: list[GeneratedSheet],
+               appended: dict[str, list[int]] | None = None) -> Patch:
     """The edits for ``writes`` (values and fills), the counter and sheetdesk's own sheets (built and
-    deflated here); the edited sheets are spliced by :meth:`Patch.splice`."""
+    deflated here); the edited sheets are spliced by :meth:`Patch.splice`. ``appended``: sheet key ->
+    the rows add/log/import put below the others (read with the records, not in the file yet)."""
+    appended = appended or {}
     with zipfile.ZipFile(book.path) as z:
         parts = sheet_parts(z)
         names = set(z.namelist())
@@ -853,8 +858,8 @@ def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int],
                 if part is None or part not in names:
                     raise PatchUnsupported(f"no part for {table.name}")
                 scan = functools.partial(_styles_streamed, z, part)  # only when fills must be compared
-                planner = planners[w.sheet] = _SheetEdits(w.sheet, table, book.wb[table.name]._rows, styles,
-                                                          scan, by_sheet.setdefault(table.name, {}))
+                planner = planners[w.sheet] = _SheetEdits(w.sheet, table, styles, scan,
+                                                          by_sheet.setdefault(table.name, {}), appended.get(w.sheet, ()))
             planner.add(w)
         for sheet_name, edits in by_sheet.items():
             part = parts.get(sheet_name)

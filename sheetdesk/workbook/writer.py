@@ -8,6 +8,7 @@ domain noticing. Cells people typed are only ever written when blank.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -164,8 +165,8 @@ class GeneratedSheet:
     """A sheet sheetdesk owns entirely and rebuilds on every refresh (the tracker, follow-ups)."""
     sheet: str                    # schema sheet key
     header: list[str]
-    rows: list[list[object]]
-    fills: list[list[str | None]]
+    rows: list[Sequence[object]]
+    fills: list[Sequence[str | None]]
     widths: list[float]
     #: rows of the filtered table (the first block); later rows are a second block
     table_rows: int
