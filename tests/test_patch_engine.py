@@ -320,13 +320,13 @@ def test_verification_catches_a_member_damaged_while_copied(tmp_path, cli, monke
     """Copied members carry their original CRC in the new directory: their bytes themselves are compared."""
     from sheetdesk.workbook import zipcopy
 
-    real = zipcopy.read_raw
+    real = zipcopy.raw_chunks
 
-    def halved(source, info):
-        data = real(source, info)
-        return data[: len(data) // 2] if info.filename.startswith("xl/charts/") else data
+    def flipped(source, info, *args):
+        for data in real(source, info, *args):  # same length, one byte changed
+            yield data[:-1] + bytes([data[-1] ^ 1]) if info.filename.startswith("xl/charts/") else data
 
-    monkeypatch.setattr(zipcopy, "read_raw", halved)  # the copier's, not the verifier's
+    monkeypatch.setattr(zipcopy, "raw_chunks", flipped)  # the copier's, not the verifier's
     path = tmp_path / "desk.xlsx"
     desk_with_extras(path, tiny_png(tmp_path / "logo.png"))
     before = path.read_bytes()
@@ -341,10 +341,11 @@ def test_verification_inflates_what_it_wrote(tmp_path, cli, monkeypatch):
 
     real = zipcopy.write_raw
 
-    def truncating(target, info, raw, crc, size, compress_type):
+    def truncating(target, info, raw, crc, size, compress_type, compress_size=None):
         if size > 0 and compress_type == zipfile.ZIP_DEFLATED and info.filename.endswith("sheet5.xml"):
-            raw = raw[: len(raw) // 2]
-        real(target, info, raw, crc, size, compress_type)
+            raw = b"".join(raw)
+            raw, compress_size = raw[: len(raw) // 2], None
+        real(target, info, raw, crc, size, compress_type, compress_size)
 
     monkeypatch.setattr(zipcopy, "write_raw", truncating)
     path = tmp_path / "desk.xlsx"

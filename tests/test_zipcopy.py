@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from sheetdesk.workbook.zipcopy import read_raw, write_package
+from sheetdesk.workbook.zipcopy import raw_chunks, write_package
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def package(tmp_path):
 
 def _raw(path):
     with zipfile.ZipFile(path) as z, open(path, "rb") as fh:
-        return {i.filename: (read_raw(fh, i), i.CRC, i.compress_type) for i in z.infolist()}
+        return {i.filename: (b"".join(raw_chunks(fh, i)), i.CRC, i.compress_type) for i in z.infolist()}
 
 
 def test_untouched_members_keep_their_compressed_bytes_and_new_parts_read_back(package, tmp_path):

@@ -973,7 +973,7 @@ def _inflates_whole(path: Path, part: str) -> bool:
     """The member decompresses to the end and matches its CRC (read through, nothing kept)."""
     try:
         with zipfile.ZipFile(path) as z, z.open(part) as fh:
-            while fh.read(1 << 22):
+            while fh.read(1 << 20):
                 pass
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError):
         return False
@@ -1048,8 +1048,11 @@ def _spliced_only(old: bytes, new: list, rows: list[int], written: set[tuple[int
                     return (f"第{r}行第{c}列的值在保存后不一致", f"row {r} column {c} changed in the saved copy")
         pos = o_end
     parser = xml.parsers.expat.ParserCreate()
-    try:  # the spliced rows are well-formed XML (everything else is the old bytes)
-        parser.Parse(b"<rows>" + b"".join(new[2:-2:2]) + b"</rows>", True)
+    try:  # the spliced rows are well-formed XML (everything else is the old bytes); fed row by row
+        parser.Parse(b"<rows>", False)
+        for row in new[2:-2:2]:
+            parser.Parse(bytes(row), False)
+        parser.Parse(b"</rows>", True)
     except xml.parsers.expat.ExpatError as exc:
         return (f"改写的行不是合法的 XML（{exc}）", f"rewritten rows are not well-formed XML ({exc})")
     return ()

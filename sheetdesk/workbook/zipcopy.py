@@ -14,21 +14,12 @@ import struct
 import threading
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile's structFileHeader
 _LOCAL_SIGNATURE = b"PK\003\004"
-
-
-def read_raw(source, info: zipfile.ZipInfo) -> bytes:
-    """The member's bytes as stored (compressed), found from its local header."""
-    _seek_data(source, info)
-    data = source.read(info.compress_size)
-    if len(data) != info.compress_size:
-        raise zipfile.BadZipFile(f"{info.filename} is truncated")
-    return data
 
 
 def _seek_data(source, info: zipfile.ZipInfo) -> None:
@@ -60,9 +51,15 @@ def same_raw(a, a_info: zipfile.ZipInfo, b, b_info: zipfile.ZipInfo, chunk: int 
     return True
 
 
-def write_raw(target: zipfile.ZipFile, info: zipfile.ZipInfo, raw: bytes, crc: int, size: int,
-              compress_type: int) -> None:
-    """Add a member whose compressed bytes are already known."""
+def write_raw(target: zipfile.ZipFile, info: zipfile.ZipInfo, raw: bytes | Iterable[bytes], crc: int, size: int,
+              compress_type: int, compress_size: int | None = None) -> None:
+    """Add a member whose compressed bytes are already known: one bytes object, or pieces (then
+    ``compress_size`` is their total) written one after the other, never joined."""
+    if isinstance(raw, (bytes, bytearray)):
+        raw, compress_size = (raw,), len(raw)
+    elif compress_size is None:
+        raw = list(raw)
+        compress_size = sum(len(piece) for piece in raw)
     new = zipfile.ZipInfo(info.filename, date_time=info.date_time)
     new.compress_type = compress_type
     new.external_attr = info.external_attr
@@ -71,32 +68,55 @@ def write_raw(target: zipfile.ZipFile, info: zipfile.ZipInfo, raw: bytes, crc: i
     new.extra = b""
     new.CRC = crc
     new.file_size = size
-    new.compress_size = len(raw)
+    new.compress_size = compress_size
     new.flag_bits = 0x800 if not info.filename.isascii() else 0  # UTF-8 names, no data descriptor
-    zip64 = size > zipfile.ZIP64_LIMIT or len(raw) > zipfile.ZIP64_LIMIT
+    zip64 = size > zipfile.ZIP64_LIMIT or compress_size > zipfile.ZIP64_LIMIT
     fp = target.fp
     new.header_offset = fp.tell()
     fp.write(new.FileHeader(zip64))
-    fp.write(raw)
+    written = 0
+    for piece in raw:
+        fp.write(piece)
+        written += len(piece)
+    if written != compress_size:
+        raise zipfile.BadZipFile(f"{info.filename}: {written} bytes written, {compress_size} expected")
     target.filelist.append(new)
     target.NameToInfo[new.filename] = new
     target.start_dir = fp.tell()
     target._didModify = True
 
 
+def raw_chunks(source, info: zipfile.ZipInfo, chunk: int = 1 << 20) -> Iterator[bytes]:
+    """The member's stored bytes a megabyte at a time (a picture or a pivot cache is copied without
+    being held whole)."""
+    _seek_data(source, info)
+    left = info.compress_size
+    while left:
+        data = source.read(min(chunk, left))
+        if not data:
+            raise zipfile.BadZipFile(f"{info.filename} is truncated")
+        left -= len(data)
+        yield data
+
+
 def _packed(data: bytes | Packed, level: int) -> Packed:
     if isinstance(data, Packed):
         return data
     packer = zlib.compressobj(level, zlib.DEFLATED, -15)
-    return Packed(packer.compress(data) + packer.flush(), zlib.crc32(data), len(data))
+    return Packed([packer.compress(data), packer.flush()], zlib.crc32(data), len(data))
 
 
 @dataclass(frozen=True)
 class Packed:
-    """A part already deflated: what a zip member stores, and the size and CRC of its content."""
-    raw: bytes
+    """A part already deflated: what a zip member stores (in pieces, as the compressor gave them),
+    and the size and CRC of its content."""
+    pieces: list[bytes]
     crc: int
     size: int
+
+    @property
+    def compress_size(self) -> int:
+        return sum(len(piece) for piece in self.pieces)
 
 
 _BATCH = 1 << 20
@@ -149,7 +169,7 @@ def pack(chunks: Iterable[bytes | memoryview], level: int = 6) -> Packed:
         worker.join()
     if failure:
         raise failure[0]
-    return Packed(b"".join(pieces), crc, size)
+    return Packed(pieces, crc, size)
 
 
 def write_package(source_path, target_path, new_parts: dict[str, bytes | Packed], level: int = 6) -> None:
@@ -162,6 +182,7 @@ def write_package(source_path, target_path, new_parts: dict[str, bytes | Packed]
             for item in zin.infolist():
                 if item.filename in packed:
                     done = packed[item.filename].result()
-                    write_raw(zout, item, done.raw, done.crc, done.size, zipfile.ZIP_DEFLATED)
+                    write_raw(zout, item, done.pieces, done.crc, done.size, zipfile.ZIP_DEFLATED, done.compress_size)
                 else:
-                    write_raw(zout, item, read_raw(source, item), item.CRC, item.file_size, item.compress_type)
+                    write_raw(zout, item, raw_chunks(source, item), item.CRC, item.file_size, item.compress_type,
+                              item.compress_size)
