@@ -128,3 +128,24 @@ def test_members_are_compared_a_piece_at_a_time(package, tmp_path):
             assert same_raw(a, za.getinfo(name), b, zb.getinfo(name), chunk=7)
         assert not same_raw(a, za.getinfo("xl/worksheets/sheet1.xml"), b, zb.getinfo("xl/worksheets/sheet1.xml"), chunk=7)
         assert not same_raw(a, za.getinfo("xl/media/image1.png"), b, zb.getinfo("xl/customXml/数据.xml"))
+
+
+def test_members_are_copied_in_pieces_and_a_short_copy_is_refused(package, tmp_path, monkeypatch):
+    """Big members (pictures, pivot caches) are copied a megabyte at a time; a source that ends early
+    stops the write instead of leaving a member shorter than its directory entry says."""
+    from sheetdesk.workbook import zipcopy
+
+    out = tmp_path / "out.xlsx"
+    write_package(package, out, {})
+    assert _raw(out) == _raw(package)
+
+    real = zipcopy.raw_chunks
+
+    def short(source, info, *args):
+        for data in real(source, info, 64):  # small pieces, then one missing at the end
+            yield data
+            if info.filename.endswith(".png"):
+                return
+    monkeypatch.setattr(zipcopy, "raw_chunks", short)
+    with pytest.raises(zipfile.BadZipFile, match="image1.png"):
+        write_package(package, tmp_path / "short.xlsx", {})
