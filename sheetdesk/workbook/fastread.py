@@ -14,7 +14,7 @@ import contextlib
 import os
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from sheetdesk.errors import BookUnreadable
@@ -91,17 +91,21 @@ class FastWorkbook:
         part = self._parts().get(name)
         if part is None:
             return
-        with zipfile.ZipFile(self._path) as z:
-            xml = z.read(part)
-        if name in self._formulas_of:
-            self._formulas[name] = _formula_cells(xml)
-        if b't="e"' not in xml and b"<f" not in xml:
-            return
         from xml.sax.saxutils import unescape
 
-        found = [(m.group(1), m.group(2).decode("utf-8", "replace")) for m in _ERROR_CELL.finditer(xml)]
-        found += [(m.group(1), "=" + unescape(m.group(2).decode("utf-8", "replace")))
-                  for m in _UNCACHED_FORMULA.finditer(xml)]
+        found: list[tuple[bytes, str]] = []
+        formulas: list[tuple[int, int]] = []
+        with zipfile.ZipFile(self._path) as z:
+            for body in sheet_data_blocks(z, part):  # a large register's XML is never held whole
+                if name in self._formulas_of:
+                    formulas += _formula_cells(body)
+                if b't="e"' not in body and b"<f" not in body:
+                    continue
+                found += [(m.group(1), m.group(2).decode("utf-8", "replace")) for m in _ERROR_CELL.finditer(body)]
+                found += [(m.group(1), "=" + unescape(m.group(2).decode("utf-8", "replace")))
+                          for m in _UNCACHED_FORMULA.finditer(body)]
+        if name in self._formulas_of:
+            self._formulas[name] = formulas
         for head, value in found:
             ref = re.search(rb'\br="([A-Z]+)(\d+)"', head)
             if not ref:
@@ -160,16 +164,47 @@ def _open(path: Path):
         raise BookUnreadable(f"无法读取 {path.name}：{exc}", f"cannot read {path.name}: {exc}") from exc
 
 
-def _formula_cells(xml: bytes) -> list[tuple[int, int]]:
-    """(row, column) of the cells of a sheet's XML that hold formulas."""
-    start, stop = xml.find(b"<sheetData"), xml.find(b"</sheetData>")
-    found, pos = [], xml.find(b"<f", start, stop)
+def _formula_cells(body: bytes) -> list[tuple[int, int]]:
+    """(row, column) of the cells holding formulas in a stretch of whole rows of ``<sheetData>``."""
+    found, pos = [], body.find(b"<f")
     while pos >= 0:
-        m = CELL_REF.match(xml, xml.rfind(b'<c r="', start, pos))
+        m = CELL_REF.match(body, body.rfind(b'<c r="', 0, pos))
         if m:
             found.append((int(m.group(2)), column_index(m.group(1).decode())))
-        pos = xml.find(b"<f", pos + 2, stop)
+        pos = body.find(b"<f", pos + 2)
     return found
+
+
+#: how much of a sheet's XML is inflated at a time when it is only scanned
+BLOCK = 1 << 22
+
+
+def sheet_data_blocks(z: zipfile.ZipFile, part: str) -> Iterator[bytes]:
+    """The content of the part's ``<sheetData>``, inflated a block at a time and cut before a
+    ``<row``, so every block holds whole rows (and whole cells)."""
+    with z.open(part) as fh:
+        buf, started = b"", False
+        while True:
+            block = fh.read(BLOCK)
+            buf += block
+            if not started:
+                start = buf.find(b"<sheetData")
+                open_end = buf.find(b">", start) + 1 if start >= 0 else 0
+                if not open_end:
+                    if not block:
+                        return
+                    continue
+                if buf[open_end - 2:open_end] == b"/>":
+                    return  # no rows
+                started, buf = True, buf[open_end:]
+            end = buf.find(b"</sheetData>")
+            if end >= 0 or not block:
+                yield buf[:end] if end >= 0 else buf
+                return
+            cut = buf.rfind(b"<row")
+            if cut > 0:
+                yield buf[:cut]
+                buf = buf[cut:]
 
 
 def _share_texts(rows: list[list[object]], texts: dict[str, str]) -> None:

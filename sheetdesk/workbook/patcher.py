@@ -13,6 +13,7 @@ not exist) raises :class:`PatchUnsupported` and the caller falls back to the ope
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import re
@@ -248,28 +249,15 @@ def _styles_into(body: bytes, out: dict[int, array], rows: int, span: tuple[int,
             index[m.group(1)][r] = int(m.group(3))
 
 
-#: how much of a sheet's XML is inflated at a time when only its cells' styles are wanted
-SCAN_BLOCK = 1 << 22
-
-
 def _styles_streamed(z: zipfile.ZipFile, part: str, columns: set[int], rows: int) -> dict[int, array]:
     """:func:`_styles_at` over a part read block by block: the register's XML (tens of megabytes)
-    is not held while the rules' objects are. Blocks are cut before a ``<``, so no tag is split."""
+    is not held while the rules' objects are."""
+    from sheetdesk.workbook.fastread import sheet_data_blocks
+
     out = {c: array("I", bytes(4 * (rows + 1))) for c in columns}
-    with z.open(part) as fh:
-        tail = b""
-        while True:
-            block = fh.read(SCAN_BLOCK)
-            data = tail + block if tail else block
-            if block:
-                cut = data.rfind(b"<")
-                if cut <= 0:
-                    tail = data
-                    continue
-                data, tail = data[:cut], data[cut:]
-            _styles_into(data, out, rows)
-            if not block:
-                return out
+    for body in sheet_data_blocks(z, part):
+        _styles_into(body, out, rows)
+    return out
 
 
 _NOT_R_FIRST = re.compile(rb"<c (?!r=)")
@@ -301,6 +289,95 @@ def _patched_sequence(xml: bytes, edits: dict[int, dict[int, _Edit]], styles: St
 
 
 _DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"\s*/>')
+
+
+class _NotStreamable(Exception):
+    """The sheet's rows are not all spelled ``<row r="N"`` in ascending order: splice it whole."""
+
+
+#: how much of an edited sheet is inflated, spliced and checked at a time
+SPLICE_BLOCK = 1 << 22
+
+
+def _streamed_sequence(z: zipfile.ZipFile, part: str, edits: dict[int, dict[int, _Edit]], styles: Styles,
+                       date1904: bool, changes: list[Change], verdict: list) -> Iterator[bytes | memoryview]:
+    """The new sheet as :func:`_patched_sequence` would give it, made while the old one is inflated
+    block by block (blocks end before a ``<row``, so no row is cut): the register's XML is never held
+    whole. Each block's spliced rows are checked against the block they came from as they are made
+    (:func:`_spliced_only`); ``verdict[0]`` gets the first problem found, or None when a block's rows
+    could not be located that way. Raises _NotStreamable before anything is decided when the rows
+    are not in order."""
+    rows = sorted(edits)
+    last_column = max(c for row in edits.values() for c in row)
+    with z.open(part) as fh:
+        buf = b""
+        while True:  # everything up to and including <sheetData ...>
+            block = fh.read(SPLICE_BLOCK)
+            buf += block
+            start = buf.find(b"<sheetData")
+            open_end = buf.find(b">", start) + 1 if start >= 0 else 0
+            if open_end:
+                break
+            if not block:
+                raise PatchUnsupported("no sheetData")
+        if buf[open_end - 2:open_end] == b"/>":
+            raise PatchUnsupported("empty sheetData")
+        prefix = buf[:open_end]
+        grown = _grown_dimension(prefix, rows[-1], last_column)
+        if _DIMENSION.sub(b"", prefix) != _DIMENSION.sub(b"", grown):
+            verdict[0] = ("的表头部分在保存后不一致", "changed before its first row")
+        yield grown
+        buf, last, at, eof = buf[open_end:], 0, 0, False
+        while True:
+            if not eof:
+                block = fh.read(SPLICE_BLOCK)
+                eof = not block
+                buf += block
+            end = buf.find(b"</sheetData>")
+            if end >= 0:
+                body, rest = buf[:end], buf[end:]
+            elif eof:
+                raise PatchUnsupported("no </sheetData>")
+            else:
+                cut = buf.rfind(b"<row")
+                if cut <= 0:
+                    continue  # one row longer than a block: read on
+                body, buf = buf[:cut], buf[cut:]
+            numbers = [int(n) for n in _ROW_NUMBER.findall(body)]
+            if body.count(b"<row") != len(numbers) or any(b <= a for a, b in zip([last] + numbers, numbers)):
+                raise _NotStreamable(part)
+            if numbers:
+                last = numbers[-1]
+            stop = len(rows) if end >= 0 else bisect.bisect_right(rows, last, at)
+            if stop > at:
+                yield from _spliced_block(body, {r: edits[r] for r in rows[at:stop]}, styles, date1904, changes,
+                                          verdict)
+                at = stop
+            elif body:
+                yield body
+            if end >= 0:
+                yield rest
+                while block := fh.read(SPLICE_BLOCK):
+                    yield block
+                return
+
+
+_ROW_NUMBER = re.compile(rb'<row r="(\d+)"')
+
+
+def _spliced_block(body: bytes, edits: dict[int, dict[int, _Edit]], styles: Styles, date1904: bool,
+                   changes: list[Change], verdict: list) -> list:
+    """One block of whole rows with its edits spliced in, checked against the block itself."""
+    xml = b"<sheetData>" + body + b"</sheetData>"
+    found: list[Change] = []
+    sequence = _patched_sequence(xml, edits, styles, date1904, found)
+    columns = {(r, e.change_col): e.col for r, row in edits.items() for e in row.values()}
+    written = {(c.row, columns[(c.row, c.column)]) for c in found if (c.row, c.column) in columns}
+    problem = _spliced_only(xml, sequence, sorted(edits), written)
+    if verdict[0] == () and problem != ():
+        verdict[0] = problem
+    changes += found
+    return sequence[1:-1]
 
 
 def _grown_dimension(prefix: bytes, last_row: int, last_column: int) -> bytes:
@@ -754,6 +831,10 @@ class Patch:
     date1904: bool = False
     #: part name -> row -> column -> edit, until :meth:`splice`
     pending: dict[str, dict[int, dict[int, _Edit]]] | None = None
+    #: parts spliced as they streamed (their XML was never held whole) -> what checking them found,
+    #: block by block as they were spliced: () when only sheetdesk's cells changed, (zh, en) saying
+    #: where something else did, None when rows could not be located (compare by re-reading)
+    streamed: dict[str, tuple[str, str] | tuple[()] | None] = field(default_factory=dict)
 
     def splice(self, *, pack_parts: bool = True) -> None:
         """Splice the planned edits into their sheets (the changes are known after this); with
@@ -765,10 +846,23 @@ class Patch:
         with zipfile.ZipFile(self.source) as z:
             for part, edits in self.pending.items():
                 self.rows[part] = set(edits)
-                self.originals[part] = xml = z.read(part)
-                self.sequences[part] = _patched_sequence(xml, edits, self.styles, self.date1904, spliced)
-                if pack_parts:  # never joined: a register's XML is tens of megabytes
-                    self.parts[part] = pack(self.sequences[part])
+                found: list[Change] = []
+                verdict: list = [()]
+                stream = _streamed_sequence(z, part, edits, self.styles, self.date1904, found, verdict)
+                try:
+                    if pack_parts:  # inflated, spliced, checked and deflated a block at a time
+                        self.parts[part] = pack(stream)
+                    else:
+                        for _ in stream:
+                            pass
+                    self.streamed[part] = verdict[0]
+                except _NotStreamable:  # rows not spelled or stored in order: splice the whole sheet
+                    found = []
+                    self.originals[part] = xml = z.read(part)
+                    self.sequences[part] = _patched_sequence(xml, edits, self.styles, self.date1904, found)
+                    if pack_parts:  # never joined: a register's XML is tens of megabytes
+                        self.parts[part] = pack(self.sequences[part])
+                spliced += found
         self.changes[:0] = spliced
         if self.styles is not None and self.styles.changed and self.parts:
             self.parts["xl/styles.xml"] = self.styles.to_xml()
@@ -790,10 +884,10 @@ class _SheetEdits:
                  appended: Iterable[int] = ()) -> None:
         # a cell's current value comes from the table's records (the grid calamine read is let go
         # once they are made); a row that is not a record — or is being appended — holds nothing yet
-        self.sheet_key, self.columns, self.records = sheet_key, table.columns, {r.row: r for r in table.rows}
-        for r in appended:
-            self.records.pop(r, None)
-        self.rows = max([table.header_row, *self.records])
+        self.sheet_key, self.columns, self.records = sheet_key, table.columns, table.rows  # in row order
+        self.numbers = array("l", (r.row for r in table.rows))  # found by bisection: no dict of 100k rows
+        self.appended = set(appended)
+        self.rows = max(table.header_row, self.numbers[-1] if self.numbers else 0)
         self.styles, self.scan, self.edits = styles, scan, edits
         schema = SHEETS_BY_KEY[sheet_key]
         self.formats = {c.key: NUMBER_FORMATS[c.kind] for c in schema.columns if c.kind in ("datetime", "date")}
@@ -805,8 +899,9 @@ class _SheetEdits:
     def add(self, w: CellWrite) -> None:
         col = self.columns[w.column]
         r = w.row
-        record = self.records.get(r)
-        old = None if record is None else record.get(w.column)
+        i = bisect.bisect_left(self.numbers, r)
+        found = i < len(self.numbers) and self.numbers[i] == r and r not in self.appended
+        old = self.records[i].get(w.column) if found else None
         new = w.value
         if w.only_if_blank and old is not None and not (old.__class__ is str and not old.strip()):
             return
@@ -940,7 +1035,7 @@ def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], gene
                     raise failed(f"部件 {item.filename} 本应原样保留却不一致",
                                  f"part {item.filename} was not kept byte for byte")
         for part in patched:  # what sheetdesk wrote: whole, and exactly what was planned
-            if part not in patch.sequences and not holds_planned(part):
+            if part not in patch.sequences and part not in patch.streamed and not holds_planned(part):
                 raise failed(f"部件 {part} 与计划写入的内容不一致", f"part {part} is not what was written")
         for name in book.wb.sheetnames:
             if name in generated:
@@ -951,13 +1046,18 @@ def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], gene
             if part not in patched:
                 continue  # byte-identical, checked above
             rows = patch.rows.get(part)
-            old = patch.originals.get(part) or old_zip.read(part)
-            if part in patch.sequences and holds_planned(part):
-                saved = patch.sequences[part]  # the file holds exactly what was planned (as for the parts above)
-            else:  # it does not: look at what it holds
-                saved = _as_sequence(new_zip.read(part), sorted(rows or ()))
-            problem = None if rows is None or saved is None else _spliced_only(
-                old, saved, sorted(rows), written_in.get(name, set()))
+            if part in patch.streamed and holds_planned(part):  # checked block by block as it was spliced
+                problem = patch.streamed[part]
+            else:  # spliced whole (rows out of order), or the file does not hold the plan: compare with the original
+                old = patch.originals.get(part) or old_zip.read(part)
+                if part in patch.sequences and holds_planned(part):
+                    saved = patch.sequences[part]  # the file holds exactly what was planned (as for the parts above)
+                else:  # look at what it holds: a failure, found precisely
+                    saved = _as_sequence(new_zip.read(part), sorted(rows or ()))
+                problem = None if rows is None or saved is None else _spliced_only(
+                    old, saved, sorted(rows), written_in.get(name, set()))
+                if problem == () and part in patch.streamed:
+                    problem = ("与计划写入的内容不一致", "is not what was written")
             if problem is None:
                 reread.append(name)
             elif problem:
