@@ -24,7 +24,7 @@ from sheetdesk.problems import ERROR, WARNING, Problem, join_cell
 from sheetdesk.progress import read_log, roll_up
 from sheetdesk.sla import overdue_text
 from sheetdesk.standup import Standup, build_standup
-from sheetdesk.tracker import TicketStatus, build_statuses, fill_of, tracker_rows
+from sheetdesk.tracker import TicketStatus, build_statuses, fill_of, tracker_order, tracker_rows
 from sheetdesk.tracker import headers as tracker_headers
 from sheetdesk.workdays import WorkCalendar
 from sheetdesk.register import Lists, RegisterPlan, plan_register
@@ -536,15 +536,15 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
         for sheet_key in ("register", "matrix", "sla", "escalation", "progress", "results"):
             yield from _check_writes(book, sheet_key, result.problems)
 
-    rows, fills, open_rows = tracker_rows(statuses, overdue, cal, book.lang)
+    order, open_rows = tracker_order(statuses)
     header = tracker_headers(book.lang)
-    tracker = GeneratedSheet("tracker", header, rows, fills,
+    lang = book.lang
+    # the generated sheets' rows are made while they are written (and again only if compared)
+    tracker = GeneratedSheet("tracker", header, len(order), lambda: tracker_rows(order, overdue, cal, lang),
                              [13, 14, 12, 10, 10, 10] + [16, 16, 10] * 4 + [16, 28, 14], open_rows,
                              tuple(i for i, _ in enumerate(header) if 6 <= i < 18 and (i - 6) % 3 != 2))
-
-    call_rows, call_fills = followups.sheet_rows(calls, book.lang)
-    call_sheet = GeneratedSheet("followups", followups.header(book.lang), call_rows, call_fills,
-                                [c.width for c in FOLLOWUPS.columns], len(call_rows), datetime_cols=(5,),
+    call_sheet = GeneratedSheet("followups", followups.header(lang), len(calls), lambda: followups.sheet_rows(calls, lang),
+                                [c.width for c in FOLLOWUPS.columns], len(calls), datetime_cols=(5,),
                                 date_cols=(3,), people_cols=(4, 5, 6, 7))
 
     # a people's column the desk does not have (e.g. no 协同部门) simply is not filled

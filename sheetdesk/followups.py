@@ -9,6 +9,8 @@ calls after the purchase date are optional (``[followups] periodic = [7, 30, 90]
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import functools
 
 from dataclasses import dataclass, field
@@ -156,16 +158,15 @@ def header(lang: str) -> list[str]:
     return [c.name(lang) for c in FOLLOWUPS.columns]
 
 
-def sheet_rows(calls: list[Call], lang: str) -> tuple[list[tuple], list[tuple]]:
-    rows, fills = [], []
+def sheet_rows(calls: list[Call], lang: str) -> Iterator[tuple[tuple, tuple]]:
+    """(values, fills) of each call's row of the plan, made as they are asked for."""
     texts: dict[str, str] = {}
     for c in calls:
         check = "；".join(("注意：" if lvl == WARNING else "") + zh for zh, en, lvl in c.check) if lang == "zh" else \
             "; ".join(("Note: " if lvl == WARNING else "") + en for zh, en, lvl in c.check)
-        rows.append((c.ticket_id, c.customer or None, c.type, c.due, c.staff.get("caller"), c.staff.get("called_at"),
-                     c.staff.get("score"), c.staff.get("notes"), texts.setdefault(check, check) or None))
-        fills.append(_FILLS[(c.late, c.low_score)])  # four patterns, shared by every row
-    return rows, fills
+        yield ((c.ticket_id, c.customer or None, c.type, c.due, c.staff.get("caller"), c.staff.get("called_at"),
+                c.staff.get("score"), c.staff.get("notes"), texts.setdefault(check, check) or None),
+               _FILLS[(c.late, c.low_score)])  # four patterns, shared by every row
 
 
 _FILLS = {(late, low): tuple("red" if (i == 3 and late) else "amber" if (i == 6 and low) else None for i in range(9))

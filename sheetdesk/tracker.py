@@ -6,6 +6,8 @@ due-soon, then least time left, then severity), closed tickets in a second block
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -119,20 +121,35 @@ def _paused_text(status: TicketStatus, cal: WorkCalendar, lang: str) -> str | No
     return text
 
 
-def tracker_rows(statuses: list[TicketStatus], overdue: dict[int, str | None], cal: WorkCalendar,
-                 lang: str) -> tuple[list[tuple], list[tuple], int]:
-    """(rows, fills, number of open rows). Closed tickets follow the open ones after a title row."""
+def tracker_order(statuses: list[TicketStatus]) -> tuple[list[TicketStatus | str | None], int]:
+    """The tracker's rows in order (a status each; None for the blank row and "closed" for the title
+    row between the open and the closed tickets), and how many are open."""
     def key(s: TicketStatus):
         late = any(x.state in RED_STATES for x in s.states.values())
         return (not late, s.urgency, s.rank, s.ticket.received, s.ticket.id)
 
     open_ = sorted((s for s in statuses if not s.closed), key=key)
     closed = sorted((s for s in statuses if s.closed), key=lambda s: (s.rollup.closed_at, s.ticket.id), reverse=True)
-    rows: list[tuple] = []
-    fills: list[tuple] = []
-    patterns: dict[tuple, tuple] = {}  # a few dozen fill patterns, shared by every row that has one
+    order: list[TicketStatus | str | None] = list(open_)
+    if closed:
+        order += [None, "closed", *closed]
+    return order, len(open_)
 
-    def add(s: TicketStatus) -> None:
+
+def tracker_rows(order: list[TicketStatus | str | None], overdue: dict[int, str | None], cal: WorkCalendar,
+                 lang: str) -> Iterator[tuple[tuple, tuple]]:
+    """(values, fills) of each row of :func:`tracker_order`, made as they are asked for. Closed
+    tickets follow the open ones after a title row."""
+    width = len(headers(lang))
+    blank = (None,) * width
+    patterns: dict[tuple, tuple] = {}  # a few dozen fill patterns, shared by every row that has one
+    for s in order:
+        if s is None:
+            yield blank, blank
+            continue
+        if s == "closed":
+            yield ("已关闭" if lang == "zh" else "Closed tickets",) + (None,) * (width - 1), blank
+            continue
         t = s.ticket
         row: list[object] = [t.id, t.customer, t.category or None, s.effective or None, t.owner or None,
                              s.status_text(lang)]
@@ -144,18 +161,5 @@ def tracker_rows(statuses: list[TicketStatus], overdue: dict[int, str | None], c
             fill += [fill_of(st), None, fill_of(st)]
         row += [_left_text(s, cal, lang) if not s.closed else None, overdue.get(t.row), _paused_text(s, cal, lang)]
         fill += [None, "red" if overdue.get(t.row) else None, None]
-        rows.append(tuple(row))
         fill_row = tuple(fill)
-        fills.append(patterns.setdefault(fill_row, fill_row))
-
-    for s in open_:
-        add(s)
-    if closed:
-        width = len(headers(lang))
-        rows.append((None,) * width)
-        fills.append((None,) * width)
-        rows.append(("已关闭" if lang == "zh" else "Closed tickets",) + (None,) * (width - 1))
-        fills.append((None,) * width)
-        for s in closed:
-            add(s)
-    return rows, fills, len(open_)
+        yield tuple(row), patterns.setdefault(fill_row, fill_row)

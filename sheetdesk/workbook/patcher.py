@@ -634,7 +634,7 @@ def _generated_chunks(gen: GeneratedSheet, styles: Styles, date1904: bool) -> It
     head = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
             b'xmlns:r="' + NS_REL.encode() + b'">'
-            + f'<dimension ref="A1:{last}{len(gen.rows) + 1}"/>'.encode()
+            + f'<dimension ref="A1:{last}{gen.count + 1}"/>'.encode()
             + b'<sheetViews><sheetView workbookViewId="0"><pane xSplit="1" ySplit="1" topLeftCell="B2" '
               b'activePane="bottomRight" state="frozen"/><selection pane="bottomRight"/></sheetView></sheetViews>'
             + b'<sheetFormatPr defaultRowHeight="15"/>' + (b"<cols>" + cols + b"</cols>" if cols else b"")
@@ -642,7 +642,7 @@ def _generated_chunks(gen: GeneratedSheet, styles: Styles, date1904: bool) -> It
     yield head + f'<row r="1">'.encode() + b"".join(
         _cell_xml(f"{get_column_letter(c)}1", h, blue if c - 1 in gen.people_cols else grey, date1904)
         for c, h in enumerate(gen.header, 1)) + b"</row>"
-    width = max([len(gen.header)] + [len(r) for r in gen.rows])
+    width = len(gen.header)  # no row is wider than the header
     letters = [get_column_letter(c) for c in range(1, width + 1)]
     kinds = ["datetime" if c in gen.datetime_cols else "date" if c in gen.date_cols else "" for c in range(width)]
     plain = [f' s="{s}"' if s else "" for s in ({"datetime": dt, "date": day}.get(k, 0) for k in kinds)]
@@ -650,7 +650,7 @@ def _generated_chunks(gen: GeneratedSheet, styles: Styles, date1904: bool) -> It
     body = _CellBodies(date1904)
     known = body.cache  # texts repeat (names, states, stage words): looked up here, escaped once
     out: list[bytes] = []
-    for r, (values, fill_row) in enumerate(zip(gen.rows, gen.fills), 2):
+    for r, (values, fill_row) in enumerate(gen.make(), 2):
         at = f'{r}"'
         cells = []
         for letter, value, fill, kind, style in zip(letters, values, fill_row, kinds, plain):
@@ -707,7 +707,7 @@ def _same_values(ws, gen: GeneratedSheet) -> bool:
     cell by cell with the tolerant comparison (a serial that lost a millisecond is still the same).
     """
     have = ws._rows
-    want = [gen.header] + gen.rows
+    want = [gen.header, *(values for values, _ in gen.make())]
     if _rstrip_rows(have) != _rstrip_rows(want):
         return False
     for a, b in zip(have, want):
@@ -984,7 +984,7 @@ def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int],
                 if _written_by_us(z.read(part)) and _same_values_or_unreadable(book, name, gen):
                     continue  # its colours follow from its values (states, 逾期 notes): nothing to rebuild
             new_parts[part] = packed
-            changes.append(Change(gen.sheet, 1, "(sheet)", None, f"{len(gen.rows)} rows"))
+            changes.append(Change(gen.sheet, 1, "(sheet)", None, f"{gen.count} rows"))
         if counter_sheet.differs(current, wanted):
             new_parts[parts[counter_name]] = _counter_xml(book, counter)
             changes.append(Change("counter", 2, "last_serial", current, wanted))

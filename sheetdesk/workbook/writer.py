@@ -8,7 +8,7 @@ domain noticing. Cells people typed are only ever written when blank.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -165,8 +165,11 @@ class GeneratedSheet:
     """A sheet sheetdesk owns entirely and rebuilds on every refresh (the tracker, follow-ups)."""
     sheet: str                    # schema sheet key
     header: list[str]
-    rows: list[Sequence[object]]
-    fills: list[Sequence[str | None]]
+    #: rows below the header
+    count: int
+    #: the rows' (values, fills), made anew each time it is called: a big desk's tracker is produced
+    #: while it is written, never held as lists
+    make: Callable[[], Iterable[tuple[Sequence[object], Sequence[str | None]]]]
     widths: list[float]
     #: rows of the filtered table (the first block); later rows are a second block
     table_rows: int
@@ -214,8 +217,8 @@ def write_generated(book: Book, gen: GeneratedSheet) -> list[Change]:
     schema_sheet = SHEETS_BY_KEY[gen.sheet]
     name = next((n for n in (schema_sheet.name(book.lang), schema_sheet.zh, schema_sheet.en)
                  if n in book.wb.sheetnames), schema_sheet.name(book.lang))
-    wanted_values = [gen.header] + gen.rows
-    wanted_fills = [[None] * len(gen.header)] + gen.fills
+    wanted_values = [gen.header, *(values for values, _ in gen.make())]
+    wanted_fills = [[None] * len(gen.header), *(fills for _, fills in gen.make())]
     if name in book.wb.sheetnames:
         values, fills = _existing(book.wb[name])
         same_values = _trim(values) == _trim(wanted_values)
@@ -234,7 +237,7 @@ def write_generated(book: Book, gen: GeneratedSheet) -> list[Change]:
         cell.font = Font(bold=True)
         cell.fill = people_fill if c - 1 in gen.people_cols else header_fill
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for r, (row, fill_row) in enumerate(zip(gen.rows, gen.fills), 2):
+    for r, (row, fill_row) in enumerate(gen.make(), 2):
         for c, (value, fill) in enumerate(zip(row, fill_row), 1):
             if value == "":
                 value = None
@@ -254,4 +257,4 @@ def write_generated(book: Book, gen: GeneratedSheet) -> list[Change]:
     ws.freeze_panes = "B2"
     last = get_column_letter(len(gen.header))
     ws.auto_filter.ref = f"A1:{last}{gen.table_rows + 1}"
-    return [Change(gen.sheet, 1, "(sheet)", None, f"{len(gen.rows)} rows")]
+    return [Change(gen.sheet, 1, "(sheet)", None, f"{gen.count} rows")]
