@@ -61,6 +61,9 @@ class Append:
     #: when the import adds the column
     ref_column: int = 0
     ref_header: str | None = None
+    #: (patch engine) appended row -> its cells as the file holds them: a row that is not a record
+    #: may still hold sheetdesk's own cells (a ticket whose people's cells were cleared)
+    originals: dict[int, list[object]] = field(default_factory=dict)
 
     def all_rows(self) -> list[dict[str, object]]:
         return list(self.rows or []) + ([self.values] if self.values is not None else [])
@@ -299,14 +302,14 @@ def _append_to_grid(book: Book, append: Append, *, saving: bool):
     people = {i for key, i in table.columns.items() if not sheet.column(key).owned}
     # a row whose people's cells hold formulas is not blank, whatever they evaluate to
     first = max([table.header_row] + [r.row for r in table.rows] + [r for r, c in formulas if c in people]) + 1
-    append.row, append.row_numbers = first, []
+    append.row, append.row_numbers, append.originals = first, [], {}
     width = max(table.columns.values())
     for offset, values in enumerate(append.all_rows()):
         r = first + offset
         append.row_numbers.append(r)
         while len(grid) < r:
             grid.append([])
-        saved[r] = grid[r - 1]
+        saved[r] = append.originals[r] = grid[r - 1]
         cells = list(grid[r - 1]) + [""] * max(0, width - len(grid[r - 1]))
         for key, value in _append_values(table, sheet, values, book.lang):
             cells[table.columns[key] - 1] = value
@@ -554,7 +557,7 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
 
         try:
             patch = patcher.plan_patch(book, writes, plan.counter, [tracker, call_sheet],
-                                       {append.sheet_key: append.row_numbers} if append is not None else None)
+                                       {append.sheet_key: append.originals} if append is not None else None)
         except patcher.PatchUnsupported:
             return _run(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine="openpyxl",
                         lean=lean)

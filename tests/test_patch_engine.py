@@ -678,3 +678,28 @@ def test_a_splicing_bug_is_caught_before_the_desk_is_replaced(tmp_path, cli, mon
 
     monkeypatch.setattr(patcher, "_patch_row", careless)
     assert "第4行第25列" in _refused_refresh(tmp_path, cli)
+
+
+def test_a_ticket_added_over_a_row_with_only_sheetdesks_cells_left_clears_them(make_desk):
+    """A ticket whose people's cells were cleared is no record, but its 升级原因/超时/校验 may remain;
+    add puts the new ticket in that row, and none of the old ticket's notes may stay on it."""
+    from conftest import col_of
+
+    from sheetdesk import desk
+    from sheetdesk.schema import REGISTER
+
+    def leftovers(wb):
+        ws = wb[REGISTER.name("zh")]
+        ws.cell(3, col_of(ws, "register", "escalation_reason")).value = "旧原因"
+        ws.cell(3, col_of(ws, "register", "check")).value = "旧校验信息"
+        ws.cell(3, col_of(ws, "register", "overdue")).value = "超时 3 天"
+
+    path = make_desk([{"received": datetime(2026, 11, 2, 10), "channel": "电话", "customer": "王女士",
+                       "description": "热水器漏水", "priority": "P2"}], edit=leftovers)
+    result = desk.run(path, now=datetime(2026, 11, 23, 9), lean=True, append=desk.Append("register", {
+        "received": datetime(2026, 11, 23, 8), "channel": "电话", "customer": "李先生", "description": "无法开机",
+        "priority": "P2"}))
+    assert result.written and result.appended.row == 3
+    row = register_rows(path)[3]
+    assert row["customer"] == "李先生" and row["escalation_reason"] is None and row["overdue"] is None
+    assert row["check"] != "旧校验信息"

@@ -881,12 +881,13 @@ class _SheetEdits:
     register cheap, and the writes themselves are never held as a list."""
 
     def __init__(self, sheet_key: str, table, styles: Styles, scan, edits: dict[int, dict[int, _Edit]],
-                 appended: Iterable[int] = ()) -> None:
+                 appended: dict[int, list[object]] | None = None) -> None:
         # a cell's current value comes from the table's records (the grid calamine read is let go
-        # once they are made); a row that is not a record — or is being appended — holds nothing yet
+        # once they are made); a row that is not a record holds nothing in the columns sheetdesk
+        # writes, and a row being appended holds what the file has there (``appended``: its cells)
         self.sheet_key, self.columns, self.records = sheet_key, table.columns, table.rows  # in row order
         self.numbers = array("l", (r.row for r in table.rows))  # found by bisection: no dict of 100k rows
-        self.appended = set(appended)
+        self.appended = appended or {}
         self.rows = max(table.header_row, self.numbers[-1] if self.numbers else 0)
         self.styles, self.scan, self.edits = styles, scan, edits
         schema = SHEETS_BY_KEY[sheet_key]
@@ -899,9 +900,14 @@ class _SheetEdits:
     def add(self, w: CellWrite) -> None:
         col = self.columns[w.column]
         r = w.row
-        i = bisect.bisect_left(self.numbers, r)
-        found = i < len(self.numbers) and self.numbers[i] == r and r not in self.appended
-        old = self.records[i].get(w.column) if found else None
+        cells = self.appended.get(r)
+        if cells is not None:
+            old = cells[col - 1] if col <= len(cells) else None
+            if old == "":
+                old = None
+        else:
+            i = bisect.bisect_left(self.numbers, r)
+            old = self.records[i].get(w.column) if i < len(self.numbers) and self.numbers[i] == r else None
         new = w.value
         if w.only_if_blank and old is not None and not (old.__class__ is str and not old.strip()):
             return
@@ -923,10 +929,10 @@ class _SheetEdits:
 
 
 def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int], generated: list[GeneratedSheet],
-               appended: dict[str, list[int]] | None = None) -> Patch:
+               appended: dict[str, dict[int, list[object]]] | None = None) -> Patch:
     """The edits for ``writes`` (values and fills), the counter and sheetdesk's own sheets (built and
     deflated here); the edited sheets are spliced by :meth:`Patch.splice`. ``appended``: sheet key ->
-    the rows add/log/import put below the others (read with the records, not in the file yet)."""
+    the rows add/log/import put below the others (read with the records) -> the cells the file holds there."""
     appended = appended or {}
     with zipfile.ZipFile(book.path) as z:
         parts = sheet_parts(z)
@@ -954,7 +960,7 @@ def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int],
                     raise PatchUnsupported(f"no part for {table.name}")
                 scan = functools.partial(_styles_streamed, z, part)  # only when fills must be compared
                 planner = planners[w.sheet] = _SheetEdits(w.sheet, table, styles, scan,
-                                                          by_sheet.setdefault(table.name, {}), appended.get(w.sheet, ()))
+                                                          by_sheet.setdefault(table.name, {}), appended.get(w.sheet))
             planner.add(w)
         for sheet_name, edits in by_sheet.items():
             part = parts.get(sheet_name)
