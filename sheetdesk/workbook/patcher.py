@@ -694,7 +694,9 @@ class _CellBodies:
             serial = days + (value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 10**6) / 86400
             return f"><v>{serial!r}</v></c>"  # openpyxl's to_excel, without its generality
         text = _cell_xml("", value, 0, self.date1904).decode("utf-8")[len('<c r=""'):]
-        if value.__class__ is str and len(self.cache) < 100_000:  # names, states, stage texts repeat
+        # states, stage words, owners and categories repeat and appear in the first rows; IDs and
+        # customers do not repeat, and a 50k tracker's worth of them would hold ~15 MB: capped
+        if value.__class__ is str and len(self.cache) < 10_000:
             self.cache[value] = text
         return text
 
