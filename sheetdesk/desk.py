@@ -255,7 +255,12 @@ def _append_row(book: Book, append: Append) -> None:
     sheet = SHEETS_BY_KEY[append.sheet_key]
     table = read_table(book, sheet, add_owned=False)
     ws = book.wb[table.name]
-    first = max([table.header_row] + [r.row for r in table.rows]) + 1
+    ref = _ref_column_in([c.value for c in ws[table.header_row]]) if append.sheet_key == "register" else 0
+    referenced = [r for r, (value,) in enumerate(
+        ws.iter_rows(min_row=table.header_row + 1, min_col=ref, max_col=ref, values_only=True), table.header_row + 1)
+        if value not in (None, "")] if ref else []
+    # a row holding an import's reference belongs to that import's ticket, even with its cells cleared
+    first = max([table.header_row] + [r.row for r in table.rows] + referenced) + 1
     append.row = first
     append.row_numbers = []
     ref_column = 0
@@ -300,8 +305,13 @@ def _append_to_grid(book: Book, append: Append, *, saving: bool):
             cells[append.ref_column - 1] = append.ref_header
             grid[table.header_row - 1] = cells
     people = {i for key, i in table.columns.items() if not sheet.column(key).owned}
-    # a row whose people's cells hold formulas is not blank, whatever they evaluate to
-    first = max([table.header_row] + [r.row for r in table.rows] + [r for r, c in formulas if c in people]) + 1
+    # a row whose people's cells hold formulas is not blank, whatever they evaluate to; nor is a row
+    # holding an import's reference (it belongs to that import's ticket, even with its cells cleared)
+    ref = _ref_column_in(grid[table.header_row - 1]) if append.sheet_key == "register" and len(grid) >= table.header_row else 0
+    referenced = [r for r, cells in enumerate(grid[table.header_row:], table.header_row + 1)
+                  if len(cells) >= ref and cells[ref - 1] not in (None, "")] if ref else []
+    first = max([table.header_row] + [r.row for r in table.rows] + [r for r, c in formulas if c in people]
+                + referenced) + 1
     append.row, append.row_numbers, append.originals = first, [], {}
     width = max(table.columns.values())
     for offset, values in enumerate(append.all_rows()):

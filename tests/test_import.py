@@ -441,3 +441,24 @@ def test_the_reference_column_goes_past_formulas_whose_result_is_empty(make_desk
     assert ws["Z1"].value == "外部编号" and ws["Y1"].value is None
     assert [ws.cell(r, 25).value for r in (2, 3, 4)] == ['=IF(A2="","","有")', '=IF(A3="","","有")', '=IF(A4="","","有")']
     assert sorted(ws.cell(r, 4).value for r in (3, 4, 5)) == sorted(["王建国", "李梅", "某某餐饮"])
+
+
+@pytest.mark.parametrize("engine", ["patch", "openpyxl"])
+def test_add_goes_below_a_row_that_still_holds_an_import_reference(make_desk, cli, tmp_path, engine):
+    """A ticket whose cells were cleared but whose 外部编号 stayed still belongs to that reference: a new
+    ticket must not land in its row (it would carry CRM-9, and a later import of CRM-9 would be skipped)."""
+    def reference_left(wb):
+        ws = wb["登记表"]
+        ws.cell(1, 26, "外部编号")
+        ws.cell(2, 26, "CRM-1")
+        ws.cell(3, 26, "CRM-9")  # the ticket of row 3 was cleared, its reference was not
+
+    desk = make_desk([dict(received=datetime(2026, 11, 1, 9), channel="电话", customer="赵女士", description="漏水")],
+                     edit=reference_left)
+    (tmp_path / "sheetdesk.toml").write_text(f'[desk]\nengine = "{engine}"\n', encoding="utf-8")
+    result = cli("add", desk, "--customer", "李先生", "--channel", "电话", "--description", "无法开机",
+                 "--received", "2026-11-20 10:00", "--now", NOW)
+    assert result.exit_code == 0, result.output
+    ws = openpyxl.load_workbook(desk)["登记表"]
+    assert (ws["D3"].value, ws["Z3"].value) == (None, "CRM-9")
+    assert (ws["D4"].value, ws["Z4"].value) == ("李先生", None)
