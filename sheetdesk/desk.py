@@ -284,7 +284,7 @@ def _append_to_grid(book: Book, append: Append, *, saving: bool):
     reader sees them; returns the function that takes them out again once the sheets are read.
     Import's references go to the register's 外部编号 column, when it has one and the run saves."""
     sheet = SHEETS_BY_KEY[append.sheet_key]
-    table = read_table(book, sheet, add_owned=False)
+    table = read_table(book, sheet, add_owned=False, last_only=True)  # where the records end is all it needs
     grid = book.wb[table.name]._rows
     append.ref_column, append.ref_header = 0, None
     length, saved = len(grid), {}
@@ -496,6 +496,7 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
     calls_table = read_table(book, FOLLOWUPS, required=False, add_owned=False)
     if restore_grid is not None:
         restore_grid()  # the grid holds what the file holds: the new rows are edits into empty cells
+        del restore_grid  # (it holds the grid, let go just below)
     forget = getattr(book.wb, "forget", None)
     if forget is not None:  # the big sheets' grids: their records hold what the rules and the patch need
         forget([t.name for t in (register, progress_table, results_table) if t is not None])
@@ -513,6 +514,14 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
     results, result_problems = read_results(results_table, received, now, book.date1904)
     result.results = results
     rollups, rollup_problems = roll_up(entries, received, reopenings(results), settings.pause_steps)
+    if patching and progress_table is not None:
+        # from here on only the log's 校验 cells are compared (the patch engine takes a cell's old
+        # value from the records): the records of a 100k-row log need not stay for that
+        progress_table.rows = [r for r in progress_table.rows if r.get("check") is not None]
+    if lean and patching:  # the entries behind each roll-up serve only reports and exports (not lean runs)
+        del entries
+        for rollup in rollups.values():
+            rollup.entries = []
     rules, rule_problems = read_rules(rules_table, sla)
     escalations = escalate([_candidate(t) for t in plan.tickets], rules)
     result.escalations = escalations

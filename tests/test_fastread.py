@@ -44,3 +44,17 @@ def test_an_empty_sheet_has_no_blocks(tmp_path):
         z.writestr("sheet.xml", b"<worksheet><sheetData/><dataValidations><formula1>1</formula1></dataValidations></worksheet>")
     with zipfile.ZipFile(path) as z:
         assert list(fastread.sheet_data_blocks(z, "sheet.xml")) == []
+
+
+def test_the_last_record_is_found_from_the_bottom_as_the_full_read_finds_it():
+    """add/log/import only need where the records end: found without making every record."""
+    from sheetdesk.workbook.reader import _fast_rows, _last_record_at
+
+    columns, people = {"id": 1, "customer": 2, "status": 3}, ["customer"]
+    grid = [["编号", "客户", "状态"], ["A", "王", ""], ["B", "", "处理中"], ["", "  ", ""], ["", "李", ""],
+            ["", "", "已关闭"], [], ["", "\t", ""]]
+    everything = _fast_rows(grid, 1, columns, people)
+    assert [r.row for r in everything] == [2, 5]
+    at = _last_record_at(grid, 1, columns, people)
+    assert [r.row for r in _fast_rows(grid, 1, columns, people, at)] == [5]
+    assert _last_record_at(grid[:1], 1, columns, people) == 1 and _fast_rows(grid[:1], 1, columns, people, 1) == []

@@ -176,7 +176,7 @@ def _formula_cells(body: bytes) -> list[tuple[int, int]]:
 
 
 #: how much of a sheet's XML is inflated at a time when it is only scanned
-BLOCK = 1 << 22
+BLOCK = 1 << 20
 
 
 def sheet_data_blocks(z: zipfile.ZipFile, part: str) -> Iterator[bytes]:

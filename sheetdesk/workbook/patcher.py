@@ -296,7 +296,7 @@ class _NotStreamable(Exception):
 
 
 #: how much of an edited sheet is inflated, spliced and checked at a time
-SPLICE_BLOCK = 1 << 22
+SPLICE_BLOCK = 1 << 20
 
 
 def _streamed_sequence(z: zipfile.ZipFile, part: str, edits: dict[int, dict[int, _Edit]], styles: Styles,

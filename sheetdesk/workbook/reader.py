@@ -120,9 +120,24 @@ def _cell_value(value: object) -> object:
 _SERIAL_ONE = datetime(1899, 12, 31)
 
 
-def _fast_rows(grid: list[list[object]], header_row: int, columns: dict[str, int], people: list[str]) -> list[Row]:
+def _last_record_at(grid: list[list[object]], header_row: int, columns: dict[str, int], people: list[str]) -> int:
+    """The 0-based grid index of the last row that is a record (some people's cell filled), found
+    from the bottom; ``header_row`` when there is none."""
+    positions = [columns[k] - 1 for k in people]
+    for r_idx in range(len(grid) - 1, header_row - 1, -1):
+        raw = grid[r_idx]
+        for i in positions:
+            v = raw[i] if i < len(raw) else None
+            if v is not None and not (v.__class__ is str and (not v or v.isspace())):
+                return r_idx
+    return header_row
+
+
+def _fast_rows(grid: list[list[object]], header_row: int, columns: dict[str, int], people: list[str],
+               start: int | None = None) -> list[Row]:
     """Records straight from calamine's grid: the same values as :func:`_cell_value` gives, without a
-    call per cell (a 50k-row register has over a million of them)."""
+    call per cell (a 50k-row register has over a million of them). From grid index ``start`` on
+    (all rows below the header by default)."""
     keys = list(columns)
     index = {k: i for i, k in enumerate(keys)}  # shared by every row of the table
     positions = [columns[k] - 1 for k in keys]
@@ -130,7 +145,7 @@ def _fast_rows(grid: list[list[object]], header_row: int, columns: dict[str, int
     people_at = [keys.index(k) for k in people]
     one = _SERIAL_ONE
     out = []
-    for r_idx in range(header_row, len(grid)):
+    for r_idx in range(header_row if start is None else start, len(grid)):
         raw = grid[r_idx]
         if len(raw) < width:
             raw = raw + [""] * (width - len(raw))
@@ -159,8 +174,10 @@ def locate_header(ws: Worksheet, sheet: Sheet) -> tuple[int, dict[str, int]]:
     return best_row, best_map
 
 
-def read_table(book: Book, sheet: Sheet, *, required: bool = True, add_owned: bool = True) -> Table | None:
-    """The sheet as records, or None when the sheet is absent and not required."""
+def read_table(book: Book, sheet: Sheet, *, required: bool = True, add_owned: bool = True,
+               last_only: bool = False) -> Table | None:
+    """The sheet as records, or None when the sheet is absent and not required. ``last_only``: only
+    the last record, when just its row is wanted (read from calamine's grid; all of them otherwise)."""
     name = find_sheet(book.wb.sheetnames, sheet)
     if name is None:
         if required:
@@ -189,7 +206,8 @@ def read_table(book: Book, sheet: Sheet, *, required: bool = True, add_owned: bo
     people = [k for k in columns if not sheet.column(k).owned]
     width = max(columns.values()) if columns else 0
     if hasattr(ws, "_rows"):
-        table.rows = _fast_rows(ws._rows, header_row, columns, people)
+        start = _last_record_at(ws._rows, header_row, columns, people) if last_only else None
+        table.rows = _fast_rows(ws._rows, header_row, columns, people, start)
     else:
         for r_idx, values in enumerate(
             ws.iter_rows(min_row=header_row + 1, max_col=width, values_only=True), header_row + 1
