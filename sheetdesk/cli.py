@@ -161,7 +161,7 @@ def validate(book: Path, as_json: bool, lang: str, now: datetime | None) -> None
     from sheetdesk import desk
     from sheetdesk.console import print_result, result_json
 
-    result = desk.run(book, now=now, write=False)
+    result = desk.run(book, now=now, write=False, lean=True)
     if as_json:
         click.echo(json.dumps(result_json(result, lang), ensure_ascii=False, indent=2))
     else:

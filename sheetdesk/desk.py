@@ -170,7 +170,8 @@ def run(path: Path, *, now: datetime | None = None, write: bool = True, dry_run:
     """Validate, number and route the desk at ``path``; save unless ``write`` is False or ``dry_run``.
 
     ``lean`` (what the commands use): the per-ticket picture is released before the save
-    (:meth:`RunResult.release`), which halves the peak memory of a big desk's refresh."""
+    (:meth:`RunResult.release`), and the log entries behind each roll-up once it is rolled up (the
+    result's roll-ups then have none), which halves the peak memory of a big desk's refresh."""
     path = Path(path)
     if not path.exists():
         raise BookNotFound(f"找不到工作簿 {path}（可用 sheetdesk init 新建）",
@@ -514,11 +515,11 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
     results, result_problems = read_results(results_table, received, now, book.date1904)
     result.results = results
     rollups, rollup_problems = roll_up(entries, received, reopenings(results), settings.pause_steps)
-    if patching and progress_table is not None:
-        # from here on only the log's 校验 cells are compared (the patch engine takes a cell's old
-        # value from the records): the records of a 100k-row log need not stay for that
+    if progress_table is not None:
+        # from here on only the log's 校验 cells are written (and, by the patch engine, compared with
+        # the records): a row whose 校验 is empty needs no record for that, and a 100k-row log's go
         progress_table.rows = [r for r in progress_table.rows if r.get("check") is not None]
-    if lean and patching:  # the entries behind each roll-up serve only reports and exports (not lean runs)
+    if lean:  # the entries behind each roll-up serve only reports and exports (which are not lean)
         del entries
         for rollup in rollups.values():
             rollup.entries = []
