@@ -63,3 +63,31 @@ def test_trend_and_periods():
     assert shift_month(month(2026, 1), -1).label == "2025-12"
     week = iso_week(2026, 47)
     assert week.start == D(2026, 11, 16) and week.end == D(2026, 11, 23)
+
+
+def test_the_trend_agrees_with_each_months_kpis_across_a_register():
+    """The trend is computed for the whole register at once (pandas, grouped by month); each of its
+    months must say what :func:`kpis` says for that month alone — including ratings without a time
+    (counted when the ticket closed), untimed stages, a fair rating, and a ticket from 1950."""
+    extra = [
+        KpiTicket("F", D(2025, 11, 20, 9), response_due=D(2025, 11, 21, 9), response_done=D(2025, 11, 20, 10),
+                  closed_due=D(2025, 11, 28, 9), closed_at=D(2025, 12, 1, 9), rating="fair"),
+        KpiTicket("G", D(2026, 3, 2, 9)),  # no priority: nothing timed, never judged
+        KpiTicket("H", D(2026, 3, 3, 9), response_due=D(2026, 3, 4, 9), closed_due=D(2026, 3, 10, 9),
+                  closed_at=D(2026, 3, 9, 9), rating="unsatisfied", rated_at=D(2026, 4, 1, 9)),
+        KpiTicket("I", D(1950, 1, 5, 9)),
+    ]
+    register = TICKETS + extra
+    for period in (NOV, month(2026, 4), month(2025, 12)):
+        rows = trend(register, period, NOW, CAL)
+        for row in rows:
+            year, number = map(int, row["month"].split("-"))
+            k = kpis(register, month(year, number), NOW, CAL)
+            before = kpis(register, shift_month(month(year, number), -1), NOW, CAL)
+            assert (row["received"], row["closed"]) == (k["received"], k["closed"]), row
+            for key in ("response_attainment", "resolution_attainment", "satisfaction_rate"):
+                assert row[key] == k[key] and (row[key] is None or type(row[key]) is float), (row, key)
+            assert type(row["received"]) is int
+            expected = None if not before["received"] else (k["received"] - before["received"]) / before["received"]
+            assert row["received_mom"] == expected
+    assert trend(register, month(2025, 12), NOW, CAL)[-1]["satisfaction_rate"] == 1.0  # F: fair, closed in December
