@@ -158,9 +158,16 @@ def _check_writes(book: Book, sheet_key: str, problems: list[Problem]) -> Iterat
     for p in problems:
         if p.sheet == sheet_key and p.row is not None:
             by_row.setdefault(p.row, []).append(p)
-    for record in table.rows:  # in row order; no set or sorted copy of a 100k-row log's numbers
-        yield CellWrite(sheet_key, record.row, "check", join_cell(by_row.pop(record.row, []), book.lang))
-    for r in sorted(by_row):  # problems on rows that are not records
+    # the records and the rows with problems, merged in row order (the records are; no set or sorted
+    # copy of a 100k-row log's numbers)
+    pending, i = sorted(by_row), 0
+    for record in table.rows:
+        while i < len(pending) and pending[i] <= record.row:
+            if pending[i] < record.row:  # a row with problems that is not a record (or not kept as one)
+                yield CellWrite(sheet_key, pending[i], "check", join_cell(by_row[pending[i]], book.lang))
+            i += 1
+        yield CellWrite(sheet_key, record.row, "check", join_cell(by_row.get(record.row, []), book.lang))
+    for r in pending[i:]:
         yield CellWrite(sheet_key, r, "check", join_cell(by_row[r], book.lang))
 
 
