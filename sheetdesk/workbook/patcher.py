@@ -33,10 +33,9 @@ from sheetdesk.workbook.cells import CELL_REF, EPOCH_1900, EPOCH_1904, ILLEGAL_C
 from sheetdesk.workbook.cells import column_index as column_index_from_string
 from sheetdesk.workbook.cells import column_letter as get_column_letter
 from sheetdesk.workbook.reader import Book
-from sheetdesk.workbook.writer import _KEEP, NUMBER_FORMATS, CellWrite, Change, GeneratedSheet, _same
+from sheetdesk.workbook.writer import _KEEP, FILL_COLOURS, NUMBER_FORMATS, CellWrite, Change, GeneratedSheet, _same
 from sheetdesk.workbook.zipcopy import Packed, pack, same_raw
 
-OWN_FILLS = {"red": "FFFFC7CE", "amber": "FFFFEB9C"}
 HEADER_GREY, HEADER_BLUE = "FFD9D9D9", "FFDDEBF7"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
@@ -106,7 +105,7 @@ class Styles:
             return None
         rgb = re.search(rb'<fgColor\b[^>]*rgb="([0-9A-Fa-f]{8})"', fill)
         colour = rgb.group(1).decode().upper() if rgb else None
-        for key, own in OWN_FILLS.items():
+        for key, own in FILL_COLOURS.items():
             if colour == own:
                 return key
         return "other"
@@ -154,7 +153,7 @@ class Styles:
     def _xf(self, base: int, *, fill: object = _KEEP, numfmt: str | None = None, font: int | None = None) -> int:
         tag = self.xfs[base] if base < len(self.xfs) else b'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
         if fill is not _KEEP:  # None clears; "red"/"amber" are sheetdesk's; anything else is an ARGB colour
-            fid = self.fill_id(OWN_FILLS.get(fill, fill) if isinstance(fill, str) else None)
+            fid = self.fill_id(FILL_COLOURS.get(fill, fill) if isinstance(fill, str) else None)
             tag = _set_attr(tag, b"fillId", str(fid).encode())
             tag = _set_attr(tag, b"applyFill", b"1")
         if numfmt is not None:
@@ -627,7 +626,7 @@ def _generated_chunks(gen: GeneratedSheet, styles: Styles, date1904: bool) -> It
     blue = styles.xf(0, fill=HEADER_BLUE, font=bold)
     dt = styles.xf(0, numfmt=NUMBER_FORMATS["datetime"])
     day = styles.xf(0, numfmt=NUMBER_FORMATS["date"])
-    fills = {(key, kind): styles.xf(base, fill=key) for key in OWN_FILLS for kind, base in
+    fills = {(key, kind): styles.xf(base, fill=key) for key in FILL_COLOURS for kind, base in
              (("", 0), ("datetime", dt), ("date", day))}
     last = get_column_letter(max(len(gen.header), 1))
     cols = b"".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'.encode() for i, w in enumerate(gen.widths, 1))
@@ -646,7 +645,7 @@ def _generated_chunks(gen: GeneratedSheet, styles: Styles, date1904: bool) -> It
     letters = [get_column_letter(c) for c in range(1, width + 1)]
     kinds = ["datetime" if c in gen.datetime_cols else "date" if c in gen.date_cols else "" for c in range(width)]
     plain = [f' s="{s}"' if s else "" for s in ({"datetime": dt, "date": day}.get(k, 0) for k in kinds)]
-    filled = {(fill, k): f' s="{fills[(fill, k)]}"' for fill in OWN_FILLS for k in ("", "datetime", "date")}
+    filled = {(fill, k): f' s="{fills[(fill, k)]}"' for fill in FILL_COLOURS for k in ("", "datetime", "date")}
     body = _CellBodies(date1904)
     known = body.cache  # texts repeat (names, states, stage words): looked up here, escaped once
     out: list[bytes] = []
