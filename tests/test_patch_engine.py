@@ -643,10 +643,10 @@ def test_splicing_block_by_block_writes_what_splicing_the_whole_sheet_does(tmp_p
     on the first refresh (every row edited), the next morning, and with a ticket added below."""
     from sheetdesk import desk
     from sheetdesk.templates import create_demo
-    from sheetdesk.workbook import patcher
+    from sheetdesk.workbook import fastread
 
     def run_all(directory, size):
-        monkeypatch.setattr(patcher, "SPLICE_BLOCK", size)
+        monkeypatch.setattr(fastread, "BLOCK", size)
         path = create_demo(directory, lang="zh", today=datetime(2026, 11, 23).date())
         out = []
         for now, append in ((datetime(2026, 11, 23, 9), None), (datetime(2026, 11, 24, 9), None),

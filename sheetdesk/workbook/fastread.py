@@ -179,32 +179,59 @@ def _formula_cells(body: bytes) -> list[tuple[int, int]]:
 BLOCK = 1 << 20
 
 
-def sheet_data_blocks(z: zipfile.ZipFile, part: str) -> Iterator[bytes]:
-    """The content of the part's ``<sheetData>``, inflated a block at a time and cut before a
-    ``<row``, so every block holds whole rows (and whole cells)."""
+def sheet_xml_blocks(z: zipfile.ZipFile, part: str) -> Iterator[tuple[str, bytes]]:
+    """The part's XML inflated a block at a time: ("head", everything up to and including the
+    ``<sheetData ...>`` tag), then ("rows", ...) blocks cut before a ``<row`` — whole rows, so no row
+    or cell is split —, then ("tail", from ``</sheetData>`` to the end). A part without
+    ``<sheetData`` is all head; an empty ``<sheetData/>`` has a head and a tail and no rows; rows
+    not closed by ``</sheetData>`` come without a tail."""
     with z.open(part) as fh:
-        buf, started = b"", False
+        def tail(first: bytes) -> Iterator[tuple[str, bytes]]:
+            yield "tail", first
+            while more := fh.read(BLOCK):
+                yield "tail", more
+
+        buf = b""
         while True:
             block = fh.read(BLOCK)
             buf += block
-            if not started:
-                start = buf.find(b"<sheetData")
-                open_end = buf.find(b">", start) + 1 if start >= 0 else 0
-                if not open_end:
-                    if not block:
-                        return
-                    continue
-                if buf[open_end - 2:open_end] == b"/>":
-                    return  # no rows
-                started, buf = True, buf[open_end:]
+            start = buf.find(b"<sheetData")
+            open_end = buf.find(b">", start) + 1 if start >= 0 else 0
+            if open_end:
+                break
+            if not block:
+                yield "head", buf
+                return
+        head, buf, eof = buf[:open_end], buf[open_end:], False
+        yield "head", head
+        if head.endswith(b"/>"):  # <sheetData/>: no rows
+            yield from tail(buf)
+            return
+        while True:
             end = buf.find(b"</sheetData>")
-            if end >= 0 or not block:
-                yield buf[:end] if end >= 0 else buf
+            if end >= 0 or eof:
+                if end > 0 or (eof and buf):
+                    yield "rows", buf[:end] if end >= 0 else buf
+                if end >= 0:
+                    yield from tail(buf[end:])
                 return
             cut = buf.rfind(b"<row")
             if cut > 0:
-                yield buf[:cut]
+                yield "rows", buf[:cut]
                 buf = buf[cut:]
+            block = fh.read(BLOCK)
+            eof = not block
+            buf += block
+
+
+def sheet_data_blocks(z: zipfile.ZipFile, part: str) -> Iterator[bytes]:
+    """The content of the part's ``<sheetData>``, a block of whole rows at a time (see
+    :func:`sheet_xml_blocks`)."""
+    for kind, data in sheet_xml_blocks(z, part):
+        if kind == "tail":
+            return
+        if kind == "rows":
+            yield data
 
 
 def _share_texts(rows: list[list[object]], texts: dict[str, str]) -> None:

@@ -294,74 +294,47 @@ class _NotStreamable(Exception):
     """The sheet's rows are not all spelled ``<row r="N"`` in ascending order: splice it whole."""
 
 
-#: how much of an edited sheet is inflated, spliced and checked at a time
-SPLICE_BLOCK = 1 << 20
-
-
 def _streamed_sequence(z: zipfile.ZipFile, part: str, edits: dict[int, dict[int, _Edit]], styles: Styles,
                        date1904: bool, changes: list[Change], verdict: list) -> Iterator[bytes | memoryview]:
     """The new sheet as :func:`_patched_sequence` would give it, made while the old one is inflated
-    block by block (blocks end before a ``<row``, so no row is cut): the register's XML is never held
-    whole. Each block's spliced rows are checked against the block they came from as they are made
-    (:func:`_spliced_only`); ``verdict[0]`` gets the first problem found, or None when a block's rows
-    could not be located that way. Raises _NotStreamable before anything is decided when the rows
-    are not in order."""
+    a block of whole rows at a time (:func:`~sheetdesk.workbook.fastread.sheet_xml_blocks`): the
+    register's XML is never held whole. Each block's spliced rows are checked against the block they
+    came from as they are made (:func:`_spliced_only`); ``verdict[0]`` gets the first problem found,
+    or None when a block's rows could not be located that way. Raises _NotStreamable, before any
+    edit is decided, when the rows are not in order."""
+    from sheetdesk.workbook.fastread import sheet_xml_blocks
+
     rows = sorted(edits)
-    last_column = max(c for row in edits.values() for c in row)
-    with z.open(part) as fh:
-        buf = b""
-        while True:  # everything up to and including <sheetData ...>
-            block = fh.read(SPLICE_BLOCK)
-            buf += block
-            start = buf.find(b"<sheetData")
-            open_end = buf.find(b">", start) + 1 if start >= 0 else 0
-            if open_end:
-                break
-            if not block:
+    last, at, ended = 0, 0, False
+    for kind, data in sheet_xml_blocks(z, part):
+        if kind == "head":
+            if b"<sheetData" not in data:
                 raise PatchUnsupported("no sheetData")
-        if buf[open_end - 2:open_end] == b"/>":
-            raise PatchUnsupported("empty sheetData")
-        prefix = buf[:open_end]
-        grown = _grown_dimension(prefix, rows[-1], last_column)
-        if _DIMENSION.sub(b"", prefix) != _DIMENSION.sub(b"", grown):
-            verdict[0] = ("的表头部分在保存后不一致", "changed before its first row")
-        yield grown
-        buf, last, at, eof = buf[open_end:], 0, 0, False
-        while True:
-            if not eof:
-                block = fh.read(SPLICE_BLOCK)
-                eof = not block
-                buf += block
-            end = buf.find(b"</sheetData>")
-            if end >= 0:
-                body, rest = buf[:end], buf[end:]
-            elif eof:
-                raise PatchUnsupported("no </sheetData>")
-            else:
-                cut = buf.rfind(b"<row")
-                if cut <= 0:
-                    continue  # one row longer than a block: read on
-                body, buf = buf[:cut], buf[cut:]
-            numbers = [int(n) for n in _ROW_NUMBER.findall(body)]
-            if body.count(b"<row") != len(numbers) or any(b <= a for a, b in zip([last] + numbers, numbers)):
+            if data.endswith(b"/>"):
+                raise PatchUnsupported("empty sheetData")
+            grown = _grown_dimension(data, rows[-1], max(c for row in edits.values() for c in row))
+            if _DIMENSION.sub(b"", data) != _DIMENSION.sub(b"", grown):
+                verdict[0] = ("的表头部分在保存后不一致", "changed before its first row")
+            yield grown
+        elif kind == "rows":
+            last = _ascending_rows(data, (0, len(data)), after=last)
+            if last is None:
                 raise _NotStreamable(part)
-            if numbers:
-                last = numbers[-1]
-            stop = len(rows) if end >= 0 else bisect.bisect_right(rows, last, at)
+            stop = bisect.bisect_right(rows, last, at)
             if stop > at:
-                yield from _spliced_block(body, {r: edits[r] for r in rows[at:stop]}, styles, date1904, changes,
+                yield from _spliced_block(data, {r: edits[r] for r in rows[at:stop]}, styles, date1904, changes,
                                           verdict)
                 at = stop
-            elif body:
-                yield body
-            if end >= 0:
-                yield rest
-                while block := fh.read(SPLICE_BLOCK):
-                    yield block
-                return
-
-
-_ROW_NUMBER = re.compile(rb'<row r="(\d+)"')
+            else:
+                yield data
+        else:  # the tail; rows below the last one (appended by add or log) go just before it
+            if at < len(rows):
+                yield from _spliced_block(b"", {r: edits[r] for r in rows[at:]}, styles, date1904, changes, verdict)
+                at = len(rows)
+            ended = True
+            yield data
+    if not ended:
+        raise PatchUnsupported("no </sheetData>")
 
 
 def _spliced_block(body: bytes, edits: dict[int, dict[int, _Edit]], styles: Styles, date1904: bool,
@@ -408,7 +381,7 @@ def _locate_rows(xml: bytes, span: tuple[int, int], rows, *, missing_ok: bool = 
             if not missing_ok:
                 return None
             if not checked:  # where a row belongs can only be told when every row is spelled and ordered so
-                if not _rows_in_order(xml, span):
+                if _ascending_rows(xml, span) is None:
                     return None
                 checked = True
             at = _row_after(xml, pos, stop, r)
@@ -428,20 +401,21 @@ def _locate_rows(xml: bytes, span: tuple[int, int], rows, *, missing_ok: bool = 
 _ROW_HEAD = re.compile(rb'<row r="(\d+)"')
 
 
-def _rows_in_order(xml: bytes, span: tuple[int, int]) -> bool:
-    """Every row of the sheet is spelled ``<row r="N"`` and the numbers ascend (one pass)."""
-    last, seen = 0, 0
+def _ascending_rows(xml: bytes, span: tuple[int, int], after: int = 0) -> int | None:
+    """The number of the last row in ``span`` (``after`` when there is none) when every row there
+    is spelled ``<row r="N"`` and the numbers ascend from above ``after``; None otherwise (one pass)."""
+    last, seen = after, 0
     for m in _ROW_HEAD.finditer(xml, *span):
         n = int(m.group(1))
         if n <= last:
-            return False
+            return None
         last, seen = n, seen + 1
-    return xml.count(b"<row", *span) == seen
+    return last if xml.count(b"<row", *span) == seen else None
 
 
 def _row_after(xml: bytes, pos: int, stop: int, r: int) -> int | None:
     """Where the first row below row ``r`` starts (``stop`` when none), in a sheet whose rows
-    :func:`_rows_in_order` has checked; None when row ``r`` exists after all."""
+    :func:`_ascending_rows` has checked; None when row ``r`` exists after all."""
     for m in _ROW_HEAD.finditer(xml, pos, stop):
         n = int(m.group(1))
         if n >= r:
