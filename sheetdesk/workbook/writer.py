@@ -217,8 +217,9 @@ def write_generated(book: Book, gen: GeneratedSheet) -> list[Change]:
     schema_sheet = SHEETS_BY_KEY[gen.sheet]
     name = next((n for n in (schema_sheet.name(book.lang), schema_sheet.zh, schema_sheet.en)
                  if n in book.wb.sheetnames), schema_sheet.name(book.lang))
-    wanted_values = [gen.header, *(values for values, _ in gen.make())]
-    wanted_fills = [[None] * len(gen.header), *(fills for _, fills in gen.make())]
+    made = list(gen.make())  # this engine holds the whole workbook anyway: the rows are made once
+    wanted_values = [gen.header, *(values for values, _ in made)]
+    wanted_fills = [[None] * len(gen.header), *(fills for _, fills in made)]
     if name in book.wb.sheetnames:
         values, fills = _existing(book.wb[name])
         same_values = _trim(values) == _trim(wanted_values)
@@ -237,7 +238,7 @@ def write_generated(book: Book, gen: GeneratedSheet) -> list[Change]:
         cell.font = Font(bold=True)
         cell.fill = people_fill if c - 1 in gen.people_cols else header_fill
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for r, (row, fill_row) in enumerate(gen.make(), 2):
+    for r, (row, fill_row) in enumerate(made, 2):
         for c, (value, fill) in enumerate(zip(row, fill_row), 1):
             if value == "":
                 value = None
