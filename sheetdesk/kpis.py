@@ -179,12 +179,12 @@ def _change(current: float | int | None, before: float | int | None) -> float | 
     return (current - before) / before  # type: ignore[operator]
 
 
-def trend(tickets: list[KpiTicket], period: Period, now: datetime, cal: WorkCalendar, months: int = 12) -> list[dict]:
+def trend(tickets: list[KpiTicket], period: Period, now: datetime, months: int = 12) -> list[dict]:
     """The last ``months`` months up to ``period``, each with month-on-month and year-on-year change.
 
     A whole-register statistic (two years of an archive desk: tens of thousands of tickets), so it is
     computed in one pass with pandas, grouped by month, instead of scanning the register three times
-    per month; the definitions are :func:`kpis`'s (``cal`` is not needed: no durations here)."""
+    per month; the definitions are :func:`kpis`'s (no durations here, so no calendar)."""
     import pandas as pd
 
     def moments(values) -> pd.Series:  # microseconds: any year a register may hold, None as NaT

@@ -100,7 +100,7 @@ def build(books: list[Path], period: kpis.Period, *, weekly: bool, now: datetime
     data.satisfaction = kpis.satisfaction_distribution(tickets, period)
     data.reasons = kpis.overdue_reasons(tickets, period, now)
     if not weekly:
-        data.trend = kpis.trend(tickets, period, now, cal)
+        data.trend = kpis.trend(tickets, period, now)
     data.late = sorted((t for t in tickets if period.has(t.received) and (
         (t.response_due and (t.response_done or now) > t.response_due)
         or (t.closed_due and (t.closed_at or now) > t.closed_due))), key=lambda t: (t.rank, t.received))

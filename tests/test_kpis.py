@@ -55,7 +55,7 @@ def test_groups_distribution_reasons():
 
 
 def test_trend_and_periods():
-    rows = trend(TICKETS, NOV, NOW, CAL)
+    rows = trend(TICKETS, NOV, NOW)
     assert len(rows) == 12 and rows[-1]["month"] == "2026-11" and rows[0]["month"] == "2025-12"
     assert rows[-2]["received"] == 2 and rows[-1]["received"] == 3
     assert rows[-1]["received_mom"] == 0.5
@@ -79,7 +79,7 @@ def test_the_trend_agrees_with_each_months_kpis_across_a_register():
     ]
     register = TICKETS + extra
     for period in (NOV, month(2026, 4), month(2025, 12)):
-        rows = trend(register, period, NOW, CAL)
+        rows = trend(register, period, NOW)
         for row in rows:
             year, number = map(int, row["month"].split("-"))
             k = kpis(register, month(year, number), NOW, CAL)
@@ -90,4 +90,4 @@ def test_the_trend_agrees_with_each_months_kpis_across_a_register():
             assert type(row["received"]) is int
             expected = None if not before["received"] else (k["received"] - before["received"]) / before["received"]
             assert row["received_mom"] == expected
-    assert trend(register, month(2025, 12), NOW, CAL)[-1]["satisfaction_rate"] == 1.0  # F: fair, closed in December
+    assert trend(register, month(2025, 12), NOW)[-1]["satisfaction_rate"] == 1.0  # F: fair, closed in December
