@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import gc
 from dataclasses import dataclass, field
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -263,11 +263,9 @@ def _append_row(book: Book, append: Append) -> None:
     sheet = SHEETS_BY_KEY[append.sheet_key]
     table = read_table(book, sheet, add_owned=False)
     ws = book.wb[table.name]
-    ref = _ref_column_in([c.value for c in ws[table.header_row]]) if append.sheet_key == "register" else 0
-    referenced = [r for r, (value,) in enumerate(
-        ws.iter_rows(min_row=table.header_row + 1, min_col=ref, max_col=ref, values_only=True), table.header_row + 1)
-        if value not in (None, "")] if ref else []
-    # a row holding an import's reference belongs to that import's ticket, even with its cells cleared
+    referenced = _referenced_rows(
+        append, [c.value for c in ws[table.header_row]], table.header_row,
+        lambda c: (v for (v,) in ws.iter_rows(min_row=table.header_row + 1, min_col=c, max_col=c, values_only=True)))
     first = max([table.header_row] + [r.row for r in table.rows] + referenced) + 1
     append.row = first
     append.row_numbers = []
@@ -313,11 +311,10 @@ def _append_to_grid(book: Book, append: Append, *, saving: bool):
             cells[append.ref_column - 1] = append.ref_header
             grid[table.header_row - 1] = cells
     people = {i for key, i in table.columns.items() if not sheet.column(key).owned}
-    # a row whose people's cells hold formulas is not blank, whatever they evaluate to; nor is a row
-    # holding an import's reference (it belongs to that import's ticket, even with its cells cleared)
-    ref = _ref_column_in(grid[table.header_row - 1]) if append.sheet_key == "register" and len(grid) >= table.header_row else 0
-    referenced = [r for r, cells in enumerate(grid[table.header_row:], table.header_row + 1)
-                  if len(cells) >= ref and cells[ref - 1] not in (None, "")] if ref else []
+    # a row whose people's cells hold formulas is not blank, whatever they evaluate to
+    referenced = _referenced_rows(
+        append, grid[table.header_row - 1] if len(grid) >= table.header_row else [], table.header_row,
+        lambda c: (cells[c - 1] if len(cells) >= c else None for cells in grid[table.header_row:]))
     first = max([table.header_row] + [r.row for r in table.rows] + [r for r, c in formulas if c in people]
                 + referenced) + 1
     append.row, append.row_numbers, append.originals = first, [], {}
@@ -339,6 +336,15 @@ def _append_to_grid(book: Book, append: Append, *, saving: bool):
             grid[r - 1] = cells
         del grid[length:]
     return restore
+
+
+def _referenced_rows(append: Append, header: list[object], header_row: int,
+                     column: Callable[[int], Iterable[object]]) -> list[int]:
+    """Register rows whose 外部编号 holds a value (``column(c)``: the values below the header in column
+    c): such a row belongs to an import's ticket even with its other cells cleared, so nothing is
+    appended into it."""
+    ref = _ref_column_in(header) if append.sheet_key == "register" else 0
+    return [r for r, value in enumerate(column(ref), header_row + 1) if value not in (None, "")] if ref else []
 
 
 def _last_filled(row: list[object]) -> int:
