@@ -53,13 +53,12 @@ def same_raw(a, a_info: zipfile.ZipInfo, b, b_info: zipfile.ZipInfo, chunk: int 
 
 def write_raw(target: zipfile.ZipFile, info: zipfile.ZipInfo, raw: bytes | Iterable[bytes], crc: int, size: int,
               compress_type: int, compress_size: int | None = None) -> None:
-    """Add a member whose compressed bytes are already known: one bytes object, or pieces (then
-    ``compress_size`` is their total) written one after the other, never joined."""
+    """Add a member whose compressed bytes are already known: one bytes object, or pieces written
+    one after the other, never joined (then ``compress_size``, their total, must be given)."""
     if isinstance(raw, (bytes, bytearray)):
         raw, compress_size = (raw,), len(raw)
-    elif compress_size is None:
-        raw = list(raw)
-        compress_size = sum(len(piece) for piece in raw)
+    if compress_size is None:
+        raise TypeError("write_raw: compress_size is needed with pieces")
     new = zipfile.ZipInfo(info.filename, date_time=info.date_time)
     new.compress_type = compress_type
     new.external_attr = info.external_attr
