@@ -141,6 +141,19 @@ def _book_command(name: str, writes: bool):
     return decorator
 
 
+def _echo_json(data: object) -> None:
+    """JSON on stdout, written as it is encoded: a 50k desk's problems would otherwise be one string
+    of tens of megabytes (and its encoded copy) on top of the run's memory."""
+    out = click.get_text_stream("stdout")
+    pieces: list[str] = []
+    for piece in json.JSONEncoder(ensure_ascii=False, indent=2).iterencode(data):
+        pieces.append(piece)
+        if len(pieces) == 8192:  # handed over a few hundred kilobytes at a time, not token by token
+            out.write("".join(pieces))
+            pieces.clear()
+    out.write("".join(pieces) + "\n")
+
+
 @_book_command("refresh", writes=True)
 def refresh(book: Path, as_json: bool, dry_run: bool, force: bool, lang: str, now: datetime | None) -> None:
     """校验、编号、分派并保存 / validate, number, route and save the desk."""
@@ -149,7 +162,7 @@ def refresh(book: Path, as_json: bool, dry_run: bool, force: bool, lang: str, no
 
     result = desk.run(book, now=now, dry_run=dry_run, force=force, lean=True)
     if as_json:
-        click.echo(json.dumps(result_json(result, lang), ensure_ascii=False, indent=2))
+        _echo_json(result_json(result, lang))
     else:
         print_result(result, lang)
         print_standup(result, lang)
@@ -163,7 +176,7 @@ def validate(book: Path, as_json: bool, lang: str, now: datetime | None) -> None
 
     result = desk.run(book, now=now, write=False, lean=True)
     if as_json:
-        click.echo(json.dumps(result_json(result, lang), ensure_ascii=False, indent=2))
+        _echo_json(result_json(result, lang))
     else:
         print_result(result, lang)
 
@@ -499,7 +512,7 @@ def import_(book: Path, file: Path | None, map_path: Path | None, dry_run: bool,
             exc.zh = exc.en
         raise
     if as_json:
-        click.echo(json.dumps(_import_json(result, lang), ensure_ascii=False, indent=2))
+        _echo_json(_import_json(result, lang))
     else:
         _print_import(result, lang)
 
