@@ -1054,7 +1054,7 @@ def _inflates_whole(path: Path, part: str) -> bool:
     """The member decompresses to the end and matches its CRC (read through, nothing kept)."""
     try:
         with zipfile.ZipFile(path) as z, z.open(part) as fh:
-            while fh.read(1 << 20):
+            while fh.read(1 << 16):
                 pass
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError):
         return False
