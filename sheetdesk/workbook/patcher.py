@@ -552,7 +552,7 @@ def _edited_cell(existing: bytes | None, attrs: bytes, col: int, r: int, e: _Edi
     if e.only_if_blank and existing is not None and (b"<f" in existing or b't="e"' in existing):
         return None  # a formula or an error value is something a person put there
     new = ILLEGAL_CHARACTERS_RE.sub("", e.value) if isinstance(e.value, str) else e.value
-    value_changed = not _same(old, new)
+    value_changed = new is not _KEEP and not _same(old, new)
     style = base
     if value_changed and new is not None and e.numfmt and styles.is_general(base):
         style = styles.xf(style, numfmt=e.numfmt)
@@ -886,7 +886,7 @@ class _SheetEdits:
         new = w.value
         if w.only_if_blank and old is not None and not (old.__class__ is str and not old.strip()):
             return
-        if old == new or _same(old, new):
+        if new is _KEEP or old == new or _same(old, new):
             if w.fill is _KEEP:
                 return
             if col not in self.scanned:

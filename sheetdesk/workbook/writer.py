@@ -17,7 +17,7 @@ from sheetdesk.workbook.cells import ILLEGAL_CHARACTERS_RE
 from sheetdesk.workbook.reader import Book
 
 #: fills sheetdesk owns (ARGB); any other fill on a cell is the user's and is left alone
-FILL_COLOURS = {"red": "FFFFC7CE", "amber": "FFFFEB9C"}
+FILL_COLOURS = {"red": "FFFFC7CE", "amber": "FFFFEB9C", "orange": "FFF8CBAD"}
 
 
 @functools.cache
@@ -36,6 +36,7 @@ class CellWrite:
     sheet: str            # schema sheet key
     row: int
     column: str           # schema column key
+    #: _KEEP: only the fill is written (a person's cell sheetdesk marks but never edits)
     value: object
     #: "red" | "amber" | None (clear a fill sheetdesk set) | _KEEP (do not touch the fill)
     fill: object = _KEEP
@@ -98,7 +99,7 @@ def apply_writes(book: Book, writes: list[CellWrite]) -> list[Change]:
         if w.only_if_blank and not (old is None or (isinstance(old, str) and not old.strip())):
             continue
         new = _clean(w.value)
-        if not _same(old, new):
+        if new is not _KEEP and not _same(old, new):
             cell.value = new
             if isinstance(new, str) and new.startswith("="):
                 cell.data_type = "s"  # text that merely looks like a formula stays text
