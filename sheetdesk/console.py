@@ -160,9 +160,36 @@ def _stage(stage: str | None, lang: str) -> str:
     return zh if lang == "zh" else en
 
 
+#: lines a stand-up list shows on the console before "… and N more" (--json keeps every item)
+STANDUP_ROWS = 30
+
+_MISSING = {"owner": ("责任人", "owner"), "category": ("分类", "category"), "priority": ("优先级", "priority")}
+
+
+def _prio(item, lang: str) -> str:
+    """The effective priority, marked when an escalation rule raised the ticket."""
+    if not item.escalated:
+        return item.priority
+    return f"{item.priority}（升级）" if lang == "zh" else f"{item.priority} (escalated)"
+
+
+def _others(item, lang: str) -> str:
+    """The ticket's other late stages, then its other stages due by the next stand-up."""
+    parts = []
+    for stage, late, due in item.others:
+        if late:
+            parts.append(_stage(stage, lang))
+        else:
+            parts.append(_t(lang, f"{_stage(stage, lang)} {dates.fmt(due)}到期", f"{_stage(stage, lang)} due {dates.fmt(due)}"))
+    return ("、" if lang == "zh" else ", ").join(parts)
+
+
 def print_standup(result: RunResult, lang: str) -> None:
-    """The stand-up summary: late, due before the next stand-up, reopened, new, unassigned, by owner."""
-    from sheetdesk.durations import format_amount
+    """The stand-up summary: one line per ticket in each list, late and due-soon in working time
+    (sorted by it), escalated tickets marked, every cut list saying how many more there are."""
+    from rich.markup import escape
+
+    from sheetdesk.standup import format_lateness
 
     s = result.standup
     if s is None:
@@ -172,70 +199,101 @@ def print_standup(result: RunResult, lang: str) -> None:
     console.print(_t(lang, f"\n[bold]晨会摘要[/]（下次晨会 {dates.fmt(s.next_standup)}）",
                      f"\n[bold]Stand-up summary[/] (next stand-up {dates.fmt(s.next_standup)})"))
 
-    def items_table(title: str, items, with_stage: bool, amount_head: str | None = None) -> None:
+    def show(title: str, items: list, heads: list[str], cells, *, skip_empty: bool = False) -> None:
         if not items:
-            console.print(f"{title}：0" if lang == "zh" else f"{title}: 0")
+            if not skip_empty:
+                console.print(f"{title}：0" if lang == "zh" else f"{title}: 0")
             return
         table = Table(title=f"{title}（{len(items)}）" if lang == "zh" else f"{title} ({len(items)})")
-        heads = [_t(lang, "反馈编号", "ID"), _t(lang, "客户", "Customer"), _t(lang, "责任人", "Owner"),
-                 _t(lang, "优先级", "Priority")]
-        if with_stage:
-            heads += [_t(lang, "环节", "Stage"), _t(lang, "时限", "Due")]
-        if amount_head:
-            heads.append(amount_head)
         for h in heads:
             table.add_column(h)
-        for i in items[:MAX_ROWS]:
-            row = [i.ticket_id, i.customer, i.owner or _t(lang, "（未分派）", "(unassigned)"), i.priority]
-            if with_stage:
-                row += [_stage(i.stage, lang), dates.fmt(i.due)]
-            if amount_head:
-                tiny = items is s.late and i.business_seconds < 60
-                row.append(_t(lang, "<1分钟", "<1 min") if tiny else format_amount(i.business_seconds, i.wall, cal, lang))
-            table.add_row(*row)
+        for i in items[:STANDUP_ROWS]:
+            table.add_row(*(escape(str(c)) for c in cells(i)))
         console.print(table)
+        if len(items) > STANDUP_ROWS:
+            more = len(items) - STANDUP_ROWS
+            console.print(_t(lang, f"… 另有 {more} 条（refresh --json 列出全部）", f"… and {more} more (refresh --json lists all)"))
 
-    items_table(_t(lang, "已超时", "Late"), s.late, True, _t(lang, "超时", "Late by"))
-    items_table(_t(lang, "下次晨会前到期", "Due before the next stand-up"), s.due_soon, True, _t(lang, "剩余", "Left"))
-    items_table(_t(lang, "重新打开", "Reopened"), s.reopened, False)
-    items_table(_t(lang, "新登记（自上次晨会）", "New since the last stand-up"), s.new, False)
-    items_table(_t(lang, "未分派", "Unassigned"), s.unassigned, False)
-    if s.calls_due:
-        table = Table(title=_t(lang, f"待回访（{len(s.calls_due)}）", f"Follow-up calls due ({len(s.calls_due)})"))
-        for h in (_t(lang, "反馈编号", "ID"), _t(lang, "客户", "Customer"), _t(lang, "回访类型", "Type"),
-                  _t(lang, "应回访日期", "Due"), _t(lang, "状态", "State")):
-            table.add_column(h)
-        for c in s.calls_due[:MAX_ROWS]:
-            table.add_row(c.ticket_id, c.customer, c.type, dates.fmt(c.due),
-                          _t(lang, "已逾期", "overdue") if c.late else "")
-        console.print(table)
-    else:
-        console.print(_t(lang, "待回访：0", "Follow-up calls due: 0"))
+    ticket_heads = [_t(lang, "反馈编号", "ID"), _t(lang, "客户", "Customer"), _t(lang, "责任人", "Owner"),
+                    _t(lang, "生效优先级", "Priority")]
+    unassigned = _t(lang, "（未分派）", "(unassigned)")
+
+    def ticket(i) -> list[str]:
+        return [i.ticket_id, i.customer, i.owner or unassigned, _prio(i, lang)]
+
+    show(_t(lang, "待补全", "Needs completing"), s.incomplete,
+         [_t(lang, "登记表行", "Register row"), _t(lang, "反馈编号", "ID"), _t(lang, "客户", "Customer"),
+          _t(lang, "需补全（补全后才能编号、计时）", "What is missing (to be numbered and timed)"), _t(lang, "生效优先级", "Priority"), _t(lang, "升级原因", "Escalation reason")],
+         lambda i: [_t(lang, f"第{i.row}行", f"row {i.row}"), i.ticket_id, i.customer,
+                    ("；" if lang == "zh" else "; ").join(m[0] if lang == "zh" else m[1] for m in i.missing),
+                    _prio(i, lang), i.escalation.reason(lang) if i.escalation else ""],
+         skip_empty=True)
+    show(_t(lang, "已超时", "Late"), s.late,
+         ticket_heads + [_t(lang, "超时环节", "Late stage"), _t(lang, "时限", "Due"),
+                         _t(lang, "超时（工作时间）", "Late by (working time)"), _t(lang, "其他环节", "Other stages")],
+         lambda i: ticket(i) + [_stage(i.stage, lang), dates.fmt(i.due), format_lateness(i.business_seconds, cal, lang),
+                                _others(i, lang)])
+    show(_t(lang, "下次晨会前到期", "Due before the next stand-up"), s.due_soon,
+         ticket_heads + [_t(lang, "环节", "Stage"), _t(lang, "时限", "Due"),
+                         _t(lang, "剩余（工作时间）", "Left (working time)"), _t(lang, "其他环节", "Other stages")],
+         lambda i: ticket(i) + [_stage(i.stage, lang), dates.fmt(i.due), format_lateness(i.business_seconds, cal, lang),
+                                _others(i, lang)])
+
+    def state(i) -> str:
+        if i.stage is None:
+            return ""
+        amount = format_lateness(i.business_seconds, cal, lang)
+        if i.late:
+            return _t(lang, f"{_stage(i.stage, lang)}超时 {amount}", f"{_stage(i.stage, lang)} late by {amount}")
+        return _t(lang, f"{_stage(i.stage, lang)}剩余 {amount}", f"{_stage(i.stage, lang)}: {amount} left")
+
+    show(_t(lang, "升级工单（未结）", "Escalated, open"), s.escalated,
+         ticket_heads + [_t(lang, "升级原因", "Escalation reason"), _t(lang, "时限（工作时间）", "Deadline (working time)")],
+         lambda i: ticket(i) + [i.escalation.reason(lang) if i.escalation else "", state(i)])
+    show(_t(lang, "重新打开", "Reopened"), s.reopened, ticket_heads, ticket)
+    show(_t(lang, "新登记（自上次晨会）", "New since the last stand-up"), s.new, ticket_heads, ticket)
+    show(_t(lang, "未分派", "Unassigned"), s.unassigned, ticket_heads + [_t(lang, "待定", "To decide")],
+         lambda i: ticket(i) + [("、" if lang == "zh" else ", ").join(_MISSING[m][0 if lang == "zh" else 1]
+                                                                       for m in i.missing)])
+    show(_t(lang, "待回访", "Follow-up calls due"), s.calls_due,
+         [_t(lang, "反馈编号", "ID"), _t(lang, "客户", "Customer"), _t(lang, "回访类型", "Type"),
+          _t(lang, "应回访日期", "Due"), _t(lang, "状态", "State")],
+         lambda c: [c.ticket_id, c.customer, c.type, dates.fmt(c.due), _t(lang, "已逾期", "overdue") if c.late else ""])
     if s.by_owner:
-        table = Table(title=_t(lang, "按责任人", "By owner"))
-        for h in (_t(lang, "责任人", "Owner"), _t(lang, "未结", "Open"), _t(lang, "超时", "Late")):
-            table.add_column(h)
-        for owner, c in s.by_owner.items():
-            table.add_row(owner or _t(lang, "（未分派）", "(unassigned)"), str(c["open"]), str(c["late"]))
-        console.print(table)
+        show(_t(lang, "按责任人", "By owner"), list(s.by_owner.items()),
+             [_t(lang, "责任人", "Owner"), _t(lang, "未结", "Open"), _t(lang, "超时", "Late")],
+             lambda oc: [oc[0] or unassigned, str(oc[1]["open"]), str(oc[1]["late"])])
     for year in s.provisional_years:
         console.print("[yellow]" + cal.provisional_hint(year, lang) + "[/]")
 
 
 def standup_json(result: RunResult, lang: str) -> dict | None:
+    """The stand-up for scripts: every item of every list (nothing is cut)."""
+    from sheetdesk.standup import format_lateness
+
     s = result.standup
     if s is None:
         return None
+    cal = result.calendar
 
     def items(lst):
-        return [{"id": i.ticket_id, "customer": i.customer, "owner": i.owner, "priority": i.priority,
-                 "stage": i.stage, "due": dates.fmt(i.due) if i.due else None,
-                 "hours": round(i.business_seconds / 3600, 2), "clock": "wall" if i.wall else "business"}
+        return [{"id": i.ticket_id, "row": i.row, "customer": i.customer, "owner": i.owner, "priority": i.priority,
+                 "escalated": i.escalated, "escalation_reason": i.escalation.reason(lang) if i.escalation else None,
+                 "stage": i.stage, "due": dates.fmt(i.due) if i.due else None, "late": i.late,
+                 "hours": round(i.business_seconds / 3600, 2), "clock": "business",
+                 "amount": format_lateness(i.business_seconds, cal, lang) if i.stage else None,
+                 "other_stages": [{"stage": st, "late": late, "due": dates.fmt(due)} for st, late, due in i.others],
+                 "missing": list(i.missing)}
                 for i in lst]
 
     return {"next_standup": dates.fmt(s.next_standup), "last_standup": dates.fmt(s.last_standup),
-            "late": items(s.late), "due_before_next_standup": items(s.due_soon), "reopened": items(s.reopened),
-            "new": items(s.new), "unassigned": items(s.unassigned), "by_owner": s.by_owner,
-            "provisional_years": s.provisional_years,
+            "incomplete": [{"row": i.row, "id": i.ticket_id or None, "customer": i.customer,
+                            "missing": [m[0] if lang == "zh" else m[1] for m in i.missing],
+                            "priority": i.priority or None, "escalated": i.escalated,
+                            "escalation_reason": i.escalation.reason(lang) if i.escalation else None}
+                           for i in s.incomplete],
+            "late": items(s.late), "due_before_next_standup": items(s.due_soon), "escalated": items(s.escalated),
+            "reopened": items(s.reopened), "new": items(s.new), "unassigned": items(s.unassigned),
+            "by_owner": s.by_owner, "provisional_years": s.provisional_years,
             "calls_due": [{"id": c.ticket_id, "customer": c.customer, "type": c.type, "due": dates.fmt(c.due),
                            "late": c.late} for c in s.calls_due]}

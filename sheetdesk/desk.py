@@ -238,6 +238,31 @@ def _owned_writes(book: Book, plan: RegisterPlan, statuses: list[TicketStatus], 
             yield CellWrite("register", t.row, key, value, fill=fills.get(key, _KEEP))
 
 
+def _default_level(settings: Settings, sla):
+    """The level untriaged tickets are timed at: ``[sla] default_level``, else the SLA sheet's least
+    urgent level; a name the SLA sheet does not have stops the run."""
+    if not sla.levels:
+        return None
+    if settings.default_level is None:
+        return sla.levels[-1]
+    level = sla.resolve(settings.default_level)
+    if level is None:
+        where = settings.path or "sheetdesk.toml"
+        raise SettingsError(
+            f"{where}：[sla] default_level “{settings.default_level}”不在时效标准表中，应为：{'、'.join(sla.names())}",
+            f"{where}: [sla] default_level '{settings.default_level}' is not a level of the SLA sheet; "
+            f"expected one of: {', '.join(sla.names())}")
+    return level
+
+
+def _incomplete_fills(plan: RegisterPlan, standup: Standup) -> Iterator[CellWrite]:
+    """The cell that keeps a row from being numbered and timed (its 反馈时间) in sheetdesk's light
+    orange; cleared on every other row once the person fixes it (a person's own fill is never touched)."""
+    marked = {p.row for p in standup.incomplete}
+    for t in plan.tickets:
+        yield CellWrite("register", t.row, "received", _KEEP, fill="orange" if t.row in marked else None)
+
+
 def _provisional(statuses: list[TicketStatus], cal: WorkCalendar) -> list[Problem]:
     """A warning on each deadline computed in a year whose official holidays are not known yet."""
     out = []
@@ -517,7 +542,8 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
 
     sla, sla_problems = read_sla(sla_table)
     matrix, matrix_problems = read_matrix(matrix_table, sla)
-    plan = plan_register(register, matrix, sla, _lists(book), _read_counter(book, register), now, book.date1904)
+    plan = plan_register(register, matrix, sla, _lists(book), _read_counter(book, register), now, book.date1904,
+                         _default_level(settings, sla))
     result.plan = plan
 
     received = {}
@@ -542,7 +568,7 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
     effective = {row: (e.level.name, e.level.rank) for row, e in escalations.items() if e.level}
     statuses = build_statuses(plan.tickets, rollups, effective, {lv.name: lv for lv in sla.levels}, cal, now)
     result.statuses = statuses
-    result.standup = build_standup(statuses, cal, now)
+    result.standup = build_standup(statuses, cal, now, escalations, plan.tickets)
     result.calendar = cal
 
     calls = _calls(statuses, results, calls_table, cal, settings, now, book)
@@ -569,6 +595,7 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
         if append is not None and patching:
             yield from _appended_writes(book, append)
         yield from _owned_writes(book, plan, statuses, overdue, escalations)
+        yield from _incomplete_fills(plan, result.standup)
         for sheet_key in ("register", "matrix", "sla", "escalation", "progress", "results"):
             yield from _check_writes(book, sheet_key, result.problems)
 

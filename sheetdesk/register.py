@@ -53,6 +53,8 @@ class Ticket:
     department: str
     owner: str
     values: dict[str, object]
+    #: no priority was typed or routed (or it is unknown): timed at the desk's default level
+    untriaged: bool = False
 
 
 @dataclass
@@ -87,7 +89,9 @@ def plan_register(
     counter: dict[str, int],
     now: datetime,
     date1904: bool = False,
+    default_level: Level | None = None,
 ) -> RegisterPlan:
+    """``default_level``: the level a ticket without a known priority is timed at ([sla] default_level)."""
     plan = RegisterPlan()
     received: dict[int, datetime | None] = {}
 
@@ -121,7 +125,7 @@ def plan_register(
                                     INFO))
 
     for row in table.rows:
-        plan.tickets.append(_route(row, plan, matrix, sla, received[row.row]))
+        plan.tickets.append(_route(row, plan, matrix, sla, received[row.row], default_level))
 
     # deterministic order: by row, then column order of the sheet
     order = {c.key: i for i, c in enumerate(REGISTER.columns)}
@@ -185,7 +189,18 @@ def _suggested_texts(suggested: str, words: tuple[str, ...]) -> tuple[str, str]:
             f"'{suggested}' suggested by keyword '{', '.join(words)}' (please check)")
 
 
-def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received: datetime | None) -> Ticket:
+@functools.lru_cache(maxsize=64)
+def _default_texts(kind: str, name: str) -> tuple[str, str]:
+    """The note on a ticket timed at the default level (a few texts shared by every such row)."""
+    if kind == "unknown":
+        return f"；暂按默认等级 {name} 计时", f"; timed at the default level {name} meanwhile"
+    if kind == "unclassified":
+        return f"未分类，按默认等级 {name} 计时", f"unclassified; timed at the default level {name}"
+    return f"未定级，按默认等级 {name} 计时", f"no priority; timed at the default level {name}"
+
+
+def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received: datetime | None,
+           default_level: Level | None = None) -> Ticket:
     typed_category = row.text("category")
     category = typed_category
     if typed_category:
@@ -222,12 +237,21 @@ def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received
         plan.routed += filled
 
     level = None
+    # a ticket nobody has triaged yet is still timed: at the default level, said in 校验 (the typed
+    # 优先级 stays blank; 生效优先级 shows the level used). A row without a received time is not timed.
     if values["priority"]:
         level = sla.resolve(values["priority"])
-        if level is None and sla.levels and row.text("priority"):
-            plan.problems.append(_p(row.row, "priority", f"未知优先级“{values['priority']}”，应为：{'、'.join(sla.names())}（或其别名）",
-                                    f"unknown priority '{values['priority']}'; expected one of: {', '.join(sla.names())} (or an alias)",
-                                    value=values["priority"]))
+    untriaged = level is None and default_level is not None and received is not None
+    if level is None and values["priority"] and sla.levels and row.text("priority"):
+        zh, en = _default_texts("unknown", default_level.name) if untriaged else ("", "")  # type: ignore[union-attr]
+        plan.problems.append(_p(row.row, "priority", f"未知优先级“{values['priority']}”，应为：{'、'.join(sla.names())}（或其别名）{zh}",
+                                f"unknown priority '{values['priority']}'; expected one of: {', '.join(sla.names())} (or an alias){en}",
+                                value=values["priority"]))
+    elif untriaged:
+        zh, en = _default_texts("unclassified" if entry is None else "no_priority", default_level.name)  # type: ignore[union-attr]
+        plan.problems.append(_p(row.row, "priority", zh, en, INFO))
+    if untriaged:
+        level = default_level
     ticket_id = row.text("id") or plan.issued.get(row.row)
     return Ticket(row.row, ticket_id, received, row.text("customer"), category, level,
-                  values["department"], values["owner"], row.values)
+                  values["department"], values["owner"], row.values, untriaged)

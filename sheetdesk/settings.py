@@ -14,6 +14,7 @@ periodic = [7, 30, 90]       # calls N days after 购买日期; none unless set
 
 [sla]
 pause_steps = ["等待客户"]     # steps that stop the SLA clock until the next step; none unless set
+default_level = "P2"          # untriaged tickets are timed at this level; default: the SLA sheet's last row
 
 [calendar]
 business_hours = ["09:00-12:00", "13:30-18:00"]
@@ -49,6 +50,9 @@ class Settings:
     calendar: dict = field(default_factory=dict)
     periodic_calls: list[int] = field(default_factory=list)
     pause_steps: frozenset[str] = frozenset()
+    #: the SLA level untriaged tickets are timed at (checked against the SLA sheet when it is read);
+    #: None: the least urgent level
+    default_level: str | None = None
     raw: dict = field(default_factory=dict)
     path: Path | None = None
 
@@ -103,4 +107,10 @@ def load_settings(book: Path) -> Settings:
         raise SettingsError(f"{path}：[sla] pause_steps 应为进度节点列表，如 [\"等待客户\"]，实际为 {pause!r}",
                             f"{path}: [sla] pause_steps must list progress steps like [\"Waiting on customer\"], got {pause!r}")
     settings.pause_steps = frozenset(k for k in keys if k)
+    if "default_level" in raw.get("sla", {}):
+        level = raw["sla"]["default_level"]
+        if not isinstance(level, str) or not level.strip():
+            raise SettingsError(f"{path}：[sla] default_level 应为时效标准表中的级别名称，如 \"P2\"，实际为 {level!r}",
+                                f"{path}: [sla] default_level must name a level of the SLA sheet, like \"P2\", got {level!r}")
+        settings.default_level = level.strip()
     return settings
