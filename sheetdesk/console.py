@@ -223,7 +223,7 @@ def print_standup(result: RunResult, lang: str) -> None:
 
     show(_t(lang, "待补全", "Needs completing"), s.incomplete,
          [_t(lang, "登记表行", "Register row"), _t(lang, "反馈编号", "ID"), _t(lang, "客户", "Customer"),
-          _t(lang, "需补全（补全后才能编号、计时）", "What is missing (to be numbered and timed)"), _t(lang, "生效优先级", "Priority"), _t(lang, "升级原因", "Escalation reason")],
+          _t(lang, "需补全（补全后才能编号、计时）", "What is missing (to be numbered and timed)"), _t(lang, "优先级", "Priority"), _t(lang, "升级原因", "Escalation reason")],
          lambda i: [_t(lang, f"第{i.row}行", f"row {i.row}"), i.ticket_id, i.customer,
                     ("；" if lang == "zh" else "; ").join(m[0] if lang == "zh" else m[1] for m in i.missing),
                     _prio(i, lang), i.escalation.reason(lang) if i.escalation else ""],

@@ -193,14 +193,15 @@ def build_standup(statuses: list[TicketStatus], cal: WorkCalendar, now: datetime
         if t.id and t.received is not None:
             continue
         e = _escalation(escalations, t.row)
-        s.incomplete.append(Incomplete(t.row, t.customer, t.id or "", _missing_cells(t),
-                                       e.level.name if e and e.level else "", e,
-                                       e.level.rank if e and e.level else 99))
+        level = e.level if e is not None else t.level
+        s.incomplete.append(Incomplete(t.row, t.customer, t.id or "", _missing_cells(t), level.name if level else "",
+                                       e, e.level.rank if e and e.level else 99))
     s.late.sort(key=lambda i: (-i.business_seconds, i.due, not i.escalated, i.ticket_id))
     s.due_soon.sort(key=lambda i: (i.business_seconds, i.due, not i.escalated, i.ticket_id))
     s.escalated.sort(key=_urgency)
     s.incomplete.sort(key=lambda i: (not i.escalated, i.rank, i.row))
     s.new.sort(key=lambda i: i.ticket_id)
+    s.unassigned.sort(key=lambda i: not i.escalated)  # a safety complaint nobody owns comes first
     s.by_owner = {owner: {"open": c["open"], "late": c["late"]} for owner, c in sorted(owners.items())
                   if c["open"]}
     s.provisional_years = sorted(y for y in years if cal.is_provisional(datetime(y, 1, 1).date()))

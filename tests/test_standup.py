@@ -147,6 +147,7 @@ UNTRIAGED = [
     t(datetime(2026, 11, 20, 10), "客户来电咨询"),                       # row 2: no category, no keyword
     t(datetime(2026, 11, 20, 10), "客户来电咨询", priority="P2"),        # row 3: the same, typed P2
     t(datetime(2026, 11, 20, 10), "客户来电咨询", priority="P0"),        # row 4: typed P0
+    t(datetime(2026, 11, 20, 10), "客户来电咨询", priority="超急"),      # row 5: a level the desk lacks
 ]
 
 
@@ -163,6 +164,8 @@ def test_an_unclassified_ticket_is_timed_at_the_least_urgent_level(make_desk, cl
     assert two["response_due"] is not None and two["resolution_due"] is not None
     assert "提示：优先级：未分类，按默认等级 P2 计时" in two["check"]
     assert "默认等级" not in (three["check"] or "") and "默认等级" not in (rows[4]["check"] or "")
+    assert rows[5]["effective_priority"] == "P2" and rows[5]["response_due"] == three["response_due"]
+    assert "未知优先级“超急”" in rows[5]["check"] and "暂按默认等级 P2 计时" in rows[5]["check"]
     unassigned = {i["id"]: i for i in out["standup"]["unassigned"]}
     assert unassigned[two["id"]]["missing"] == ["owner", "category", "priority"]
     assert unassigned[three["id"]]["missing"] == ["owner", "category"]
