@@ -144,7 +144,7 @@ def _book_command(name: str, writes: bool):
 def _echo_json(data: object) -> None:
     """JSON on stdout, written as it is encoded: a 50k desk's problems would otherwise be one string
     of tens of megabytes (and its encoded copy) on top of the run's memory."""
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     pieces: list[str] = []
     for piece in json.JSONEncoder(ensure_ascii=False, indent=2).iterencode(data):
         pieces.append(piece)
@@ -482,9 +482,12 @@ def export(books: tuple[Path, ...], db_url: str | None, branch_names: tuple[str,
 @click.option("--dry-run", is_flag=True, help="只检查，不写入 / check only, write nothing")
 @click.option("--force", is_flag=True, help="忽略 Excel/WPS/LibreOffice 的锁文件 / ignore office lock files")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 / print JSON")
+@click.option("--example", "example_dir", is_flag=False, flag_value="import-examples", default=None,
+              type=click.Path(file_okay=False, path_type=Path), metavar="[DIR]",
+              help="把示例导出文件及映射写到 DIR（默认 import-examples） / write the example exports and maps into DIR")
 @common
 def import_(book: Path, file: Path | None, map_path: Path | None, dry_run: bool, force: bool, as_json: bool,
-            lang: str, now: datetime | None) -> None:
+            example_dir: Path | None, lang: str, now: datetime | None) -> None:
     """从呼叫中心/客服/电商导出的 CSV 或 xlsx 批量登记 / bulk intake from a CSV or xlsx export: [BOOK] FILE."""
     from rich.progress import Progress
 
@@ -492,6 +495,12 @@ def import_(book: Path, file: Path | None, map_path: Path | None, dry_run: bool,
     from sheetdesk.settings import load_settings
 
     ctx = click.get_current_context()
+    if example_dir is not None:
+        if file is not None or ctx.get_parameter_source("book") != click.core.ParameterSource.DEFAULT:
+            raise InputError("--example 只写出示例文件，不能同时指定 BOOK 或 FILE",
+                             "--example only writes the example files; do not name BOOK or FILE with it")
+        _print_examples(importer.write_examples(example_dir), lang)
+        return
     if file is None:  # one argument is the file; the book is ./desk.xlsx
         if ctx.get_parameter_source("book") == click.core.ParameterSource.DEFAULT:
             raise InputError("缺少要导入的文件：sheetdesk import [BOOK] FILE",
@@ -515,6 +524,18 @@ def import_(book: Path, file: Path | None, map_path: Path | None, dry_run: bool,
         _echo_json(_import_json(result, lang))
     else:
         _print_import(result, lang)
+
+
+def _print_examples(written: list[Path], lang: str) -> None:
+    """What was written, and the commands that import each example export with its map."""
+    folder = written[0].parent if written else Path(".")
+    names = "、".join(p.name for p in written) if lang == "zh" else ", ".join(p.name for p in written)
+    click.echo(_t(lang, f"已写出导入示例到 {folder}：{names}", f"wrote the import examples into {folder}: {names}"))
+    click.echo(_t(lang, "试一试（先用 sheetdesk init 新建台账；示例日期为 2026 年 11 月）：",
+                  "try them (create a desk with sheetdesk init first; the examples are dated November 2026):"))
+    for mapping in (p for p in written if p.suffix == ".toml"):
+        for export in (p for p in written if p.suffix != ".toml" and p.name.startswith(mapping.stem)):
+            click.echo(f"  sheetdesk import {DEFAULT_BOOK} {export} --map {mapping}")
 
 
 def _import_json(result, lang: str) -> dict:

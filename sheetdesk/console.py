@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 
-import click
 from rich.console import Console
 from rich.table import Table
 
@@ -17,7 +17,7 @@ MAX_ROWS = 60
 
 
 def _console() -> Console:
-    stream = click.get_text_stream("stdout")
+    stream = sys.stdout  # click.get_text_stream is deprecated (Click 8.5); CliRunner swaps sys.stdout too
     tty = stream.isatty()
     return Console(file=stream, width=None if tty else 160, highlight=False, soft_wrap=not tty)
 

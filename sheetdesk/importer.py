@@ -668,3 +668,31 @@ def write_rejected(result: ImportResult, lang: str, now: datetime) -> Path:
             cells += [""] * (width - len(cells))
             out.writerow(cells + [sep.join(r.text(lang) for r in rej.reasons)])
     return target
+
+
+def write_examples(directory: Path) -> list[Path]:
+    """Copy the example exports and their maps into ``directory`` (``sheetdesk import --example``).
+
+    They ship inside the package, so a plain ``pip install`` has them without the repository. A file
+    already there with other content (a map someone edited) is never overwritten; nothing is written
+    then."""
+    from importlib.resources import files
+
+    source = files("sheetdesk") / "examples" / "import"
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise InputError(f"{directory} 不是目录", f"{directory} is not a directory")
+    planned: list[tuple[Path, bytes]] = []
+    for item in sorted(source.iterdir(), key=lambda p: p.name):
+        if not item.is_file():
+            continue
+        data, target = item.read_bytes(), directory / item.name
+        if target.exists() and (target.is_dir() or target.read_bytes() != data):
+            raise InputError(f"{target} 已存在且内容不同，不会覆盖；请换一个目录",
+                             f"{target} already exists with other content and will not be overwritten; "
+                             f"choose another directory")
+        planned.append((target, data))
+    directory.mkdir(parents=True, exist_ok=True)
+    for target, data in planned:
+        target.write_bytes(data)
+    return [target for target, _ in planned]

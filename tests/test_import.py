@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import re
-import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 from conftest import NOW, register_rows
 from sheetdesk.importer import Mapping, load_mapping, read_source
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "import"
+EXAMPLES = Path(__file__).resolve().parent.parent / "sheetdesk" / "examples" / "import"
 
 CALLS_HEADER = ["工单号", "来电时间", "来电号码", "客户姓名", "业务类型", "问题内容", "渠道"]
 CALLS = [
@@ -380,7 +379,10 @@ def test_samples_import_cleanly_into_a_fresh_desk(cli, tmp_path):
     assert cli("init", tmp_path / "desk").exit_code == 0
     desk = tmp_path / "desk" / "desk.xlsx"
     work = tmp_path / "samples"
-    shutil.copytree(SAMPLES, work)
+    written = cli("import", "--example", work)   # the shipped examples, as a user gets them
+    assert written.exit_code == 0, written.output
+    assert f"sheetdesk import desk.xlsx {work / 'callcenter-export.csv'} --map {work / 'callcenter.toml'}" in written.output
+    assert sorted(p.name for p in work.iterdir()) == sorted(p.name for p in EXAMPLES.iterdir())
     assert (work / "callcenter-export.csv").read_bytes().decode("gbk")
     assert (work / "shop-reviews.csv").read_bytes().startswith(b"\xef\xbb\xbf")
 
@@ -462,3 +464,35 @@ def test_add_goes_below_a_row_that_still_holds_an_import_reference(make_desk, cl
     ws = openpyxl.load_workbook(desk)["登记表"]
     assert (ws["D3"].value, ws["Z3"].value) == (None, "CRM-9")
     assert (ws["D4"].value, ws["Z4"].value) == ("李先生", None)
+
+
+def test_example_never_overwrites_an_edited_map(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli("import", "--example").exit_code == 0              # default folder: import-examples
+    folder = tmp_path / "import-examples"
+    assert (folder / "shop-reviews.toml").read_bytes() == (EXAMPLES / "shop-reviews.toml").read_bytes()
+    assert cli("import", "--example").exit_code == 0              # the same files again: nothing to refuse
+    (folder / "callcenter.toml").write_text("# ours\n", encoding="utf-8")
+    (folder / "shop-reviews.csv").unlink()
+    again = cli("import", "--example", "--lang", "en")
+    assert again.exit_code == 2 and "callcenter.toml already exists with other content" in again.output
+    assert (folder / "callcenter.toml").read_text(encoding="utf-8") == "# ours\n"
+    assert not (folder / "shop-reviews.csv").exists()            # nothing written
+    both = cli("import", "desk.xlsx", "calls.csv", "--example")
+    assert both.exit_code == 2 and "--example" in both.output
+
+
+def test_the_examples_are_package_data():
+    """A non-editable install carries only the package: pyproject's package-data must cover the examples."""
+    import fnmatch
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    root = EXAMPLES.parents[2]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]["sheetdesk"]
+    files = [p.relative_to(root / "sheetdesk").as_posix() for p in EXAMPLES.iterdir()]
+    assert len(files) == 4
+    assert all(any(fnmatch.fnmatch(f, pat) for pat in patterns) for f in files), (files, patterns)
