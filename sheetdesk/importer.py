@@ -29,6 +29,7 @@ from sheetdesk import dates
 from sheetdesk.errors import BookNotFound, BookUnreadable, InputError
 from sheetdesk.problems import ERROR
 from sheetdesk.schema import REGISTER, column_lookup, find_sheet, normalise_header
+from sheetdesk.workbook.zipguard import check_package
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -291,6 +292,11 @@ def _sniff(text: str) -> str:
 def _read_spreadsheet(path: Path, mapping: Mapping) -> tuple[list[tuple[int, list[object]]], str]:
     from python_calamine import CalamineWorkbook
 
+    if zipfile.is_zipfile(path):  # an .xls is no zip: calamine reads it; an xlsx is checked for bombs first
+        try:
+            check_package(path)
+        except BookUnreadable as exc:
+            raise InputError(exc.zh, exc.en) from None
     try:
         wb = CalamineWorkbook.from_path(str(path))
         names = list(wb.sheet_names)
@@ -403,6 +409,7 @@ def existing_refs(book: Path) -> tuple[set[str], str]:
     if not zipfile.is_zipfile(book):
         raise BookUnreadable(f"{book.name} 不是有效的 xlsx 文件（可能已损坏、被截断，或是旧版 .xls/加密文件）",
                              f"{book.name} is not a valid xlsx file (damaged, truncated, an old .xls or encrypted)")
+    check_package(book)
     try:
         wb = CalamineWorkbook.from_path(str(book))
         names = list(wb.sheet_names)
