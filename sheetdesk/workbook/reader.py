@@ -176,6 +176,16 @@ def locate_header(ws: Worksheet, sheet: Sheet) -> tuple[int, dict[str, int]]:
     return best_row, best_map
 
 
+def merged_ranges(book: Book, table: Table) -> list[tuple[int, int, int, int]]:
+    """The merged ranges of a table's sheet below its header, as (first row, first column, last row,
+    last column)."""
+    ws = book.wb[table.name]
+    merged = getattr(ws, "merged", None)
+    if merged is None:  # openpyxl
+        merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+    return [m for m in merged if m[2] > table.header_row]
+
+
 def read_table(book: Book, sheet: Sheet, *, required: bool = True, add_owned: bool = True,
                last_only: bool = False) -> Table | None:
     """The sheet as records, or None when the sheet is absent and not required. ``last_only``: only
