@@ -479,6 +479,8 @@ def export(books: tuple[Path, ...], db_url: str | None, branch_names: tuple[str,
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path), metavar="MAP.toml",
               help="列映射文件（TOML，见 docs/import.md） / column mapping file")
+@click.option("--encoding", metavar="NAME",
+              help="CSV 的文字编码，如 gbk、big5、shift_jis（默认自动识别 UTF-8/GBK） / the CSV's text encoding")
 @click.option("--dry-run", is_flag=True, help="只检查，不写入 / check only, write nothing")
 @click.option("--force", is_flag=True, help="忽略 Excel/WPS/LibreOffice 的锁文件 / ignore office lock files")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 / print JSON")
@@ -486,8 +488,8 @@ def export(books: tuple[Path, ...], db_url: str | None, branch_names: tuple[str,
               type=click.Path(file_okay=False, path_type=Path), metavar="[DIR]",
               help="把示例导出文件及映射写到 DIR（默认 import-examples） / write the example exports and maps into DIR")
 @common
-def import_(book: Path, file: Path | None, map_path: Path | None, dry_run: bool, force: bool, as_json: bool,
-            example_dir: Path | None, lang: str, now: datetime | None) -> None:
+def import_(book: Path, file: Path | None, map_path: Path | None, encoding: str | None, dry_run: bool, force: bool,
+            as_json: bool, example_dir: Path | None, lang: str, now: datetime | None) -> None:
     """从呼叫中心/客服/电商导出的 CSV 或 xlsx 批量登记 / bulk intake from a CSV or xlsx export: [BOOK] FILE."""
     from rich.progress import Progress
 
@@ -511,7 +513,7 @@ def import_(book: Path, file: Path | None, map_path: Path | None, dry_run: bool,
     try:
         settings = load_settings(book) if book.exists() else None
         now = now or (settings.now() if settings else datetime.now().replace(microsecond=0))
-        job = importer.prepare(book, file, map_path)
+        job = importer.prepare(book, file, map_path, encoding)
         with Progress(transient=True, disable=as_json or job.size <= importer.PROGRESS_ROWS) as bar:
             task = bar.add_task(_t(lang, f"导入 {file.name}", f"importing {file.name}"), total=job.steps)
             result = importer.run_import(job, now=now, force=force, dry_run=dry_run, lang=lang,

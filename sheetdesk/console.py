@@ -6,6 +6,7 @@ import sys
 from collections import Counter
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sheetdesk import dates
@@ -46,9 +47,9 @@ def print_result(result: RunResult, lang: str) -> None:
     rows = result.register_rows
     console.print(_t(
         lang,
-        f"[bold]{result.book}[/]  当前时间 {dates.fmt(result.now)}：登记表 {rows} 行，新编号 {len(plan.issued) if plan else 0} 个，"
+        f"[bold]{escape(str(result.book))}[/]  当前时间 {dates.fmt(result.now)}：登记表 {rows} 行，新编号 {len(plan.issued) if plan else 0} 个，"
         f"自动分派 {plan.routed if plan else 0} 行；错误 {levels[ERROR]}，注意 {levels[WARNING]}，提示 {levels[INFO]}",
-        f"[bold]{result.book}[/]  now {dates.fmt(result.now)}: {rows} register rows, {len(plan.issued) if plan else 0} new IDs, "
+        f"[bold]{escape(str(result.book))}[/]  now {dates.fmt(result.now)}: {rows} register rows, {len(plan.issued) if plan else 0} new IDs, "
         f"{plan.routed if plan else 0} rows routed; {levels[ERROR]} errors, {levels[WARNING]} warnings, {levels[INFO]} notes",
     ))
     shown = [p for p in result.problems if p.level != INFO] or []
@@ -60,7 +61,7 @@ def print_result(result: RunResult, lang: str) -> None:
         for p in shown[:MAX_ROWS]:
             sheet = SHEETS_BY_KEY[p.sheet]
             table.add_row(sheet.name(lang), (f"第{p.row}行" if lang == "zh" else f"row {p.row}") if p.row else "", sheet.column(p.column).name(lang) if p.column else "",
-                          _level(p.level, lang), p.text(lang))
+                          _level(p.level, lang), escape(p.text(lang)))
         console.print(table)
         if len(shown) > MAX_ROWS:
             console.print(_t(lang, f"……另有 {len(shown) - MAX_ROWS} 条，见各行的“校验”列",
@@ -76,11 +77,11 @@ def print_result(result: RunResult, lang: str) -> None:
             for c in result.changes[:MAX_ROWS * 2]:
                 sheet = SHEETS_BY_KEY[c.sheet]
                 col = sheet.column(c.column).name(lang) if c.column in {x.key for x in sheet.columns} else c.column
-                table.add_row(sheet.name(lang), str(c.row), col, _fmt_value(c.old), _fmt_value(c.new))
+                table.add_row(sheet.name(lang), str(c.row), col, escape(_fmt_value(c.old)), escape(_fmt_value(c.new)))
             console.print(table)
     elif result.written:
-        console.print(_t(lang, f"[green]已保存 {result.book}[/]（{len(result.changes)} 处修改；备份：{result.backup}）",
-                         f"[green]saved {result.book}[/] ({len(result.changes)} changes; backup: {result.backup})"))
+        console.print(_t(lang, f"[green]已保存 {escape(str(result.book))}[/]（{len(result.changes)} 处修改；备份：{escape(str(result.backup))}）",
+                         f"[green]saved {escape(str(result.book))}[/] ({len(result.changes)} changes; backup: {escape(str(result.backup))})"))
     elif result.changes:
         console.print(_t(lang, "只读校验：未写入任何内容", "validate is read-only: nothing was written"))
     else:

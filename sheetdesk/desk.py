@@ -37,7 +37,9 @@ from sheetdesk.workbook import verify
 from sheetdesk.workbook.locks import DeskLock, check_not_open
 from sheetdesk.workbook.package import ensure_savable
 from sheetdesk.workbook.fastread import FastReadUnsupported
-from sheetdesk.workbook.reader import Book, open_book, read_table
+from sheetdesk.register import ROUTED
+from sheetdesk.workbook.cells import column_letter
+from sheetdesk.workbook.reader import Book, merged_ranges, open_book, read_table
 from sheetdesk.workbook.safesave import atomic_write, snapshot
 from sheetdesk.workbook.writer import _KEEP, CellWrite, Change, GeneratedSheet, apply_writes, write_counter, write_generated
 
@@ -261,6 +263,39 @@ def _incomplete_fills(plan: RegisterPlan, standup: Standup) -> Iterator[CellWrit
     marked = {p.row for p in standup.incomplete}
     for t in plan.tickets:
         yield CellWrite("register", t.row, "received", _KEEP, fill="orange" if t.row in marked else None)
+
+
+def _merged_conflicts(book: Book) -> tuple[list[Problem], set[tuple[str, int, str]]]:
+    """Merged cells over columns sheetdesk fills: a warning on each row they cover, and the cells
+    left alone (writing into a merged range would hide the value, or fail on the openpyxl path)."""
+    problems: list[Problem] = []
+    blocked: set[tuple[str, int, str]] = set()
+    for key, table in book.tables.items():
+        ranges = merged_ranges(book, table) if key in _CHECKED_SHEETS else []
+        if not ranges:
+            continue
+        sheet = table.sheet
+        filled = {k: c for k, c in table.columns.items()
+                  if sheet.column(k).owned or (key == "register" and k in ("id", "category", *ROUTED))}
+        for r1, c1, r2, c2 in ranges:
+            keys = [k for k, c in sorted(filled.items(), key=lambda kc: kc[1]) if c1 <= c <= c2]
+            if not keys:
+                continue
+            where = f"{column_letter(c1)}{max(r1, table.header_row + 1)}:{column_letter(c2)}{r2}"
+            zh_cols = "、".join(sheet.column(k).zh for k in keys)
+            en_cols = ", ".join(sheet.column(k).en for k in keys)
+            for row in range(max(r1, table.header_row + 1), r2 + 1):
+                blocked.update((key, row, k) for k in keys)
+                problems.append(Problem(
+                    key, row, keys[0],
+                    f"合并单元格 {where} 覆盖了 sheetdesk 要填写的列（{zh_cols}），这些单元格未填写；请取消合并",
+                    f"merged cells {where} cover columns sheetdesk fills ({en_cols}); left unfilled: unmerge them",
+                    WARNING))
+    return problems, blocked
+
+
+#: the sheets people type into that sheetdesk also writes (their 校验, and the register's routing)
+_CHECKED_SHEETS = ("register", "matrix", "sla", "escalation", "progress", "results")
 
 
 def _provisional(statuses: list[TicketStatus], cal: WorkCalendar) -> list[Problem]:
@@ -533,6 +568,7 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
     results_table = read_table(book, RESULTS, required=False)
     rules_table = read_table(book, ESCALATION, required=False)
     calls_table = read_table(book, FOLLOWUPS, required=False, add_owned=False)
+    merged_problems, blocked = _merged_conflicts(book)
     if restore_grid is not None:
         restore_grid()  # the grid holds what the file holds: the new rows are edits into empty cells
         del restore_grid  # (it holds the grid, let go just below)
@@ -577,7 +613,7 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
                                 and c.due <= result.standup.next_standup.date()]
 
     problems = (sla_problems + matrix_problems + rule_problems + plan.problems + log_problems + rollup_problems
-                + result_problems)
+                + result_problems + merged_problems)
     if fast and not patching:  # read-only: the problems and the ticket picture are the whole answer
         result.problems = _sorted(problems)
         return result
@@ -612,6 +648,8 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
 
     # a people's column the desk does not have (e.g. no 协同部门) simply is not filled
     writes = (w for w in all_writes() if w.sheet in book.tables and w.column in book.tables[w.sheet].columns)
+    if blocked:
+        writes = (w for w in writes if (w.sheet, w.row, w.column) not in blocked)
     if patching:
         from sheetdesk.workbook import patcher
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sheetdesk.limits import join_capped
 from sheetdesk.schema import SHEETS_BY_KEY
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -42,8 +43,8 @@ class Problem:
 
 
 def join_cell(problems: list[Problem], lang: str) -> str | None:
-    """The 校验 cell for a row: every message, separated; None when the row is clean."""
+    """The 校验 cell for a row: every message, separated (as many as fit in a cell, then how many
+    more); None when the row is clean."""
     if not problems:
         return None
-    sep = "；" if lang == "zh" else "; "
-    return sep.join(p.cell_text(lang) for p in problems)
+    return join_capped([p.cell_text(lang) for p in problems], "；" if lang == "zh" else "; ", lang)
