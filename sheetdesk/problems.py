@@ -47,3 +47,15 @@ def join_cell(problems: list[Problem], lang: str) -> str | None:
         return None
     sep = "；" if lang == "zh" else "; "
     return sep.join(p.cell_text(lang) for p in problems)
+
+
+def ambiguous_id(sheet: str, row: int, ticket_id: str, rows: list[int]) -> Problem:
+    """A log or results row whose ID several register rows hold: it is given to none of them (guessing
+    would put one customer's steps or rating on another's ticket)."""
+    return Problem(
+        sheet, row, "id",
+        f"编号“{ticket_id}”在登记表中有多行（第{'、'.join(map(str, rows))}行），无法确定属于哪一张工单，本行暂不计入；"
+        f"请在登记表改正重复的编号",
+        f"ID '{ticket_id}' is on several Register rows ({', '.join(map(str, rows))}), so this row cannot be given to "
+        f"either ticket and is not counted; correct the duplicate ID in the Register",
+        WARNING, ticket_id)

@@ -29,6 +29,14 @@ class Item:
     wall: bool = False
 
 
+@dataclass(slots=True)
+class IdConflict:
+    """An ID typed on several register rows: each row is its own ticket, none gets the ID's log."""
+    ticket_id: str
+    #: (register row, customer) of every row holding the ID
+    rows: list[tuple[int, str]]
+
+
 @dataclass
 class Standup:
     now: datetime
@@ -43,6 +51,8 @@ class Standup:
     provisional_years: list[int] = field(default_factory=list)
     #: follow-up calls not yet made that are due by the next stand-up (late ones included)
     calls_due: list = field(default_factory=list)
+    #: IDs held by more than one register row, until someone corrects them
+    id_conflicts: list[IdConflict] = field(default_factory=list)
 
 
 def _business_start(cal: WorkCalendar, day) -> datetime:
@@ -65,12 +75,8 @@ def build_standup(statuses: list[TicketStatus], cal: WorkCalendar, now: datetime
     s = Standup(now, nxt, last)
     owners: dict[str, Counter] = {}
     years = set()
-    seen: set[str] = set()
-    for st in statuses:
+    for st in statuses:  # a ticket is its row: rows sharing an ID are listed each (and in id_conflicts)
         t = st.ticket
-        if t.id in seen:  # a duplicated ID is reported in 校验; list the ticket once
-            continue
-        seen.add(t.id or "")
         base = dict(ticket_id=t.id or "", customer=t.customer, owner=t.owner, priority=st.effective)
         if t.received is not None and t.received >= last:
             s.new.append(Item(**base, due=None))
@@ -103,3 +109,12 @@ def build_standup(statuses: list[TicketStatus], cal: WorkCalendar, now: datetime
                   if c["open"]}
     s.provisional_years = sorted(y for y in years if cal.is_provisional(datetime(y, 1, 1).date()))
     return s
+
+
+def id_conflicts(tickets, conflicts: dict[str, list[int]]) -> list[IdConflict]:
+    """The stand-up's list of duplicated IDs (``RegisterPlan.conflicts``), with each row's customer."""
+    if not conflicts:
+        return []
+    customer = {t.row: t.customer for t in tickets if t.id in conflicts}
+    return [IdConflict(ticket_id, [(row, customer.get(row, "")) for row in rows])
+            for ticket_id, rows in sorted(conflicts.items())]
