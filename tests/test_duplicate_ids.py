@@ -7,7 +7,6 @@ import json
 from datetime import datetime
 
 import pytest
-import sqlalchemy as sa
 
 from conftest import NOW, register_rows, sheet_rows
 from sheetdesk import dates
@@ -119,28 +118,6 @@ def test_kpis_count_two_tickets(make_desk):
         ("202611-001", datetime(2026, 11, 20, 14)), ("202611-001", datetime(2026, 11, 20, 16)),
         ("202611-002", datetime(2026, 11, 10, 10))]
     assert all(k.closed_at is None and k.rating is None for k in tickets if k.id == "202611-001")
-
-
-def test_export_keeps_both_rows_and_converges(make_desk, cli, tmp_path):
-    path = make_desk(REGISTER, progress=LOG, results=RESULTS)
-    db = f"sqlite:///{tmp_path / 'export.db'}"
-    out = cli("export", path, "--db", db, "--now", NOW).output
-    assert "工单 3（新增 3" in out and "编号#行号" in out, out
-
-    engine = sa.create_engine(db)
-    with engine.connect() as conn:
-        tickets = {r["id"]: r for r in conn.execute(sa.text("SELECT * FROM tickets")).mappings()}
-        progress = [r["ticket_id"] for r in conn.execute(sa.text("SELECT * FROM progress")).mappings()]
-        results = list(conn.execute(sa.text("SELECT * FROM results")))
-    engine.dispose()
-    assert set(tickets) == {"202611-001", "202611-001#3", "202611-002"}
-    assert (tickets["202611-001"]["customer"], tickets["202611-001"]["row"]) == ("王女士", 2)
-    assert (tickets["202611-001#3"]["customer"], tickets["202611-001#3"]["row"]) == ("李先生", 3)
-    assert tickets["202611-001"]["status"] == tickets["202611-001#3"]["status"] == "new"
-    assert progress == ["202611-002"] and results == []  # the ambiguous rows belong to no ticket
-
-    again = cli("export", path, "--db", db, "--now", NOW).output
-    assert again.count("新增 0，更新 0，删除 0") == 4, again
 
 
 def test_report_refuses_an_ambiguous_id(make_desk, cli, tmp_path):
