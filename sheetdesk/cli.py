@@ -358,8 +358,11 @@ def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: s
                       "no tickets to report (a report needs Reviewer and Reviewed on filled)"))
     if all_ and conflicts:
         skipped = sorted(conflicts)
-        click.echo(_t(lang, f"登记表中重复的编号不出报告：{'、'.join(skipped)}（改正重复的编号后再运行）",
-                      f"no report for IDs on several Register rows: {', '.join(skipped)} (correct them, then run again)"))
+        more_zh = f"等 {len(skipped)} 个" if len(skipped) > 20 else ""
+        more_en = f" and {len(skipped) - 20} more" if len(skipped) > 20 else ""
+        click.echo(_t(lang, f"登记表中重复的编号不出报告：{'、'.join(skipped[:20])}{more_zh}（改正重复的编号后再运行）",
+                      f"no report for IDs on several Register rows: {', '.join(skipped[:20])}{more_en} "
+                      f"(correct them, then run again)"))
     if index is not None:
         click.echo(_t(lang, f"归档索引：{index}", f"archive index: {index}"))
 

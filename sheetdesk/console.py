@@ -232,10 +232,16 @@ def _print_id_conflicts(console: Console, conflicts, lang: str) -> None:
                            f"no Progress or Results row with the ID counts"))
     for h in (_t(lang, "反馈编号", "ID"), _t(lang, "登记表行", "Register rows")):
         table.add_column(h)
-    for c in conflicts:
-        rows = [(f"第{row}行 {customer}" if lang == "zh" else f"row {row} {customer}").strip() for row, customer in c.rows]
+    for c in conflicts[:MAX_ROWS]:
+        rows = [(f"第{row}行 {customer}" if lang == "zh" else f"row {row} {customer}").strip()
+                for row, customer in c.rows[:8]]
+        if len(c.rows) > 8:
+            rows.append(_t(lang, f"等共 {len(c.rows)} 行", f"… {len(c.rows)} rows in all"))
         table.add_row(c.ticket_id, ("；" if lang == "zh" else "; ").join(rows))
     console.print(table)
+    if len(conflicts) > MAX_ROWS:
+        console.print(_t(lang, f"……另有 {len(conflicts) - MAX_ROWS} 个编号冲突，见登记表的“校验”列",
+                         f"… and {len(conflicts) - MAX_ROWS} more ID conflicts; see the Register's Check column"))
 
 
 def standup_json(result: RunResult, lang: str) -> dict | None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sheetdesk import dates
-from sheetdesk.problems import ERROR, WARNING, Problem
+from sheetdesk.problems import ERROR, WARNING, Problem, row_list
 from sheetdesk.records import Table
 from sheetdesk.schema import FOLLOWUPS, normalise_header
 from sheetdesk.workdays import WorkCalendar
@@ -123,10 +123,10 @@ def merge_calls(planned: list[Planned], existing: Table | None, today: date, dat
         due, _ = dates.to_date(due_value, date1904)
         call = Call(key[0], customer, type_text, due, dict(staff), planned=False)
         if conflicts and key[0] in conflicts:
-            rows = conflicts[key[0]]
-            call.check.append((f"编号“{key[0]}”在登记表中有多行（第{'、'.join(map(str, rows))}行），回访计划暂停，保留已填写的记录；"
+            zh_rows, en_rows = row_list(conflicts[key[0]])
+            call.check.append((f"编号“{key[0]}”在登记表中有多行（第{zh_rows}行），回访计划暂停，保留已填写的记录；"
                                f"请在登记表改正重复的编号",
-                               f"ID '{key[0]}' is on several Register rows ({', '.join(map(str, rows))}): no call is "
+                               f"ID '{key[0]}' is on several Register rows ({en_rows}): no call is "
                                f"planned for it and the typed record is kept; correct the duplicate ID in the Register",
                                WARNING))
         else:

@@ -14,7 +14,7 @@ from datetime import datetime
 from sheetdesk import dates
 from sheetdesk.contacts import check_contact
 from sheetdesk.ids import IdRow, plan_ids
-from sheetdesk.problems import ERROR, INFO, WARNING, Problem
+from sheetdesk.problems import ERROR, INFO, WARNING, Problem, row_list
 from sheetdesk.records import Row, Table
 from sheetdesk.routing import Matrix, split_categories
 from sheetdesk.schema import REGISTER, normalise_header
@@ -116,7 +116,7 @@ def plan_register(
     plan.conflicts = id_plan.duplicates
     for typed, rows in id_plan.duplicates.items():
         for row_no in rows:
-            plan.problems.append(_duplicate_problem(row_no, typed, [r for r in rows if r != row_no]))
+            plan.problems.append(_duplicate_problem(row_no, typed, rows))
     for row in table.rows:
         if not row.text("id") and received[row.row] is None:
             plan.problems.append(_p(row.row, "id", "未编号：反馈时间缺失或无法识别，补全后下次刷新自动编号",
@@ -132,12 +132,13 @@ def plan_register(
     return plan
 
 
-def _duplicate_problem(row: int, typed: str, others: list[int]) -> Problem:
-    zh_rows, en_rows = "、".join(map(str, others)), ", ".join(map(str, others))
+def _duplicate_problem(row: int, typed: str, rows: list[int]) -> Problem:
+    """The message on each row of a duplicated ID, naming the others."""
+    zh_rows, en_rows = row_list(rows, skip=row)
     return _p(row, "id",
               f"编号“{typed}”与第{zh_rows}行重复：各行按各自的客户分别计时跟踪，进度跟踪和处理结果中该编号的记录不计入任何一行；"
               f"请改正重复的编号（不会自动改号）",
-              f"ID '{typed}' is also on row{'s' if len(others) > 1 else ''} {en_rows}: each row is tracked and timed "
+              f"ID '{typed}' is also on row{'s' if len(rows) > 2 else ''} {en_rows}: each row is tracked and timed "
               f"as its own ticket, and no Progress or Results row with this ID counts for either; correct the "
               f"duplicate ID (never renumbered automatically)",
               value=typed)

@@ -23,6 +23,7 @@ from sheetdesk import dates
 from sheetdesk.contacts import contact_text, mask_contact, mask_email, mask_name, mask_phone
 from sheetdesk.desk import RunResult
 from sheetdesk.errors import InputError, SheetdeskError
+from sheetdesk.problems import row_list
 from sheetdesk.progress import step_name
 from sheetdesk.results import rating_name
 from sheetdesk.schema import STAGES
@@ -277,8 +278,8 @@ def ambiguous_ids(ids: list[str], conflicts: dict[str, list[int]]) -> tuple[str,
     named = [i for i in dict.fromkeys(ids) if i in conflicts]
     if not named:
         return None
-    zh = "；".join(f"编号“{i}”在登记表中有多行（第{'、'.join(map(str, conflicts[i]))}行）" for i in named)
-    en = "; ".join(f"ID '{i}' is on several Register rows ({', '.join(map(str, conflicts[i]))})" for i in named)
+    zh = "；".join(f"编号“{i}”在登记表中有多行（第{row_list(conflicts[i])[0]}行）" for i in named)
+    en = "; ".join(f"ID '{i}' is on several Register rows ({row_list(conflicts[i])[1]})" for i in named)
     return (f"{zh}，无法确定报告属于哪一位客户：请先在登记表改正重复的编号",
             f"{en}: a report cannot tell which customer it is for; correct the duplicate ID in the Register first")
 
