@@ -332,7 +332,8 @@ def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: s
     result = desk.run(book, now=now, write=False)
     built = reports.build_reports(result)
     root = reports.archive_dir(book)
-    chosen = reports.select(built, ids, all_, root)
+    conflicts = result.plan.conflicts if result.plan else {}
+    chosen = reports.select(built, ids, all_, root, conflicts)
     written, unchanged = [], 0
     with Progress(transient=True, disable=len(chosen) < 20) as progress:
         task = progress.add_task(_t(lang, "生成报告", "writing reports"), total=len(chosen))
@@ -355,6 +356,13 @@ def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: s
     if not chosen:
         click.echo(_t(lang, "没有需要出报告的工单（需已审核：审核人和审核日期已填写）",
                       "no tickets to report (a report needs Reviewer and Reviewed on filled)"))
+    if all_ and conflicts:
+        skipped = sorted(conflicts)
+        more_zh = f"等 {len(skipped)} 个" if len(skipped) > 20 else ""
+        more_en = f" and {len(skipped) - 20} more" if len(skipped) > 20 else ""
+        click.echo(_t(lang, f"登记表中重复的编号不出报告：{'、'.join(skipped[:20])}{more_zh}（改正重复的编号后再运行）",
+                      f"no report for IDs on several Register rows: {', '.join(skipped[:20])}{more_en} "
+                      f"(correct them, then run again)"))
     if index is not None:
         click.echo(_t(lang, f"归档索引：{index}", f"archive index: {index}"))
 
@@ -469,8 +477,11 @@ def export(books: tuple[Path, ...], db_url: str | None, branch_names: tuple[str,
             click.echo(_t(lang, f"  {ex.unnumbered} 行尚未编号，未导出：先运行 sheetdesk refresh {ex.book}",
                           f"  {ex.unnumbered} row(s) not numbered yet were left out: run sheetdesk refresh {ex.book} first"))
         if ex.duplicates:
-            click.echo(_t(lang, f"  {ex.duplicates} 行的编号与前面的行重复，只导出了第一行（见校验列）",
-                          f"  {ex.duplicates} row(s) repeat an earlier row's ID; only the first was exported (see Check)"))
+            click.echo(_t(lang, f"  {ex.duplicates} 行的编号与前面的行重复：各自作为单独的工单导出，编号记为“编号#行号”；"
+                                f"该编号的进度、结果和回访未导出，请在登记表改正重复的编号（见校验列）",
+                          f"  {ex.duplicates} row(s) repeat an earlier row's ID: each is exported as its own ticket, "
+                          f"keyed 'ID#row'; the ID's progress, results and follow-ups are left out until the duplicate "
+                          f"ID is corrected in the Register (see Check)"))
     click.echo(_t(lang, f"数据库：{dbexport.shown_url(url)}", f"database: {dbexport.shown_url(url)}"))
 
 

@@ -199,6 +199,7 @@ def print_standup(result: RunResult, lang: str) -> None:
     cal = result.calendar
     console.print(_t(lang, f"\n[bold]晨会摘要[/]（下次晨会 {dates.fmt(s.next_standup)}）",
                      f"\n[bold]Stand-up summary[/] (next stand-up {dates.fmt(s.next_standup)})"))
+    _print_id_conflicts(console, s.id_conflicts, lang)
 
     def show(title: str, items: list, heads: list[str], cells, *, skip_empty: bool = False) -> None:
         if not items:
@@ -268,6 +269,27 @@ def print_standup(result: RunResult, lang: str) -> None:
         console.print("[yellow]" + cal.provisional_hint(year, lang) + "[/]")
 
 
+def _print_id_conflicts(console: Console, conflicts, lang: str) -> None:
+    """IDs several register rows hold: each row is its own ticket, and the ID's log waits for a fix."""
+    if not conflicts:
+        return
+    table = Table(title=_t(lang, f"编号冲突（{len(conflicts)}）：请在登记表改正重复的编号，改正前该编号的进度和结果不计入任何一行",
+                           f"ID conflicts ({len(conflicts)}): correct the duplicate IDs in the Register; until then "
+                           f"no Progress or Results row with the ID counts"))
+    for h in (_t(lang, "反馈编号", "ID"), _t(lang, "登记表行", "Register rows")):
+        table.add_column(h)
+    for c in conflicts[:MAX_ROWS]:
+        rows = [(f"第{row}行 {customer}" if lang == "zh" else f"row {row} {customer}").strip()
+                for row, customer in c.rows[:8]]
+        if len(c.rows) > 8:
+            rows.append(_t(lang, f"等共 {len(c.rows)} 行", f"… {len(c.rows)} rows in all"))
+        table.add_row(c.ticket_id, ("；" if lang == "zh" else "; ").join(rows))
+    console.print(table)
+    if len(conflicts) > MAX_ROWS:
+        console.print(_t(lang, f"……另有 {len(conflicts) - MAX_ROWS} 个编号冲突，见登记表的“校验”列",
+                         f"… and {len(conflicts) - MAX_ROWS} more ID conflicts; see the Register's Check column"))
+
+
 def standup_json(result: RunResult, lang: str) -> dict | None:
     """The stand-up for scripts: every item of every list (nothing is cut)."""
     from sheetdesk.standup import format_lateness
@@ -296,5 +318,7 @@ def standup_json(result: RunResult, lang: str) -> dict | None:
             "late": items(s.late), "due_before_next_standup": items(s.due_soon), "escalated": items(s.escalated),
             "reopened": items(s.reopened), "new": items(s.new), "unassigned": items(s.unassigned),
             "by_owner": s.by_owner, "provisional_years": s.provisional_years,
+            "id_conflicts": [{"id": c.ticket_id, "rows": [{"row": row, "customer": customer} for row, customer in c.rows]}
+                             for c in s.id_conflicts],
             "calls_due": [{"id": c.ticket_id, "customer": c.customer, "type": c.type, "due": dates.fmt(c.due),
                            "late": c.late} for c in s.calls_due]}

@@ -23,7 +23,7 @@ from sheetdesk.results import latest_by_ticket, read_results, reopenings
 from sheetdesk.problems import ERROR, WARNING, Problem, join_cell
 from sheetdesk.progress import read_log, roll_up
 from sheetdesk.sla import overdue_text
-from sheetdesk.standup import Standup, build_standup
+from sheetdesk.standup import Standup, build_standup, id_conflicts
 from sheetdesk.tracker import TicketStatus, build_statuses, fill_of, tracker_order, tracker_rows
 from sheetdesk.tracker import headers as tracker_headers
 from sheetdesk.workdays import WorkCalendar
@@ -586,8 +586,8 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
     for t in plan.tickets:
         if t.id and t.id not in received:
             received[t.id] = t.received
-    entries, log_problems = read_log(progress_table, received, now, book.date1904)
-    results, result_problems = read_results(results_table, received, now, book.date1904)
+    entries, log_problems = read_log(progress_table, received, now, book.date1904, plan.conflicts)
+    results, result_problems = read_results(results_table, received, now, book.date1904, plan.conflicts)
     result.results = results
     rollups, rollup_problems = roll_up(entries, received, reopenings(results), settings.pause_steps)
     if progress_table is not None:
@@ -605,9 +605,10 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
     statuses = build_statuses(plan.tickets, rollups, effective, {lv.name: lv for lv in sla.levels}, cal, now)
     result.statuses = statuses
     result.standup = build_standup(statuses, cal, now, escalations, plan.tickets)
+    result.standup.id_conflicts = id_conflicts(plan.tickets, plan.conflicts)
     result.calendar = cal
 
-    calls = _calls(statuses, results, calls_table, cal, settings, now, book)
+    calls = _calls(statuses, results, calls_table, cal, settings, now, book, plan.conflicts)
     result.calls = calls
     result.standup.calls_due = [c for c in calls if c.planned and not c.done and c.due is not None
                                 and c.due <= result.standup.next_standup.date()]
@@ -688,13 +689,14 @@ def _candidate(t) -> Candidate:
 
 
 def _calls(statuses: list[TicketStatus], results, table, cal: WorkCalendar, settings: Settings, now: datetime,
-           book: Book) -> list[followups.Call]:
-    """The follow-up plan: a call after every close, periodic calls when configured; unhappy and VIP first."""
+           book: Book, conflicts: dict[str, list[int]] | None = None) -> list[followups.Call]:
+    """The follow-up plan: a call after every close, periodic calls when configured; unhappy and VIP first.
+    An ID several register rows hold plans no call (its rows are keyed by ID) until it is corrected."""
     unhappy = {r.ticket_id for r in latest_by_ticket(results).values() if r.rating == "unsatisfied"}
     closed, purchases = [], []
     for s in statuses:
         t = s.ticket
-        if not t.id:
+        if not t.id or (conflicts and t.id in conflicts):
             continue
         vip = str(t.values.get("tier") or "").strip().upper() == "VIP"
         prio = 0 if (vip or t.id in unhappy) else 1
@@ -704,7 +706,7 @@ def _calls(statuses: list[TicketStatus], results, table, cal: WorkCalendar, sett
         if bought is not None and t.received is not None and settings.periodic_calls:
             purchases.append((t.id, t.customer, bought, t.received.date(), prio))
     planned = followups.plan_calls(closed, purchases, cal, settings.periodic_calls, book.lang)
-    return followups.merge_calls(planned, table, now.date(), book.date1904)
+    return followups.merge_calls(planned, table, now.date(), book.date1904, conflicts)
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:

@@ -14,7 +14,7 @@ from datetime import datetime
 from sheetdesk import dates
 from sheetdesk.contacts import check_contact
 from sheetdesk.ids import IdRow, plan_ids
-from sheetdesk.problems import ERROR, INFO, WARNING, Problem
+from sheetdesk.problems import ERROR, INFO, WARNING, Problem, row_list
 from sheetdesk.records import Row, Table
 from sheetdesk.routing import Matrix, split_categories
 from sheetdesk.schema import REGISTER, normalise_header
@@ -66,6 +66,9 @@ class RegisterPlan:
     tickets: list[Ticket] = field(default_factory=list)
     issued: dict[int, str] = field(default_factory=dict)
     routed: int = 0
+    #: ticket ID -> the register rows holding it, for IDs typed on more than one row: each row is its
+    #: own ticket, and no log or results row with that ID is given to either
+    conflicts: dict[str, list[int]] = field(default_factory=dict)
 
     def problems_of(self, row: int) -> list[Problem]:
         return [p for p in self.problems if p.row == row]
@@ -110,14 +113,14 @@ def plan_register(
             plan.problems.append(_p(row_no, "id", f"编号“{typed}”格式不对，应为 年月-流水号，如 202611-001；留空则自动编号",
                                     f"ID '{typed}' is malformed; expected YYYYMM-NNN such as 202611-001, or leave it blank",
                                     value=typed))
-        elif kind == "duplicate":
-            plan.problems.append(_p(row_no, "id", f"编号“{typed}”与第{detail}行重复（不会自动改号，请人工核对）",
-                                    f"ID '{typed}' duplicates row {detail} (not renumbered; please check)",
-                                    value=typed))
         else:
             plan.problems.append(_p(row_no, "id", f"编号“{typed}”的月份与反馈时间的月份 {detail} 不一致",
                                     f"ID '{typed}' does not match the received month {detail}",
                                     WARNING, typed))
+    plan.conflicts = id_plan.duplicates
+    for typed, rows in id_plan.duplicates.items():
+        for row_no in rows:
+            plan.problems.append(_duplicate_problem(row_no, typed, rows))
     for row in table.rows:
         if not row.text("id") and received[row.row] is None:
             plan.problems.append(_p(row.row, "id", "未编号：反馈时间缺失或无法识别，补全后下次刷新自动编号",
@@ -131,6 +134,18 @@ def plan_register(
     order = {c.key: i for i, c in enumerate(REGISTER.columns)}
     plan.problems.sort(key=lambda p: (p.row or 0, order.get(p.column or "", 99)))
     return plan
+
+
+def _duplicate_problem(row: int, typed: str, rows: list[int]) -> Problem:
+    """The message on each row of a duplicated ID, naming the others."""
+    zh_rows, en_rows = row_list(rows, skip=row)
+    return _p(row, "id",
+              f"编号“{typed}”与第{zh_rows}行重复：各行按各自的客户分别计时跟踪，进度跟踪和处理结果中该编号的记录不计入任何一行；"
+              f"请改正重复的编号（不会自动改号）",
+              f"ID '{typed}' is also on row{'s' if len(rows) > 2 else ''} {en_rows}: each row is tracked and timed "
+              f"as its own ticket, and no Progress or Results row with this ID counts for either; correct the "
+              f"duplicate ID (never renumbered automatically)",
+              value=typed)
 
 
 def _check_row(row: Row, plan: RegisterPlan, lists: Lists, now: datetime, date1904: bool) -> datetime | None:

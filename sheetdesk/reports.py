@@ -23,6 +23,7 @@ from sheetdesk import dates
 from sheetdesk.contacts import contact_text, mask_contact, mask_email, mask_name, mask_phone
 from sheetdesk.desk import RunResult
 from sheetdesk.errors import InputError, SheetdeskError
+from sheetdesk.problems import row_list
 from sheetdesk.progress import step_name
 from sheetdesk.results import rating_name
 from sheetdesk.schema import STAGES
@@ -118,8 +119,10 @@ def _text(value: object) -> str:
 
 
 def build_reports(result: RunResult) -> dict[str, Report]:
-    """Reports of every reviewed ticket of a refresh result, by ID."""
+    """Reports of every reviewed ticket of a refresh result, by ID. An ID several register rows hold
+    gets none: its results rows belong to no ticket, and a report must name one customer."""
     lang = result.desk_lang
+    conflicts = result.plan.conflicts if result.plan else {}
     reviewed = {}
     for r in result.results or []:
         if r.reviewer and r.reviewed_on:
@@ -128,7 +131,7 @@ def build_reports(result: RunResult) -> dict[str, Report]:
     for s in result.statuses:
         t = s.ticket
         r = reviewed.get(t.id or "")
-        if r is None or t.id in out:
+        if r is None or t.id in out or t.id in conflicts:
             continue
         v = t.values
         escalation = result.escalations.get(t.row)
@@ -312,7 +315,19 @@ def pdf_of(xlsx: Path) -> Path:
     return pdf
 
 
-def select(reports: dict[str, Report], ids: list[str], all_: bool, root: Path) -> list[Report]:
+def ambiguous_ids(ids: list[str], conflicts: dict[str, list[int]]) -> tuple[str, str] | None:
+    """(zh, en) refusing a report on IDs several register rows hold, or None."""
+    named = [i for i in dict.fromkeys(ids) if i in conflicts]
+    if not named:
+        return None
+    zh = "；".join(f"编号“{i}”在登记表中有多行（第{row_list(conflicts[i])[0]}行）" for i in named)
+    en = "; ".join(f"ID '{i}' is on several Register rows ({row_list(conflicts[i])[1]})" for i in named)
+    return (f"{zh}，无法确定报告属于哪一位客户：请先在登记表改正重复的编号",
+            f"{en}: a report cannot tell which customer it is for; correct the duplicate ID in the Register first")
+
+
+def select(reports: dict[str, Report], ids: list[str], all_: bool, root: Path,
+           conflicts: dict[str, list[int]] | None = None) -> list[Report]:
     if ids and all_:
         raise InputError("请指定反馈编号或 --all 之一", "give IDs or --all, not both")
     if not ids and not all_:
@@ -320,6 +335,9 @@ def select(reports: dict[str, Report], ids: list[str], all_: bool, root: Path) -
                          "name the IDs to report on, or use --all for every reviewed ticket without a report")
     if all_:  # every reviewed ticket that has no report yet; re-issuing a changed one means naming it
         return [r for _, r in sorted(reports.items()) if not _versions(_folder(root, r), r.id, False)]
+    refused = ambiguous_ids(ids, conflicts or {})
+    if refused:
+        raise InputError(*refused)
     missing = [i for i in ids if i not in reports]
     if missing:
         raise InputError(f"以下编号没有已审核的处理结果（需填写审核人和审核日期）：{'、'.join(missing)}",

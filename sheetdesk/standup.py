@@ -63,6 +63,14 @@ class Incomplete:
         return self.escalation is not None
 
 
+@dataclass(slots=True)
+class IdConflict:
+    """An ID typed on several register rows: each row is its own ticket, none gets the ID's log."""
+    ticket_id: str
+    #: (register row, customer) of every row holding the ID
+    rows: list[tuple[int, str]]
+
+
 @dataclass
 class Standup:
     now: datetime
@@ -81,6 +89,8 @@ class Standup:
     provisional_years: list[int] = field(default_factory=list)
     #: follow-up calls not yet made that are due by the next stand-up (late ones included)
     calls_due: list = field(default_factory=list)
+    #: IDs held by more than one register row, until someone corrects them
+    id_conflicts: list[IdConflict] = field(default_factory=list)
 
 
 def _business_start(cal: WorkCalendar, day) -> datetime:
@@ -136,13 +146,9 @@ def build_standup(statuses: list[TicketStatus], cal: WorkCalendar, now: datetime
     s = Standup(now, nxt, last)
     owners: dict[str, Counter] = {}
     years = set()
-    seen: set[str] = set()
-    for st in statuses:
+    for st in statuses:  # a ticket is its row: rows sharing an ID are listed each (and in id_conflicts)
         t = st.ticket
         e = _escalation(escalations, t.row)
-        if t.id in seen and e is None:  # a duplicated ID is reported in 校验; list the ticket once
-            continue
-        seen.add(t.id or "")
         base = dict(ticket_id=t.id or "", customer=t.customer, owner=t.owner, priority=st.effective,
                     escalation=e, row=t.row)
         if t.received is not None and t.received >= last:
@@ -230,3 +236,12 @@ def format_lateness(seconds: float, cal: WorkCalendar, lang: str) -> str:
     if days:
         return f"{days} working day{'s' if days > 1 else ''}" + (f" {hours} h" if hours else "")
     return " ".join(x for x in (f"{hours} h" if hours else "", f"{mins} min" if mins or not hours else "") if x)
+
+
+def id_conflicts(tickets, conflicts: dict[str, list[int]]) -> list[IdConflict]:
+    """The stand-up's list of duplicated IDs (``RegisterPlan.conflicts``), with each row's customer."""
+    if not conflicts:
+        return []
+    customer = {t.row: t.customer for t in tickets if t.id in conflicts}
+    return [IdConflict(ticket_id, [(row, customer.get(row, "")) for row in rows])
+            for ticket_id, rows in sorted(conflicts.items())]
