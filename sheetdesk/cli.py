@@ -402,18 +402,15 @@ def doctor(book: Path, fix: bool, force: bool, lang: str, now: datetime | None) 
 @common
 def restore(book: Path, pick: int | None, force: bool, lang: str, now: datetime | None) -> None:
     """列出或恢复备份 / list the backups, or restore one with --pick N."""
-    from rich.table import Table
-
-    from sheetdesk.console import _console
     from sheetdesk.errors import BookNotFound
+    from sheetdesk.settings import desk_clock
     from sheetdesk.workbook.locks import DeskLock, check_not_open
-    from sheetdesk.settings import load_settings
     from sheetdesk.workbook.safesave import backup_info, list_backups, restore_backup
 
     backups = list_backups(Path(book))
     if not backups:
         raise BookNotFound(f"{book} 没有备份（.sheetdesk/backups/ 为空）", f"no backups of {book} (.sheetdesk/backups/ is empty)")
-    settings = load_settings(Path(book))
+    settings = desk_clock(Path(book))  # a damaged sheetdesk.toml must not stand between a user and a backup
     if pick is None:
         _print_backups(book, [backup_info(b, settings.timezone) for b in backups], lang)
         return

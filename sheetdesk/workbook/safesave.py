@@ -237,13 +237,14 @@ def _make_backup(book: Path, policy: BackupPolicy, note: dict | None = None) -> 
     if not folder.is_dir():
         state_dir(book, create=True)
         folder.mkdir(parents=True, exist_ok=True)
-    taken = utc_now().astimezone(zone(policy.timezone)).replace(tzinfo=None)
+    now = utc_now().astimezone(zone(policy.timezone)).replace(tzinfo=None)
+    stamp = now
     newest = list_backups(book)[:1]
     last = _stamp_of(newest[0]) if newest else None
-    if last is not None and last >= taken:  # same microsecond, or a clock set back: the order must hold
-        taken = last + timedelta(microseconds=1)
-    target = folder / f"{book.stem}.{taken:{STAMP}}{book.suffix}"
-    now = taken.replace(microsecond=0)
+    if last is not None and last >= stamp:  # same microsecond, or a clock set back: the order must hold
+        stamp = last + timedelta(microseconds=1)
+    target = folder / f"{book.stem}.{stamp:{STAMP}}{book.suffix}"
+    now = now.replace(microsecond=0)
     _write_atomic(target, lambda tmp: shutil.copy2(book, tmp))
     meta = {"command": None, "tickets": None, **(note or {}), "taken": now.isoformat(sep=" "),
             "timezone": policy.timezone, "size": target.stat().st_size}
