@@ -224,8 +224,7 @@ def add(book: Path, customer: str, channel: str, description: str, contact: str 
     from sheetdesk import desk
     from sheetdesk.settings import load_settings
 
-    settings = load_settings(Path(book)) if Path(book).exists() else None
-    now = now or (settings.now() if settings else datetime.now().replace(microsecond=0))
+    now = now or load_settings(Path(book)).now()
     values: dict[str, object] = {
         "received": _time_option(received, "--received", now), "channel": channel, "customer": customer,
         "description": description, "contact": contact, "tier": tier, "product": product, "batch": batch,
@@ -261,8 +260,7 @@ def log(book: Path, ticket_id: str, step: str, note: str | None, by: str, at: st
     if key is None:
         raise InputError(f"未知节点“{step}”，应为：{'、'.join(zh for _, zh, _ in STEPS)}",
                          f"unknown step '{step}'; expected one of: {', '.join(en for *_, en in STEPS)}")
-    settings = load_settings(Path(book)) if Path(book).exists() else None
-    now = now or (settings.now() if settings else datetime.now().replace(microsecond=0))
+    now = now or load_settings(Path(book)).now()
     when = _time_option(at, "--at", now)
     values = {"id": ticket_id.strip(), "time": when, "by": by, "step": key, "note": note}
     result = desk.run(book, now=now, force=force, append=desk.Append("progress", values, refuse=("error", "warning")), lean=True)
@@ -298,7 +296,9 @@ def summary(books: tuple[Path, ...], month_text: str | None, week_text: str | No
     for p in paths:
         if not p.exists():
             raise BookNotFound(f"找不到工作簿 {p}", f"workbook not found: {p}")
-    now = now or datetime.now().replace(microsecond=0)
+    from sheetdesk.settings import load_settings
+
+    now = now or load_settings(paths[0]).now()  # the first desk's clock, as for its mail and its file
     with Progress(transient=True, disable=len(paths) < 2) as progress:
         task = progress.add_task(_t(lang, "读取台账", "reading desks"), total=len(paths))
         data = summ.build(paths, period, weekly=bool(week_text), now=now, lang=lang,
@@ -340,7 +340,7 @@ def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: s
         for rep in chosen:
             copies = [rep] + ([reports.external_copy(rep)] if external else [])
             for copy in copies:
-                done = reports.archive_report(root, copy, write_report)
+                done = reports.archive_report(root, copy, write_report, result.now)
                 if done.written:
                     written.append(done.path)
                     if pdf:
@@ -348,7 +348,10 @@ def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: s
                 else:
                     unchanged += 1
             progress.advance(task)
-    index = write_index(root, reports.index_rows(root), result.desk_lang) if root.exists() else None
+    from sheetdesk.settings import load_settings
+
+    index = (write_index(root, reports.index_rows(root, load_settings(book).timezone), result.desk_lang)
+             if root.exists() else None)
     for path in written:
         click.echo(_t(lang, f"已写入 {path}", f"wrote {path}"))
     if unchanged:
@@ -407,34 +410,58 @@ def doctor(book: Path, fix: bool, force: bool, lang: str, now: datetime | None) 
 @common
 def restore(book: Path, pick: int | None, force: bool, lang: str, now: datetime | None) -> None:
     """列出或恢复备份 / list the backups, or restore one with --pick N."""
-    from rich.table import Table
-
-    from sheetdesk.console import _console
     from sheetdesk.errors import BookNotFound
+    from sheetdesk.settings import desk_clock
     from sheetdesk.workbook.locks import DeskLock, check_not_open
-    from sheetdesk.workbook.safesave import list_backups, restore_backup
+    from sheetdesk.workbook.safesave import backup_info, list_backups, restore_backup
 
     backups = list_backups(Path(book))
     if not backups:
         raise BookNotFound(f"{book} 没有备份（.sheetdesk/backups/ 为空）", f"no backups of {book} (.sheetdesk/backups/ is empty)")
+    settings = desk_clock(Path(book))  # a damaged sheetdesk.toml must not stand between a user and a backup
     if pick is None:
-        table = Table(title=_t(lang, f"{book} 的备份", f"backups of {book}"))
-        for head in ("N", _t(lang, "保存时间", "Saved"), _t(lang, "大小", "Size"), _t(lang, "文件", "File")):
-            table.add_column(head)
-        for i, b in enumerate(backups, 1):
-            stamp = datetime.fromtimestamp(b.stat().st_mtime).strftime("%Y-%m-%d %H:%M:%S")
-            table.add_row(str(i), stamp, f"{b.stat().st_size:,}", str(b))
-        _console().print(table)
-        click.echo(_t(lang, f"恢复：sheetdesk restore {book} --pick N", f"to restore: sheetdesk restore {book} --pick N"))
+        _print_backups(book, [backup_info(b, settings.timezone) for b in backups], lang)
         return
     if not 1 <= pick <= len(backups):
         raise InputError(f"--pick 应在 1 到 {len(backups)} 之间", f"--pick must be between 1 and {len(backups)}")
     chosen = backups[pick - 1]
     check_not_open(Path(book), force=force)
     with DeskLock(Path(book)):
-        saved = restore_backup(Path(book), chosen)
+        saved = restore_backup(Path(book), chosen, backups=settings.backup_policy(), tickets=_register_rows(Path(book)))
     click.echo(_t(lang, f"已用 {chosen.name} 恢复 {book}；恢复前的版本另存为 {saved.name if saved else '（无）'}",
                   f"restored {book} from {chosen.name}; the version it replaced is kept as {saved.name if saved else '(none)'}"))
+
+
+def _print_backups(book: Path, infos, lang: str) -> None:
+    """The backups, newest first: when and by which command each was made, and what it holds."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from sheetdesk.console import _console
+
+    table = Table(title=escape(_t(lang, f"{book} 的备份（最新在前）", f"backups of {book} (newest first)")))
+    for head in ("N", _t(lang, "备份时间", "Backed up"), _t(lang, "由…产生", "Made by"),
+                 _t(lang, "该版本保存于", "Version saved"), _t(lang, "大小", "Size"), _t(lang, "工单行数", "Tickets"),
+                 _t(lang, "文件", "File")):
+        table.add_column(head)
+    for i, b in enumerate(infos, 1):
+        taken = f"{b.taken:%Y-%m-%d %H:%M:%S}" if b.taken else "—"
+        tickets = "—" if b.tickets is None else str(b.tickets)
+        table.add_row(str(i), taken, escape(b.command or "—"), f"{b.saved:%Y-%m-%d %H:%M:%S}", f"{b.size:,}", tickets,
+                      escape(b.path.name))
+    _console().print(table)
+    click.echo(_t(lang, f"恢复：sheetdesk restore {book} --pick N", f"to restore: sheetdesk restore {book} --pick N"))
+
+
+def _register_rows(book: Path) -> int | None:
+    """Register rows of the version a restore replaces, for its backup's label (None if unreadable)."""
+    from sheetdesk.schema import REGISTER
+    from sheetdesk.workbook.reader import open_book, read_table
+
+    try:
+        return len(read_table(open_book(book, fast=True), REGISTER, add_owned=False).rows)
+    except Exception:  # a damaged desk is what restore is for: its label just says "—"
+        return None
 
 
 @main.command()
@@ -522,8 +549,7 @@ def import_(book: Path, file: Path | None, map_path: Path | None, encoding: str 
         if ctx.get_parameter_source("lang") == click.core.ParameterSource.DEFAULT:
             lang = _desk_lang(book) or lang
     try:
-        settings = load_settings(book) if book.exists() else None
-        now = now or (settings.now() if settings else datetime.now().replace(microsecond=0))
+        now = now or load_settings(book).now()
         job = importer.prepare(book, file, map_path, encoding)
         with Progress(transient=True, disable=as_json or job.size <= importer.PROGRESS_ROWS) as bar:
             task = bar.add_task(_t(lang, f"导入 {file.name}", f"importing {file.name}"), total=job.steps)

@@ -524,9 +524,21 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
             patcher.verify_patch(tmp, book, written, generated, patch)
             verify.assert_typed_read_back(tmp, FOLLOWUPS.name(book.lang), typed_calls)
 
-        result.backup = atomic_write(path, patch.save, expected=snap, verify=check_patch, backups=settings.backups)
+        result.backup = atomic_write(path, patch.save, expected=snap, verify=check_patch,
+                                     backups=settings.backup_policy(), note=_backup_note(result, append))
         result.written = True
     return result
+
+
+def _backup_note(result: RunResult, append: Append | None) -> dict:
+    """What ``restore`` lists for the backup a save makes: the command that saved, and the number of
+    register rows of the version it replaces (the rows read, less those this run appends)."""
+    if append is None:
+        command = "refresh"
+    else:
+        command = "log" if append.sheet_key == "progress" else "import" if append.rows is not None else "add"
+    added = len(append.row_numbers) if append is not None and append.sheet_key == "register" else 0
+    return {"command": command, "tickets": max(result.register_rows - added, 0)}
 
 
 def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run: bool,
@@ -676,7 +688,8 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
             verify.assert_kept(tmp, book, protected)
             verify.assert_typed_kept(tmp, FOLLOWUPS.name(book.lang), typed_calls)
 
-        result.backup = atomic_write(path, book.wb.save, expected=snap, verify=check, backups=settings.backups)
+        result.backup = atomic_write(path, book.wb.save, expected=snap, verify=check,
+                                     backups=settings.backup_policy(), note=_backup_note(result, append))
         result.written = True
     return result
 

@@ -18,7 +18,8 @@ from sheetdesk.errors import BookUnreadable, SheetdeskError, StructureError
 from sheetdesk.schema import COUNTER, REGISTER, SHEETS, find_sheet
 from sheetdesk.workbook import package, verify
 from sheetdesk.workbook.counter import archived_ids, backup_ids, counter_problems, read_counter, serials_in
-from sheetdesk.workbook.locks import DeskLock, check_not_open, find_office_locks
+from sheetdesk.settings import desk_clock
+from sheetdesk.workbook.locks import DeskLock, check_not_open, find_office_locks, legacy_lock_files
 from sheetdesk.workbook.reader import Book, locate_header, open_book, read_table
 from sheetdesk.workbook.safesave import atomic_write, snapshot
 
@@ -54,7 +55,8 @@ class Diagnosis:
 
 
 def _leftovers(book: Path) -> list[Path]:
-    return sorted(book.parent.glob(f".{book.name}.sheetdesk-*.tmp*"))
+    """Temporary files of interrupted saves, and the run lock earlier versions kept beside the book."""
+    return sorted(book.parent.glob(f".{book.name}.sheetdesk-*.tmp*")) + legacy_lock_files(book)
 
 
 def diagnose(path: Path, *, fix: bool = False, force: bool = False) -> Diagnosis:
@@ -65,10 +67,16 @@ def diagnose(path: Path, *, fix: bool = False, force: bool = False) -> Diagnosis
         stale = f"（已 {hours:.0f} 小时，可能是崩溃遗留，确认无人打开后可删除）" if hours >= 12 else ""
         d.add(WARN, lock.describe("zh") + stale, lock.describe("en") + (" (looks stale)" if stale else ""))
     leftovers = _leftovers(path)
-    if leftovers:
-        d.add(WARN, f"有 {len(leftovers)} 个中断保存留下的临时文件：{'、'.join(p.name for p in leftovers)}（原文件完好）",
-              f"{len(leftovers)} temporary file(s) left by an interrupted save: {', '.join(p.name for p in leftovers)} "
+    legacy = legacy_lock_files(path)
+    temps = [p for p in leftovers if p not in legacy]
+    if temps:
+        d.add(WARN, f"有 {len(temps)} 个中断保存留下的临时文件：{'、'.join(p.name for p in temps)}（原文件完好）",
+              f"{len(temps)} temporary file(s) left by an interrupted save: {', '.join(p.name for p in temps)} "
               "(the workbook itself is intact)", fixable=True)
+    if legacy:
+        d.add(WARN, f"旧版 sheetdesk 留在台账旁的锁文件：{'、'.join(p.name for p in legacy)}（现在放在 .sheetdesk/ 中），"
+              "--fix 可删除", f"lock file(s) an earlier sheetdesk left beside the workbook: "
+              f"{', '.join(p.name for p in legacy)} (now kept in .sheetdesk/); --fix removes them", fixable=True)
     try:
         book = open_book(path)
     except BookUnreadable as exc:
@@ -135,11 +143,12 @@ def diagnose(path: Path, *, fix: bool = False, force: bool = False) -> Diagnosis
     if not [f for f in d.findings if f.level != OK]:
         d.add(OK, "未发现问题", "no problems found")
     if fix and any(f.fixable for f in d.findings):
-        _repair(path, book, d, {m: max(s, current.get(m, 0)) for m, s in {**current, **wanted}.items()}, force)
+        _repair(path, book, d, {m: max(s, current.get(m, 0)) for m, s in {**current, **wanted}.items()}, force,
+                len(register_ids))
     return d
 
 
-def _repair(path: Path, book: Book, d: Diagnosis, counter: dict[str, int], force: bool) -> None:
+def _repair(path: Path, book: Book, d: Diagnosis, counter: dict[str, int], force: bool, tickets: int) -> None:
     from sheetdesk.workbook.template import build_template
 
     check_not_open(path, force=force)
@@ -173,7 +182,8 @@ def _repair(path: Path, book: Book, d: Diagnosis, counter: dict[str, int], force
         if book.wb.active is not None and book.wb.active.sheet_state == "hidden":
             book.wb.active = 0
         try:
-            atomic_write(path, book.wb.save, expected=snap, verify=lambda tmp: verify.assert_kept(tmp, book, protected))
+            atomic_write(path, book.wb.save, expected=snap, verify=lambda tmp: verify.assert_kept(tmp, book, protected),
+                         backups=desk_clock(path).backup_policy(), note={"command": "doctor", "tickets": tickets})
         except SheetdeskError:
             raise
         d.written = True

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import timezone
 from pathlib import Path
 
 import xlsxwriter
 
 from sheetdesk.kpis import METRICS
 from sheetdesk.results import rating_name
+from sheetdesk.settings import aware
 from sheetdesk.summary import SummaryData
+from sheetdesk.workbook.safesave import follow_umask
 
 GROUP_COLUMNS = (
     ("name", None, None), ("received", "受理量", "Received"), ("share", "占比", "Share"),
@@ -32,13 +35,18 @@ def _t(lang: str, zh: str, en: str) -> str:
     return zh if lang == "zh" else en
 
 
+def _utc(data: SummaryData):
+    """The document's creation time: xlsxwriter writes it as UTC, ``now`` is on the desk's clock."""
+    return aware(data.now, data.timezone).astimezone(timezone.utc).replace(tzinfo=None)
+
+
 class _Writer:
     def __init__(self, path: Path, data: SummaryData) -> None:
         self.data, self.lang = data, data.lang
         self.wb = xlsxwriter.Workbook(str(path), {"remove_timezone": True})
         self.wb.set_properties({"title": _t(self.lang, f"售后反馈月度汇总 {data.period.label}",
                                             f"After-sales summary {data.period.label}"),
-                                "author": "sheetdesk", "created": data.now})
+                                "author": "sheetdesk", "created": _utc(data)})
         self.head = self.wb.add_format({"bold": True, "bg_color": "#D9D9D9", "border": 1, "text_wrap": True})
         self.pct = self.wb.add_format({"num_format": "0.0%"})
         self.num = self.wb.add_format({"num_format": "0.00"})
@@ -240,6 +248,7 @@ def write_summary(data: SummaryData, target: Path) -> Path:
     os.close(fd)
     try:
         _Writer(Path(tmp), data).write()
+        follow_umask(Path(tmp))  # mkstemp made it 0600: colleagues open the summary too
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
