@@ -19,6 +19,11 @@ from sheetdesk import __version__, dates
 from sheetdesk.errors import InputError, SheetdeskError
 
 DEFAULT_BOOK = "desk.xlsx"
+#: what a BOOK argument may end with: the formats sheetdesk works on, and the ones it can only refuse
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".et")
+#: spreadsheet formats sheetdesk cannot work on, with their names for the message
+OTHER_FORMATS = {".xls": "Excel 97-2003 (.xls)", ".xlsb": "Excel 二进制 (.xlsb) / Excel binary (.xlsb)",
+                 ".ods": "OpenDocument (.ods)", ".et": "WPS (.et)"}
 
 
 def _t(lang: str, zh: str, en: str) -> str:
@@ -50,6 +55,29 @@ def _desk_lang(book) -> str | None:
     return None
 
 
+def check_book(book: Path) -> None:
+    """One clear line for a BOOK that cannot be a desk whatever it holds: a folder, an old .xls."""
+    book = Path(book)
+    if book.is_dir():
+        hint = book / DEFAULT_BOOK
+        raise InputError(f"{book} 是文件夹，不是工作簿；请给出台账文件，如 {hint}",
+                         f"{book} is a folder, not a workbook; give the desk file, e.g. {hint}")
+    kind = OTHER_FORMATS.get(book.suffix.lower())
+    if kind is not None:
+        zh, _, en = kind.partition(" / ")
+        raise InputError(f"{book} 是 {zh} 格式，sheetdesk 只能读写 .xlsx：请用 Excel/WPS 另存为 .xlsx 后再试",
+                         f"{book} is in {en or zh} format; sheetdesk works on .xlsx only: save as .xlsx in Excel/WPS "
+                         "and retry")
+
+
+def _check_books(kwargs: dict) -> None:
+    """The BOOK arguments click parsed (``import FILE`` alone parses its FILE as ``book``: not a book)."""
+    if "file" in kwargs and kwargs["file"] is None:
+        return
+    for book in ([kwargs["book"]] if kwargs.get("book") is not None else []) + list(kwargs.get("books") or []):
+        check_book(book)
+
+
 def common(func):
     """--lang and --now on every command; one-line errors instead of tracebacks."""
 
@@ -63,6 +91,7 @@ def common(func):
         if ctx.get_parameter_source("lang") == click.core.ParameterSource.DEFAULT:
             lang = _desk_lang(kwargs.get("book") or (kwargs.get("books") or [None])[0]) or lang
         try:
+            _check_books(kwargs)
             return func(*args, lang=lang, now=_parse_now(now_text), **kwargs)
         except SheetdeskError as exc:
             click.echo(_t(lang, "错误：", "error: ") + exc.render(lang), err=True)
@@ -134,8 +163,7 @@ def _book_command(name: str, writes: bool):
             func = click.option("--dry-run", is_flag=True, help="只列出将要做的修改 / list changes, write nothing")(func)
             func = click.option("--force", is_flag=True,
                                 help="忽略 Excel/WPS/LibreOffice 的锁文件 / ignore office lock files")(func)
-        func = click.argument("book", required=False, default=DEFAULT_BOOK,
-                              type=click.Path(dir_okay=False, path_type=Path))(func)
+        func = click.argument("book", required=False, default=DEFAULT_BOOK, type=click.Path(path_type=Path))(func)
         return main.command(name)(func)
 
     return decorator
@@ -193,8 +221,7 @@ def _time_option(value: str | None, option: str, now: datetime) -> datetime:
 
 
 def _book_argument(func):
-    return click.argument("book", required=False, default=DEFAULT_BOOK,
-                          type=click.Path(dir_okay=False, path_type=Path))(func)
+    return click.argument("book", required=False, default=DEFAULT_BOOK, type=click.Path(path_type=Path))(func)
 
 
 @main.command()
@@ -233,34 +260,59 @@ def add(book: Path, customer: str, channel: str, description: str, contact: str 
         "priority": priority, "owner": owner,
     }
     result = desk.run(book, now=now, force=force, append=desk.Append("register", values), lean=True)
+    row = result.appended.row_numbers[0] if result.appended and result.appended.row_numbers else None
+    escalation = result.escalations.get(row) if row else None
+    reason = escalation.reason(lang) if escalation and escalation.level else None
+    level = escalation.level.name if reason else None
     if as_json:
-        click.echo(json.dumps({"id": result.new_id, "row": result.appended.row if result.appended else None},
+        click.echo(json.dumps({"id": result.new_id, "row": result.appended.row if result.appended else None,
+                               "escalated": reason is not None, "escalated_to": level, "escalation_reason": reason},
                               ensure_ascii=False))
+    elif reason:
+        click.echo(_t(lang, f"{result.new_id or ''}（已升级为 {level}：{reason}）",
+                      f"{result.new_id or ''} (escalated to {level}: {reason})"))
     else:
         click.echo(result.new_id or "")
 
 
+def _log_args(args: tuple[str, ...]) -> tuple[Path, str, str, str | None]:
+    """``log [BOOK] ID STEP [NOTE]``: with three arguments the first is the book only when it looks
+    like one (see :func:`_is_book_arg`); otherwise they are ID STEP NOTE on ./desk.xlsx."""
+    if len(args) == 4 or (len(args) == 3 and _is_book_arg(args[0])):
+        book, rest = Path(args[0]), list(args[1:])
+    else:
+        book, rest = Path(DEFAULT_BOOK), list(args)
+    if len(rest) not in (2, 3):
+        raise InputError("用法：sheetdesk log [BOOK] ID STEP [NOTE] --by NAME（需要编号和节点）",
+                         "usage: sheetdesk log [BOOK] ID STEP [NOTE] --by NAME (an ID and a step are needed)")
+    return book, rest[0], rest[1], rest[2] if len(rest) == 3 else None
+
+
 @main.command()
-@_book_argument
-@click.argument("ticket_id", metavar="ID")
-@click.argument("step")
-@click.argument("note", required=False)
+@click.argument("args", nargs=-1, metavar="[BOOK] ID STEP [NOTE]")
 @click.option("--by", "by", required=True, help="处理人 / who did it")
 @click.option("--at", "at", help="时间，默认为当前时间 / when (default: now)")
 @click.option("--force", is_flag=True, help="忽略 Excel/WPS/LibreOffice 的锁文件 / ignore office lock files")
 @common
-def log(book: Path, ticket_id: str, step: str, note: str | None, by: str, at: str | None, force: bool, lang: str,
-        now: datetime | None) -> None:
-    """在进度跟踪中追加一行 / append a progress row: ID STEP [NOTE] --by NAME."""
+def log(args: tuple[str, ...], by: str, at: str | None, force: bool, lang: str, now: datetime | None) -> None:
+    """在进度跟踪中追加一行 / append a progress row: [BOOK] ID STEP [NOTE] --by NAME.
+
+    STEP 可用中文或英文（首次响应 / first-response） / STEP in Chinese or English.
+    """
     from sheetdesk import desk
     from sheetdesk.progress import step_key, step_name
     from sheetdesk.schema import STEPS
     from sheetdesk.settings import load_settings
 
+    book, ticket_id, step, note = _log_args(args)
+    if click.get_current_context().get_parameter_source("lang") == click.core.ParameterSource.DEFAULT:
+        lang = _desk_lang(book) or lang
+    check_book(book)
     key = step_key(step)
     if key is None:
         raise InputError(f"未知节点“{step}”，应为：{'、'.join(zh for _, zh, _ in STEPS)}",
-                         f"unknown step '{step}'; expected one of: {', '.join(en for *_, en in STEPS)}")
+                         f"unknown step '{step}'; expected one of: "
+                         f"{', '.join(k.replace('_', '-') for k, *_ in STEPS)}")
     settings = load_settings(Path(book)) if Path(book).exists() else None
     now = now or (settings.now() if settings else datetime.now().replace(microsecond=0))
     when = _time_option(at, "--at", now)
@@ -272,7 +324,7 @@ def log(book: Path, ticket_id: str, step: str, note: str | None, by: str, at: st
 
 
 @main.command()
-@click.argument("books", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("books", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--month", "month_text", metavar="YYYY-MM", help="统计月份 / the month to summarise")
 @click.option("--week", "week_text", metavar="YYYY-Www", help="周报：时效监控 / weekly SLA monitoring")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
@@ -306,8 +358,9 @@ def summary(books: tuple[Path, ...], month_text: str | None, week_text: str | No
     target = output or summ.default_output(paths[0], period)
     write_summary(data, target)
     k = data.kpis
-    click.echo(_t(lang, f"已写入 {target}：受理 {k['received']}，结案 {k['closed']}，月末未结 {k['open_at_end']}",
-                  f"wrote {target}: {k['received']} received, {k['closed']} closed, {k['open_at_end']} open at period end"))
+    open_label = summ.metric_label("open_at_end", data.weekly, lang)
+    click.echo(_t(lang, f"已写入 {target}：受理 {k['received']}，结案 {k['closed']}，{open_label} {k['open_at_end']}",
+                  f"wrote {target}: {k['received']} received, {k['closed']} closed, {k['open_at_end']} {open_label.lower()}"))
     if recipients:
         mailer.mail_summary(target, recipients, paths[0], data)
         click.echo(_t(lang, f"已发送至 {'、'.join(recipients)}", f"mailed to {', '.join(recipients)}"))
@@ -327,6 +380,7 @@ def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: s
     from sheetdesk.workbook.report_writer import write_index, write_report
 
     book, ids = _book_and_ids(args)
+    check_book(book)
     if pdf:
         reports.soffice()  # the one-line install hint comes before anything is written
     result = desk.run(book, now=now, write=False)
@@ -359,9 +413,15 @@ def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: s
         click.echo(_t(lang, f"归档索引：{index}", f"archive index: {index}"))
 
 
+def _is_book_arg(text: str) -> bool:
+    """Whether a leading positional argument is the book rather than a ticket ID: it names an
+    existing file or folder, or ends like a spreadsheet (.xls and friends too, so they get their hint)."""
+    return text.lower().endswith(SPREADSHEET_SUFFIXES) or Path(text).exists()
+
+
 def _book_and_ids(args: tuple[str, ...]) -> tuple[Path, list[str]]:
     """``report [BOOK] [ID...]``: the first argument is the book when it names a workbook file."""
-    if args and (args[0].lower().endswith((".xlsx", ".xlsm")) or Path(args[0]).is_file()):
+    if args and _is_book_arg(args[0]):
         return Path(args[0]), list(args[1:])
     return Path(DEFAULT_BOOK), list(args)
 
@@ -430,7 +490,7 @@ def restore(book: Path, pick: int | None, force: bool, lang: str, now: datetime 
 
 
 @main.command()
-@click.argument("books", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("books", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--db", "db_url", metavar="URL", envvar="SHEETDESK_DB_URL", show_envvar=True,
               help="数据库地址，如 sqlite:///desk.db 或 postgresql://用户@主机/库名；"
                    "默认取 sheetdesk.toml 的 [database] url / database URL (default: [database] url)")
