@@ -112,7 +112,24 @@ def common(func):
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    def main(self, *args, **kwargs):
+        from sheetdesk.console import setup_streams
+
+        setup_streams()  # before anything is printed, --help included
+        return super().main(*args, **kwargs)
+
+
+def _busy(lang: str, zh: str, en: str, *, show: bool = True):
+    """A spinner on stderr (terminal only) while one long step runs."""
+    from sheetdesk.console import Steps
+
+    steps = Steps(lang=lang, show=show)
+    steps.step(zh, en)
+    return steps
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sheetdesk")
 def main() -> None:
     """sheetdesk：把共享的 Excel 工作簿变成售后客户问题反馈处理及跟踪台。
@@ -172,7 +189,9 @@ def _book_command(name: str, writes: bool):
 def _echo_json(data: object) -> None:
     """JSON on stdout, written as it is encoded: a 50k desk's problems would otherwise be one string
     of tens of megabytes (and its encoded copy) on top of the run's memory."""
-    out = sys.stdout
+    from sheetdesk.console import std_stream
+
+    out = std_stream("stdout")
     pieces: list[str] = []
     for piece in json.JSONEncoder(ensure_ascii=False, indent=2).iterencode(data):
         pieces.append(piece)
@@ -188,7 +207,8 @@ def refresh(book: Path, as_json: bool, dry_run: bool, force: bool, lang: str, no
     from sheetdesk import desk
     from sheetdesk.console import print_result, print_standup, result_json
 
-    result = desk.run(book, now=now, dry_run=dry_run, force=force, lean=True)
+    with _busy(lang, f"正在刷新 {book}", f"refreshing {book}", show=not as_json):
+        result = desk.run(book, now=now, dry_run=dry_run, force=force, lean=True)
     if as_json:
         _echo_json(result_json(result, lang))
     else:
@@ -202,7 +222,8 @@ def validate(book: Path, as_json: bool, lang: str, now: datetime | None) -> None
     from sheetdesk import desk
     from sheetdesk.console import print_result, result_json
 
-    result = desk.run(book, now=now, write=False, lean=True)
+    with _busy(lang, f"正在校验 {book}", f"checking {book}", show=not as_json):
+        result = desk.run(book, now=now, write=False, lean=True)
     if as_json:
         _echo_json(result_json(result, lang))
     else:
@@ -259,7 +280,8 @@ def add(book: Path, customer: str, channel: str, description: str, contact: str 
         "purchase_date": purchase_date, "expectation": expectation, "emotion": emotion, "category": category,
         "priority": priority, "owner": owner,
     }
-    result = desk.run(book, now=now, force=force, append=desk.Append("register", values), lean=True)
+    with _busy(lang, f"正在登记到 {book}", f"adding to {book}", show=not as_json):
+        result = desk.run(book, now=now, force=force, append=desk.Append("register", values), lean=True)
     row = result.appended.row_numbers[0] if result.appended and result.appended.row_numbers else None
     escalation = result.escalations.get(row) if row else None
     reason = escalation.reason(lang) if escalation and escalation.level else None
@@ -317,7 +339,9 @@ def log(args: tuple[str, ...], by: str, at: str | None, force: bool, lang: str, 
     now = now or (settings.now() if settings else datetime.now().replace(microsecond=0))
     when = _time_option(at, "--at", now)
     values = {"id": ticket_id.strip(), "time": when, "by": by, "step": key, "note": note}
-    result = desk.run(book, now=now, force=force, append=desk.Append("progress", values, refuse=("error", "warning")), lean=True)
+    with _busy(lang, f"正在记录到 {book}", f"logging to {book}"):
+        result = desk.run(book, now=now, force=force, append=desk.Append("progress", values, refuse=("error", "warning")),
+                          lean=True)
     row = result.appended.row if result.appended else 0
     click.echo(_t(lang, f"已记录：{ticket_id} {step_name(key, lang)}（进度跟踪 第{row}行）",
                   f"logged: {ticket_id} {step_name(key, lang)} (Progress row {row})"))
@@ -335,9 +359,8 @@ def log(args: tuple[str, ...], by: str, at: str | None, force: bool, lang: str, 
 def summary(books: tuple[Path, ...], month_text: str | None, week_text: str | None, output: Path | None,
             mail_to: tuple[str, ...], lang: str, now: datetime | None) -> None:
     """月度（或周）汇总，含图表；多个台账合并 / the manager's summary with charts; several desks merge."""
-    from rich.progress import Progress
-
     from sheetdesk import mailer
+    from sheetdesk.console import Steps
     from sheetdesk import summary as summ
     from sheetdesk.errors import BookNotFound
     from sheetdesk.workbook.summary_writer import write_summary
@@ -351,10 +374,9 @@ def summary(books: tuple[Path, ...], month_text: str | None, week_text: str | No
         if not p.exists():
             raise BookNotFound(f"找不到工作簿 {p}", f"workbook not found: {p}")
     now = now or datetime.now().replace(microsecond=0)
-    with Progress(transient=True, disable=len(paths) < 2) as progress:
-        task = progress.add_task(_t(lang, "读取台账", "reading desks"), total=len(paths))
-        data = summ.build(paths, period, weekly=bool(week_text), now=now, lang=lang,
-                          on_book=lambda: progress.advance(task))
+    with Steps(lang=lang) as steps:
+        steps.step("读取台账", "reading desks", total=len(paths))
+        data = summ.build(paths, period, weekly=bool(week_text), now=now, lang=lang, on_book=steps.advance)
     target = output or summ.default_output(paths[0], period)
     write_summary(data, target)
     k = data.kpis
@@ -374,22 +396,22 @@ def summary(books: tuple[Path, ...], month_text: str | None, week_text: str | No
 @common
 def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: str, now: datetime | None) -> None:
     """已审核工单的处理结果报告，归档到 archive/YYYY/MM/ / per-ticket result reports into the archive."""
-    from rich.progress import Progress
-
     from sheetdesk import desk, reports
+    from sheetdesk.console import Steps
     from sheetdesk.workbook.report_writer import write_index, write_report
 
     book, ids = _book_and_ids(args)
     check_book(book)
     if pdf:
         reports.soffice()  # the one-line install hint comes before anything is written
-    result = desk.run(book, now=now, write=False)
+    with _busy(lang, f"正在读取 {book}", f"reading {book}"):
+        result = desk.run(book, now=now, write=False)
     built = reports.build_reports(result)
     root = reports.archive_dir(book)
     chosen = reports.select(built, ids, all_, root)
     written, unchanged = [], 0
-    with Progress(transient=True, disable=len(chosen) < 20) as progress:
-        task = progress.add_task(_t(lang, "生成报告", "writing reports"), total=len(chosen))
+    with Steps(lang=lang, show=len(chosen) >= 20) as steps:
+        steps.step("生成报告", "writing reports", total=len(chosen))
         for rep in chosen:
             copies = [rep] + ([reports.external_copy(rep)] if external else [])
             for copy in copies:
@@ -400,7 +422,7 @@ def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: s
                         written.append(reports.pdf_of(done.path))
                 else:
                     unchanged += 1
-            progress.advance(task)
+            steps.advance()
     index = write_index(root, reports.index_rows(root), result.desk_lang) if root.exists() else None
     for path in written:
         click.echo(_t(lang, f"已写入 {path}", f"wrote {path}"))
@@ -436,9 +458,12 @@ def doctor(book: Path, fix: bool, force: bool, lang: str, now: datetime | None) 
     from sheetdesk.doctor import BAD, OK, diagnose
     from sheetdesk.errors import BookNotFound
 
+    from sheetdesk.console import Steps
+
     if not Path(book).exists():
         raise BookNotFound(f"找不到工作簿 {book}", f"workbook not found: {book}")
-    d = diagnose(Path(book), fix=fix, force=force)
+    with Steps(lang=lang) as steps:
+        d = diagnose(Path(book), fix=fix, force=force, steps=steps)
     marks = {OK: "✓", BAD: "✗"}
     for f in d.findings:
         mark = "✓" if f.fixed else marks.get(f.level, "!")
@@ -500,9 +525,8 @@ def restore(book: Path, pick: int | None, force: bool, lang: str, now: datetime 
 def export(books: tuple[Path, ...], db_url: str | None, branch_names: tuple[str, ...], lang: str,
            now: datetime | None) -> None:
     """把工单、进度、结果和回访导出到数据库（可反复运行） / mirror the desk(s) into a database; re-runs converge."""
-    from rich.progress import Progress
-
     from sheetdesk import dbexport
+    from sheetdesk.console import Steps
     from sheetdesk.errors import BookNotFound
 
     paths = list(books) or [Path(DEFAULT_BOOK)]
@@ -511,9 +535,9 @@ def export(books: tuple[Path, ...], db_url: str | None, branch_names: tuple[str,
             raise BookNotFound(f"找不到工作簿 {p}", f"workbook not found: {p}")
     url = dbexport.resolve_url(db_url, paths[0])
     names = dbexport.branch_names(paths, branch_names)
-    with Progress(transient=True, disable=len(paths) < 2) as progress:
-        task = progress.add_task(_t(lang, "读取台账", "reading desks"), total=len(paths))
-        done = dbexport.export(paths, url, branches=names, now=now, on_book=lambda: progress.advance(task))
+    with Steps(lang=lang) as steps:
+        steps.step("导出台账", "exporting desks", total=len(paths))
+        done = dbexport.export(paths, url, branches=names, now=now, on_book=steps.advance)
     labels = {"tickets": ("工单", "tickets"), "progress": ("进度", "progress rows"), "results": ("结果", "results"),
               "followups": ("回访", "follow-ups")}
     for ex in done:
@@ -551,9 +575,8 @@ def export(books: tuple[Path, ...], db_url: str | None, branch_names: tuple[str,
 def import_(book: Path, file: Path | None, map_path: Path | None, encoding: str | None, dry_run: bool, force: bool,
             as_json: bool, example_dir: Path | None, lang: str, now: datetime | None) -> None:
     """从呼叫中心/客服/电商导出的 CSV 或 xlsx 批量登记 / bulk intake from a CSV or xlsx export: [BOOK] FILE."""
-    from rich.progress import Progress
-
     from sheetdesk import importer
+    from sheetdesk.console import Steps
     from sheetdesk.settings import load_settings
 
     ctx = click.get_current_context()
@@ -574,10 +597,9 @@ def import_(book: Path, file: Path | None, map_path: Path | None, encoding: str 
         settings = load_settings(book) if book.exists() else None
         now = now or (settings.now() if settings else datetime.now().replace(microsecond=0))
         job = importer.prepare(book, file, map_path, encoding)
-        with Progress(transient=True, disable=as_json or job.size <= importer.PROGRESS_ROWS) as bar:
-            task = bar.add_task(_t(lang, f"导入 {file.name}", f"importing {file.name}"), total=job.steps)
-            result = importer.run_import(job, now=now, force=force, dry_run=dry_run, lang=lang,
-                                         advance=lambda n: bar.advance(task, n))
+        with Steps(lang=lang, show=not as_json and job.size > importer.PROGRESS_ROWS) as steps:
+            steps.step(f"导入 {file.name}", f"importing {file.name}", total=job.steps)
+            result = importer.run_import(job, now=now, force=force, dry_run=dry_run, lang=lang, advance=steps.advance)
     except SheetdeskError as exc:
         if lang == "en":  # the book's language was found here, after `common` chose its own
             exc.zh = exc.en

@@ -141,3 +141,144 @@ def test_add_says_when_the_new_ticket_was_escalated_and_why(make_desk, cli, tmp_
     data = json.loads(cli("add", path, "--customer", "己", "--channel", "电话", "--description", "无法开机", "--json",
                           "--now", NOW).output)
     assert data["escalated"] is False and data["escalated_to"] is None and data["escalation_reason"] is None
+
+
+# --- item 11: a GBK console or log file never crashes the output ----------------------------------
+
+EMOJI = "王女士😀"
+
+
+def _run(args, cwd, **env):
+    full = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "gbk", **env}
+    full.pop("SHEETDESK_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "sheetdesk", *map(str, args)], cwd=cwd, env=full,
+                          capture_output=True, timeout=600)
+
+
+def test_every_command_survives_a_gbk_stdout(make_desk, tmp_path):
+    """PYTHONIOENCODING=gbk is what a Chinese Windows gives redirected output; ✓, •, box lines and a
+    customer's emoji are not in GBK."""
+    rows = [ticket("202611-001", EMOJI, "充电时孩子手被烫伤了", datetime(2026, 11, 20, 10)),
+            ticket("202611-002", "李先生✓", received=datetime(2026, 11, 12, 10))]
+    log = [{"id": "202611-002", "time": datetime(2026, 11, 12, 11), "by": "李工", "step": "首次响应"},
+           {"id": "202611-002", "time": datetime(2026, 11, 13, 17), "by": "李工", "step": "问题关闭"}]
+    results = [{"id": "202611-002", "result": "已更换•主板🔧", "satisfaction": "满意", "prepared_by": "李工",
+                "prepared_on": datetime(2026, 11, 14), "reviewer": "赵主管", "reviewed_on": datetime(2026, 11, 15)}]
+    make_desk(rows, progress=log, results=results)
+    (tmp_path / "in.csv").write_text(f"反馈时间,反馈渠道,客户名称,问题描述\n2026-11-21 10:00,电话,{EMOJI},底部漏水🚰\n",
+                                     encoding="utf-8")
+    now = ["--now", NOW]
+    commands = [
+        (["init", "fresh"], 0), (["demo", "demo"], 0),
+        (["refresh", *now], 0), (["validate", *now], 0),
+        (["add", "--customer", "赵😀", "--channel", "电话", "--description", "手被烫伤✓", *now], 0),
+        (["log", "202611-001", "first-response", "已回电☎", "--by", "李工😀", "--at", "2026-11-20 11:00", *now], 0),
+        (["report", "202611-002", *now], 0), (["summary", "--month", "2026-11", *now], 0),
+        (["import", "in.csv", *now], 0), (["export", "--db", f"sqlite:///{tmp_path / 'desk.db'}", *now], 0),
+        (["doctor", *now], 0), (["restore"], 0), (["refresh", "demo/desk.xlsx", "--json", *now], 0),
+        (["log", "202611-001", "没有这个😀", "--by", "李工", *now], 2),
+    ]
+    for lang in ("zh", "en"):
+        for args, code in commands:
+            if lang == "en" and args[0] in ("init", "demo"):
+                args = [args[0], args[1] + "-en"]
+            result = _run([*args, "--lang", lang], tmp_path)
+            err = result.stderr.decode("gbk", "replace")
+            assert result.returncode == code, (args, lang, err, result.stdout.decode("gbk", "replace"))
+            assert "Traceback" not in err and "UnicodeEncodeError" not in err, (args, err)
+            try:  # what the console got is valid GBK
+                result.stdout.decode("gbk")
+            except UnicodeDecodeError as exc:
+                pytest.fail(f"{args}: {exc}: {result.stdout[max(0, exc.start - 40):exc.end + 40]!r}")
+    out = _run(["refresh", "--lang", "en", *now], tmp_path).stdout.decode("gbk")
+    assert "202611-001" in out and "王女士?" in out  # the customer is there, the emoji replaced
+
+
+def test_streams_are_set_to_replace_at_start_up(cli, monkeypatch):
+    import io
+
+    from sheetdesk.console import safe_stream
+
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="gbk")
+    assert safe_stream(stream) is stream and stream.errors == "replace"
+    stream.write("✓ 王😀\n")
+    stream.flush()
+    assert raw.getvalue().decode("gbk") == "? 王?\n"
+
+    class Fixed:  # a stream that cannot be reconfigured
+        encoding, errors = "gbk", "strict"
+
+        def __init__(self):
+            self.got = []
+
+        def write(self, text):
+            self.got.append(text.encode(self.encoding).decode(self.encoding))
+
+    fixed = Fixed()
+    safe_stream(fixed).write("• 李")
+    assert fixed.got == ["? 李"]
+
+
+# --- item 15: progress for long work; doctor reads with calamine ----------------------------------
+
+def test_doctor_reads_a_generated_desk_without_openpyxl(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    book = tmp_path / "desk.xlsx"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "3000", str(book)], env=env, check=True,
+                   capture_output=True, timeout=600)
+    backups = tmp_path / ".sheetdesk" / "backups"
+    backups.mkdir(parents=True)
+    (backups / "desk.20261120-100000-000000.xlsx").write_bytes(book.read_bytes())
+    probe = ("import sys\nfrom sheetdesk.cli import main\n"
+             "try:\n    main(sys.argv[1:], standalone_mode=False)\n"
+             "finally:\n    print('OPENPYXL', 'openpyxl' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", probe, "doctor", str(book), "--now", NOW], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=600)
+    # the generated desk's counter is behind its IDs: found, and fixable
+    assert "计数表低于已用编号" in result.stdout and "--fix" in result.stdout, result.stdout + result.stderr
+    assert "OPENPYXL False" in result.stdout
+    assert "Traceback" not in result.stderr
+    fixed = subprocess.run([sys.executable, "-m", "sheetdesk", "doctor", str(book), "--fix"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert fixed.returncode == 0 and "已修复并保存" in fixed.stdout, fixed.stdout + fixed.stderr
+    again = subprocess.run([sys.executable, "-m", "sheetdesk", "doctor", str(book)], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and "未发现问题" in again.stdout
+
+
+def test_doctor_finds_the_counter_in_backups_with_calamine(make_desk, cli, tmp_path):
+    """The highest serial is remembered by a backup even after the register row and the counter went."""
+    from sheetdesk.workbook.counter import backup_ids
+
+    path = make_desk([ticket("202611-007")])
+    backups = tmp_path / ".sheetdesk" / "backups"
+    backups.mkdir(parents=True)
+    (backups / "desk.20261120-100000-000000.xlsx").write_bytes(path.read_bytes())
+    (backups / "desk.20261120-110000-000000.xlsx").write_bytes(b"not a zip")  # a damaged backup adds nothing
+    seen = []
+    assert backup_ids(path, on_backup=lambda: seen.append(1)) == ["202611-007"] and len(seen) == 2
+    assert cli("refresh", path, "--now", NOW).exit_code == 0
+    make_desk([ticket("202611-001")], name="desk.xlsx")  # the row of 007 and the counter are gone
+    assert cli("doctor", path, "--fix").exit_code == 0
+    ids = cli("add", path, "--customer", "李", "--channel", "电话", "--description", "无法开机", "--now", NOW).output
+    assert ids.strip() == "202611-008"
+
+
+@pytest.mark.parametrize("tty", [False, True])
+def test_progress_is_drawn_on_stderr_only_for_a_terminal(make_desk, cli, monkeypatch, tty):
+    from sheetdesk import console
+
+    monkeypatch.setattr(console, "stderr_is_terminal", lambda: tty)
+    path = make_desk([ticket("202611-001")])
+    refreshed = cli("refresh", path, "--now", NOW)
+    assert refreshed.exit_code == 0
+    assert ("正在刷新" in refreshed.stderr) is tty and "正在刷新" not in refreshed.stdout
+    result = cli("doctor", path, "--now", NOW)
+    assert result.exit_code == 0, result.output
+    assert "未发现问题" in result.stdout
+    assert ("读取 desk.xlsx" in result.stderr) is tty  # the step names, drawn on stderr
+    assert "读取" not in result.stdout and "\x1b[" not in result.stdout
+    as_json = cli("refresh", path, "--json", "--now", NOW)
+    json.loads(as_json.stdout)
+    assert as_json.stderr == ""  # never with --json
