@@ -455,10 +455,9 @@ def _book_and_ids(args: tuple[str, ...]) -> tuple[Path, list[str]]:
 @common
 def doctor(book: Path, fix: bool, force: bool, lang: str, now: datetime | None) -> None:
     """诊断台账文件，--fix 修复 / diagnose the desk file; --fix repairs what it can."""
+    from sheetdesk.console import Steps
     from sheetdesk.doctor import BAD, OK, diagnose
     from sheetdesk.errors import BookNotFound
-
-    from sheetdesk.console import Steps
 
     if not Path(book).exists():
         raise BookNotFound(f"找不到工作簿 {book}", f"workbook not found: {book}")

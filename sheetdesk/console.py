@@ -121,11 +121,6 @@ class Steps:
         if self._task is not None:
             self._progress.advance(self._task, n)
 
-    @property
-    def progress(self):
-        """The rich Progress behind (for commands that keep their own tasks)."""
-        return self._progress
-
 
 def _t(lang: str, zh: str, en: str) -> str:
     return zh if lang == "zh" else en
