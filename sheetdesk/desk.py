@@ -107,7 +107,10 @@ class RunResult:
         self.rows_read = self.register_rows
         if self.plan is not None:
             self.plan.tickets = []
-        self.statuses, self.escalations, self.calls, self.results = [], {}, [], None
+        # what `add` says about its new ticket: the escalations of the appended register rows stay
+        kept = set(self.appended.row_numbers) if self.appended and self.appended.sheet_key == "register" else set()
+        self.escalations = {row: e for row, e in self.escalations.items() if row in kept}
+        self.statuses, self.calls, self.results = [], [], None
 
     @property
     def new_id(self) -> str | None:

@@ -39,6 +39,22 @@ class SummaryData:
     timezone: str = DEFAULT_TIMEZONE
 
 
+#: a week does not end with a month: its open tickets are counted "at period end"
+WEEKLY_OPEN_AT_END = ("open_at_end", "期末未结", "Open at period end")
+
+
+def metrics(weekly: bool) -> tuple[tuple[str, str, str], ...]:
+    """(key, zh, en) of the KPIs in sheet order, named for the period the summary covers."""
+    if not weekly:
+        return kpis.METRICS
+    return tuple(WEEKLY_OPEN_AT_END if key == "open_at_end" else (key, zh, en) for key, zh, en in kpis.METRICS)
+
+
+def metric_label(key: str, weekly: bool, lang: str) -> str:
+    _, zh, en = next(m for m in metrics(weekly) if m[0] == key)
+    return zh if lang == "zh" else en
+
+
 def parse_month(text: str) -> kpis.Period:
     try:
         year, month_no = (int(x) for x in text.strip().split("-"))

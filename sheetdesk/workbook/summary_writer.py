@@ -13,10 +13,9 @@ from pathlib import Path
 
 import xlsxwriter
 
-from sheetdesk.kpis import METRICS
 from sheetdesk.results import rating_name
 from sheetdesk.settings import aware
-from sheetdesk.summary import SummaryData
+from sheetdesk.summary import SummaryData, metrics
 from sheetdesk.workbook.safesave import follow_umask
 
 GROUP_COLUMNS = (
@@ -114,12 +113,13 @@ class _Writer:
         ws.write_datetime(2, 1, d.now, self.dt)
         ws.write(3, 0, self.t("台账", "Desks"))
         ws.write(3, 1, "、".join(d.branches) if self.lang == "zh" else ", ".join(d.branches))
-        for i, (key, zh, en) in enumerate(METRICS, 4):
+        names = metrics(d.weekly)
+        for i, (key, zh, en) in enumerate(names, 4):
             ws.write(i, 0, self.t(zh, en))
             self._value(ws, i, 1, key, d.kpis.get(key))
         top = [r["name"] or self.t("（未填）", "(blank)") for r in d.categories[:3]]
-        ws.write(len(METRICS) + 4, 0, self.t("前三问题分类", "Top three categories"))
-        ws.write(len(METRICS) + 4, 1, ("、" if self.lang == "zh" else ", ").join(top))
+        ws.write(len(names) + 4, 0, self.t("前三问题分类", "Top three categories"))
+        ws.write(len(names) + 4, 1, ("、" if self.lang == "zh" else ", ").join(top))
         ws.freeze_panes(1, 0)
         self.printed(ws)
 
@@ -187,8 +187,9 @@ class _Writer:
 
     def branch_sheet(self) -> None:
         ws = self.wb.add_worksheet(self.t("分支对比", "Branches"))
-        keys = ["name"] + [k for k, _, _ in METRICS]
-        headers = [self.t("台账", "Desk")] + [self.t(zh, en) for _, zh, en in METRICS]
+        names = metrics(self.data.weekly)
+        keys = ["name"] + [k for k, _, _ in names]
+        headers = [self.t("台账", "Desk")] + [self.t(zh, en) for _, zh, en in names]
         rows = [[name] + [k.get(key) for key in keys[1:]] for name, k in self.data.by_branch]
         self.table(ws, 0, headers, rows, keys)
         ws.set_column(0, len(headers) - 1, 14)
