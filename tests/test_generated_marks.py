@@ -15,8 +15,9 @@ ROWS = [{"received": "2026-11-20 10:00", "channel": "电话", "customer": "王�
 
 
 def own_sheet(wb):
-    """The zh desk lost its 跟踪看板; a colleague keeps a sheet of their own called Tracker."""
+    """The zh desk lost its 跟踪看板 (and its 回访计划); a colleague keeps a sheet of their own called Tracker."""
     wb.remove(wb["跟踪看板"])
+    wb.remove(wb["回访计划"])
     ws = wb.create_sheet("Tracker")
     ws["A1"], ws["B1"] = "我的统计", "数量"
     ws["A2"], ws["B2"] = "本周来电", 42
@@ -37,6 +38,7 @@ def test_a_persons_sheet_named_tracker_is_never_rewritten(make_desk, cli, tmp_pa
     wb = openpyxl.load_workbook(desk)
     assert [list(r) for r in wb["Tracker"].iter_rows(values_only=True)] == [["我的统计", "数量"], ["本周来电", 42]]
     assert wb["跟踪看板"]["A2"].value == "202611-001"  # the tracker, added under its own name
+    assert wb["跟踪看板"]["C1"].value == "问题分类" and wb["回访计划"]["C1"].value == "回访类型"  # two sheets, two parts
     assert defined(desk)["_sheetdesk_tracker"] == "'跟踪看板'!$A$1"
     again = cli("refresh", desk, "--now", NOW)
     assert again.exit_code == 0 and "无需修改" in again.output

@@ -821,10 +821,10 @@ def _add_sheet(z: zipfile.ZipFile, workbook_xml: bytes, name: str, edits: dict[s
     """Register a new worksheet ``name`` (last among the tabs): its part, its relationship and its
     content type. Returns the new workbook.xml and the part's name; the relationships and content
     types go into ``edits``."""
-    names = set(z.namelist())
-    numbers = [int(m.group(1)) for n in names for m in [re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", n)] if m]
-    part = f"xl/worksheets/sheet{max(numbers, default=0) + 1}.xml"
     rels = edits.get("xl/_rels/workbook.xml.rels") or z.read("xl/_rels/workbook.xml.rels")
+    names = set(z.namelist()) | {t.decode().lstrip("/") for t in re.findall(rb'Target="([^"]+)"', rels)}
+    numbers = [int(m.group(1)) for n in names for m in [re.fullmatch(r"(?:xl/)?worksheets/sheet(\d+)\.xml", n)] if m]
+    part = f"xl/worksheets/sheet{max(numbers, default=0) + 1}.xml"
     taken = set(re.findall(rb'\bId="([^"]+)"', rels))
     n = 1
     while f"rIdSd{n}".encode() in taken:
