@@ -520,12 +520,12 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
                    if c.sheet in book.tables and c.column in book.tables[c.sheet].columns}
         written |= {(book.tables[k].name, book.tables[k].header_row, book.tables[k].columns[c])
                     for k, c in book.added_columns}
-        generated = {name for key in ("tracker", "followups", "counter") for name in
-                     (SHEETS_BY_KEY[key].zh, SHEETS_BY_KEY[key].en)}
+        generated = {SHEETS_BY_KEY["counter"].zh, SHEETS_BY_KEY["counter"].en,
+                     book.generated_name("tracker"), book.generated_name("followups")}
 
         def check_patch(tmp: Path) -> None:
             patcher.verify_patch(tmp, book, written, generated, patch)
-            verify.assert_typed_read_back(tmp, FOLLOWUPS.name(book.lang), typed_calls)
+            verify.assert_typed_read_back(tmp, book.generated_name("followups"), typed_calls)
 
         result.backup = atomic_write(path, patch.save, expected=snap, verify=check_patch,
                                      backups=settings.backup_policy(), note=_backup_note(result, append))
@@ -689,7 +689,7 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
     if saving and result.changes:
         def check(tmp: Path) -> None:
             verify.assert_kept(tmp, book, protected)
-            verify.assert_typed_kept(tmp, FOLLOWUPS.name(book.lang), typed_calls)
+            verify.assert_typed_kept(tmp, book.generated_name("followups"), typed_calls)
 
         result.backup = atomic_write(path, book.wb.save, expected=snap, verify=check,
                                      backups=settings.backup_policy(), note=_backup_note(result, append))

@@ -17,6 +17,7 @@ from pathlib import Path
 from sheetdesk.errors import BookUnreadable, SheetdeskError, StructureError
 from sheetdesk.schema import COUNTER, REGISTER, SHEETS, find_sheet
 from sheetdesk.workbook import package, verify
+from sheetdesk.workbook.marks import MARKS, mark_openpyxl
 from sheetdesk.workbook.counter import archived_ids, backup_ids, counter_problems, read_counter, serials_in
 from sheetdesk.settings import desk_clock
 from sheetdesk.workbook.fastread import FastReadUnsupported
@@ -101,7 +102,7 @@ def diagnose(path: Path, *, fix: bool = False, force: bool = False, steps=None) 
     missing_required = []
     for key in REQUIRED_SHEETS + OPTIONAL_SHEETS:
         sheet = next(s for s in SHEETS if s.key == key)
-        name = find_sheet(book.wb.sheetnames, sheet)
+        name = _sheet_name(book, sheet)
         if name is None:
             if key in REQUIRED_SHEETS:
                 missing_required.append(sheet)
@@ -170,6 +171,11 @@ def diagnose(path: Path, *, fix: bool = False, force: bool = False, steps=None) 
     return d
 
 
+def _sheet_name(book: Book, sheet) -> str | None:
+    """The desk's sheet for ``sheet``: sheetdesk's own generated sheets by their mark, others by name."""
+    return book.generated.get(sheet.key) if sheet.key in book.generated else find_sheet(book.wb.sheetnames, sheet)
+
+
 def _repair(path: Path, book: Book, d: Diagnosis, counter: dict[str, int], force: bool, tickets: int) -> None:
     from sheetdesk.workbook.template import build_template
 
@@ -196,11 +202,14 @@ def _repair(path: Path, book: Book, d: Diagnosis, counter: dict[str, int], force
         ws.sheet_state = "hidden"
         for key in OPTIONAL_SHEETS:
             sheet = next(s for s in SHEETS if s.key == key)
-            if find_sheet(book.wb.sheetnames, sheet) is None:
+            if _sheet_name(book, sheet) is None:
                 src = template[sheet.name(book.lang)]
-                target = book.wb.create_sheet(sheet.name(book.lang))
+                name = book.generated_name(key) if key in MARKS else sheet.name(book.lang)
+                target = book.wb.create_sheet(name)
                 for row in src.iter_rows(values_only=True):
                     target.append(row)
+                if key in MARKS:
+                    mark_openpyxl(book.wb, key, name)
         if book.wb.active is not None and book.wb.active.sheet_state == "hidden":
             book.wb.active = 0
         try:
