@@ -86,3 +86,19 @@ def test_a_renamed_tracker_keeps_its_mark_and_an_old_desk_gets_one(make_desk, cl
     assert cli("refresh", desk, "--now", "2026-11-24 09:00").exit_code == 0
     wb = openpyxl.load_workbook(desk)
     assert "跟踪看板" not in wb.sheetnames and wb["看板"]["A2"].value == "202611-001"
+
+
+def test_a_rebuilt_follow_up_plan_keeps_its_header_notes_hidden(make_desk, cli):
+    """The template's header notes live in a comment drawing: the rebuilt sheet must name it
+    (<legacyDrawing>), or LibreOffice prints every note as an open box over the header row."""
+    desk = make_desk(ROWS)
+    assert cli("refresh", desk, "--now", NOW).exit_code == 0
+    from sheetdesk.workbook.patcher import sheet_parts
+
+    with zipfile.ZipFile(desk) as z:
+        part = sheet_parts(z)["回访计划"]
+        folder, _, name = part.rpartition("/")
+        rels = z.read(f"{folder}/_rels/{name}.rels").decode()
+        rid = re.search(r'Id="([^"]+)"[^>]*vmlDrawing"|vmlDrawing"[^>]*Id="([^"]+)"', rels)
+        xml = z.read(part).decode()
+    assert f'<legacyDrawing r:id="{rid.group(1) or rid.group(2)}"/>' in xml

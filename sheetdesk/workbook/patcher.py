@@ -595,8 +595,11 @@ def _restyle(cell: bytes, style: int) -> bytes:
 CHUNK_ROWS = 2000
 
 
-def _generated_chunks(gen: GeneratedSheet, styles: Styles, date1904: bool) -> Iterator[bytes]:
-    """The sheet's XML in pieces (head first): it is deflated as it is produced, never held whole."""
+def _generated_chunks(gen: GeneratedSheet, styles: Styles, date1904: bool,
+                      legacy_drawing: str | None = None) -> Iterator[bytes]:
+    """The sheet's XML in pieces (head first): it is deflated as it is produced, never held whole.
+    ``legacy_drawing``: the relationship id of the sheet's comment drawing (its header notes), which
+    the sheet must name for the notes to stay hidden until pointed at."""
     bold = styles.bold_font()
     grey = styles.xf(0, fill=HEADER_GREY, font=bold)
     blue = styles.xf(0, fill=HEADER_BLUE, font=bold)
@@ -645,6 +648,7 @@ def _generated_chunks(gen: GeneratedSheet, styles: Styles, date1904: bool) -> It
                 out = []
     tail = (b"</sheetData>" + f'<autoFilter ref="A1:{last}{gen.table_rows + 1}"/>'.encode()
             + b'<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>' + _PRINT_SETUP
+            + (f'<legacyDrawing r:id="{escape(legacy_drawing)}"/>'.encode() if legacy_drawing else b"")
             + b"</worksheet>")
     yield b"".join(out) + tail
 
@@ -813,6 +817,20 @@ def _still_ours(z: zipfile.ZipFile, part: str, xml: bytes) -> bool:
 
 
 # --- the package ------------------------------------------------------------------------------
+
+def _comment_drawing(z: zipfile.ZipFile, part: str) -> str | None:
+    """The id of the sheet's relationship to its comments' VML drawing, if it has one."""
+    folder, _, name = part.rpartition("/")
+    try:
+        rels = z.read(f"{folder}/_rels/{name}.rels")
+    except KeyError:
+        return None
+    for rel in re.findall(rb"<Relationship\b[^>]*>", rels):
+        if rel.split(b'Type="', 1)[-1].split(b'"', 1)[0].endswith(b"/vmlDrawing"):
+            rid = re.search(rb'\bId="([^"]+)"', rel)
+            return rid.group(1).decode() if rid else None
+    return None
+
 
 _WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 
@@ -1050,7 +1068,7 @@ def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int],
             added = part is None
             if added:  # the desk has none (deleted, or only a person's sheet of that name): one is added
                 workbook_xml, part = _add_sheet(z, workbook_xml, name, package_edits)
-            chunks = _generated_chunks(gen, styles, book.date1904)
+            chunks = _generated_chunks(gen, styles, book.date1904, None if added else _comment_drawing(z, part))
             head = next(chunks)
             packed = pack(itertools.chain([head], chunks))  # deflated as it is made: never held whole
             if not added:
