@@ -517,7 +517,10 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
 
     sla, sla_problems = read_sla(sla_table)
     matrix, matrix_problems = read_matrix(matrix_table, sla)
-    plan = plan_register(register, matrix, sla, _lists(book), _read_counter(book, register), now, book.date1904)
+    from sheetdesk.workbook.counter import filled_categories
+
+    plan = plan_register(register, matrix, sla, _lists(book), _read_counter(book, register), now, book.date1904,
+                         filled_categories(book))
     result.plan = plan
 
     received = {}
@@ -590,7 +593,8 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
 
         try:
             patch = patcher.plan_patch(book, writes, plan.counter, [tracker, call_sheet],
-                                       {append.sheet_key: append.originals} if append is not None else None)
+                                       {append.sheet_key: append.originals} if append is not None else None,
+                                       filled=plan.filled)
         except patcher.PatchUnsupported:
             return _run(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine="openpyxl",
                         lean=lean)
@@ -599,7 +603,7 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
     writes = list(writes)
     protected = verify.fingerprint(book, skip={(w.sheet, w.row, w.column) for w in writes})
     typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS)
-    result.changes = (apply_writes(book, writes) + write_counter(book, plan.counter)
+    result.changes = (apply_writes(book, writes) + write_counter(book, plan.counter, plan.filled)
                       + write_generated(book, tracker) + write_generated(book, call_sheet))
     if append is not None:  # the appended rows are changes, even when nothing else moves
         for number in reversed(append.row_numbers):

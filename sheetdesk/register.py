@@ -64,6 +64,9 @@ class RegisterPlan:
     tickets: list[Ticket] = field(default_factory=list)
     issued: dict[int, str] = field(default_factory=dict)
     routed: int = 0
+    #: ticket ID -> the category sheetdesk filled and nobody has changed since (the hidden sheet
+    #: remembers it, so its suggestion note stays until a person decides)
+    filled: dict[str, str] = field(default_factory=dict)
 
     def problems_of(self, row: int) -> list[Problem]:
         return [p for p in self.problems if p.row == row]
@@ -87,7 +90,9 @@ def plan_register(
     counter: dict[str, int],
     now: datetime,
     date1904: bool = False,
+    filled: dict[str, str] | None = None,
 ) -> RegisterPlan:
+    """``filled``: ticket ID -> the category an earlier refresh filled (see :attr:`RegisterPlan.filled`)."""
     plan = RegisterPlan()
     received: dict[int, datetime | None] = {}
 
@@ -120,8 +125,15 @@ def plan_register(
                                     "not numbered: the received time is missing or unreadable; fix it and refresh",
                                     INFO))
 
+    seen: set[str] = set()
+    shared: set[str] = set()  # IDs on more than one row: which row's category was filled is not known
     for row in table.rows:
-        plan.tickets.append(_route(row, plan, matrix, sla, received[row.row]))
+        typed_id = row.text("id")
+        if typed_id:
+            (shared if typed_id in seen else seen).add(typed_id)
+    remembered = {k: v for k, v in (filled or {}).items() if k not in shared}
+    for row in table.rows:
+        plan.tickets.append(_route(row, plan, matrix, sla, received[row.row], remembered))
 
     # deterministic order: by row, then column order of the sheet
     order = {c.key: i for i, c in enumerate(REGISTER.columns)}
@@ -185,9 +197,19 @@ def _suggested_texts(suggested: str, words: tuple[str, ...]) -> tuple[str, str]:
             f"'{suggested}' suggested by keyword '{', '.join(words)}' (please check)")
 
 
-def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received: datetime | None) -> Ticket:
+def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received: datetime | None,
+           remembered: dict[str, str]) -> Ticket:
     typed_category = row.text("category")
     category = typed_category
+    ticket_id = row.text("id") or plan.issued.get(row.row)
+    # the category sheetdesk filled on an earlier refresh, while the cell still holds it: by ID, or
+    # by row for a row that had no ID then (its received time unreadable; numbered once fixed)
+    row_key = f"row:{row.row}"
+    own = remembered.get(ticket_id) if ticket_id else None
+    if own is None and not row.text("id"):
+        own = remembered.get(row_key)
+    if own is not None and normalise_header(typed_category) != normalise_header(own):
+        own = None  # a person changed (or cleared) it: theirs now, no note
     if typed_category:
         unknown = [c for c in split_categories(typed_category) if matrix.get(c) is None]
         if unknown and matrix.entries:
@@ -196,13 +218,15 @@ def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received
                                     f"category '{', '.join(unknown)}' is not in the matrix; expected one of: {en_list}",
                                     value=typed_category))
     matches = matrix.match_keywords(row.text("description")) if row.text("description") else {}
-    if len(matches) == 1:
-        (suggested, words), = matches.items()
-        if not typed_category:
-            category = suggested
-            plan.writes[(row.row, "category")] = suggested
-        if normalise_header(category) == normalise_header(suggested):
-            zh, en = _suggested_texts(suggested, tuple(words))
+    if len(matches) == 1 and not typed_category:
+        (suggested, _), = matches.items()
+        category = own = suggested
+        plan.writes[(row.row, "category")] = suggested
+    if own is not None:  # a suggestion no person has confirmed or changed: say so (a typed one is theirs)
+        plan.filled[ticket_id or row_key] = own
+        words = next((w for name, w in matches.items() if normalise_header(name) == normalise_header(own)), None)
+        if words:
+            zh, en = _suggested_texts(own, tuple(words))
             plan.problems.append(_p(row.row, "category", zh, en, INFO))
     elif len(matches) > 1 and not typed_category:
         names = list(matches)
@@ -228,6 +252,5 @@ def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received
             plan.problems.append(_p(row.row, "priority", f"未知优先级“{values['priority']}”，应为：{'、'.join(sla.names())}（或其别名）",
                                     f"unknown priority '{values['priority']}'; expected one of: {', '.join(sla.names())} (or an alias)",
                                     value=values["priority"]))
-    ticket_id = row.text("id") or plan.issued.get(row.row)
     return Ticket(row.row, ticket_id, received, row.text("customer"), category, level,
                   values["department"], values["owner"], row.values)

@@ -734,13 +734,26 @@ def _written_by_us(xml: bytes) -> bool:
     return b'topLeftCell="B2"' in xml and b"<autoFilter " in xml
 
 
-def _counter_xml(book: Book, counter: dict[str, int]) -> bytes:
-    """Months and their last serials in A:B."""
-    rows = [f'<row r="1">'.encode() + b"".join(_cell_xml(f"{get_column_letter(c)}1", col.name(book.lang), 0, False)
-                                               for c, col in enumerate(COUNTER.columns, 1)) + b"</row>"]
-    for r, (month, serial) in enumerate(sorted(counter.items()), 2):
-        rows.append(f'<row r="{r}">'.encode() + _cell_xml(f"A{r}", month, 0, False) + _cell_xml(f"B{r}", serial, 0, False)
-                    + b"</row>")
+def _counter_xml(book: Book, counter: dict[str, int], filled: dict[str, str] | None = None) -> bytes:
+    """Months and their last serials in A:B; the categories sheetdesk filled, by ticket ID, in D:E."""
+    first, second = (get_column_letter(c) for c in counter_sheet.FILLED_COLUMNS)
+    months = sorted(counter.items())
+    memory = counter_sheet.filled_rows(filled or {})
+    head = b"".join(_cell_xml(f"{get_column_letter(c)}1", col.name(book.lang), 0, False)
+                    for c, col in enumerate(COUNTER.columns, 1))
+    if memory:
+        head += b"".join(_cell_xml(f"{letter}1", name, 0, False)
+                         for letter, name in zip((first, second), counter_sheet.FILLED_HEADERS[book.lang]))
+    rows = [b'<row r="1">' + head + b"</row>"]
+    for r in range(2, max(len(months), len(memory)) + 2):
+        cells = b""
+        if r - 2 < len(months):
+            month, serial = months[r - 2]
+            cells += _cell_xml(f"A{r}", month, 0, False) + _cell_xml(f"B{r}", serial, 0, False)
+        if r - 2 < len(memory):
+            ticket, category = memory[r - 2]
+            cells += _cell_xml(f"{first}{r}", ticket, 0, False) + _cell_xml(f"{second}{r}", category, 0, False)
+        rows.append(f'<row r="{r}">'.encode() + cells + b"</row>")
     return (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="'
             + NS_REL.encode() + b'"><sheetData>' + b"".join(rows) + b"</sheetData></worksheet>")
@@ -904,10 +917,12 @@ class _SheetEdits:
 
 
 def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int], generated: list[GeneratedSheet],
-               appended: dict[str, dict[int, list[object]]] | None = None) -> Patch:
+               appended: dict[str, dict[int, list[object]]] | None = None, *,
+               filled: dict[str, str] | None = None) -> Patch:
     """The edits for ``writes`` (values and fills), the counter and sheetdesk's own sheets (built and
     deflated here); the edited sheets are spliced by :meth:`Patch.splice`. ``appended``: sheet key ->
-    the rows add/log/import put below the others (read with the records) -> the cells the file holds there."""
+    the rows add/log/import put below the others (read with the records) -> the cells the file holds there.
+    ``filled``: the categories sheetdesk filled, remembered beside the counter (None: kept as they are)."""
     appended = appended or {}
     with zipfile.ZipFile(book.path) as z:
         parts = sheet_parts(z)
@@ -966,9 +981,15 @@ def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int],
                     continue  # its colours follow from its values (states, 逾期 notes): nothing to rebuild
             new_parts[part] = packed
             changes.append(Change(gen.sheet, 1, "(sheet)", None, f"{gen.count} rows"))
-        if counter_sheet.differs(current, wanted):
-            new_parts[parts[counter_name]] = _counter_xml(book, counter)
-            changes.append(Change("counter", 2, "last_serial", current, wanted))
+        remembered = counter_sheet.filled_categories(book)
+        if filled is None:
+            filled = remembered
+        if counter_sheet.differs(current, wanted) or filled != remembered:
+            new_parts[parts[counter_name]] = _counter_xml(book, counter, filled)
+            if counter_sheet.differs(current, wanted):
+                changes.append(Change("counter", 2, "last_serial", current, wanted))
+            if filled != remembered:
+                changes.append(Change("counter", 2, "filled_category", len(remembered), len(filled)))
     # relationships of patched sheets are untouched: comments, drawings and tables stay linked
     return Patch(book.path, new_parts, changes, styles=styles, date1904=book.date1904, pending=pending)
 

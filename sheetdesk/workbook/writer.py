@@ -135,8 +135,9 @@ def _add_missing_headers(book: Book, changes: list[Change]) -> None:
     book.added_columns.clear()
 
 
-def write_counter(book: Book, counter: dict[str, int]) -> list[Change]:
-    """Keep the hidden counter sheet in step; create it (hidden) when it is missing."""
+def write_counter(book: Book, counter: dict[str, int], filled: dict[str, str] | None = None) -> list[Change]:
+    """Keep the hidden counter sheet in step; create it (hidden) when it is missing. ``filled``
+    (ticket ID -> category sheetdesk filled) is remembered beside it; None leaves that memory as it is."""
     from sheetdesk.schema import COUNTER
 
     changes: list[Change] = []
@@ -151,12 +152,25 @@ def write_counter(book: Book, counter: dict[str, int]) -> list[Change]:
     ws = book.wb[name]
     current = counter_sheet.stored(book)
     wanted = dict(sorted(counter.items()))
-    if counter_sheet.differs(current, wanted):
-        for r_idx in range(ws.max_row, 1, -1):
-            ws.delete_rows(r_idx)
-        for month, serial in wanted.items():
-            ws.append([month, serial])
-        changes.append(Change("counter", 2, "last_serial", current, wanted))
+    remembered = counter_sheet.filled_categories(book)
+    if filled is None:
+        filled = remembered
+    if counter_sheet.differs(current, wanted) or filled != remembered:
+        if ws.max_row > 1:
+            ws.delete_rows(2, ws.max_row)  # one call: row by row is quadratic on a long memory
+        for r, (month, serial) in enumerate(wanted.items(), 2):
+            ws.cell(r, 1, month)
+            ws.cell(r, 2, serial)
+        first, second = counter_sheet.FILLED_COLUMNS
+        for c, text in zip((first, second), counter_sheet.FILLED_HEADERS[book.lang]):
+            ws.cell(1, c).value = text if filled else None
+        for r, (ticket, category) in enumerate(counter_sheet.filled_rows(filled), 2):
+            ws.cell(r, first, ticket)
+            ws.cell(r, second, category)
+        if counter_sheet.differs(current, wanted):
+            changes.append(Change("counter", 2, "last_serial", current, wanted))
+        if filled != remembered:
+            changes.append(Change("counter", 2, "filled_category", len(remembered), len(filled)))
     return changes
 
 
