@@ -150,7 +150,8 @@ def _read_counter(book: Book, register) -> dict[str, int]:
 
 
 def _check_writes(book: Book, sheet_key: str, problems: list[Problem]) -> Iterator[CellWrite]:
-    """The 校验 cell of every row of a sheet: its messages, or cleared when the row is clean."""
+    """The 校验 cell of every row of a sheet: its messages, or cleared when the row is clean; and the
+    problem mark on each cell an error or warning names (the engines clear every other mark)."""
     table = book.tables.get(sheet_key)
     if table is None or "check" not in table.columns:
         return
@@ -169,6 +170,24 @@ def _check_writes(book: Book, sheet_key: str, problems: list[Problem]) -> Iterat
         yield CellWrite(sheet_key, record.row, "check", join_cell(by_row.get(record.row, []), book.lang))
     for r in pending[i:]:
         yield CellWrite(sheet_key, r, "check", join_cell(by_row[r], book.lang))
+    owned = {c.key for c in SHEETS_BY_KEY[sheet_key].columns if c.owned}
+    for r in pending:
+        yield from _mark_writes(sheet_key, r, by_row[r], owned)
+
+
+def _mark_writes(sheet_key: str, row: int, problems: list[Problem], owned: set[str]) -> Iterator[CellWrite]:
+    """Light orange on each cell of people's columns an error names, light yellow for a warning
+    (sheetdesk's own columns keep their own colours; a note needs nobody)."""
+    marks: dict[str, str] = {}
+    for p in problems:
+        if p.column and p.column not in owned and p.level in (ERROR, WARNING) and marks.get(p.column) != ERROR:
+            marks[p.column] = p.level
+    for column, level in marks.items():
+        yield CellWrite(sheet_key, row, column, _KEEP, fill=level, mark=True)
+
+
+#: the sheets people type into whose problems are marked on their cells (see _check_writes)
+MARKED_SHEETS = ("register", "matrix", "sla", "escalation", "progress", "results")
 
 
 def run(path: Path, *, now: datetime | None = None, write: bool = True, dry_run: bool = False,
@@ -572,7 +591,7 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
         if append is not None and patching:
             yield from _appended_writes(book, append)
         yield from _owned_writes(book, plan, statuses, overdue, escalations)
-        for sheet_key in ("register", "matrix", "sla", "escalation", "progress", "results"):
+        for sheet_key in MARKED_SHEETS:
             yield from _check_writes(book, sheet_key, result.problems)
 
     order, open_rows = tracker_order(statuses)
@@ -588,22 +607,23 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
 
     # a people's column the desk does not have (e.g. no 协同部门) simply is not filled
     writes = (w for w in all_writes() if w.sheet in book.tables and w.column in book.tables[w.sheet].columns)
+    marks = [k for k in MARKED_SHEETS if k in book.tables and "check" in book.tables[k].columns]
     if patching:
         from sheetdesk.workbook import patcher
 
         try:
             patch = patcher.plan_patch(book, writes, plan.counter, [tracker, call_sheet],
                                        {append.sheet_key: append.originals} if append is not None else None,
-                                       filled=plan.filled)
+                                       filled=plan.filled, marks=marks)
         except patcher.PatchUnsupported:
             return _run(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine="openpyxl",
                         lean=lean)
         typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS) if saving else None
         return _Planned(result, book, patch, typed_calls, snap)
     writes = list(writes)
-    protected = verify.fingerprint(book, skip={(w.sheet, w.row, w.column) for w in writes})
+    protected = verify.fingerprint(book, skip={(w.sheet, w.row, w.column) for w in writes if w.value is not _KEEP})
     typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS)
-    result.changes = (apply_writes(book, writes) + write_counter(book, plan.counter, plan.filled)
+    result.changes = (apply_writes(book, writes, marks) + write_counter(book, plan.counter, plan.filled)
                       + write_generated(book, tracker) + write_generated(book, call_sheet))
     if append is not None:  # the appended rows are changes, even when nothing else moves
         for number in reversed(append.row_numbers):

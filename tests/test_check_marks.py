@@ -118,3 +118,70 @@ def test_a_row_without_an_id_keeps_its_note_until_it_is_numbered_and_after(make_
     assert row["id"] == "202611-001" and note(row["check"])
     memory = openpyxl.load_workbook(path)["_sheetdesk"]
     assert [(c.value, memory.cell(c.row, 5).value) for c in memory["D"][1:]] == [("202611-001", "产品质量类")]
+
+
+# --- 6: the offending cell is coloured where the clerk types ------------------------------------
+
+def test_a_bad_cell_is_marked_and_the_mark_goes_when_it_is_fixed(make_desk, cli, engine):
+    path = make_desk([
+        ticket(datetime(2026, 11, 2, 10), channel="抖音", contact="1381234"),     # errors: orange
+        ticket(datetime(2026, 11, 2, 11), id="202610-005"),                      # warning (month): yellow
+        ticket(datetime(2026, 11, 2, 12)),                                       # clean
+    ])
+    refresh(cli, path)
+    ws = openpyxl.load_workbook(path)["登记表"]
+    col = lambda key: col_of(ws, "register", key)  # noqa: E731
+    assert fill(ws.cell(2, col("channel"))) == ORANGE and fill(ws.cell(2, col("contact"))) == ORANGE
+    assert fill(ws.cell(3, col("id"))) == YELLOW
+    assert fill(ws.cell(2, col("customer"))) is None and fill(ws.cell(4, col("channel"))) is None
+    assert ws.cell(2, col("contact")).number_format == "@"  # the template's text format is kept
+    assert fill(ws.cell(2, col("check"))) is None  # 校验 itself is sheetdesk's column, not marked
+
+    before = digest(path)
+    assert "无需修改" in refresh(cli, path).output and digest(path) == before
+
+    edit(path, lambda wb: wb["登记表"].cell(2, col("channel"), "电话"))
+    refresh(cli, path)
+    ws = openpyxl.load_workbook(path)["登记表"]
+    assert fill(ws.cell(2, col("channel"))) is None and ws.cell(2, col("channel")).fill.fill_type is None
+    assert fill(ws.cell(2, col("contact"))) == ORANGE  # still wrong
+    before = digest(path)
+    assert "无需修改" in refresh(cli, path).output and digest(path) == before
+
+
+def test_a_colour_a_person_set_on_a_bad_cell_is_left_alone(make_desk, cli, engine):
+    green = PatternFill("solid", fgColor="FF00B050")
+
+    def colour(wb):
+        wb["登记表"]["C2"].fill = green  # 反馈渠道 of the bad row
+        wb["登记表"]["C3"].fill = PatternFill("solid", fgColor="FFFFC7CE")  # an overdue red, typed by a person
+
+    path = make_desk([ticket(datetime(2026, 11, 2, 10), channel="抖音"),
+                      ticket(datetime(2026, 11, 2, 11), channel="快手")], edit=colour)
+    assert openpyxl.load_workbook(path)["登记表"]["C1"].value.startswith("反馈渠道")
+    refresh(cli, path)
+    ws = openpyxl.load_workbook(path)["登记表"]
+    assert fill(ws["C2"]) == "FF00B050" and fill(ws["C3"]) == "FFFFC7CE"
+    assert "未知渠道" in ws.cell(2, col_of(ws, "register", "check")).value
+    before = digest(path)
+    assert "无需修改" in refresh(cli, path).output and digest(path) == before
+    edit(path, lambda wb: wb["登记表"].__setitem__("C2", "电话"))
+    refresh(cli, path)
+    assert fill(openpyxl.load_workbook(path)["登记表"]["C2"]) == "FF00B050"  # fixed: the person's colour stays
+
+
+def test_marks_on_the_log_and_the_rule_sheets(make_desk, cli, engine):
+    def bad_sla(wb):
+        ws = wb["时效标准"]
+        ws.cell(2, col_of(ws, "sla", "first_response"), "很快")
+
+    path = make_desk([ticket(datetime(2026, 11, 2, 10))],
+                     progress=[{"id": "202611-001", "time": "刚才", "step": "首次响应"}], edit=bad_sla)
+    refresh(cli, path)
+    wb = openpyxl.load_workbook(path)
+    log, sla = wb["进度跟踪"], wb["时效标准"]
+    assert fill(log.cell(2, col_of(log, "progress", "time"))) == ORANGE
+    assert fill(log.cell(2, col_of(log, "progress", "step"))) is None
+    assert fill(sla.cell(2, col_of(sla, "sla", "first_response"))) == ORANGE
+    before = digest(path)
+    assert "无需修改" in refresh(cli, path).output and digest(path) == before

@@ -33,7 +33,8 @@ from sheetdesk.workbook.cells import CELL_REF, EPOCH_1900, EPOCH_1904, ILLEGAL_C
 from sheetdesk.workbook.cells import column_index as column_index_from_string
 from sheetdesk.workbook.cells import column_letter as get_column_letter
 from sheetdesk.workbook.reader import Book
-from sheetdesk.workbook.writer import _KEEP, FILL_COLOURS, NUMBER_FORMATS, CellWrite, Change, GeneratedSheet, _same
+from sheetdesk.workbook.writer import (_KEEP, FILL_COLOURS, MARK_COLOURS, NUMBER_FORMATS, OWN_COLOURS, CellWrite, Change,
+                                       GeneratedSheet, _same, may_refill)
 from sheetdesk.workbook.zipcopy import Packed, pack, same_raw
 
 HEADER_GREY, HEADER_BLUE = "FFD9D9D9", "FFDDEBF7"
@@ -105,10 +106,14 @@ class Styles:
             return None
         rgb = re.search(rb'<fgColor\b[^>]*rgb="([0-9A-Fa-f]{8})"', fill)
         colour = rgb.group(1).decode().upper() if rgb else None
-        for key, own in FILL_COLOURS.items():
+        for key, own in OWN_COLOURS.items():
             if colour == own:
                 return key
         return "other"
+
+    def mark_styles(self) -> dict[int, str]:
+        """xf index -> "error" | "warning" for the cell formats whose fill is a problem mark."""
+        return {i: key for i in range(len(self.xfs)) if (key := self.fill_key(i)) in MARK_COLOURS}
 
     def _index(self, items: list[bytes], new: bytes) -> int:
         if new in items:
@@ -152,8 +157,8 @@ class Styles:
 
     def _xf(self, base: int, *, fill: object = _KEEP, numfmt: str | None = None, font: int | None = None) -> int:
         tag = self.xfs[base] if base < len(self.xfs) else b'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-        if fill is not _KEEP:  # None clears; "red"/"amber" are sheetdesk's; anything else is an ARGB colour
-            fid = self.fill_id(FILL_COLOURS.get(fill, fill) if isinstance(fill, str) else None)
+        if fill is not _KEEP:  # None clears; "red", "error"... are sheetdesk's; anything else is an ARGB colour
+            fid = self.fill_id(OWN_COLOURS.get(fill, fill) if isinstance(fill, str) else None)
             tag = _set_attr(tag, b"fillId", str(fid).encode())
             tag = _set_attr(tag, b"applyFill", b"1")
         if numfmt is not None:
@@ -224,6 +229,7 @@ class _Edit:
     change_col: str
     old: object
     header_font: bool = False
+    mark: bool = False  # the fill marks a problem (see CellWrite.mark)
 
 
 def _styles_at(body: bytes, columns: set[int], rows: int, span: tuple[int, int] = (0, 2**62)) -> dict[int, array]:
@@ -561,7 +567,7 @@ def _edited_cell(existing: bytes | None, attrs: bytes, col: int, r: int, e: _Edi
     fill_changed = False
     if e.fill is not _KEEP:
         current = styles.fill_key(base)
-        if current != "other" and e.fill != current:
+        if may_refill(current, e.fill, e.mark):
             style = styles.xf(style, fill=e.fill)
             fill_changed = True
             changes.append(Change(e.change_sheet, r, e.change_col, f"fill:{current}", f"fill:{e.fill}"))
@@ -600,8 +606,8 @@ def _generated_chunks(gen: GeneratedSheet, styles: Styles, date1904: bool) -> It
     blue = styles.xf(0, fill=HEADER_BLUE, font=bold)
     dt = styles.xf(0, numfmt=NUMBER_FORMATS["datetime"])
     day = styles.xf(0, numfmt=NUMBER_FORMATS["date"])
-    fills = {(key, kind): styles.xf(base, fill=key) for key in FILL_COLOURS for kind, base in
-             (("", 0), ("datetime", dt), ("date", day))}
+    bases = {"": 0, "datetime": dt, "date": day}
+    fills = {(key, kind): styles.xf(base, fill=key) for key in FILL_COLOURS for kind, base in bases.items()}
     last = get_column_letter(max(len(gen.header), 1))
     cols = b"".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'.encode() for i, w in enumerate(gen.widths, 1))
     head = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -619,7 +625,8 @@ def _generated_chunks(gen: GeneratedSheet, styles: Styles, date1904: bool) -> It
     letters = [get_column_letter(c) for c in range(1, width + 1)]
     kinds = ["datetime" if c in gen.datetime_cols else "date" if c in gen.date_cols else "" for c in range(width)]
     plain = [f' s="{s}"' if s else "" for s in ({"datetime": dt, "date": day}.get(k, 0) for k in kinds)]
-    filled = {(fill, k): f' s="{fills[(fill, k)]}"' for fill in FILL_COLOURS for k in ("", "datetime", "date")}
+    filled = _Filled({(fill, k): f' s="{fills[(fill, k)]}"' for fill in FILL_COLOURS for k in bases})
+    filled.make = lambda fill, kind: f' s="{styles.xf(bases[kind], fill=fill)}"'  # a problem mark: added when used
     body = _CellBodies(date1904)
     known = body.cache  # texts repeat (names, states, stage words): looked up here, escaped once
     out: list[bytes] = []
@@ -643,6 +650,15 @@ def _generated_chunks(gen: GeneratedSheet, styles: Styles, date1904: bool) -> It
     tail = (b"</sheetData>" + f'<autoFilter ref="A1:{last}{gen.table_rows + 1}"/>'.encode()
             + b'<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/></worksheet>')
     yield b"".join(out) + tail
+
+
+class _Filled(dict):
+    """(fill, kind) -> a cell's style attribute; made on first use for fills that are rarely there."""
+    make = None
+
+    def __missing__(self, key):
+        value = self[key] = self.make(*key)
+        return value
 
 
 _LEAP_BUG_END = datetime(1900, 3, 1)  # before it, Excel's serials count a 29 Feb 1900 that never was
@@ -884,18 +900,27 @@ class _SheetEdits:
         self.fill_keys: dict[int, str | None] = {}
         self.styles_at: dict[int, array] = {}  # scanned on the first fill to compare
         self.scanned: set[int] = set()
+        #: (row, column) -> "error" | "warning": the problem marks asked for (decided in finish_marks)
+        self.marks: dict[tuple[int, int], str] = {}
+        self.header_row = table.header_row
+        self.people = {col: key for key, col in table.columns.items() if col not in self.owned}
+
+    def _old(self, r: int, key: str, col: int) -> object:
+        cells = self.appended.get(r)
+        if cells is not None:
+            old = cells[col - 1] if col <= len(cells) else None
+            return None if old == "" else old
+        i = bisect.bisect_left(self.numbers, r)
+        return self.records[i].get(key) if i < len(self.numbers) and self.numbers[i] == r else None
 
     def add(self, w: CellWrite) -> None:
         col = self.columns[w.column]
         r = w.row
-        cells = self.appended.get(r)
-        if cells is not None:
-            old = cells[col - 1] if col <= len(cells) else None
-            if old == "":
-                old = None
-        else:
-            i = bisect.bisect_left(self.numbers, r)
-            old = self.records[i].get(w.column) if i < len(self.numbers) and self.numbers[i] == r else None
+        if w.mark:
+            if w.fill:
+                self.marks[(r, col)] = w.fill
+            return
+        old = self._old(r, w.column, col)
         new = w.value
         if w.only_if_blank and old is not None and not (old.__class__ is str and not old.strip()):
             return
@@ -915,14 +940,92 @@ class _SheetEdits:
         self.edits.setdefault(r, {})[col] = _Edit(col, new, w.fill, self.formats.get(w.column), w.only_if_blank,
                                                   self.sheet_key, w.column, old, header_font=w.header)
 
+    def finish_marks(self, z: zipfile.ZipFile, part: str) -> None:
+        """The problem marks: each asked-for mark a cell lacks, and no fill again where a mark is no
+        longer asked for. One streamed pass over the sheet finds the cells that carry a mark now and
+        the fills of the cells to be marked; nothing is read when the desk has no marks at all."""
+        marked_styles = self.styles.mark_styles()
+        if not marked_styles and not self.marks:
+            return
+        present, current = _marks_in(z, part, self.styles, marked_styles, self.marks)
+        for (r, col), level in sorted(self.marks.items()):
+            fill = current.get((r, col), _KEEP)
+            if fill is not _KEEP and not may_refill(fill, level, True):
+                continue  # marked so already, or a person's colour
+            self._mark(r, col, level)  # (a cell whose fill could not be found is decided when spliced)
+        for (r, col), level in sorted(present.items()):
+            if (r, col) not in self.marks and r > self.header_row and col in self.people:
+                self._mark(r, col, None)
+
+    def _mark(self, r: int, col: int, level: str | None) -> None:
+        row = self.edits.setdefault(r, {})
+        edit = row.get(col)
+        if edit is not None:  # a value sheetdesk fills into the same cell (an appended row's, say)
+            if edit.fill is _KEEP:
+                edit.fill, edit.mark = level, True
+            return
+        key = self.people[col]
+        old = self._old(r, key, col)
+        row[col] = _Edit(col, old, level, None, False, self.sheet_key, key, old, mark=True)
+
+
+def _marks_in(z: zipfile.ZipFile, part: str, styles: Styles, marked_styles: dict[int, str],
+              wanted: dict[tuple[int, int], str]) -> tuple[dict[tuple[int, int], str], dict[tuple[int, int], str | None]]:
+    """(the cells whose format is a problem mark -> its level; the fill key of each ``wanted`` cell
+    found, None where the cell does not exist — a cell not found for sure is left out), read a
+    block of whole rows at a time: a search for the few mark formats, and the wanted rows located."""
+    from sheetdesk.workbook.fastread import sheet_data_blocks
+
+    present: dict[tuple[int, int], str] = {}
+    current: dict[tuple[int, int], str | None] = {}
+    by_row: dict[int, list[int]] = {}
+    for r, col in wanted:
+        by_row.setdefault(r, []).append(col)
+    rows = sorted(by_row)
+    pattern = re.compile(rb'\bs="(' + b"|".join(str(i).encode() for i in sorted(marked_styles)) + rb')"') \
+        if marked_styles else None
+    last = 0
+    for block in sheet_data_blocks(z, part):
+        if pattern is not None:
+            for m in pattern.finditer(block):
+                start = block.rfind(b"<", 0, m.start())
+                if block.startswith(b"<c ", start):  # (a row's own format, or text, is not a cell's)
+                    ref = _ATTR_R.search(block, start, block.index(b">", m.end()))
+                    if ref and ref.group(1):
+                        present[(int(ref.group(2)), _column_index(ref.group(1)))] = marked_styles[int(m.group(1))]
+        head = _ROW_HEAD.search(block)
+        tail = block.rfind(b'<row r="')
+        if head is None or tail < 0:
+            continue
+        first, last_here = int(head.group(1)), int(_ROW_HEAD.match(block, tail).group(1))
+        last = max(last, last_here)
+        inside = rows[bisect.bisect_left(rows, first):bisect.bisect_right(rows, last_here)]
+        if not inside or _NOT_R_FIRST.search(block):  # cells spelled otherwise: decided when spliced
+            continue
+        for r, at, end, head in _locate_rows(block, (0, len(block)), inside, missing_ok=True) or ():
+            row_style = int(_attr(head, b"s") or 0) if _attr(head, b"customFormat") in (b"1", b"true") else 0
+            for col in by_row[r]:
+                cell = block.find(b'<c r="%s%d"' % (_letters(col), r), at, end) if head else -1
+                if cell >= 0:
+                    own = _ATTR_S.search(block, cell, block.index(b">", cell))
+                    current[(r, col)] = styles.fill_key(int(own.group(1)) if own else 0)
+                else:
+                    current[(r, col)] = styles.fill_key(row_style) if row_style else None
+    for r in rows:  # rows below the last one do not exist: no fill
+        if r > last:
+            for col in by_row[r]:
+                current[(r, col)] = None
+    return present, current
+
 
 def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int], generated: list[GeneratedSheet],
                appended: dict[str, dict[int, list[object]]] | None = None, *,
-               filled: dict[str, str] | None = None) -> Patch:
+               filled: dict[str, str] | None = None, marks: Iterable[str] = ()) -> Patch:
     """The edits for ``writes`` (values and fills), the counter and sheetdesk's own sheets (built and
     deflated here); the edited sheets are spliced by :meth:`Patch.splice`. ``appended``: sheet key ->
     the rows add/log/import put below the others (read with the records) -> the cells the file holds there.
-    ``filled``: the categories sheetdesk filled, remembered beside the counter (None: kept as they are)."""
+    ``filled``: the categories sheetdesk filled, remembered beside the counter (None: kept as they are).
+    ``marks``: sheet keys whose problem marks ``writes`` carries in full (any other mark is cleared)."""
     appended = appended or {}
     with zipfile.ZipFile(book.path) as z:
         parts = sheet_parts(z)
@@ -941,17 +1044,25 @@ def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int],
             by_sheet.setdefault(table.name, {}).setdefault(table.header_row, {})[col] = _Edit(
                 col, column.name(book.lang), _KEEP, None, True, sheet_key, col_key, None, header_font=True)
         planners: dict[str, _SheetEdits] = {}
-        for w in writes:
-            planner = planners.get(w.sheet)
+
+        def planner_of(sheet_key: str) -> _SheetEdits:
+            planner = planners.get(sheet_key)
             if planner is None:
-                table = book.tables[w.sheet]
+                table = book.tables[sheet_key]
                 part = parts.get(table.name)
                 if part is None or part not in names:
                     raise PatchUnsupported(f"no part for {table.name}")
                 scan = functools.partial(_styles_streamed, z, part)  # only when fills must be compared
-                planner = planners[w.sheet] = _SheetEdits(w.sheet, table, styles, scan,
-                                                          by_sheet.setdefault(table.name, {}), appended.get(w.sheet))
-            planner.add(w)
+                planner = planners[sheet_key] = _SheetEdits(sheet_key, table, styles, scan,
+                                                            by_sheet.setdefault(table.name, {}),
+                                                            appended.get(sheet_key))
+            return planner
+
+        for w in writes:
+            (planners.get(w.sheet) or planner_of(w.sheet)).add(w)
+        for sheet_key in marks:
+            if sheet_key in book.tables:
+                planner_of(sheet_key).finish_marks(z, parts[book.tables[sheet_key].name])
         for sheet_name, edits in by_sheet.items():
             part = parts.get(sheet_name)
             if part is None or part not in names:
