@@ -185,3 +185,23 @@ def test_marks_on_the_log_and_the_rule_sheets(make_desk, cli, engine):
     assert fill(sla.cell(2, col_of(sla, "sla", "first_response"))) == ORANGE
     before = digest(path)
     assert "无需修改" in refresh(cli, path).output and digest(path) == before
+
+
+def test_an_unreadable_call_time_or_score_is_marked_on_the_follow_up_plan(make_desk, cli, engine):
+    path = make_desk([ticket(datetime(2026, 11, 16, 10), id="202611-001")],
+                     progress=[{"id": "202611-001", "time": datetime(2026, 11, 16, 11), "step": "首次响应"},
+                               {"id": "202611-001", "time": datetime(2026, 11, 17, 11), "step": "问题关闭"}])
+    refresh(cli, path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["回访计划"]
+    header = [c.value for c in ws[1]]
+    ws.cell(2, header.index("回访时间") + 1, "昨天")
+    ws.cell(2, header.index("回访评分") + 1, "很好")
+    wb.save(path)
+    refresh(cli, path)
+    ws = openpyxl.load_workbook(path)["回访计划"]
+    assert fill(ws.cell(2, header.index("回访时间") + 1)) == ORANGE
+    assert fill(ws.cell(2, header.index("回访评分") + 1)) == ORANGE
+    assert ws.cell(2, header.index("回访时间") + 1).value == "昨天"
+    before = digest(path)
+    assert "无需修改" in refresh(cli, path).output and digest(path) == before
