@@ -6,6 +6,7 @@ Through the real CLI on real workbooks, for both save engines, read back with op
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime
 
 import openpyxl
@@ -205,3 +206,29 @@ def test_an_unreadable_call_time_or_score_is_marked_on_the_follow_up_plan(make_d
     assert ws.cell(2, header.index("回访时间") + 1).value == "昨天"
     before = digest(path)
     assert "无需修改" in refresh(cli, path).output and digest(path) == before
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+def test_marks_survive_a_libreoffice_save_and_still_clear(tmp_path, make_desk, cli):
+    from conftest import libreoffice_convert, soffice
+
+    if soffice() is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    path = make_desk([ticket(datetime(2026, 11, 2, 10), channel="抖音", contact="1381234"),
+                      ticket(datetime(2026, 11, 2, 11))])
+    refresh(cli, path)
+    converted = libreoffice_convert(path, tmp_path / "lo")
+    ws = openpyxl.load_workbook(converted)["登记表"]
+    channel, contact = col_of(ws, "register", "channel"), col_of(ws, "register", "contact")
+    assert fill(ws.cell(2, channel)) == ORANGE  # LibreOffice keeps the colour as it is
+    # its spelling of the marks is recognised: nothing to change in the register (LibreOffice's copy
+    # of the generated sheets is rebuilt once, as always)
+    planned = json.loads(cli("refresh", converted, "--now", NOW, "--dry-run", "--json").output)["changes"]
+    assert planned and not [c for c in planned if c["sheet"] == "登记表"], planned
+    edit(converted, lambda wb: wb["登记表"].cell(2, channel, "电话"))
+    refresh(cli, converted)
+    ws = openpyxl.load_workbook(converted)["登记表"]
+    assert fill(ws.cell(2, channel)) is None and fill(ws.cell(2, contact)) == ORANGE
+    before = digest(converted)
+    assert "无需修改" in refresh(cli, converted).output and digest(converted) == before

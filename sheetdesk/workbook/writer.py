@@ -150,8 +150,8 @@ def _clear_marks(book: Book, sheet_key: str, keep: set[tuple[int, int]], changes
     keys = {col: key for key, col in table.columns.items()
             if key not in {c.key for c in schema.columns if c.owned}}
     wb = book.wb
-    fill_ids = {i for i, f in enumerate(wb._fills) if f.fill_type == "solid" and f.fgColor is not None
-                and f.fgColor.rgb in MARK_COLOURS.values()}
+    fill_ids = {i for i, f in enumerate(wb._fills) if getattr(f, "fill_type", None) == "solid"
+                and f.fgColor is not None and f.fgColor.rgb in MARK_COLOURS.values()}
     if not fill_ids:
         return
     ws = wb[table.name]
