@@ -1002,10 +1002,10 @@ def _marks_in(z: zipfile.ZipFile, part: str, styles: Styles, marked_styles: dict
         inside = rows[bisect.bisect_left(rows, first):bisect.bisect_right(rows, last_here)]
         if not inside or _NOT_R_FIRST.search(block):  # cells spelled otherwise: decided when spliced
             continue
-        for r, at, end, head in _locate_rows(block, (0, len(block)), inside, missing_ok=True) or ():
-            row_style = int(_attr(head, b"s") or 0) if _attr(head, b"customFormat") in (b"1", b"true") else 0
+        for r, at, end, row_head in _locate_rows(block, (0, len(block)), inside, missing_ok=True) or ():
+            row_style = int(_attr(row_head, b"s") or 0) if _attr(row_head, b"customFormat") in (b"1", b"true") else 0
             for col in by_row[r]:
-                cell = block.find(b'<c r="%s%d"' % (_letters(col), r), at, end) if head else -1
+                cell = block.find(b'<c r="%s%d"' % (_letters(col), r), at, end) if row_head else -1
                 if cell >= 0:
                     own = _ATTR_S.search(block, cell, block.index(b">", cell))
                     current[(r, col)] = styles.fill_key(int(own.group(1)) if own else 0)
