@@ -29,7 +29,7 @@ from sheetdesk.tracker import headers as tracker_headers
 from sheetdesk.workdays import WorkCalendar
 from sheetdesk.register import Lists, RegisterPlan, plan_register
 from sheetdesk.routing import read_matrix
-from sheetdesk.schema import (DEFAULT_CHANNELS, DEFAULT_EMOTIONS, DEFAULT_TIERS, EN_LIST_VALUES, ESCALATION,
+from sheetdesk.schema import (COUNTER, DEFAULT_CHANNELS, DEFAULT_EMOTIONS, DEFAULT_TIERS, EN_LIST_VALUES, ESCALATION,
                               FOLLOWUPS, LISTS, MATRIX, PROGRESS, REGISTER, RESULTS, SHEETS_BY_KEY, SLA)
 from sheetdesk.settings import Settings, load_settings
 from sheetdesk.sla import read_sla
@@ -147,6 +147,18 @@ def _read_counter(book: Book, register) -> dict[str, int]:
     from sheetdesk.workbook.counter import read_counter
 
     return read_counter(book, register_has_ids=any(r.text("id") for r in register.rows))
+
+
+def _remembered(book: Book) -> dict[str, str]:
+    """The categories sheetdesk filled on earlier refreshes (kept in the hidden sheet), as
+    ``plan_register`` takes them; the plan's ``filled`` is None when they stay the same."""
+    from sheetdesk.workbook.counter import filled_categories
+
+    remembered = filled_categories(book)
+    forget = getattr(book.wb, "forget", None)
+    if forget is not None:  # its grid: read again only if the counter changes
+        forget([COUNTER.name(book.lang)])
+    return remembered
 
 
 def _check_writes(book: Book, sheet_key: str, problems: list[Problem]) -> Iterator[CellWrite]:
@@ -536,10 +548,8 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
 
     sla, sla_problems = read_sla(sla_table)
     matrix, matrix_problems = read_matrix(matrix_table, sla)
-    from sheetdesk.workbook.counter import filled_categories
-
     plan = plan_register(register, matrix, sla, _lists(book), _read_counter(book, register), now, book.date1904,
-                         filled_categories(book))
+                         _remembered(book))
     result.plan = plan
 
     received = {}
@@ -614,7 +624,7 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
         try:
             patch = patcher.plan_patch(book, writes, plan.counter, [tracker, call_sheet],
                                        {append.sheet_key: append.originals} if append is not None else None,
-                                       filled=plan.filled, marks=marks)
+                                       filled=plan.filled_if_changed, marks=marks)
         except patcher.PatchUnsupported:
             return _run(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine="openpyxl",
                         lean=lean)
@@ -623,7 +633,7 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
     writes = list(writes)
     protected = verify.fingerprint(book, skip={(w.sheet, w.row, w.column) for w in writes if w.value is not _KEEP})
     typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS)
-    result.changes = (apply_writes(book, writes, marks) + write_counter(book, plan.counter, plan.filled)
+    result.changes = (apply_writes(book, writes, marks) + write_counter(book, plan.counter, plan.filled_if_changed)
                       + write_generated(book, tracker) + write_generated(book, call_sheet))
     if append is not None:  # the appended rows are changes, even when nothing else moves
         for number in reversed(append.row_numbers):

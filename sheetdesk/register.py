@@ -67,6 +67,12 @@ class RegisterPlan:
     #: ticket ID -> the category sheetdesk filled and nobody has changed since (the hidden sheet
     #: remembers it, so its suggestion note stays until a person decides)
     filled: dict[str, str] = field(default_factory=dict)
+    filled_changed: bool = False
+
+    @property
+    def filled_if_changed(self) -> dict[str, str] | None:
+        """What the hidden sheet must remember now, or None when it already does."""
+        return self.filled if self.filled_changed else None
 
     def problems_of(self, row: int) -> list[Problem]:
         return [p for p in self.problems if p.row == row]
@@ -131,14 +137,25 @@ def plan_register(
         typed_id = row.text("id")
         if typed_id:
             (shared if typed_id in seen else seen).add(typed_id)
-    remembered = {k: v for k, v in (filled or {}).items() if k not in shared}
+    remembered = _Remembered(filled or {}, shared)
     for row in table.rows:
         plan.tickets.append(_route(row, plan, matrix, sla, received[row.row], remembered))
 
+    plan.filled_changed = plan.filled != (filled or {})
     # deterministic order: by row, then column order of the sheet
     order = {c.key: i for i, c in enumerate(REGISTER.columns)}
     plan.problems.sort(key=lambda p: (p.row or 0, order.get(p.column or "", 99)))
     return plan
+
+
+class _Remembered:
+    """The remembered fills, less those of IDs on several rows (no copy of a 50k-entry memory)."""
+
+    def __init__(self, filled: dict[str, str], shared: set[str]) -> None:
+        self.filled, self.shared = filled, shared
+
+    def get(self, key: str) -> str | None:
+        return None if key in self.shared else self.filled.get(key)
 
 
 def _check_row(row: Row, plan: RegisterPlan, lists: Lists, now: datetime, date1904: bool) -> datetime | None:
@@ -198,7 +215,7 @@ def _suggested_texts(suggested: str, words: tuple[str, ...]) -> tuple[str, str]:
 
 
 def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received: datetime | None,
-           remembered: dict[str, str]) -> Ticket:
+           remembered: _Remembered) -> Ticket:
     typed_category = row.text("category")
     category = typed_category
     ticket_id = row.text("id") or plan.issued.get(row.row)

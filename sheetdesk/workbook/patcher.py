@@ -1024,7 +1024,7 @@ def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int],
     """The edits for ``writes`` (values and fills), the counter and sheetdesk's own sheets (built and
     deflated here); the edited sheets are spliced by :meth:`Patch.splice`. ``appended``: sheet key ->
     the rows add/log/import put below the others (read with the records) -> the cells the file holds there.
-    ``filled``: the categories sheetdesk filled, remembered beside the counter (None: kept as they are).
+    ``filled``: the categories sheetdesk filled, to remember beside the counter (None: they are already).
     ``marks``: sheet keys whose problem marks ``writes`` carries in full (any other mark is cleared)."""
     appended = appended or {}
     with zipfile.ZipFile(book.path) as z:
@@ -1092,15 +1092,13 @@ def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int],
                     continue  # its colours follow from its values (states, 逾期 notes): nothing to rebuild
             new_parts[part] = packed
             changes.append(Change(gen.sheet, 1, "(sheet)", None, f"{gen.count} rows"))
-        remembered = counter_sheet.filled_categories(book)
-        if filled is None:
-            filled = remembered
-        if counter_sheet.differs(current, wanted) or filled != remembered:
-            new_parts[parts[counter_name]] = _counter_xml(book, counter, filled)
+        if counter_sheet.differs(current, wanted) or filled is not None:
+            memory = counter_sheet.filled_categories(book) if filled is None else filled
+            new_parts[parts[counter_name]] = _counter_xml(book, counter, memory)
             if counter_sheet.differs(current, wanted):
                 changes.append(Change("counter", 2, "last_serial", current, wanted))
-            if filled != remembered:
-                changes.append(Change("counter", 2, "filled_category", len(remembered), len(filled)))
+            if filled is not None:
+                changes.append(Change("counter", 2, "filled_category", None, f"{len(filled)} IDs"))
     # relationships of patched sheets are untouched: comments, drawings and tables stay linked
     return Patch(book.path, new_parts, changes, styles=styles, date1904=book.date1904, pending=pending)
 

@@ -184,7 +184,7 @@ def _add_missing_headers(book: Book, changes: list[Change]) -> None:
 
 def write_counter(book: Book, counter: dict[str, int], filled: dict[str, str] | None = None) -> list[Change]:
     """Keep the hidden counter sheet in step; create it (hidden) when it is missing. ``filled``
-    (ticket ID -> category sheetdesk filled) is remembered beside it; None leaves that memory as it is."""
+    (ticket ID -> category sheetdesk filled) is remembered beside it; None: the memory is already so."""
     from sheetdesk.schema import COUNTER
 
     changes: list[Change] = []
@@ -199,10 +199,8 @@ def write_counter(book: Book, counter: dict[str, int], filled: dict[str, str] | 
     ws = book.wb[name]
     current = counter_sheet.stored(book)
     wanted = dict(sorted(counter.items()))
-    remembered = counter_sheet.filled_categories(book)
-    if filled is None:
-        filled = remembered
-    if counter_sheet.differs(current, wanted) or filled != remembered:
+    if counter_sheet.differs(current, wanted) or filled is not None:
+        memory = counter_sheet.filled_categories(book) if filled is None else filled
         if ws.max_row > 1:
             ws.delete_rows(2, ws.max_row)  # one call: row by row is quadratic on a long memory
         for r, (month, serial) in enumerate(wanted.items(), 2):
@@ -210,14 +208,14 @@ def write_counter(book: Book, counter: dict[str, int], filled: dict[str, str] | 
             ws.cell(r, 2, serial)
         first, second = counter_sheet.FILLED_COLUMNS
         for c, text in zip((first, second), counter_sheet.FILLED_HEADERS[book.lang]):
-            ws.cell(1, c).value = text if filled else None
-        for r, (ticket, category) in enumerate(counter_sheet.filled_rows(filled), 2):
+            ws.cell(1, c).value = text if memory else None
+        for r, (ticket, category) in enumerate(counter_sheet.filled_rows(memory), 2):
             ws.cell(r, first, ticket)
             ws.cell(r, second, category)
         if counter_sheet.differs(current, wanted):
             changes.append(Change("counter", 2, "last_serial", current, wanted))
-        if filled != remembered:
-            changes.append(Change("counter", 2, "filled_category", len(remembered), len(filled)))
+        if filled is not None:
+            changes.append(Change("counter", 2, "filled_category", None, f"{len(filled)} IDs"))
     return changes
 
 
