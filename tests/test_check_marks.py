@@ -232,3 +232,18 @@ def test_marks_survive_a_libreoffice_save_and_still_clear(tmp_path, make_desk, c
     assert fill(ws.cell(2, channel)) is None and fill(ws.cell(2, contact)) == ORANGE
     before = digest(converted)
     assert "无需修改" in refresh(cli, converted).output and digest(converted) == before
+
+
+def test_add_marks_a_warning_and_remembers_the_category_it_filled(make_desk, cli, engine):
+    path = make_desk([ticket(datetime(2026, 11, 2, 10), category="产品质量类")])
+    refresh(cli, path)
+    result = cli("add", path, "--customer", "新客户", "--channel", "电话", "--description", "机器无法开机",
+                 "--received", "2026-11-20 10:00", "--purchase-date", "2026-11-25", "--now", NOW)
+    assert result.exit_code == 0, result.output
+    rows = register_rows(path)
+    assert rows[2]["check"] is None  # typed
+    assert rows[3]["category"] == "产品质量类" and note(rows[3]["check"]) and "购买日期" in rows[3]["check"]
+    ws = openpyxl.load_workbook(path)["登记表"]
+    assert fill(ws.cell(3, col_of(ws, "register", "purchase_date"))) == YELLOW
+    before = digest(path)
+    assert "无需修改" in refresh(cli, path).output and digest(path) == before
