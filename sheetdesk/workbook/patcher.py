@@ -900,8 +900,8 @@ class _SheetEdits:
         self.fill_keys: dict[int, str | None] = {}
         self.styles_at: dict[int, array] = {}  # scanned on the first fill to compare
         self.scanned: set[int] = set()
-        #: (row, column) -> "error" | "warning": the problem marks asked for (decided in finish_marks)
-        self.marks: dict[tuple[int, int], str] = {}
+        #: cell (see _COL_BITS) -> "error" | "warning": the problem marks asked for (see finish_marks)
+        self.marks: dict[int, str] = {}
         self.header_row = table.header_row
         self.people = {col: key for key, col in table.columns.items() if col not in self.owned}
 
@@ -918,7 +918,7 @@ class _SheetEdits:
         r = w.row
         if w.mark:
             if w.fill:
-                self.marks[(r, col)] = w.fill
+                self.marks[r << _COL_BITS | col] = w.fill
             return
         old = self._old(r, w.column, col)
         new = w.value
@@ -947,14 +947,12 @@ class _SheetEdits:
         marked_styles = self.styles.mark_styles()
         if not marked_styles and not self.marks:
             return
-        present, current = _marks_in(z, part, self.styles, marked_styles, self.marks)
-        for (r, col), level in sorted(self.marks.items()):
-            fill = current.get((r, col), _KEEP)
-            if fill is not _KEEP and not may_refill(fill, level, True):
-                continue  # marked so already, or a person's colour
-            self._mark(r, col, level)  # (a cell whose fill could not be found is decided when spliced)
-        for (r, col), level in sorted(present.items()):
-            if (r, col) not in self.marks and r > self.header_row and col in self.people:
+        to_mark, to_clear = _marks_in(z, part, self.styles, marked_styles, self.marks)
+        for key in to_mark:
+            self._mark(key >> _COL_BITS, key & _COL_MASK, self.marks[key])
+        for key in to_clear:
+            r, col = key >> _COL_BITS, key & _COL_MASK
+            if r > self.header_row and col in self.people:
                 self._mark(r, col, None)
 
     def _mark(self, r: int, col: int, level: str | None) -> None:
@@ -969,53 +967,67 @@ class _SheetEdits:
         row[col] = _Edit(col, old, level, None, False, self.sheet_key, key, old, mark=True)
 
 
+#: a cell as one int (row << 14 | column: a sheet has at most 16384 columns), lean for 50k-row sheets
+_COL_BITS, _COL_MASK = 14, (1 << 14) - 1
+
+
 def _marks_in(z: zipfile.ZipFile, part: str, styles: Styles, marked_styles: dict[int, str],
-              wanted: dict[tuple[int, int], str]) -> tuple[dict[tuple[int, int], str], dict[tuple[int, int], str | None]]:
-    """(the cells whose format is a problem mark -> its level; the fill key of each ``wanted`` cell
-    found, None where the cell does not exist — a cell not found for sure is left out), read a
-    block of whole rows at a time: a search for the few mark formats, and the wanted rows located."""
+              wanted: dict[int, str]) -> tuple[list[int], list[int]]:
+    """(the ``wanted`` cells whose mark must be set — decided when spliced where the cell could
+    not be found for sure —, the cells that carry a mark nobody wants any more), read a block of
+    whole rows at a time: a search for the few mark formats, and the wanted rows located."""
     from sheetdesk.workbook.fastread import sheet_data_blocks
 
-    present: dict[tuple[int, int], str] = {}
-    current: dict[tuple[int, int], str | None] = {}
-    by_row: dict[int, list[int]] = {}
-    for r, col in wanted:
-        by_row.setdefault(r, []).append(col)
-    rows = sorted(by_row)
+    to_mark: list[int] = []
+    to_clear: list[int] = []
+    rows = sorted({key >> _COL_BITS for key in wanted})
+    columns: dict[int, list[int]] = {}
+    for key in wanted:
+        columns.setdefault(key >> _COL_BITS, []).append(key & _COL_MASK)
+    handled: set[int] = set()
     pattern = re.compile(rb'\bs="(' + b"|".join(str(i).encode() for i in sorted(marked_styles)) + rb')"') \
         if marked_styles else None
-    last = 0
     for block in sheet_data_blocks(z, part):
+        settled: set[int] = set()  # wanted cells marked so already (a block holds whole rows)
         if pattern is not None:
             for m in pattern.finditer(block):
                 start = block.rfind(b"<", 0, m.start())
                 if block.startswith(b"<c ", start):  # (a row's own format, or text, is not a cell's)
                     ref = _ATTR_R.search(block, start, block.index(b">", m.end()))
                     if ref and ref.group(1):
-                        present[(int(ref.group(2)), _column_index(ref.group(1)))] = marked_styles[int(m.group(1))]
+                        key = int(ref.group(2)) << _COL_BITS | _column_index(ref.group(1))
+                        level = marked_styles[int(m.group(1))]
+                        if wanted.get(key) == level:
+                            settled.add(key)
+                        elif key not in wanted:
+                            to_clear.append(key)
         head = _ROW_HEAD.search(block)
         tail = block.rfind(b'<row r="')
-        if head is None or tail < 0:
+        if head is None or tail < 0 or not rows:
             continue
-        first, last_here = int(head.group(1)), int(_ROW_HEAD.match(block, tail).group(1))
-        last = max(last, last_here)
-        inside = rows[bisect.bisect_left(rows, first):bisect.bisect_right(rows, last_here)]
+        first, last = int(head.group(1)), int(_ROW_HEAD.match(block, tail).group(1))
+        inside = rows[bisect.bisect_left(rows, first):bisect.bisect_right(rows, last)]
         if not inside or _NOT_R_FIRST.search(block):  # cells spelled otherwise: decided when spliced
             continue
         for r, at, end, row_head in _locate_rows(block, (0, len(block)), inside, missing_ok=True) or ():
+            handled.add(r)
             row_style = int(_attr(row_head, b"s") or 0) if _attr(row_head, b"customFormat") in (b"1", b"true") else 0
-            for col in by_row[r]:
+            for col in columns[r]:
+                key = r << _COL_BITS | col
+                if key in settled:
+                    continue
                 cell = block.find(b'<c r="%s%d"' % (_letters(col), r), at, end) if row_head else -1
                 if cell >= 0:
                     own = _ATTR_S.search(block, cell, block.index(b">", cell))
-                    current[(r, col)] = styles.fill_key(int(own.group(1)) if own else 0)
+                    current = styles.fill_key(int(own.group(1)) if own else 0)
                 else:
-                    current[(r, col)] = styles.fill_key(row_style) if row_style else None
-    for r in rows:  # rows below the last one do not exist: no fill
-        if r > last:
-            for col in by_row[r]:
-                current[(r, col)] = None
-    return present, current
+                    current = styles.fill_key(row_style) if row_style else None
+                if may_refill(current, wanted[key], True):  # not marked so yet, and not a person's colour
+                    to_mark.append(key)
+    for r in rows:  # not found for sure (or below the last row): decided when spliced
+        if r not in handled:
+            to_mark += [r << _COL_BITS | col for col in columns[r]]
+    return to_mark, to_clear
 
 
 def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int], generated: list[GeneratedSheet],
