@@ -151,7 +151,7 @@ def _read_counter(book: Book, register) -> dict[str, int]:
 
 def _remembered(book: Book) -> dict[str, str]:
     """The categories sheetdesk filled on earlier refreshes (kept in the hidden sheet), as
-    ``plan_register`` takes them; the plan's ``filled`` is None when they stay the same."""
+    ``plan_register`` takes them; it says what to remember now (``filled_if_changed``)."""
     from sheetdesk.workbook.counter import filled_categories
 
     remembered = filled_categories(book)

@@ -132,30 +132,19 @@ def plan_register(
                                     INFO))
 
     seen: set[str] = set()
-    shared: set[str] = set()  # IDs on more than one row: which row's category was filled is not known
+    shared: set[str] = set()  # IDs on more than one row: those rows are remembered by row number
     for row in table.rows:
         typed_id = row.text("id")
         if typed_id:
             (shared if typed_id in seen else seen).add(typed_id)
-    remembered = _Remembered(filled or {}, shared)
     for row in table.rows:
-        plan.tickets.append(_route(row, plan, matrix, sla, received[row.row], remembered))
+        plan.tickets.append(_route(row, plan, matrix, sla, received[row.row], filled or {}, shared))
 
     plan.filled_changed = plan.filled != (filled or {})
     # deterministic order: by row, then column order of the sheet
     order = {c.key: i for i, c in enumerate(REGISTER.columns)}
     plan.problems.sort(key=lambda p: (p.row or 0, order.get(p.column or "", 99)))
     return plan
-
-
-class _Remembered:
-    """The remembered fills, less those of IDs on several rows (no copy of a 50k-entry memory)."""
-
-    def __init__(self, filled: dict[str, str], shared: set[str]) -> None:
-        self.filled, self.shared = filled, shared
-
-    def get(self, key: str) -> str | None:
-        return None if key in self.shared else self.filled.get(key)
 
 
 def _check_row(row: Row, plan: RegisterPlan, lists: Lists, now: datetime, date1904: bool) -> datetime | None:
@@ -215,15 +204,16 @@ def _suggested_texts(suggested: str, words: tuple[str, ...]) -> tuple[str, str]:
 
 
 def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received: datetime | None,
-           remembered: _Remembered) -> Ticket:
+           remembered: dict[str, str], shared: set[str]) -> Ticket:
     typed_category = row.text("category")
     category = typed_category
     ticket_id = row.text("id") or plan.issued.get(row.row)
     # the category sheetdesk filled on an earlier refresh, while the cell still holds it: by ID, or
-    # by row for a row that had no ID then (its received time unreadable; numbered once fixed)
+    # by row for a row without an ID of its own (its received time unreadable, or a duplicated ID)
     row_key = f"row:{row.row}"
-    own = remembered.get(ticket_id) if ticket_id else None
-    if own is None and not row.text("id"):
+    key = ticket_id if ticket_id and ticket_id not in shared else row_key
+    own = remembered.get(key)
+    if own is None and key != row_key and not row.text("id"):  # numbered in this run
         own = remembered.get(row_key)
     if own is not None and normalise_header(typed_category) != normalise_header(own):
         own = None  # a person changed (or cleared) it: theirs now, no note
@@ -240,7 +230,7 @@ def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received
         category = own = suggested
         plan.writes[(row.row, "category")] = suggested
     if own is not None:  # a suggestion no person has confirmed or changed: say so (a typed one is theirs)
-        plan.filled[ticket_id or row_key] = own
+        plan.filled[key] = own
         words = next((w for name, w in matches.items() if normalise_header(name) == normalise_header(own)), None)
         if words:
             zh, en = _suggested_texts(own, tuple(words))

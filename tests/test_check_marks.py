@@ -247,3 +247,13 @@ def test_add_marks_a_warning_and_remembers_the_category_it_filled(make_desk, cli
     assert fill(ws.cell(3, col_of(ws, "register", "purchase_date"))) == YELLOW
     before = digest(path)
     assert "无需修改" in refresh(cli, path).output and digest(path) == before
+
+
+def test_rows_sharing_an_id_keep_their_own_notes(make_desk, cli, engine):
+    path = make_desk([ticket(datetime(2026, 11, 2, 10), id="202611-004"),
+                      ticket(datetime(2026, 11, 2, 11), id="202611-004", category="产品质量类")])
+    refresh(cli, path)
+    rows = register_rows(path)
+    assert note(rows[2]["check"]) and not note(rows[3]["check"])  # filled / typed
+    before = digest(path)
+    assert "无需修改" in refresh(cli, path).output and digest(path) == before
