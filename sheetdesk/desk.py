@@ -105,6 +105,7 @@ class RunResult:
         self.rows_read = self.register_rows
         if self.plan is not None:
             self.plan.tickets = []
+            self.plan.filled = {}  # the category memory: in the planned save already
         self.statuses, self.escalations, self.calls, self.results = [], {}, [], None
 
     @property
@@ -162,8 +163,7 @@ def _remembered(book: Book) -> dict[str, str]:
 
 
 def _check_writes(book: Book, sheet_key: str, problems: list[Problem]) -> Iterator[CellWrite]:
-    """The 校验 cell of every row of a sheet: its messages, or cleared when the row is clean; and the
-    problem mark on each cell an error or warning names (the engines clear every other mark)."""
+    """The 校验 cell of every row of a sheet: its messages, or cleared when the row is clean."""
     table = book.tables.get(sheet_key)
     if table is None or "check" not in table.columns:
         return
@@ -182,23 +182,26 @@ def _check_writes(book: Book, sheet_key: str, problems: list[Problem]) -> Iterat
         yield CellWrite(sheet_key, record.row, "check", join_cell(by_row.get(record.row, []), book.lang))
     for r in pending[i:]:
         yield CellWrite(sheet_key, r, "check", join_cell(by_row[r], book.lang))
-    owned = {c.key for c in SHEETS_BY_KEY[sheet_key].columns if c.owned}
-    for r in pending:
-        yield from _mark_writes(sheet_key, r, by_row[r], owned)
 
 
-def _mark_writes(sheet_key: str, row: int, problems: list[Problem], owned: set[str]) -> Iterator[CellWrite]:
+def _mark_writes(book: Book, sheet_key: str, problems: list[Problem]) -> Iterator[CellWrite]:
     """Light orange on each cell of people's columns an error names, light yellow for a warning
-    (sheetdesk's own columns keep their own colours; a note needs nobody)."""
-    marks: dict[str, str] = {}
+    (sheetdesk's own columns keep their own colours; a note needs nobody). The engines clear every
+    other mark of the sheet."""
+    table = book.tables.get(sheet_key)
+    if table is None or "check" not in table.columns:
+        return
+    owned = {c.key for c in SHEETS_BY_KEY[sheet_key].columns if c.owned}
+    marks: dict[tuple[int, str], str] = {}
     for p in problems:
-        if p.column and p.column not in owned and p.level in (ERROR, WARNING) and marks.get(p.column) != ERROR:
-            marks[p.column] = p.level
-    for column, level in marks.items():
+        if (p.sheet == sheet_key and p.row is not None and p.column and p.column not in owned
+                and p.level in (ERROR, WARNING) and marks.get((p.row, p.column)) != ERROR):
+            marks[(p.row, p.column)] = p.level
+    for (row, column), level in marks.items():
         yield CellWrite(sheet_key, row, column, _KEEP, fill=level, mark=True)
 
 
-#: the sheets people type into whose problems are marked on their cells (see _check_writes)
+#: the sheets people type into: 校验 and the problem marks on their cells
 MARKED_SHEETS = ("register", "matrix", "sla", "escalation", "progress", "results")
 
 
@@ -603,6 +606,7 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
         yield from _owned_writes(book, plan, statuses, overdue, escalations)
         for sheet_key in MARKED_SHEETS:
             yield from _check_writes(book, sheet_key, result.problems)
+            yield from _mark_writes(book, sheet_key, result.problems)
 
     order, open_rows = tracker_order(statuses)
     header = tracker_headers(book.lang)
