@@ -29,7 +29,7 @@ from sheetdesk.tracker import headers as tracker_headers
 from sheetdesk.workdays import WorkCalendar
 from sheetdesk.register import Lists, RegisterPlan, plan_register
 from sheetdesk.routing import read_matrix
-from sheetdesk.schema import (DEFAULT_CHANNELS, DEFAULT_EMOTIONS, DEFAULT_TIERS, EN_LIST_VALUES, ESCALATION,
+from sheetdesk.schema import (COUNTER, DEFAULT_CHANNELS, DEFAULT_EMOTIONS, DEFAULT_TIERS, EN_LIST_VALUES, ESCALATION,
                               FOLLOWUPS, LISTS, MATRIX, PROGRESS, REGISTER, RESULTS, SHEETS_BY_KEY, SLA)
 from sheetdesk.settings import Settings, load_settings
 from sheetdesk.sla import read_sla
@@ -107,6 +107,7 @@ class RunResult:
         self.rows_read = self.register_rows
         if self.plan is not None:
             self.plan.tickets = []
+            self.plan.filled = {}  # the category memory: in the planned save already
         # what `add` says about its new ticket: the escalations of the appended register rows stay
         kept = set(self.appended.row_numbers) if self.appended and self.appended.sheet_key == "register" else set()
         self.escalations = {row: e for row, e in self.escalations.items() if row in kept}
@@ -154,6 +155,18 @@ def _read_counter(book: Book, register) -> dict[str, int]:
     return read_counter(book, register_has_ids=any(r.text("id") for r in register.rows))
 
 
+def _remembered(book: Book) -> dict[str, str]:
+    """The categories sheetdesk filled on earlier refreshes (kept in the hidden sheet), as
+    ``plan_register`` takes them; it says what to remember now (``filled_if_changed``)."""
+    from sheetdesk.workbook.counter import filled_categories
+
+    remembered = filled_categories(book)
+    forget = getattr(book.wb, "forget", None)
+    if forget is not None:  # its grid: read again only if the counter changes
+        forget([COUNTER.name(book.lang)])
+    return remembered
+
+
 def _check_writes(book: Book, sheet_key: str, problems: list[Problem]) -> Iterator[CellWrite]:
     """The 校验 cell of every row of a sheet: its messages, or cleared when the row is clean."""
     table = book.tables.get(sheet_key)
@@ -174,6 +187,27 @@ def _check_writes(book: Book, sheet_key: str, problems: list[Problem]) -> Iterat
         yield CellWrite(sheet_key, record.row, "check", join_cell(by_row.get(record.row, []), book.lang))
     for r in pending[i:]:
         yield CellWrite(sheet_key, r, "check", join_cell(by_row[r], book.lang))
+
+
+def _mark_writes(book: Book, sheet_key: str, problems: list[Problem]) -> Iterator[CellWrite]:
+    """Light orange on each cell of people's columns an error names, light yellow for a warning
+    (sheetdesk's own columns keep their own colours; a note needs nobody). The engines clear every
+    other mark of the sheet."""
+    table = book.tables.get(sheet_key)
+    if table is None or "check" not in table.columns:
+        return
+    owned = {c.key for c in SHEETS_BY_KEY[sheet_key].columns if c.owned}
+    marks: dict[tuple[int, str], str] = {}
+    for p in problems:
+        if (p.sheet == sheet_key and p.row is not None and p.column and p.column not in owned
+                and p.level in (ERROR, WARNING) and marks.get((p.row, p.column)) != ERROR):
+            marks[(p.row, p.column)] = p.level
+    for (row, column), level in marks.items():
+        yield CellWrite(sheet_key, row, column, _KEEP, fill=level, mark=True)
+
+
+#: the sheets people type into: 校验 and the problem marks on their cells
+MARKED_SHEETS = ("register", "matrix", "sla", "escalation", "progress", "results")
 
 
 def run(path: Path, *, now: datetime | None = None, write: bool = True, dry_run: bool = False,
@@ -258,14 +292,6 @@ def _default_level(settings: Settings, sla):
             f"{where}: [sla] default_level '{settings.default_level}' is not a level of the SLA sheet; "
             f"expected one of: {', '.join(sla.names())}")
     return level
-
-
-def _incomplete_fills(plan: RegisterPlan, standup: Standup) -> Iterator[CellWrite]:
-    """The cell that keeps a row from being numbered and timed (its 反馈时间) in sheetdesk's light
-    orange; cleared on every other row once the person fixes it (a person's own fill is never touched)."""
-    marked = {p.row for p in standup.incomplete}
-    for t in plan.tickets:
-        yield CellWrite("register", t.row, "received", _KEEP, fill="orange" if t.row in marked else None)
 
 
 def _merged_conflicts(book: Book) -> tuple[list[Problem], set[tuple[str, int, str]]]:
@@ -594,7 +620,7 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
     sla, sla_problems = read_sla(sla_table)
     matrix, matrix_problems = read_matrix(matrix_table, sla)
     plan = plan_register(register, matrix, sla, _lists(book), _read_counter(book, register), now, book.date1904,
-                         _default_level(settings, sla))
+                         _default_level(settings, sla), _remembered(book))
     result.plan = plan
 
     received = {}
@@ -647,9 +673,9 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
         if append is not None and patching:
             yield from _appended_writes(book, append)
         yield from _owned_writes(book, plan, statuses, overdue, escalations)
-        yield from _incomplete_fills(plan, result.standup)
-        for sheet_key in ("register", "matrix", "sla", "escalation", "progress", "results"):
+        for sheet_key in MARKED_SHEETS:
             yield from _check_writes(book, sheet_key, result.problems)
+            yield from _mark_writes(book, sheet_key, result.problems)
 
     order, open_rows = tracker_order(statuses)
     header = tracker_headers(book.lang)
@@ -666,21 +692,23 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
     writes = (w for w in all_writes() if w.sheet in book.tables and w.column in book.tables[w.sheet].columns)
     if blocked:
         writes = (w for w in writes if (w.sheet, w.row, w.column) not in blocked)
+    marks = [k for k in MARKED_SHEETS if k in book.tables and "check" in book.tables[k].columns]
     if patching:
         from sheetdesk.workbook import patcher
 
         try:
             patch = patcher.plan_patch(book, writes, plan.counter, [tracker, call_sheet],
-                                       {append.sheet_key: append.originals} if append is not None else None)
+                                       {append.sheet_key: append.originals} if append is not None else None,
+                                       filled=plan.filled_if_changed, marks=marks)
         except patcher.PatchUnsupported:
             return _run(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine="openpyxl",
                         lean=lean)
         typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS) if saving else None
         return _Planned(result, book, patch, typed_calls, snap)
     writes = list(writes)
-    protected = verify.fingerprint(book, skip={(w.sheet, w.row, w.column) for w in writes})
+    protected = verify.fingerprint(book, skip={(w.sheet, w.row, w.column) for w in writes if w.value is not _KEEP})
     typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS)
-    result.changes = (apply_writes(book, writes) + write_counter(book, plan.counter)
+    result.changes = (apply_writes(book, writes, marks) + write_counter(book, plan.counter, plan.filled_if_changed)
                       + write_generated(book, tracker) + write_generated(book, call_sheet))
     if append is not None:  # the appended rows are changes, even when nothing else moves
         for number in reversed(append.row_numbers):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import functools
+import itertools
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -60,6 +61,9 @@ class Call:
     check: list[tuple[str, str, str]] = field(default_factory=list)  # (zh, en, level)
     late: bool = False
     low_score: bool = False
+    #: what staff typed cannot be read (the cell is marked, like a bad cell of the register)
+    bad_called_at: bool = False
+    bad_score: bool = False
 
     @property
     def done(self) -> bool:
@@ -143,10 +147,12 @@ def merge_calls(planned: list[Planned], existing: Table | None, today: date, dat
 def _check(call: Call, today: date, date1904: bool) -> None:
     called, ok = dates.to_datetime(call.staff.get("called_at"), date1904)
     if not ok:
+        call.bad_called_at = True
         call.check.append((f"无法识别回访时间“{call.staff.get('called_at')}”，应为日期时间，如 2026-11-17 10:30",
                            f"cannot read Called at '{call.staff.get('called_at')}'; expected e.g. 2026-11-17 10:30", ERROR))
     score, ok_score = _score(call.staff.get("score"))
     if not ok_score:
+        call.bad_score = True
         call.check.append((f"回访评分“{call.staff.get('score')}”应为 1–10 的分数",
                            f"score '{call.staff.get('score')}' should be a number from 1 to 10", ERROR))
     elif score is not None and score <= LOW_SCORE:
@@ -176,8 +182,15 @@ def sheet_rows(calls: list[Call], lang: str) -> Iterator[tuple[tuple, tuple]]:
             "; ".join(("Note: " if lvl == WARNING else "") + en for zh, en, lvl in c.check)
         yield ((c.ticket_id, c.customer or None, c.type, c.due, c.staff.get("caller"), c.staff.get("called_at"),
                 c.staff.get("score"), c.staff.get("notes"), texts.setdefault(check, check) or None),
-               _FILLS[(c.late, c.low_score)])  # four patterns, shared by every row
+               _FILLS[(c.late, c.low_score, c.bad_called_at, c.bad_score)])  # a few patterns, shared by every row
 
 
-_FILLS = {(late, low): tuple("red" if (i == 3 and late) else "amber" if (i == 6 and low) else None for i in range(9))
-          for late in (False, True) for low in (False, True)}
+def _fills(late: bool, low: bool, bad_time: bool, bad_score: bool) -> tuple[str | None, ...]:
+    """Red on a late call's due date, amber on a low score, the error mark on a call time or score
+    that cannot be read."""
+    marks = {3: "red" if late else None, 5: "error" if bad_time else None,
+             6: "error" if bad_score else "amber" if low else None}
+    return tuple(marks.get(i) for i in range(9))
+
+
+_FILLS = {key: _fills(*key) for key in itertools.product((False, True), repeat=4)}

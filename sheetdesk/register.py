@@ -70,6 +70,16 @@ class RegisterPlan:
     #: own ticket, and no log or results row with that ID is given to either
     conflicts: dict[str, list[int]] = field(default_factory=dict)
 
+    #: ticket ID -> the category sheetdesk filled and nobody has changed since (the hidden sheet
+    #: remembers it, so its suggestion note stays until a person decides)
+    filled: dict[str, str] = field(default_factory=dict)
+    filled_changed: bool = False
+
+    @property
+    def filled_if_changed(self) -> dict[str, str] | None:
+        """What the hidden sheet must remember now, or None when it already does."""
+        return self.filled if self.filled_changed else None
+
     def problems_of(self, row: int) -> list[Problem]:
         return [p for p in self.problems if p.row == row]
 
@@ -93,8 +103,10 @@ def plan_register(
     now: datetime,
     date1904: bool = False,
     default_level: Level | None = None,
+    filled: dict[str, str] | None = None,
 ) -> RegisterPlan:
-    """``default_level``: the level a ticket without a known priority is timed at ([sla] default_level)."""
+    """``default_level``: the level a ticket without a known priority is timed at ([sla] default_level);
+    ``filled``: ticket ID -> the category an earlier refresh filled (see :attr:`RegisterPlan.filled`)."""
     plan = RegisterPlan()
     received: dict[int, datetime | None] = {}
 
@@ -127,9 +139,16 @@ def plan_register(
                                     "not numbered: the received time is missing or unreadable; fix it and refresh",
                                     INFO))
 
+    seen: set[str] = set()
+    shared: set[str] = set()  # IDs on more than one row: those rows are remembered by row number
     for row in table.rows:
-        plan.tickets.append(_route(row, plan, matrix, sla, received[row.row], default_level))
+        typed_id = row.text("id")
+        if typed_id:
+            (shared if typed_id in seen else seen).add(typed_id)
+    for row in table.rows:
+        plan.tickets.append(_route(row, plan, matrix, sla, received[row.row], filled or {}, shared, default_level))
 
+    plan.filled_changed = plan.filled != (filled or {})
     # deterministic order: by row, then column order of the sheet
     order = {c.key: i for i, c in enumerate(REGISTER.columns)}
     plan.problems.sort(key=lambda p: (p.row or 0, order.get(p.column or "", 99)))
@@ -215,9 +234,19 @@ def _default_texts(kind: str, name: str) -> tuple[str, str]:
 
 
 def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received: datetime | None,
-           default_level: Level | None = None) -> Ticket:
+           remembered: dict[str, str], shared: set[str], default_level: Level | None = None) -> Ticket:
     typed_category = row.text("category")
     category = typed_category
+    ticket_id = row.text("id") or plan.issued.get(row.row)
+    # the category sheetdesk filled on an earlier refresh, while the cell still holds it: by ID, or
+    # by row for a row without an ID of its own (its received time unreadable, or a duplicated ID)
+    row_key = f"row:{row.row}"
+    key = ticket_id if ticket_id and ticket_id not in shared else row_key
+    own = remembered.get(key)
+    if own is None and key != row_key and not row.text("id"):  # numbered in this run
+        own = remembered.get(row_key)
+    if own is not None and normalise_header(typed_category) != normalise_header(own):
+        own = None  # a person changed (or cleared) it: theirs now, no note
     if typed_category:
         unknown = [c for c in split_categories(typed_category) if matrix.get(c) is None]
         if unknown and matrix.entries:
@@ -226,13 +255,15 @@ def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received
                                     f"category '{', '.join(unknown)}' is not in the matrix; expected one of: {en_list}",
                                     value=typed_category))
     matches = matrix.match_keywords(row.text("description")) if row.text("description") else {}
-    if len(matches) == 1:
-        (suggested, words), = matches.items()
-        if not typed_category:
-            category = suggested
-            plan.writes[(row.row, "category")] = suggested
-        if normalise_header(category) == normalise_header(suggested):
-            zh, en = _suggested_texts(suggested, tuple(words))
+    if len(matches) == 1 and not typed_category:
+        (suggested, _), = matches.items()
+        category = own = suggested
+        plan.writes[(row.row, "category")] = suggested
+    if own is not None:  # a suggestion no person has confirmed or changed: say so (a typed one is theirs)
+        plan.filled[key] = own
+        words = next((w for name, w in matches.items() if normalise_header(name) == normalise_header(own)), None)
+        if words:
+            zh, en = _suggested_texts(own, tuple(words))
             plan.problems.append(_p(row.row, "category", zh, en, INFO))
     elif len(matches) > 1 and not typed_category:
         names = list(matches)
@@ -267,6 +298,5 @@ def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received
         plan.problems.append(_p(row.row, "priority", zh, en, INFO))
     if untriaged:
         level = default_level
-    ticket_id = row.text("id") or plan.issued.get(row.row)
     return Ticket(row.row, ticket_id, received, row.text("customer"), category, level,
                   values["department"], values["owner"], row.values, untriaged)

@@ -13,7 +13,7 @@ from openpyxl.styles import PatternFill
 
 from conftest import NOW, col_of, register_rows
 
-ORANGE, PERSON_YELLOW = "FFF8CBAD", "FFFFFF00"
+ORANGE, PERSON_YELLOW = "FFFFD6AD", "FFFFFF00"  # the error mark on the cell to complete
 ENGINES = ("patch", "openpyxl")
 
 

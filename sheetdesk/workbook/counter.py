@@ -75,6 +75,30 @@ def stored(book: Book) -> dict[str, object]:
             book.wb[name].iter_rows(min_row=2, max_col=2, values_only=True) if month is not None}
 
 
+#: columns D:E of the hidden sheet remember the categories sheetdesk filled, by ticket ID (C stays
+#: empty, so the counter in A:B reads exactly as before)
+FILLED_COLUMNS = (4, 5)
+FILLED_HEADERS = {"zh": ("自动分类编号", "自动填写的分类"), "en": ("Auto-classified ID", "Category filled")}
+
+
+def filled_categories(book: Book) -> dict[str, str]:
+    """ticket ID -> the category sheetdesk filled for it (its keyword suggestion), as remembered."""
+    name = COUNTER.name(book.lang)
+    if name not in book.wb.sheetnames:
+        return {}
+    out: dict[str, str] = {}
+    for ticket, category in book.wb[name].iter_rows(min_row=2, min_col=FILLED_COLUMNS[0], max_col=FILLED_COLUMNS[1],
+                                                    values_only=True):
+        if ticket not in (None, "") and category not in (None, ""):
+            out[str(ticket).strip()] = str(category)
+    return out
+
+
+def filled_rows(filled: dict[str, str]) -> list[tuple[str, str]]:
+    """The memory as it is written: sorted by ID, so the same memory is always the same bytes."""
+    return sorted(filled.items())
+
+
 def differs(current: dict[str, object], wanted: dict[str, int]) -> bool:
     """Whether the stored counter must be rewritten to hold ``wanted``."""
     numbers = {k: int(v) for k, v in current.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}

@@ -34,8 +34,8 @@ from sheetdesk.workbook.cells import column_index as column_index_from_string
 from sheetdesk.workbook.cells import column_letter as get_column_letter
 from sheetdesk.workbook.marks import marked_sheets, with_marks
 from sheetdesk.workbook.reader import Book
-from sheetdesk.workbook.writer import (_KEEP, FILL_COLOURS, NUMBER_FORMATS, PRINT_FOOTER, PRINT_PAPER, PRINT_TITLE_ROWS,
-                                      CellWrite, Change, GeneratedSheet, _same)
+from sheetdesk.workbook.writer import (_KEEP, FILL_COLOURS, MARK_COLOURS, NUMBER_FORMATS, OWN_COLOURS, PRINT_FOOTER,
+                                      PRINT_PAPER, PRINT_TITLE_ROWS, CellWrite, Change, GeneratedSheet, _same, may_refill)
 from sheetdesk.workbook.zipcopy import Packed, pack, same_raw
 
 HEADER_GREY, HEADER_BLUE = "FFD9D9D9", "FFDDEBF7"
@@ -107,10 +107,14 @@ class Styles:
             return None
         rgb = re.search(rb'<fgColor\b[^>]*rgb="([0-9A-Fa-f]{8})"', fill)
         colour = rgb.group(1).decode().upper() if rgb else None
-        for key, own in FILL_COLOURS.items():
+        for key, own in OWN_COLOURS.items():
             if colour == own:
                 return key
         return "other"
+
+    def mark_styles(self) -> dict[int, str]:
+        """xf index -> "error" | "warning" for the cell formats whose fill is a problem mark."""
+        return {i: key for i in range(len(self.xfs)) if (key := self.fill_key(i)) in MARK_COLOURS}
 
     def _index(self, items: list[bytes], new: bytes) -> int:
         if new in items:
@@ -154,8 +158,8 @@ class Styles:
 
     def _xf(self, base: int, *, fill: object = _KEEP, numfmt: str | None = None, font: int | None = None) -> int:
         tag = self.xfs[base] if base < len(self.xfs) else b'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-        if fill is not _KEEP:  # None clears; "red"/"amber" are sheetdesk's; anything else is an ARGB colour
-            fid = self.fill_id(FILL_COLOURS.get(fill, fill) if isinstance(fill, str) else None)
+        if fill is not _KEEP:  # None clears; "red", "error"... are sheetdesk's; anything else is an ARGB colour
+            fid = self.fill_id(OWN_COLOURS.get(fill, fill) if isinstance(fill, str) else None)
             tag = _set_attr(tag, b"fillId", str(fid).encode())
             tag = _set_attr(tag, b"applyFill", b"1")
         if numfmt is not None:
@@ -226,6 +230,7 @@ class _Edit:
     change_col: str
     old: object
     header_font: bool = False
+    mark: bool = False  # the fill marks a problem (see CellWrite.mark)
 
 
 def _styles_at(body: bytes, columns: set[int], rows: int, span: tuple[int, int] = (0, 2**62)) -> dict[int, array]:
@@ -563,7 +568,7 @@ def _edited_cell(existing: bytes | None, attrs: bytes, col: int, r: int, e: _Edi
     fill_changed = False
     if e.fill is not _KEEP:
         current = styles.fill_key(base)
-        if current != "other" and e.fill != current:
+        if may_refill(current, e.fill, e.mark):
             style = styles.xf(style, fill=e.fill)
             fill_changed = True
             changes.append(Change(e.change_sheet, r, e.change_col, f"fill:{current}", f"fill:{e.fill}"))
@@ -605,8 +610,8 @@ def _generated_chunks(gen: GeneratedSheet, styles: Styles, date1904: bool,
     blue = styles.xf(0, fill=HEADER_BLUE, font=bold)
     dt = styles.xf(0, numfmt=NUMBER_FORMATS["datetime"])
     day = styles.xf(0, numfmt=NUMBER_FORMATS["date"])
-    fills = {(key, kind): styles.xf(base, fill=key) for key in FILL_COLOURS for kind, base in
-             (("", 0), ("datetime", dt), ("date", day))}
+    bases = {"": 0, "datetime": dt, "date": day}
+    fills = {(key, kind): styles.xf(base, fill=key) for key in FILL_COLOURS for kind, base in bases.items()}
     last = get_column_letter(max(len(gen.header), 1))
     cols = b"".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'.encode() for i, w in enumerate(gen.widths, 1))
     head = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -625,7 +630,8 @@ def _generated_chunks(gen: GeneratedSheet, styles: Styles, date1904: bool,
     letters = [get_column_letter(c) for c in range(1, width + 1)]
     kinds = ["datetime" if c in gen.datetime_cols else "date" if c in gen.date_cols else "" for c in range(width)]
     plain = [f' s="{s}"' if s else "" for s in ({"datetime": dt, "date": day}.get(k, 0) for k in kinds)]
-    filled = {(fill, k): f' s="{fills[(fill, k)]}"' for fill in FILL_COLOURS for k in ("", "datetime", "date")}
+    filled = _Filled({(fill, k): f' s="{fills[(fill, k)]}"' for fill in FILL_COLOURS for k in bases})
+    filled.make = lambda fill, kind: f' s="{styles.xf(bases[kind], fill=fill)}"'  # a problem mark: added when used
     body = _CellBodies(date1904)
     known = body.cache  # texts repeat (names, states, stage words): looked up here, escaped once
     out: list[bytes] = []
@@ -694,6 +700,15 @@ def _unescape(text: str) -> str:
     from xml.sax.saxutils import unescape
 
     return unescape(text, {"&quot;": '"', "&apos;": "'"})
+
+
+class _Filled(dict):
+    """(fill, kind) -> a cell's style attribute; made on first use for fills that are rarely there."""
+    make = None
+
+    def __missing__(self, key):
+        value = self[key] = self.make(*key)
+        return value
 
 
 _LEAP_BUG_END = datetime(1900, 3, 1)  # before it, Excel's serials count a 29 Feb 1900 that never was
@@ -788,13 +803,26 @@ def _written_by_us(xml: bytes) -> bool:
             and b'fitToPage="1"' in xml)
 
 
-def _counter_xml(book: Book, counter: dict[str, int]) -> bytes:
-    """Months and their last serials in A:B."""
-    rows = [f'<row r="1">'.encode() + b"".join(_cell_xml(f"{get_column_letter(c)}1", col.name(book.lang), 0, False)
-                                               for c, col in enumerate(COUNTER.columns, 1)) + b"</row>"]
-    for r, (month, serial) in enumerate(sorted(counter.items()), 2):
-        rows.append(f'<row r="{r}">'.encode() + _cell_xml(f"A{r}", month, 0, False) + _cell_xml(f"B{r}", serial, 0, False)
-                    + b"</row>")
+def _counter_xml(book: Book, counter: dict[str, int], filled: dict[str, str] | None = None) -> bytes:
+    """Months and their last serials in A:B; the categories sheetdesk filled, by ticket ID, in D:E."""
+    first, second = (get_column_letter(c) for c in counter_sheet.FILLED_COLUMNS)
+    months = sorted(counter.items())
+    memory = counter_sheet.filled_rows(filled or {})
+    head = b"".join(_cell_xml(f"{get_column_letter(c)}1", col.name(book.lang), 0, False)
+                    for c, col in enumerate(COUNTER.columns, 1))
+    if memory:
+        head += b"".join(_cell_xml(f"{letter}1", name, 0, False)
+                         for letter, name in zip((first, second), counter_sheet.FILLED_HEADERS[book.lang]))
+    rows = [b'<row r="1">' + head + b"</row>"]
+    for r in range(2, max(len(months), len(memory)) + 2):
+        cells = b""
+        if r - 2 < len(months):
+            month, serial = months[r - 2]
+            cells += _cell_xml(f"A{r}", month, 0, False) + _cell_xml(f"B{r}", serial, 0, False)
+        if r - 2 < len(memory):
+            ticket, category = memory[r - 2]
+            cells += _cell_xml(f"{first}{r}", ticket, 0, False) + _cell_xml(f"{second}{r}", category, 0, False)
+        rows.append(f'<row r="{r}">'.encode() + cells + b"</row>")
     return (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="'
             + NS_REL.encode() + b'"><sheetData>' + b"".join(rows) + b"</sheetData></worksheet>")
@@ -975,18 +1003,27 @@ class _SheetEdits:
         self.fill_keys: dict[int, str | None] = {}
         self.styles_at: dict[int, array] = {}  # scanned on the first fill to compare
         self.scanned: set[int] = set()
+        #: cell (see _COL_BITS) -> "error" | "warning": the problem marks asked for (see finish_marks)
+        self.marks: dict[int, str] = {}
+        self.header_row = table.header_row
+        self.people = {col: key for key, col in table.columns.items() if col not in self.owned}
+
+    def _old(self, r: int, key: str, col: int) -> object:
+        cells = self.appended.get(r)
+        if cells is not None:
+            old = cells[col - 1] if col <= len(cells) else None
+            return None if old == "" else old
+        i = bisect.bisect_left(self.numbers, r)
+        return self.records[i].get(key) if i < len(self.numbers) and self.numbers[i] == r else None
 
     def add(self, w: CellWrite) -> None:
         col = self.columns[w.column]
         r = w.row
-        cells = self.appended.get(r)
-        if cells is not None:
-            old = cells[col - 1] if col <= len(cells) else None
-            if old == "":
-                old = None
-        else:
-            i = bisect.bisect_left(self.numbers, r)
-            old = self.records[i].get(w.column) if i < len(self.numbers) and self.numbers[i] == r else None
+        if w.mark:
+            if w.fill:
+                self.marks[r << _COL_BITS | col] = w.fill
+            return
+        old = self._old(r, w.column, col)
         new = w.value
         if w.only_if_blank and old is not None and not (old.__class__ is str and not old.strip()):
             return
@@ -1006,12 +1043,104 @@ class _SheetEdits:
         self.edits.setdefault(r, {})[col] = _Edit(col, new, w.fill, self.formats.get(w.column), w.only_if_blank,
                                                   self.sheet_key, w.column, old, header_font=w.header)
 
+    def finish_marks(self, z: zipfile.ZipFile, part: str) -> None:
+        """The problem marks: each asked-for mark a cell lacks, and no fill again where a mark is no
+        longer asked for. One streamed pass over the sheet finds the cells that carry a mark now and
+        the fills of the cells to be marked; nothing is read when the desk has no marks at all."""
+        marked_styles = self.styles.mark_styles()
+        if not marked_styles and not self.marks:
+            return
+        to_mark, to_clear = _marks_in(z, part, self.styles, marked_styles, self.marks)
+        for key in to_mark:
+            self._mark(key >> _COL_BITS, key & _COL_MASK, self.marks[key])
+        for key in to_clear:
+            r, col = key >> _COL_BITS, key & _COL_MASK
+            if r > self.header_row and col in self.people:
+                self._mark(r, col, None)
+
+    def _mark(self, r: int, col: int, level: str | None) -> None:
+        row = self.edits.setdefault(r, {})
+        edit = row.get(col)
+        if edit is not None:  # a value sheetdesk fills into the same cell (an appended row's, say)
+            if edit.fill is _KEEP:
+                edit.fill, edit.mark = level, True
+            return
+        key = self.people[col]
+        old = self._old(r, key, col)
+        row[col] = _Edit(col, old, level, None, False, self.sheet_key, key, old, mark=True)
+
+
+#: a cell as one int (row << 14 | column: a sheet has at most 16384 columns), lean for 50k-row sheets
+_COL_BITS, _COL_MASK = 14, (1 << 14) - 1
+
+
+def _marks_in(z: zipfile.ZipFile, part: str, styles: Styles, marked_styles: dict[int, str],
+              wanted: dict[int, str]) -> tuple[list[int], list[int]]:
+    """(the ``wanted`` cells whose mark must be set — decided when spliced where the cell could
+    not be found for sure —, the cells that carry a mark nobody wants any more), read a block of
+    whole rows at a time: a search for the few mark formats, and the wanted rows located."""
+    from sheetdesk.workbook.fastread import sheet_data_blocks
+
+    to_mark: list[int] = []
+    to_clear: list[int] = []
+    rows = sorted({key >> _COL_BITS for key in wanted})
+    columns: dict[int, list[int]] = {}
+    for key in wanted:
+        columns.setdefault(key >> _COL_BITS, []).append(key & _COL_MASK)
+    handled: set[int] = set()
+    pattern = re.compile(rb'\bs="(' + b"|".join(str(i).encode() for i in sorted(marked_styles)) + rb')"') \
+        if marked_styles else None
+    for block in sheet_data_blocks(z, part):
+        settled: set[int] = set()  # wanted cells marked so already (a block holds whole rows)
+        if pattern is not None:
+            for m in pattern.finditer(block):
+                start = block.rfind(b"<", 0, m.start())
+                if block.startswith(b"<c ", start):  # (a row's own format, or text, is not a cell's)
+                    ref = _ATTR_R.search(block, start, block.index(b">", m.end()))
+                    if ref and ref.group(1):
+                        key = int(ref.group(2)) << _COL_BITS | _column_index(ref.group(1))
+                        level = marked_styles[int(m.group(1))]
+                        if wanted.get(key) == level:
+                            settled.add(key)
+                        elif key not in wanted:
+                            to_clear.append(key)
+        head = _ROW_HEAD.search(block)
+        tail = block.rfind(b'<row r="')
+        if head is None or tail < 0 or not rows:
+            continue
+        first, last = int(head.group(1)), int(_ROW_HEAD.match(block, tail).group(1))
+        inside = rows[bisect.bisect_left(rows, first):bisect.bisect_right(rows, last)]
+        if not inside or _NOT_R_FIRST.search(block):  # cells spelled otherwise: decided when spliced
+            continue
+        for r, at, end, row_head in _locate_rows(block, (0, len(block)), inside, missing_ok=True) or ():
+            handled.add(r)
+            row_style = int(_attr(row_head, b"s") or 0) if _attr(row_head, b"customFormat") in (b"1", b"true") else 0
+            for col in columns[r]:
+                key = r << _COL_BITS | col
+                if key in settled:
+                    continue
+                cell = block.find(b'<c r="%s%d"' % (_letters(col), r), at, end) if row_head else -1
+                if cell >= 0:
+                    own = _ATTR_S.search(block, cell, block.index(b">", cell))
+                    current = styles.fill_key(int(own.group(1)) if own else 0)
+                else:
+                    current = styles.fill_key(row_style) if row_style else None
+                if may_refill(current, wanted[key], True):  # not marked so yet, and not a person's colour
+                    to_mark.append(key)
+    for r in rows:  # not found for sure (or below the last row): decided when spliced
+        if r not in handled:
+            to_mark += [r << _COL_BITS | col for col in columns[r]]
+    return to_mark, to_clear
+
 
 def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int], generated: list[GeneratedSheet],
-               appended: dict[str, dict[int, list[object]]] | None = None) -> Patch:
+               appended: dict[str, dict[int, list[object]]] | None = None, *,
+               filled: dict[str, str] | None = None, marks: Iterable[str] = ()) -> Patch:
     """The edits for ``writes`` (values and fills), the counter and sheetdesk's own sheets (built and
     deflated here); the edited sheets are spliced by :meth:`Patch.splice`. ``appended``: sheet key ->
-    the rows add/log/import put below the others (read with the records) -> the cells the file holds there."""
+    the rows add/log/import put below the others (read with the records) -> the cells the file holds there.
+    ``filled``: the categories sheetdesk filled, to remember beside the counter (None: they are already).
+    ``marks``: sheet keys whose problem marks ``writes`` carries in full (any other mark is cleared)."""
     appended = appended or {}
     with zipfile.ZipFile(book.path) as z:
         parts = sheet_parts(z)
@@ -1030,17 +1159,25 @@ def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int],
             by_sheet.setdefault(table.name, {}).setdefault(table.header_row, {})[col] = _Edit(
                 col, column.name(book.lang), _KEEP, None, True, sheet_key, col_key, None, header_font=True)
         planners: dict[str, _SheetEdits] = {}
-        for w in writes:
-            planner = planners.get(w.sheet)
+
+        def planner_of(sheet_key: str) -> _SheetEdits:
+            planner = planners.get(sheet_key)
             if planner is None:
-                table = book.tables[w.sheet]
+                table = book.tables[sheet_key]
                 part = parts.get(table.name)
                 if part is None or part not in names:
                     raise PatchUnsupported(f"no part for {table.name}")
                 scan = functools.partial(_styles_streamed, z, part)  # only when fills must be compared
-                planner = planners[w.sheet] = _SheetEdits(w.sheet, table, styles, scan,
-                                                          by_sheet.setdefault(table.name, {}), appended.get(w.sheet))
-            planner.add(w)
+                planner = planners[sheet_key] = _SheetEdits(sheet_key, table, styles, scan,
+                                                            by_sheet.setdefault(table.name, {}),
+                                                            appended.get(sheet_key))
+            return planner
+
+        for w in writes:
+            (planners.get(w.sheet) or planner_of(w.sheet)).add(w)
+        for sheet_key in marks:
+            if sheet_key in book.tables:
+                planner_of(sheet_key).finish_marks(z, parts[book.tables[sheet_key].name])
         for sheet_name, edits in by_sheet.items():
             part = parts.get(sheet_name)
             if part is None or part not in names:
@@ -1087,9 +1224,13 @@ def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int],
         if workbook_xml != original_workbook:
             new_parts["xl/workbook.xml"] = workbook_xml
         new_parts.update(package_edits)
-        if counter_sheet.differs(current, wanted):
-            new_parts[parts[counter_name]] = _counter_xml(book, counter)
-            changes.append(Change("counter", 2, "last_serial", current, wanted))
+        if counter_sheet.differs(current, wanted) or filled is not None:
+            memory = counter_sheet.filled_categories(book) if filled is None else filled
+            new_parts[parts[counter_name]] = _counter_xml(book, counter, memory)
+            if counter_sheet.differs(current, wanted):
+                changes.append(Change("counter", 2, "last_serial", current, wanted))
+            if filled is not None:
+                changes.append(Change("counter", 2, "filled_category", None, f"{len(filled)} IDs"))
     # relationships of patched sheets are untouched: comments, drawings and tables stay linked
     return Patch(book.path, new_parts, changes, styles=styles, date1904=book.date1904, pending=pending)
 

@@ -17,7 +17,11 @@ from sheetdesk.workbook.cells import ILLEGAL_CHARACTERS_RE
 from sheetdesk.workbook.reader import Book
 
 #: fills sheetdesk owns (ARGB); any other fill on a cell is the user's and is left alone
-FILL_COLOURS = {"red": "FFFFC7CE", "amber": "FFFFEB9C", "orange": "FFF8CBAD"}
+FILL_COLOURS = {"red": "FFFFC7CE", "amber": "FFFFEB9C"}
+#: the fills that mark a cell people typed which has a problem (light orange: an error, light
+#: yellow: a warning); shades of no standard palette, so a colour a person picked is not taken for one
+MARK_COLOURS = {"error": "FFFFD6AD", "warning": "FFFFF6C4"}
+OWN_COLOURS = {**FILL_COLOURS, **MARK_COLOURS}
 
 
 @functools.cache
@@ -25,7 +29,7 @@ def _fills() -> dict:
     """The openpyxl fills (openpyxl is imported only by the engine that saves through it)."""
     from openpyxl.styles import PatternFill
 
-    return {key: PatternFill("solid", fgColor=rgb) for key, rgb in FILL_COLOURS.items()}
+    return {key: PatternFill("solid", fgColor=rgb) for key, rgb in OWN_COLOURS.items()}
 
 NUMBER_FORMATS = {"datetime": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd", "text": "@"}
 _KEEP = object()
@@ -47,6 +51,9 @@ class CellWrite:
     only_if_blank: bool = False
     #: a header cell sheetdesk adds (patch engine: bold on grey, like its own columns' headers)
     header: bool = False
+    #: the fill marks a problem on a cell people typed ("error" | "warning" | None to clear): only
+    #: MARK_COLOURS count as sheetdesk's there; ``value`` is _KEEP (the value is not written)
+    mark: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,28 +88,44 @@ def _fill_key(cell) -> str | None:
     if fill is None or fill.fill_type != "solid":
         return None
     rgb = fill.fgColor.rgb if fill.fgColor is not None else None
-    for key, own in FILL_COLOURS.items():
+    for key, own in OWN_COLOURS.items():
         if rgb == own:
             return key
     return "other"
 
 
-def apply_writes(book: Book, writes: list[CellWrite]) -> list[Change]:
-    """Apply the writes that change something; return those changes (values and fills)."""
+def may_refill(current: str | None, wanted: object, mark: bool) -> bool:
+    """Whether sheetdesk may put ``wanted`` on a cell whose fill is ``current`` (a key of OWN_COLOURS,
+    "other" or None): only over no fill or one of its own — on a cell people type, only over a
+    problem mark (an overdue colour there is a person's choice)."""
+    if current == wanted:
+        return False
+    if mark:
+        return current is None or current in MARK_COLOURS
+    return current != "other"
+
+
+def apply_writes(book: Book, writes: Iterable[CellWrite], marks: Iterable[str] = ()) -> list[Change]:
+    """Apply the writes that change something; return those changes (values and fills). ``marks``:
+    sheet keys whose problem marks the writes carry in full — a mark on any other cell is cleared."""
     from openpyxl.styles import PatternFill
 
     changes: list[Change] = []
     _add_missing_headers(book, changes)
+    marks = tuple(marks)
+    marked: dict[str, set[tuple[int, int]]] = {key: set() for key in marks}
     for w in writes:
         table = book.tables[w.sheet]
         ws = book.wb[table.name]
         col_idx = table.columns[w.column]
         cell = ws.cell(w.row, col_idx)
         old = cell.value
+        if w.mark:
+            marked.setdefault(w.sheet, set()).add((w.row, col_idx))
         if w.only_if_blank and not (old is None or (isinstance(old, str) and not old.strip())):
             continue
-        new = _clean(w.value)
-        if new is not _KEEP and not _same(old, new):
+        new = old if w.value is _KEEP else _clean(w.value)
+        if not _same(old, new):
             cell.value = new
             if isinstance(new, str) and new.startswith("="):
                 cell.data_type = "s"  # text that merely looks like a formula stays text
@@ -112,12 +135,36 @@ def apply_writes(book: Book, writes: list[CellWrite]) -> list[Change]:
             changes.append(Change(w.sheet, w.row, w.column, old, new))
         if w.fill is not _KEEP:
             current = _fill_key(cell)
-            if current == "other":
-                continue  # the user's own colour wins
-            if w.fill != current:
+            if may_refill(current, w.fill, w.mark):  # a person's own colour wins
                 cell.fill = _fills()[w.fill] if w.fill else PatternFill(fill_type=None)
                 changes.append(Change(w.sheet, w.row, w.column, f"fill:{current}", f"fill:{w.fill}"))
+    for sheet_key in marks:
+        _clear_marks(book, sheet_key, marked[sheet_key], changes)
     return changes
+
+
+def _clear_marks(book: Book, sheet_key: str, keep: set[tuple[int, int]], changes: list[Change]) -> None:
+    """No fill again on the cells of people's columns that still carry a problem mark no problem asks for."""
+    from openpyxl.styles import PatternFill
+
+    table = book.tables.get(sheet_key)
+    if table is None:
+        return
+    schema = SHEETS_BY_KEY[sheet_key]
+    keys = {col: key for key, col in table.columns.items()
+            if key not in {c.key for c in schema.columns if c.owned}}
+    wb = book.wb
+    fill_ids = {i for i, f in enumerate(wb._fills) if getattr(f, "fill_type", None) == "solid"
+                and f.fgColor is not None and f.fgColor.rgb in MARK_COLOURS.values()}
+    if not fill_ids:
+        return
+    ws = wb[table.name]
+    for (r, c), cell in list(ws._cells.items()):
+        if (r > table.header_row and c in keys and (r, c) not in keep and cell.has_style
+                and cell._style.fillId in fill_ids):
+            current = _fill_key(cell)
+            cell.fill = PatternFill(fill_type=None)
+            changes.append(Change(sheet_key, r, keys[c], f"fill:{current}", "fill:None"))
 
 
 def _add_missing_headers(book: Book, changes: list[Change]) -> None:
@@ -139,8 +186,9 @@ def _add_missing_headers(book: Book, changes: list[Change]) -> None:
     book.added_columns.clear()
 
 
-def write_counter(book: Book, counter: dict[str, int]) -> list[Change]:
-    """Keep the hidden counter sheet in step; create it (hidden) when it is missing."""
+def write_counter(book: Book, counter: dict[str, int], filled: dict[str, str] | None = None) -> list[Change]:
+    """Keep the hidden counter sheet in step; create it (hidden) when it is missing. ``filled``
+    (ticket ID -> category sheetdesk filled) is remembered beside it; None: the memory is already so."""
     from sheetdesk.schema import COUNTER
 
     changes: list[Change] = []
@@ -155,12 +203,23 @@ def write_counter(book: Book, counter: dict[str, int]) -> list[Change]:
     ws = book.wb[name]
     current = counter_sheet.stored(book)
     wanted = dict(sorted(counter.items()))
-    if counter_sheet.differs(current, wanted):
-        for r_idx in range(ws.max_row, 1, -1):
-            ws.delete_rows(r_idx)
-        for month, serial in wanted.items():
-            ws.append([month, serial])
-        changes.append(Change("counter", 2, "last_serial", current, wanted))
+    if counter_sheet.differs(current, wanted) or filled is not None:
+        memory = counter_sheet.filled_categories(book) if filled is None else filled
+        if ws.max_row > 1:
+            ws.delete_rows(2, ws.max_row)  # one call: row by row is quadratic on a long memory
+        for r, (month, serial) in enumerate(wanted.items(), 2):
+            ws.cell(r, 1, month)
+            ws.cell(r, 2, serial)
+        first, second = counter_sheet.FILLED_COLUMNS
+        for c, text in zip((first, second), counter_sheet.FILLED_HEADERS[book.lang]):
+            ws.cell(1, c).value = text if memory else None
+        for r, (ticket, category) in enumerate(counter_sheet.filled_rows(memory), 2):
+            ws.cell(r, first, ticket)
+            ws.cell(r, second, category)
+        if counter_sheet.differs(current, wanted):
+            changes.append(Change("counter", 2, "last_serial", current, wanted))
+        if filled is not None:
+            changes.append(Change("counter", 2, "filled_category", None, f"{len(filled)} IDs"))
     return changes
 
 
@@ -232,7 +291,7 @@ def write_generated(book: Book, gen: GeneratedSheet) -> list[Change]:
     if name in book.wb.sheetnames:
         values, fills = _existing(book.wb[name])
         same_values = _trim(values) == _trim(wanted_values)
-        same_fills = _trim([[f if f in FILL_COLOURS else None for f in r] for r in fills]) == _trim(wanted_fills)
+        same_fills = _trim([[f if f in OWN_COLOURS else None for f in r] for r in fills]) == _trim(wanted_fills)
         if same_values and same_fills and _printed_as_ours(book.wb[name]):
             return changes
         index = book.wb.sheetnames.index(name)
