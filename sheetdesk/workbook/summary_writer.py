@@ -15,6 +15,7 @@ import xlsxwriter
 from sheetdesk.kpis import METRICS
 from sheetdesk.results import rating_name
 from sheetdesk.summary import SummaryData
+from sheetdesk.workbook.cells import XLSXWRITER_OPTIONS
 
 GROUP_COLUMNS = (
     ("name", None, None), ("received", "受理量", "Received"), ("share", "占比", "Share"),
@@ -32,7 +33,7 @@ def _t(lang: str, zh: str, en: str) -> str:
 class _Writer:
     def __init__(self, path: Path, data: SummaryData) -> None:
         self.data, self.lang = data, data.lang
-        self.wb = xlsxwriter.Workbook(str(path), {"remove_timezone": True})
+        self.wb = xlsxwriter.Workbook(str(path), XLSXWRITER_OPTIONS)
         self.wb.set_properties({"title": _t(self.lang, f"售后反馈月度汇总 {data.period.label}",
                                             f"After-sales summary {data.period.label}"),
                                 "author": "sheetdesk", "created": data.now})
