@@ -332,7 +332,9 @@ def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: s
     result = desk.run(book, now=now, write=False)
     built = reports.build_reports(result)
     root = reports.archive_dir(book)
-    chosen = reports.select(built, ids, all_, root)
+    chosen, refused = reports.refuse_unsafe(reports.select(built, ids, all_, root))
+    for zh, en in refused:  # a malformed typed ID never names a file; the others are still written
+        click.echo(_t(lang, "注意：", "warning: ") + _t(lang, zh, en), err=True)
     written, unchanged = [], 0
     with Progress(transient=True, disable=len(chosen) < 20) as progress:
         task = progress.add_task(_t(lang, "生成报告", "writing reports"), total=len(chosen))
@@ -352,11 +354,13 @@ def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: s
         click.echo(_t(lang, f"已写入 {path}", f"wrote {path}"))
     if unchanged:
         click.echo(_t(lang, f"{unchanged} 份报告内容未变，未重复写入", f"{unchanged} report(s) unchanged; nothing rewritten"))
-    if not chosen:
+    if not chosen and not refused:
         click.echo(_t(lang, "没有需要出报告的工单（需已审核：审核人和审核日期已填写）",
                       "no tickets to report (a report needs Reviewer and Reviewed on filled)"))
     if index is not None:
         click.echo(_t(lang, f"归档索引：{index}", f"archive index: {index}"))
+    if refused and ids:  # the IDs named on the command line were not all reported
+        sys.exit(InputError.exit_code)
 
 
 def _book_and_ids(args: tuple[str, ...]) -> tuple[Path, list[str]]:
