@@ -84,12 +84,14 @@ def check_contact(value: object) -> list[str]:
 #: separators people put inside a number: spaces, dashes, dots, slashes, brackets (up to three in a row)
 _SEP = r"[\s\-\u2010-\u2015\u2212./_()]"
 _DIGIT_RUN = re.compile(r"(?<![0-9])(?:\+\s?)?\(?[0-9](?:" + _SEP + r"{0,3}[0-9])*")
-_MASKED_EMAIL = re.compile(r"[a-z0-9._%+\-]+\s?@\s?[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}")
+_MASKED_EMAIL = re.compile(r"(?<![a-z0-9._%+\-])[a-z0-9._%+\-]+\s?@\s?[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}")
 #: shapes of digit runs that are not contact details: dates (2026-11-05, 2026.11.05) and ticket IDs
 _DATE_HEAD = re.compile(r"(?:19|20)[0-9]{2}([\-./])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12][0-9]|3[01])(?![0-9])")
 _TICKET_ID = re.compile(r"[0-9]{4}(?:0[1-9]|1[0-2])-[0-9]{3,}")
 #: digit runs shorter than this are left alone (a quantity, an amount, a time)
 MIN_MASKED_DIGITS = 7
+#: the longest a phone number gets, prefix included (0086 + 0 + area code + subscriber)
+_MAX_NUMBER_DIGITS = 17
 _COMPOUND_SURNAMES = frozenset(
     "欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 轩辕 令狐 端木 独孤 南宫 西门 呼延 澹台 公冶 "
     "万俟 闻人 赫连 申屠 太史 仲孙 钟离 宗政 濮阳 淳于 单于 百里 东郭 拓跋".split())
@@ -249,9 +251,13 @@ def _mask_run(run: str) -> list[tuple[int, int, str]]:
             flush()
             i += sum(1 for g in groups[i:] if g[1] <= kept.end())
             continue
-        for j in range(len(groups) - 1, i - 1, -1):
+        last, width = i, groups[i][1] - groups[i][0]
+        while last + 1 < len(groups) and width + groups[last + 1][1] - groups[last + 1][0] <= _MAX_NUMBER_DIGITS:
+            last += 1
+            width += groups[last][1] - groups[last][0]
+        for j in range(last, i - 1, -1):
             digits = "".join(run[g[0]:g[1]] for g in groups[i:j + 1])
-            if len(digits) >= MIN_MASKED_DIGITS and _cn_number(digits, plus and i == 0):
+            if MIN_MASKED_DIGITS <= len(digits) <= _MAX_NUMBER_DIGITS and _cn_number(digits, plus and i == 0):
                 flush()
                 first = 0 if i == 0 and (plus or ")" in run[:groups[j][1]]) else at
                 out.append((first, groups[j][1], _mask_digits(digits, plus and i == 0)))
