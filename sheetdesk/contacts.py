@@ -1,7 +1,9 @@
 """Contact details: checking what clerks type, and masking it for anything that leaves the team.
 
 Phone numbers are checked with ``phonenumbers`` (mainland mobiles, landlines with area code, 400
-numbers); a cell may hold several contacts separated by ``/ , ; 、`` or spaces.
+numbers); a cell may hold several contacts separated by ``/ , ; 、`` or spaces. Masking
+(:func:`scrub_text`) looks for what people really type — full-width digits, separators anywhere,
+country prefixes, names in any case — because the external report leaves the team.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 
 import phonenumbers
 
@@ -117,10 +120,6 @@ def _normalised(text: str) -> tuple[str, list[int]]:
 def normalise(text: str) -> str:
     """NFKC, ASCII digits, case folded: the form masking matches on."""
     return _normalised(text)[0]
-
-
-def _digits(text: str) -> str:
-    return re.sub(r"[^0-9]", "", normalise(text))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -270,7 +269,7 @@ def _mask_run(run: str) -> list[tuple[int, int, str]]:
     return out
 
 
-def scrub_text(text: str, names: list[str] = ()) -> str:  # type: ignore[assignment]
+def scrub_text(text: str, names: Iterable[str] = ()) -> str:
     """Free text with every contact detail and the customer's name masked.
 
     - email addresses (also with ＠ or full-width letters) → ``w***@example.com``;
