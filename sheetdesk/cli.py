@@ -144,7 +144,7 @@ def _book_command(name: str, writes: bool):
 def _echo_json(data: object) -> None:
     """JSON on stdout, written as it is encoded: a 50k desk's problems would otherwise be one string
     of tens of megabytes (and its encoded copy) on top of the run's memory."""
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     pieces: list[str] = []
     for piece in json.JSONEncoder(ensure_ascii=False, indent=2).iterencode(data):
         pieces.append(piece)
@@ -332,7 +332,8 @@ def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: s
     result = desk.run(book, now=now, write=False)
     built = reports.build_reports(result)
     root = reports.archive_dir(book)
-    chosen, refused = reports.refuse_unsafe(reports.select(built, ids, all_, root))
+    conflicts = result.plan.conflicts if result.plan else {}
+    chosen, refused = reports.refuse_unsafe(reports.select(built, ids, all_, root, conflicts))
     for zh, en in refused:  # a malformed typed ID never names a file; the others are still written
         click.echo(_t(lang, "注意：", "warning: ") + _t(lang, zh, en), err=True)
     written, unchanged = [], 0
@@ -357,6 +358,13 @@ def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: s
     if not chosen and not refused:
         click.echo(_t(lang, "没有需要出报告的工单（需已审核：审核人和审核日期已填写）",
                       "no tickets to report (a report needs Reviewer and Reviewed on filled)"))
+    if all_ and conflicts:
+        skipped = sorted(conflicts)
+        more_zh = f"等 {len(skipped)} 个" if len(skipped) > 20 else ""
+        more_en = f" and {len(skipped) - 20} more" if len(skipped) > 20 else ""
+        click.echo(_t(lang, f"登记表中重复的编号不出报告：{'、'.join(skipped[:20])}{more_zh}（改正重复的编号后再运行）",
+                      f"no report for IDs on several Register rows: {', '.join(skipped[:20])}{more_en} "
+                      f"(correct them, then run again)"))
     if index is not None:
         click.echo(_t(lang, f"归档索引：{index}", f"archive index: {index}"))
     if refused and ids:  # the IDs named on the command line were not all reported
@@ -473,8 +481,11 @@ def export(books: tuple[Path, ...], db_url: str | None, branch_names: tuple[str,
             click.echo(_t(lang, f"  {ex.unnumbered} 行尚未编号，未导出：先运行 sheetdesk refresh {ex.book}",
                           f"  {ex.unnumbered} row(s) not numbered yet were left out: run sheetdesk refresh {ex.book} first"))
         if ex.duplicates:
-            click.echo(_t(lang, f"  {ex.duplicates} 行的编号与前面的行重复，只导出了第一行（见校验列）",
-                          f"  {ex.duplicates} row(s) repeat an earlier row's ID; only the first was exported (see Check)"))
+            click.echo(_t(lang, f"  {ex.duplicates} 行的编号与前面的行重复：各自作为单独的工单导出，编号记为“编号#行号”；"
+                                f"该编号的进度、结果和回访未导出，请在登记表改正重复的编号（见校验列）",
+                          f"  {ex.duplicates} row(s) repeat an earlier row's ID: each is exported as its own ticket, "
+                          f"keyed 'ID#row'; the ID's progress, results and follow-ups are left out until the duplicate "
+                          f"ID is corrected in the Register (see Check)"))
     click.echo(_t(lang, f"数据库：{dbexport.shown_url(url)}", f"database: {dbexport.shown_url(url)}"))
 
 
@@ -483,12 +494,17 @@ def export(books: tuple[Path, ...], db_url: str | None, branch_names: tuple[str,
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path), metavar="MAP.toml",
               help="列映射文件（TOML，见 docs/import.md） / column mapping file")
+@click.option("--encoding", metavar="NAME",
+              help="CSV 的文字编码，如 gbk、big5、shift_jis（默认自动识别 UTF-8/GBK） / the CSV's text encoding")
 @click.option("--dry-run", is_flag=True, help="只检查，不写入 / check only, write nothing")
 @click.option("--force", is_flag=True, help="忽略 Excel/WPS/LibreOffice 的锁文件 / ignore office lock files")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 / print JSON")
+@click.option("--example", "example_dir", is_flag=False, flag_value="import-examples", default=None,
+              type=click.Path(file_okay=False, path_type=Path), metavar="[DIR]",
+              help="把示例导出文件及映射写到 DIR（默认 import-examples） / write the example exports and maps into DIR")
 @common
-def import_(book: Path, file: Path | None, map_path: Path | None, dry_run: bool, force: bool, as_json: bool,
-            lang: str, now: datetime | None) -> None:
+def import_(book: Path, file: Path | None, map_path: Path | None, encoding: str | None, dry_run: bool, force: bool,
+            as_json: bool, example_dir: Path | None, lang: str, now: datetime | None) -> None:
     """从呼叫中心/客服/电商导出的 CSV 或 xlsx 批量登记 / bulk intake from a CSV or xlsx export: [BOOK] FILE."""
     from rich.progress import Progress
 
@@ -496,6 +512,12 @@ def import_(book: Path, file: Path | None, map_path: Path | None, dry_run: bool,
     from sheetdesk.settings import load_settings
 
     ctx = click.get_current_context()
+    if example_dir is not None:
+        if file is not None or ctx.get_parameter_source("book") != click.core.ParameterSource.DEFAULT:
+            raise InputError("--example 只写出示例文件，不能同时指定 BOOK 或 FILE",
+                             "--example only writes the example files; do not name BOOK or FILE with it")
+        _print_examples(importer.write_examples(example_dir), lang)
+        return
     if file is None:  # one argument is the file; the book is ./desk.xlsx
         if ctx.get_parameter_source("book") == click.core.ParameterSource.DEFAULT:
             raise InputError("缺少要导入的文件：sheetdesk import [BOOK] FILE",
@@ -506,7 +528,7 @@ def import_(book: Path, file: Path | None, map_path: Path | None, dry_run: bool,
     try:
         settings = load_settings(book) if book.exists() else None
         now = now or (settings.now() if settings else datetime.now().replace(microsecond=0))
-        job = importer.prepare(book, file, map_path)
+        job = importer.prepare(book, file, map_path, encoding)
         with Progress(transient=True, disable=as_json or job.size <= importer.PROGRESS_ROWS) as bar:
             task = bar.add_task(_t(lang, f"导入 {file.name}", f"importing {file.name}"), total=job.steps)
             result = importer.run_import(job, now=now, force=force, dry_run=dry_run, lang=lang,
@@ -519,6 +541,18 @@ def import_(book: Path, file: Path | None, map_path: Path | None, dry_run: bool,
         _echo_json(_import_json(result, lang))
     else:
         _print_import(result, lang)
+
+
+def _print_examples(written: list[Path], lang: str) -> None:
+    """What was written, and the commands that import each example export with its map."""
+    folder = written[0].parent if written else Path(".")
+    names = "、".join(p.name for p in written) if lang == "zh" else ", ".join(p.name for p in written)
+    click.echo(_t(lang, f"已写出导入示例到 {folder}：{names}", f"wrote the import examples into {folder}: {names}"))
+    click.echo(_t(lang, "试一试（先用 sheetdesk init 新建台账；示例日期为 2026 年 11 月）：",
+                  "try them (create a desk with sheetdesk init first; the examples are dated November 2026):"))
+    for mapping in (p for p in written if p.suffix == ".toml"):
+        for export in (p for p in written if p.suffix != ".toml" and p.name.startswith(mapping.stem)):
+            click.echo(f"  sheetdesk import {DEFAULT_BOOK} {export} --map {mapping}")
 
 
 def _import_json(result, lang: str) -> dict:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 
-import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sheetdesk import dates
@@ -17,7 +18,7 @@ MAX_ROWS = 60
 
 
 def _console() -> Console:
-    stream = click.get_text_stream("stdout")
+    stream = sys.stdout  # click.get_text_stream is deprecated (Click 8.5); CliRunner swaps sys.stdout too
     tty = stream.isatty()
     return Console(file=stream, width=None if tty else 160, highlight=False, soft_wrap=not tty)
 
@@ -46,9 +47,9 @@ def print_result(result: RunResult, lang: str) -> None:
     rows = result.register_rows
     console.print(_t(
         lang,
-        f"[bold]{result.book}[/]  当前时间 {dates.fmt(result.now)}：登记表 {rows} 行，新编号 {len(plan.issued) if plan else 0} 个，"
+        f"[bold]{escape(str(result.book))}[/]  当前时间 {dates.fmt(result.now)}：登记表 {rows} 行，新编号 {len(plan.issued) if plan else 0} 个，"
         f"自动分派 {plan.routed if plan else 0} 行；错误 {levels[ERROR]}，注意 {levels[WARNING]}，提示 {levels[INFO]}",
-        f"[bold]{result.book}[/]  now {dates.fmt(result.now)}: {rows} register rows, {len(plan.issued) if plan else 0} new IDs, "
+        f"[bold]{escape(str(result.book))}[/]  now {dates.fmt(result.now)}: {rows} register rows, {len(plan.issued) if plan else 0} new IDs, "
         f"{plan.routed if plan else 0} rows routed; {levels[ERROR]} errors, {levels[WARNING]} warnings, {levels[INFO]} notes",
     ))
     shown = [p for p in result.problems if p.level != INFO] or []
@@ -60,7 +61,7 @@ def print_result(result: RunResult, lang: str) -> None:
         for p in shown[:MAX_ROWS]:
             sheet = SHEETS_BY_KEY[p.sheet]
             table.add_row(sheet.name(lang), (f"第{p.row}行" if lang == "zh" else f"row {p.row}") if p.row else "", sheet.column(p.column).name(lang) if p.column else "",
-                          _level(p.level, lang), p.text(lang))
+                          _level(p.level, lang), escape(p.text(lang)))
         console.print(table)
         if len(shown) > MAX_ROWS:
             console.print(_t(lang, f"……另有 {len(shown) - MAX_ROWS} 条，见各行的“校验”列",
@@ -76,11 +77,11 @@ def print_result(result: RunResult, lang: str) -> None:
             for c in result.changes[:MAX_ROWS * 2]:
                 sheet = SHEETS_BY_KEY[c.sheet]
                 col = sheet.column(c.column).name(lang) if c.column in {x.key for x in sheet.columns} else c.column
-                table.add_row(sheet.name(lang), str(c.row), col, _fmt_value(c.old), _fmt_value(c.new))
+                table.add_row(sheet.name(lang), str(c.row), col, escape(_fmt_value(c.old)), escape(_fmt_value(c.new)))
             console.print(table)
     elif result.written:
-        console.print(_t(lang, f"[green]已保存 {result.book}[/]（{len(result.changes)} 处修改；备份：{result.backup}）",
-                         f"[green]saved {result.book}[/] ({len(result.changes)} changes; backup: {result.backup})"))
+        console.print(_t(lang, f"[green]已保存 {escape(str(result.book))}[/]（{len(result.changes)} 处修改；备份：{escape(str(result.backup))}）",
+                         f"[green]saved {escape(str(result.book))}[/] ({len(result.changes)} changes; backup: {escape(str(result.backup))})"))
     elif result.changes:
         console.print(_t(lang, "只读校验：未写入任何内容", "validate is read-only: nothing was written"))
     else:
@@ -160,9 +161,36 @@ def _stage(stage: str | None, lang: str) -> str:
     return zh if lang == "zh" else en
 
 
+#: lines a stand-up list shows on the console before "… and N more" (--json keeps every item)
+STANDUP_ROWS = 30
+
+_MISSING = {"owner": ("责任人", "owner"), "category": ("分类", "category"), "priority": ("优先级", "priority")}
+
+
+def _prio(item, lang: str) -> str:
+    """The effective priority, marked when an escalation rule raised the ticket."""
+    if not item.escalated:
+        return item.priority
+    return f"{item.priority}（升级）" if lang == "zh" else f"{item.priority} (escalated)"
+
+
+def _others(item, lang: str) -> str:
+    """The ticket's other late stages, then its other stages due by the next stand-up."""
+    parts = []
+    for stage, late, due in item.others:
+        if late:
+            parts.append(_stage(stage, lang))
+        else:
+            parts.append(_t(lang, f"{_stage(stage, lang)} {dates.fmt(due)}到期", f"{_stage(stage, lang)} due {dates.fmt(due)}"))
+    return ("、" if lang == "zh" else ", ").join(parts)
+
+
 def print_standup(result: RunResult, lang: str) -> None:
-    """The stand-up summary: late, due before the next stand-up, reopened, new, unassigned, by owner."""
-    from sheetdesk.durations import format_amount
+    """The stand-up summary: one line per ticket in each list, late and due-soon in working time
+    (sorted by it), escalated tickets marked, every cut list saying how many more there are."""
+    from rich.markup import escape
+
+    from sheetdesk.standup import format_lateness
 
     s = result.standup
     if s is None:
@@ -171,71 +199,126 @@ def print_standup(result: RunResult, lang: str) -> None:
     cal = result.calendar
     console.print(_t(lang, f"\n[bold]晨会摘要[/]（下次晨会 {dates.fmt(s.next_standup)}）",
                      f"\n[bold]Stand-up summary[/] (next stand-up {dates.fmt(s.next_standup)})"))
+    _print_id_conflicts(console, s.id_conflicts, lang)
 
-    def items_table(title: str, items, with_stage: bool, amount_head: str | None = None) -> None:
+    def show(title: str, items: list, heads: list[str], cells, *, skip_empty: bool = False) -> None:
         if not items:
-            console.print(f"{title}：0" if lang == "zh" else f"{title}: 0")
+            if not skip_empty:
+                console.print(f"{title}：0" if lang == "zh" else f"{title}: 0")
             return
         table = Table(title=f"{title}（{len(items)}）" if lang == "zh" else f"{title} ({len(items)})")
-        heads = [_t(lang, "反馈编号", "ID"), _t(lang, "客户", "Customer"), _t(lang, "责任人", "Owner"),
-                 _t(lang, "优先级", "Priority")]
-        if with_stage:
-            heads += [_t(lang, "环节", "Stage"), _t(lang, "时限", "Due")]
-        if amount_head:
-            heads.append(amount_head)
         for h in heads:
             table.add_column(h)
-        for i in items[:MAX_ROWS]:
-            row = [i.ticket_id, i.customer, i.owner or _t(lang, "（未分派）", "(unassigned)"), i.priority]
-            if with_stage:
-                row += [_stage(i.stage, lang), dates.fmt(i.due)]
-            if amount_head:
-                tiny = items is s.late and i.business_seconds < 60
-                row.append(_t(lang, "<1分钟", "<1 min") if tiny else format_amount(i.business_seconds, i.wall, cal, lang))
-            table.add_row(*row)
+        for i in items[:STANDUP_ROWS]:
+            table.add_row(*(escape(str(c)) for c in cells(i)))
         console.print(table)
+        if len(items) > STANDUP_ROWS:
+            more = len(items) - STANDUP_ROWS
+            console.print(_t(lang, f"… 另有 {more} 条（refresh --json 列出全部）", f"… and {more} more (refresh --json lists all)"))
 
-    items_table(_t(lang, "已超时", "Late"), s.late, True, _t(lang, "超时", "Late by"))
-    items_table(_t(lang, "下次晨会前到期", "Due before the next stand-up"), s.due_soon, True, _t(lang, "剩余", "Left"))
-    items_table(_t(lang, "重新打开", "Reopened"), s.reopened, False)
-    items_table(_t(lang, "新登记（自上次晨会）", "New since the last stand-up"), s.new, False)
-    items_table(_t(lang, "未分派", "Unassigned"), s.unassigned, False)
-    if s.calls_due:
-        table = Table(title=_t(lang, f"待回访（{len(s.calls_due)}）", f"Follow-up calls due ({len(s.calls_due)})"))
-        for h in (_t(lang, "反馈编号", "ID"), _t(lang, "客户", "Customer"), _t(lang, "回访类型", "Type"),
-                  _t(lang, "应回访日期", "Due"), _t(lang, "状态", "State")):
-            table.add_column(h)
-        for c in s.calls_due[:MAX_ROWS]:
-            table.add_row(c.ticket_id, c.customer, c.type, dates.fmt(c.due),
-                          _t(lang, "已逾期", "overdue") if c.late else "")
-        console.print(table)
-    else:
-        console.print(_t(lang, "待回访：0", "Follow-up calls due: 0"))
+    ticket_heads = [_t(lang, "反馈编号", "ID"), _t(lang, "客户", "Customer"), _t(lang, "责任人", "Owner"),
+                    _t(lang, "生效优先级", "Priority")]
+    unassigned = _t(lang, "（未分派）", "(unassigned)")
+
+    def ticket(i) -> list[str]:
+        return [i.ticket_id, i.customer, i.owner or unassigned, _prio(i, lang)]
+
+    show(_t(lang, "待补全", "Needs completing"), s.incomplete,
+         [_t(lang, "登记表行", "Register row"), _t(lang, "反馈编号", "ID"), _t(lang, "客户", "Customer"),
+          _t(lang, "需补全（补全后才能编号、计时）", "What is missing (to be numbered and timed)"), _t(lang, "优先级", "Priority"), _t(lang, "升级原因", "Escalation reason")],
+         lambda i: [_t(lang, f"第{i.row}行", f"row {i.row}"), i.ticket_id, i.customer,
+                    ("；" if lang == "zh" else "; ").join(m[0] if lang == "zh" else m[1] for m in i.missing),
+                    _prio(i, lang), i.escalation.reason(lang) if i.escalation else ""],
+         skip_empty=True)
+    show(_t(lang, "已超时", "Late"), s.late,
+         ticket_heads + [_t(lang, "超时环节", "Late stage"), _t(lang, "时限", "Due"),
+                         _t(lang, "超时（工作时间）", "Late by (working time)"), _t(lang, "其他环节", "Other stages")],
+         lambda i: ticket(i) + [_stage(i.stage, lang), dates.fmt(i.due), format_lateness(i.business_seconds, cal, lang),
+                                _others(i, lang)])
+    show(_t(lang, "下次晨会前到期", "Due before the next stand-up"), s.due_soon,
+         ticket_heads + [_t(lang, "环节", "Stage"), _t(lang, "时限", "Due"),
+                         _t(lang, "剩余（工作时间）", "Left (working time)"), _t(lang, "其他环节", "Other stages")],
+         lambda i: ticket(i) + [_stage(i.stage, lang), dates.fmt(i.due), format_lateness(i.business_seconds, cal, lang),
+                                _others(i, lang)])
+
+    def state(i) -> str:
+        if i.stage is None:
+            return ""
+        amount = format_lateness(i.business_seconds, cal, lang)
+        if i.late:
+            return _t(lang, f"{_stage(i.stage, lang)}超时 {amount}", f"{_stage(i.stage, lang)} late by {amount}")
+        return _t(lang, f"{_stage(i.stage, lang)}剩余 {amount}", f"{_stage(i.stage, lang)}: {amount} left")
+
+    show(_t(lang, "升级工单（未结）", "Escalated, open"), s.escalated,
+         ticket_heads + [_t(lang, "升级原因", "Escalation reason"), _t(lang, "时限（工作时间）", "Deadline (working time)")],
+         lambda i: ticket(i) + [i.escalation.reason(lang) if i.escalation else "", state(i)])
+    show(_t(lang, "重新打开", "Reopened"), s.reopened, ticket_heads, ticket)
+    show(_t(lang, "新登记（自上次晨会）", "New since the last stand-up"), s.new, ticket_heads, ticket)
+    show(_t(lang, "未分派", "Unassigned"), s.unassigned, ticket_heads + [_t(lang, "待定", "To decide")],
+         lambda i: ticket(i) + [("、" if lang == "zh" else ", ").join(_MISSING[m][0 if lang == "zh" else 1]
+                                                                       for m in i.missing)])
+    show(_t(lang, "待回访", "Follow-up calls due"), s.calls_due,
+         [_t(lang, "反馈编号", "ID"), _t(lang, "客户", "Customer"), _t(lang, "回访类型", "Type"),
+          _t(lang, "应回访日期", "Due"), _t(lang, "状态", "State")],
+         lambda c: [c.ticket_id, c.customer, c.type, dates.fmt(c.due), _t(lang, "已逾期", "overdue") if c.late else ""])
     if s.by_owner:
-        table = Table(title=_t(lang, "按责任人", "By owner"))
-        for h in (_t(lang, "责任人", "Owner"), _t(lang, "未结", "Open"), _t(lang, "超时", "Late")):
-            table.add_column(h)
-        for owner, c in s.by_owner.items():
-            table.add_row(owner or _t(lang, "（未分派）", "(unassigned)"), str(c["open"]), str(c["late"]))
-        console.print(table)
+        show(_t(lang, "按责任人", "By owner"), list(s.by_owner.items()),
+             [_t(lang, "责任人", "Owner"), _t(lang, "未结", "Open"), _t(lang, "超时", "Late")],
+             lambda oc: [oc[0] or unassigned, str(oc[1]["open"]), str(oc[1]["late"])])
     for year in s.provisional_years:
         console.print("[yellow]" + cal.provisional_hint(year, lang) + "[/]")
 
 
+def _print_id_conflicts(console: Console, conflicts, lang: str) -> None:
+    """IDs several register rows hold: each row is its own ticket, and the ID's log waits for a fix."""
+    if not conflicts:
+        return
+    table = Table(title=_t(lang, f"编号冲突（{len(conflicts)}）：请在登记表改正重复的编号，改正前该编号的进度和结果不计入任何一行",
+                           f"ID conflicts ({len(conflicts)}): correct the duplicate IDs in the Register; until then "
+                           f"no Progress or Results row with the ID counts"))
+    for h in (_t(lang, "反馈编号", "ID"), _t(lang, "登记表行", "Register rows")):
+        table.add_column(h)
+    for c in conflicts[:MAX_ROWS]:
+        rows = [(f"第{row}行 {customer}" if lang == "zh" else f"row {row} {customer}").strip()
+                for row, customer in c.rows[:8]]
+        if len(c.rows) > 8:
+            rows.append(_t(lang, f"等共 {len(c.rows)} 行", f"… {len(c.rows)} rows in all"))
+        table.add_row(c.ticket_id, ("；" if lang == "zh" else "; ").join(rows))
+    console.print(table)
+    if len(conflicts) > MAX_ROWS:
+        console.print(_t(lang, f"……另有 {len(conflicts) - MAX_ROWS} 个编号冲突，见登记表的“校验”列",
+                         f"… and {len(conflicts) - MAX_ROWS} more ID conflicts; see the Register's Check column"))
+
+
 def standup_json(result: RunResult, lang: str) -> dict | None:
+    """The stand-up for scripts: every item of every list (nothing is cut)."""
+    from sheetdesk.standup import format_lateness
+
     s = result.standup
     if s is None:
         return None
+    cal = result.calendar
 
     def items(lst):
-        return [{"id": i.ticket_id, "customer": i.customer, "owner": i.owner, "priority": i.priority,
-                 "stage": i.stage, "due": dates.fmt(i.due) if i.due else None,
-                 "hours": round(i.business_seconds / 3600, 2), "clock": "wall" if i.wall else "business"}
+        return [{"id": i.ticket_id, "row": i.row, "customer": i.customer, "owner": i.owner, "priority": i.priority,
+                 "escalated": i.escalated, "escalation_reason": i.escalation.reason(lang) if i.escalation else None,
+                 "stage": i.stage, "due": dates.fmt(i.due) if i.due else None, "late": i.late,
+                 "hours": round(i.business_seconds / 3600, 2), "clock": "business",
+                 "amount": format_lateness(i.business_seconds, cal, lang) if i.stage else None,
+                 "other_stages": [{"stage": st, "late": late, "due": dates.fmt(due)} for st, late, due in i.others],
+                 "missing": list(i.missing)}
                 for i in lst]
 
     return {"next_standup": dates.fmt(s.next_standup), "last_standup": dates.fmt(s.last_standup),
-            "late": items(s.late), "due_before_next_standup": items(s.due_soon), "reopened": items(s.reopened),
-            "new": items(s.new), "unassigned": items(s.unassigned), "by_owner": s.by_owner,
-            "provisional_years": s.provisional_years,
+            "incomplete": [{"row": i.row, "id": i.ticket_id or None, "customer": i.customer,
+                            "missing": [m[0] if lang == "zh" else m[1] for m in i.missing],
+                            "priority": i.priority or None, "escalated": i.escalated,
+                            "escalation_reason": i.escalation.reason(lang) if i.escalation else None}
+                           for i in s.incomplete],
+            "late": items(s.late), "due_before_next_standup": items(s.due_soon), "escalated": items(s.escalated),
+            "reopened": items(s.reopened), "new": items(s.new), "unassigned": items(s.unassigned),
+            "by_owner": s.by_owner, "provisional_years": s.provisional_years,
+            "id_conflicts": [{"id": c.ticket_id, "rows": [{"row": row, "customer": customer} for row, customer in c.rows]}
+                             for c in s.id_conflicts],
             "calls_due": [{"id": c.ticket_id, "customer": c.customer, "type": c.type, "due": dates.fmt(c.due),
                            "late": c.late} for c in s.calls_due]}

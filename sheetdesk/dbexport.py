@@ -135,7 +135,7 @@ class BranchExport:
     counts: dict[str, TableCounts] = field(default_factory=dict)
     #: register rows with an ID only a refresh would assign (not exported until the workbook holds it)
     unnumbered: int = 0
-    #: register rows whose ID repeats an earlier row (the first row is exported)
+    #: register rows whose ID repeats an earlier row (exported under ``ID#row``, see :func:`collect`)
     duplicates: int = 0
 
 
@@ -173,9 +173,15 @@ def collect(result, branch: str) -> BranchExport:
 
     Only IDs the workbook holds are exported: a blank ID gets its number from the next refresh, and
     guessing it here could give a database row an ID that later names another ticket.
+
+    A ticket is its register row: when several rows hold one ID, the first keeps the ID as its key and
+    each later one is exported as ``ID#row`` (``202611-001#7``), so every customer stays a ticket of
+    its own and a re-export converges. The ID's log, result and follow-up rows belong to none of them
+    (the desk reports them as ambiguous) and are not exported until the ID is corrected.
     """
     out = BranchExport(Path(result.book), branch, result.desk_lang, result.now)
     plan = result.plan
+    conflicts = plan.conflicts if plan else {}
     statuses = {s.ticket.row: s for s in result.statuses}
     tickets: dict[str, dict] = {}
     for t in plan.tickets if plan else []:
@@ -184,11 +190,12 @@ def collect(result, branch: str) -> BranchExport:
         if not _text(t.values.get("id")):
             out.unnumbered += 1
             continue
-        if t.id in tickets:
+        ticket_key = t.id
+        if t.id in conflicts and t.row != conflicts[t.id][0]:
             out.duplicates += 1
-            continue
+            ticket_key = f"{t.id}#{t.row}"
         s = statuses.get(t.row)
-        row: dict[str, object] = {"branch": branch, "id": t.id, "row": t.row, "received": t.received}
+        row: dict[str, object] = {"branch": branch, "id": ticket_key, "row": t.row, "received": t.received}
         for key in REGISTER_TEXT:  # what a refresh shows: the typed value, else what routing fills in
             row[key] = _text(plan.writes.get((t.row, key), t.values.get(key)))
         row.update(category=t.category or None, department=t.department or None, owner=t.owner or None,
@@ -205,12 +212,12 @@ def collect(result, branch: str) -> BranchExport:
         row["closed_at"] = s.rollup.closed_at if s and s.closed else None
         row["reopened_at"] = s.rollup.reopened_at if s else None
         row["rounds"] = s.rollup.rounds if s else 0
-        tickets[t.id] = row
+        tickets[ticket_key] = row
     out.rows["tickets"] = list(tickets.values())
 
     progress: dict[tuple, dict] = {}
     for s in result.statuses:
-        if s.ticket.id not in tickets:
+        if s.ticket.id not in tickets or s.ticket.id in conflicts:
             continue
         for e in s.rollup.entries:
             if e.row:  # row 0 is a reopening implied by a 不满意 rating, not a typed log row
@@ -221,7 +228,7 @@ def collect(result, branch: str) -> BranchExport:
 
     results = []
     for r in result.results or []:
-        if r.ticket_id not in tickets:
+        if r.ticket_id not in tickets or r.ticket_id in conflicts:
             continue
         v = r.values
         results.append({
@@ -234,7 +241,7 @@ def collect(result, branch: str) -> BranchExport:
 
     calls: dict[tuple, dict] = {}
     for c in result.calls:
-        if c.ticket_id not in tickets or not c.type:
+        if c.ticket_id not in tickets or c.ticket_id in conflicts or not c.type:
             continue
         calls.setdefault((c.ticket_id, c.type), {  # a copied row with the same key: the first one counts
             "branch": branch, "ticket_id": c.ticket_id, "type": c.type, "customer": c.customer or None,

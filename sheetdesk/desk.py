@@ -23,7 +23,7 @@ from sheetdesk.results import latest_by_ticket, read_results, reopenings
 from sheetdesk.problems import ERROR, WARNING, Problem, join_cell
 from sheetdesk.progress import read_log, roll_up
 from sheetdesk.sla import overdue_text
-from sheetdesk.standup import Standup, build_standup
+from sheetdesk.standup import Standup, build_standup, id_conflicts
 from sheetdesk.tracker import TicketStatus, build_statuses, fill_of, tracker_order, tracker_rows
 from sheetdesk.tracker import headers as tracker_headers
 from sheetdesk.workdays import WorkCalendar
@@ -37,7 +37,9 @@ from sheetdesk.workbook import verify
 from sheetdesk.workbook.locks import DeskLock, check_not_open
 from sheetdesk.workbook.package import ensure_savable
 from sheetdesk.workbook.fastread import FastReadUnsupported
-from sheetdesk.workbook.reader import Book, open_book, read_table
+from sheetdesk.register import ROUTED
+from sheetdesk.workbook.cells import column_letter
+from sheetdesk.workbook.reader import Book, merged_ranges, open_book, read_table
 from sheetdesk.workbook.safesave import atomic_write, snapshot
 from sheetdesk.workbook.writer import _KEEP, CellWrite, Change, GeneratedSheet, apply_writes, write_counter, write_generated
 
@@ -236,6 +238,64 @@ def _owned_writes(book: Book, plan: RegisterPlan, statuses: list[TicketStatus], 
         values["escalation_reason"] = e.reason(lang) if e else None
         for key, value in values.items():
             yield CellWrite("register", t.row, key, value, fill=fills.get(key, _KEEP))
+
+
+def _default_level(settings: Settings, sla):
+    """The level untriaged tickets are timed at: ``[sla] default_level``, else the SLA sheet's least
+    urgent level; a name the SLA sheet does not have stops the run."""
+    if not sla.levels:
+        return None
+    if settings.default_level is None:
+        return sla.levels[-1]
+    level = sla.resolve(settings.default_level)
+    if level is None:
+        where = settings.path or "sheetdesk.toml"
+        raise SettingsError(
+            f"{where}：[sla] default_level “{settings.default_level}”不在时效标准表中，应为：{'、'.join(sla.names())}",
+            f"{where}: [sla] default_level '{settings.default_level}' is not a level of the SLA sheet; "
+            f"expected one of: {', '.join(sla.names())}")
+    return level
+
+
+def _incomplete_fills(plan: RegisterPlan, standup: Standup) -> Iterator[CellWrite]:
+    """The cell that keeps a row from being numbered and timed (its 反馈时间) in sheetdesk's light
+    orange; cleared on every other row once the person fixes it (a person's own fill is never touched)."""
+    marked = {p.row for p in standup.incomplete}
+    for t in plan.tickets:
+        yield CellWrite("register", t.row, "received", _KEEP, fill="orange" if t.row in marked else None)
+
+
+def _merged_conflicts(book: Book) -> tuple[list[Problem], set[tuple[str, int, str]]]:
+    """Merged cells over columns sheetdesk fills: a warning on each row they cover, and the cells
+    left alone (writing into a merged range would hide the value, or fail on the openpyxl path)."""
+    problems: list[Problem] = []
+    blocked: set[tuple[str, int, str]] = set()
+    for key, table in book.tables.items():
+        ranges = merged_ranges(book, table) if key in _CHECKED_SHEETS else []
+        if not ranges:
+            continue
+        sheet = table.sheet
+        filled = {k: c for k, c in table.columns.items()
+                  if sheet.column(k).owned or (key == "register" and k in ("id", "category", *ROUTED))}
+        for r1, c1, r2, c2 in ranges:
+            keys = [k for k, c in sorted(filled.items(), key=lambda kc: kc[1]) if c1 <= c <= c2]
+            if not keys:
+                continue
+            where = f"{column_letter(c1)}{max(r1, table.header_row + 1)}:{column_letter(c2)}{r2}"
+            zh_cols = "、".join(sheet.column(k).zh for k in keys)
+            en_cols = ", ".join(sheet.column(k).en for k in keys)
+            for row in range(max(r1, table.header_row + 1), r2 + 1):
+                blocked.update((key, row, k) for k in keys)
+                problems.append(Problem(
+                    key, row, keys[0],
+                    f"合并单元格 {where} 覆盖了 sheetdesk 要填写的列（{zh_cols}），这些单元格未填写；请取消合并",
+                    f"merged cells {where} cover columns sheetdesk fills ({en_cols}); left unfilled: unmerge them",
+                    WARNING))
+    return problems, blocked
+
+
+#: the sheets people type into that sheetdesk also writes (their 校验, and the register's routing)
+_CHECKED_SHEETS = ("register", "matrix", "sla", "escalation", "progress", "results")
 
 
 def _provisional(statuses: list[TicketStatus], cal: WorkCalendar) -> list[Problem]:
@@ -508,6 +568,7 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
     results_table = read_table(book, RESULTS, required=False)
     rules_table = read_table(book, ESCALATION, required=False)
     calls_table = read_table(book, FOLLOWUPS, required=False, add_owned=False)
+    merged_problems, blocked = _merged_conflicts(book)
     if restore_grid is not None:
         restore_grid()  # the grid holds what the file holds: the new rows are edits into empty cells
         del restore_grid  # (it holds the grid, let go just below)
@@ -517,15 +578,16 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
 
     sla, sla_problems = read_sla(sla_table)
     matrix, matrix_problems = read_matrix(matrix_table, sla)
-    plan = plan_register(register, matrix, sla, _lists(book), _read_counter(book, register), now, book.date1904)
+    plan = plan_register(register, matrix, sla, _lists(book), _read_counter(book, register), now, book.date1904,
+                         _default_level(settings, sla))
     result.plan = plan
 
     received = {}
     for t in plan.tickets:
         if t.id and t.id not in received:
             received[t.id] = t.received
-    entries, log_problems = read_log(progress_table, received, now, book.date1904)
-    results, result_problems = read_results(results_table, received, now, book.date1904)
+    entries, log_problems = read_log(progress_table, received, now, book.date1904, plan.conflicts)
+    results, result_problems = read_results(results_table, received, now, book.date1904, plan.conflicts)
     result.results = results
     rollups, rollup_problems = roll_up(entries, received, reopenings(results), settings.pause_steps)
     if progress_table is not None:
@@ -542,16 +604,17 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
     effective = {row: (e.level.name, e.level.rank) for row, e in escalations.items() if e.level}
     statuses = build_statuses(plan.tickets, rollups, effective, {lv.name: lv for lv in sla.levels}, cal, now)
     result.statuses = statuses
-    result.standup = build_standup(statuses, cal, now)
+    result.standup = build_standup(statuses, cal, now, escalations, plan.tickets)
+    result.standup.id_conflicts = id_conflicts(plan.tickets, plan.conflicts)
     result.calendar = cal
 
-    calls = _calls(statuses, results, calls_table, cal, settings, now, book)
+    calls = _calls(statuses, results, calls_table, cal, settings, now, book, plan.conflicts)
     result.calls = calls
     result.standup.calls_due = [c for c in calls if c.planned and not c.done and c.due is not None
                                 and c.due <= result.standup.next_standup.date()]
 
     problems = (sla_problems + matrix_problems + rule_problems + plan.problems + log_problems + rollup_problems
-                + result_problems)
+                + result_problems + merged_problems)
     if fast and not patching:  # read-only: the problems and the ticket picture are the whole answer
         result.problems = _sorted(problems)
         return result
@@ -569,6 +632,7 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
         if append is not None and patching:
             yield from _appended_writes(book, append)
         yield from _owned_writes(book, plan, statuses, overdue, escalations)
+        yield from _incomplete_fills(plan, result.standup)
         for sheet_key in ("register", "matrix", "sla", "escalation", "progress", "results"):
             yield from _check_writes(book, sheet_key, result.problems)
 
@@ -585,6 +649,8 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
 
     # a people's column the desk does not have (e.g. no 协同部门) simply is not filled
     writes = (w for w in all_writes() if w.sheet in book.tables and w.column in book.tables[w.sheet].columns)
+    if blocked:
+        writes = (w for w in writes if (w.sheet, w.row, w.column) not in blocked)
     if patching:
         from sheetdesk.workbook import patcher
 
@@ -623,13 +689,14 @@ def _candidate(t) -> Candidate:
 
 
 def _calls(statuses: list[TicketStatus], results, table, cal: WorkCalendar, settings: Settings, now: datetime,
-           book: Book) -> list[followups.Call]:
-    """The follow-up plan: a call after every close, periodic calls when configured; unhappy and VIP first."""
+           book: Book, conflicts: dict[str, list[int]] | None = None) -> list[followups.Call]:
+    """The follow-up plan: a call after every close, periodic calls when configured; unhappy and VIP first.
+    An ID several register rows hold plans no call (its rows are keyed by ID) until it is corrected."""
     unhappy = {r.ticket_id for r in latest_by_ticket(results).values() if r.rating == "unsatisfied"}
     closed, purchases = [], []
     for s in statuses:
         t = s.ticket
-        if not t.id:
+        if not t.id or (conflicts and t.id in conflicts):
             continue
         vip = str(t.values.get("tier") or "").strip().upper() == "VIP"
         prio = 0 if (vip or t.id in unhappy) else 1
@@ -639,7 +706,7 @@ def _calls(statuses: list[TicketStatus], results, table, cal: WorkCalendar, sett
         if bought is not None and t.received is not None and settings.periodic_calls:
             purchases.append((t.id, t.customer, bought, t.received.date(), prio))
     planned = followups.plan_calls(closed, purchases, cal, settings.periodic_calls, book.lang)
-    return followups.merge_calls(planned, table, now.date(), book.date1904)
+    return followups.merge_calls(planned, table, now.date(), book.date1904, conflicts)
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:

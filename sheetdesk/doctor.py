@@ -143,6 +143,7 @@ def _repair(path: Path, book: Book, d: Diagnosis, counter: dict[str, int], force
     from sheetdesk.workbook.template import build_template
 
     check_not_open(path, force=force)
+    package.ensure_savable(path)  # the repair saves through openpyxl: never at the cost of a part it would drop
     with DeskLock(path):
         snap = snapshot(path)
         for leftover in _leftovers(path):

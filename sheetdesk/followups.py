@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sheetdesk import dates
-from sheetdesk.problems import ERROR, WARNING, Problem
+from sheetdesk.problems import ERROR, WARNING, Problem, row_list
 from sheetdesk.records import Table
 from sheetdesk.schema import FOLLOWUPS, normalise_header
 from sheetdesk.workdays import WorkCalendar
@@ -96,8 +96,10 @@ def _score(value: object) -> tuple[float | None, bool]:
     return (score, True) if 1 <= score <= 10 else (None, False)
 
 
-def merge_calls(planned: list[Planned], existing: Table | None, today: date, date1904: bool = False) -> list[Call]:
-    """The sheet's rows: planned calls with their typed values, plus kept off-plan rows; pending first."""
+def merge_calls(planned: list[Planned], existing: Table | None, today: date, date1904: bool = False,
+                conflicts: dict[str, list[int]] | None = None) -> list[Call]:
+    """The sheet's rows: planned calls with their typed values, plus kept off-plan rows; pending first.
+    ``conflicts``: IDs several register rows hold (ID -> rows); a typed row of one is kept and says so."""
     typed: dict[tuple[str, str], tuple[str, str, object, dict[str, object]]] = {}
     if existing is not None:
         for row in existing.rows:
@@ -120,9 +122,17 @@ def merge_calls(planned: list[Planned], existing: Table | None, today: date, dat
             continue  # an off-plan row nobody typed in is sheetdesk's to drop
         due, _ = dates.to_date(due_value, date1904)
         call = Call(key[0], customer, type_text, due, dict(staff), planned=False)
-        call.check.append(("该回访已不在计划中（工单已重新打开或已删除），保留已填写的记录",
-                           "this call is no longer planned (ticket reopened or removed); the typed record is kept",
-                           WARNING))
+        if conflicts and key[0] in conflicts:
+            zh_rows, en_rows = row_list(conflicts[key[0]])
+            call.check.append((f"编号“{key[0]}”在登记表中有多行（第{zh_rows}行），回访计划暂停，保留已填写的记录；"
+                               f"请在登记表改正重复的编号",
+                               f"ID '{key[0]}' is on several Register rows ({en_rows}): no call is "
+                               f"planned for it and the typed record is kept; correct the duplicate ID in the Register",
+                               WARNING))
+        else:
+            call.check.append(("该回访已不在计划中（工单已重新打开或已删除），保留已填写的记录",
+                               "this call is no longer planned (ticket reopened or removed); the typed record is kept",
+                               WARNING))
         calls.append(call)
     for call in calls:
         _check(call, today, date1904)

@@ -44,8 +44,11 @@ class IdPlan:
     issued: dict[int, str] = field(default_factory=dict)
     #: month -> highest serial issued or seen (the new counter)
     counter: dict[str, int] = field(default_factory=dict)
-    #: row -> (kind, detail) for typed IDs that are wrong: "malformed", "duplicate", "month"
+    #: row -> (kind, detail) for typed IDs that are wrong: "malformed", "month"
     problems: dict[int, tuple[str, str]] = field(default_factory=dict)
+    #: typed ID -> the rows that hold it, for every ID on more than one row (well-formed or not):
+    #: each row stays its own ticket and none of them owns the ID's log or results
+    duplicates: dict[str, list[int]] = field(default_factory=dict)
 
 
 def plan_ids(rows: list[IdRow], counter: dict[str, int]) -> IdPlan:
@@ -55,19 +58,18 @@ def plan_ids(rows: list[IdRow], counter: dict[str, int]) -> IdPlan:
     for r in rows:
         if not r.typed_id:
             continue
+        key = r.typed_id.strip()
+        first = first_row_of.setdefault(key, r.row)
+        if first != r.row:
+            plan.duplicates.setdefault(key, [first]).append(r.row)
         parsed = parse_id(r.typed_id)
         if parsed is None:
             plan.problems[r.row] = ("malformed", r.typed_id)
             continue
         month, serial = parsed
         plan.counter[month] = max(plan.counter.get(month, 0), serial)
-        key = r.typed_id.strip()
-        if key in first_row_of:
-            plan.problems[r.row] = ("duplicate", str(first_row_of[key]))
-        else:
-            first_row_of[key] = r.row
         if r.received is not None and month_key(r.received) != month:
-            plan.problems.setdefault(r.row, ("month", month_key(r.received)))
+            plan.problems[r.row] = ("month", month_key(r.received))
 
     pending = sorted(
         (r for r in rows if not r.typed_id and r.received is not None),

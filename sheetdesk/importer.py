@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import hashlib
 import io
 import sys
@@ -29,6 +30,7 @@ from sheetdesk import dates
 from sheetdesk.errors import BookNotFound, BookUnreadable, InputError
 from sheetdesk.problems import ERROR
 from sheetdesk.schema import REGISTER, column_lookup, find_sheet, normalise_header
+from sheetdesk.workbook.zipguard import check_package
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -260,28 +262,90 @@ def read_source(path: Path, mapping: Mapping) -> Source:
 
 
 def _decode(data: bytes, forced: str | None, path: Path) -> tuple[str, str]:
-    """Text and a label for its encoding. A BOM wins over the mapping (a fixed rejected file has one)."""
+    """Text and a label for its encoding, decoded strictly. A BOM wins over the mapping (a fixed rejected
+    file has one); then the encoding named by ``--encoding`` or the mapping; then UTF-8, then GB18030 —
+    which decodes almost any bytes, so what it gives must also look like text typed in GBK (see
+    :func:`_garbled_line`): a Big5 or Shift-JIS export, or a GBK file with a UTF-8 row, is refused with
+    its line instead of being imported as garbled text."""
     if data.startswith(codecs.BOM_UTF8):
-        return data.decode("utf-8-sig", errors="replace"), "UTF-8 (BOM)"
+        return _strict(data, "utf-8-sig", "UTF-8 (BOM)", path), "UTF-8 (BOM)"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16"), "UTF-16"
-        except UnicodeDecodeError:
-            pass
+        return _strict(data, "utf-16", "UTF-16", path), "UTF-16"
     if forced:
-        try:
-            return data.decode(forced), forced
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{path.name} 不是 {forced} 编码（第 {exc.start} 字节起无法解码）；请检查映射文件中的 encoding",
-                             f"{path.name} is not {forced} (undecodable from byte {exc.start}); check encoding in the mapping file") from None
-    for encoding, label in (("utf-8", "UTF-8"), ("gb18030", "GBK/GB18030")):
-        try:
-            return data.decode(encoding), label
-        except UnicodeDecodeError:
+        return _strict(data, forced, forced, path), forced
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError as exc:
+        not_utf8 = _line_of(data, exc.start)
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"无法识别 {path.name} 的文字编码：不是 UTF-8（第 {not_utf8} 行），也不是 GBK（第 {_line_of(data, exc.start)} 行）；"
+            "文件可能混用了编码。请用 --encoding 指明，如 --encoding big5、--encoding shift_jis",
+            f"cannot tell the text encoding of {path.name}: not UTF-8 (line {not_utf8}) nor GBK (line "
+            f"{_line_of(data, exc.start)}); the file may mix encodings. Name it with --encoding, e.g. --encoding big5 "
+            "or --encoding shift_jis") from None
+    bad = _garbled_line(text)
+    if bad is not None:
+        raise InputError(
+            f"{path.name} 不是 UTF-8（第 {not_utf8} 行），按 GBK 解码第 {bad} 行是乱码；可能是 Big5（繁体）、Shift-JIS（日文）"
+            "或混用了编码。请用 --encoding 指明，如 --encoding big5；确为 GBK 时用 --encoding gbk",
+            f"{path.name} is not UTF-8 (line {not_utf8}), and read as GBK line {bad} is garbled: it may be Big5, "
+            "Shift-JIS or mixed encodings. Name it with --encoding, e.g. --encoding big5 (--encoding gbk if it really is GBK)")
+    return text, "GBK/GB18030"
+
+
+def _strict(data: bytes, encoding: str, label: str, path: Path) -> str:
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = _line_of(data, exc.start)
+        raise InputError(f"{path.name} 第 {line} 行不是 {label} 编码（无法解码）；请用 --encoding 指明正确的编码",
+                         f"{path.name} line {line} is not {label} (undecodable); name the right encoding with --encoding") from None
+    at = next((i for i, c in enumerate(text) if _unreadable(c)), None)
+    if at is not None:
+        line = text.count("\n", 0, at) + 1
+        raise InputError(f"{path.name} 第 {line} 行按 {label} 解码出无法显示的字符；请用 --encoding 指明正确的编码",
+                         f"{path.name} line {line} decodes as {label} to unreadable characters; name the right encoding "
+                         "with --encoding")
+    return text
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _unreadable(c: str) -> bool:
+    """A replacement character, or one from the private-use area no exporting system writes on purpose."""
+    return c == "\ufffd" or "\ue000" <= c <= "\uf8ff"
+
+
+def _garbled_line(text: str) -> int | None:
+    """The first line of GB18030-decoded text that cannot be what a person typed in GBK: a private-use
+    character (Big5 and UTF-8 bytes land there), or mostly characters outside GB2312's 6,763 common
+    ones. Names use a rare character or two (喆, 堃) and GBK holds traditional ones (戶), so a line needs
+    at least four rare characters making half its Chinese text to count (Shift-JIS read as GBK is
+    nearly all rare characters)."""
+    for number, line in enumerate(text.split("\n"), 1):
+        if line.isascii():
             continue
-    raise InputError(f"无法识别 {path.name} 的文字编码（已尝试 UTF-8、GBK/GB18030）；请在映射文件的 [import] 中写明，如 encoding = \"big5\"",
-                     f"cannot tell the text encoding of {path.name} (tried UTF-8, GBK/GB18030); name it in the mapping file, "
-                     "e.g. [import] encoding = \"big5\"")
+        if any(_unreadable(c) for c in line):
+            return number
+        han = [c for c in line if c >= "\u2e80"]
+        rare = sum(1 for c in han if not _in_gb2312(c))
+        if rare >= 4 and 2 * rare >= len(han):
+            return number
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def _in_gb2312(c: str) -> bool:
+    try:
+        c.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _sniff(text: str) -> str:
@@ -304,6 +368,11 @@ def _sniff(text: str) -> str:
 def _read_spreadsheet(path: Path, mapping: Mapping) -> tuple[list[tuple[int, list[object]]], str]:
     from python_calamine import CalamineWorkbook
 
+    if zipfile.is_zipfile(path):  # an .xls is no zip: calamine reads it; an xlsx is checked for bombs first
+        try:
+            check_package(path)
+        except BookUnreadable as exc:
+            raise InputError(exc.zh, exc.en) from None
     try:
         wb = CalamineWorkbook.from_path(str(path))
         names = list(wb.sheet_names)
@@ -416,6 +485,7 @@ def existing_refs(book: Path) -> tuple[set[str], str]:
     if not zipfile.is_zipfile(book):
         raise BookUnreadable(f"{book.name} 不是有效的 xlsx 文件（可能已损坏、被截断，或是旧版 .xls/加密文件）",
                              f"{book.name} is not a valid xlsx file (damaged, truncated, an old .xls or encrypted)")
+    check_package(book)
     try:
         wb = CalamineWorkbook.from_path(str(book))
         names = list(wb.sheet_names)
@@ -525,9 +595,17 @@ class ImportResult:
     rejected_error: str | None = None
 
 
-def prepare(book: Path, file: Path, map_path: Path | None) -> ImportJob:
-    """Everything that can fail before the desk is touched: mapping, file, columns."""
+def prepare(book: Path, file: Path, map_path: Path | None, encoding: str | None = None) -> ImportJob:
+    """Everything that can fail before the desk is touched: mapping, file, columns. ``encoding``
+    (``--encoding``) overrides the mapping's."""
     mapping = load_mapping(map_path)
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(f"未知的编码“{encoding}”，如 gbk、gb18030、utf-8、big5、shift_jis",
+                             f"unknown encoding '{encoding}'; e.g. gbk, gb18030, utf-8, big5, shift_jis") from None
+        mapping.encoding = encoding
     source = read_source(Path(file), mapping)
     columns, ref = resolve_columns(source, mapping)
     return ImportJob(Path(book), source, mapping, columns, ref)
@@ -681,3 +759,31 @@ def write_rejected(result: ImportResult, lang: str, now: datetime) -> Path:
             cells += [""] * (width - len(cells))
             out.writerow([_csv_cell(t) for t in cells + [sep.join(r.text(lang) for r in rej.reasons)]])
     return target
+
+
+def write_examples(directory: Path) -> list[Path]:
+    """Copy the example exports and their maps into ``directory`` (``sheetdesk import --example``).
+
+    They ship inside the package, so a plain ``pip install`` has them without the repository. A file
+    already there with other content (a map someone edited) is never overwritten; nothing is written
+    then."""
+    from importlib.resources import files
+
+    source = files("sheetdesk") / "examples" / "import"
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise InputError(f"{directory} 不是目录", f"{directory} is not a directory")
+    planned: list[tuple[Path, bytes]] = []
+    for item in sorted(source.iterdir(), key=lambda p: p.name):
+        if not item.is_file():
+            continue
+        data, target = item.read_bytes(), directory / item.name
+        if target.exists() and (target.is_dir() or target.read_bytes() != data):
+            raise InputError(f"{target} 已存在且内容不同，不会覆盖；请换一个目录",
+                             f"{target} already exists with other content and will not be overwritten; "
+                             f"choose another directory")
+        planned.append((target, data))
+    directory.mkdir(parents=True, exist_ok=True)
+    for target, data in planned:
+        target.write_bytes(data)
+    return [target for target, _ in planned]

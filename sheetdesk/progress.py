@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sheetdesk import dates
-from sheetdesk.problems import ERROR, Problem
+from sheetdesk.problems import ERROR, Problem, ambiguous_id
 from sheetdesk.records import Table
 from sheetdesk.schema import STAGES, STEPS, normalise_header
 
@@ -62,8 +62,11 @@ def _p(row: int, column: str, zh: str, en: str, level: str = ERROR, value: objec
 
 
 def read_log(table: Table | None, received: dict[str, datetime | None], now: datetime,
-             date1904: bool = False) -> tuple[list[LogEntry], list[Problem]]:
-    """Valid log entries, and a problem for every row that cannot be used (it is never dropped)."""
+             date1904: bool = False, conflicts: dict[str, list[int]] | None = None
+             ) -> tuple[list[LogEntry], list[Problem]]:
+    """Valid log entries, and a problem for every row that cannot be used (it is never dropped).
+    ``conflicts``: IDs several register rows hold (ID -> rows); their log rows go to no ticket."""
+    conflicts = conflicts or {}
     entries: list[LogEntry] = []
     problems: list[Problem] = []
     if table is None:
@@ -73,6 +76,9 @@ def read_log(table: Table | None, received: dict[str, datetime | None], now: dat
         ok = True
         if not ticket_id:
             problems.append(_p(row.row, "id", "必填项为空，应为登记表中的反馈编号", "required; expected an ID from the register"))
+            ok = False
+        elif ticket_id in conflicts:
+            problems.append(ambiguous_id("progress", row.row, ticket_id, conflicts[ticket_id]))
             ok = False
         elif ticket_id not in received:
             problems.append(_p(row.row, "id", f"登记表中没有编号“{ticket_id}”", f"no ticket '{ticket_id}' in the register",
@@ -99,7 +105,7 @@ def read_log(table: Table | None, received: dict[str, datetime | None], now: dat
                 problems.append(_p(row.row, "time", f"时间 {dates.fmt(moment)} 晚于当前时间 {dates.fmt(now)}",
                                    f"time {dates.fmt(moment)} is in the future (now {dates.fmt(now)})", value=row.get("time")))
                 ok = False
-            start = received.get(ticket_id) if ticket_id else None
+            start = received.get(ticket_id) if ticket_id and ticket_id not in conflicts else None
             if start is not None and moment < start:
                 problems.append(_p(row.row, "time", f"时间 {dates.fmt(moment)} 早于该反馈的登记时间 {dates.fmt(start)}",
                                    f"time {dates.fmt(moment)} is before the ticket was received ({dates.fmt(start)})",

@@ -14,7 +14,7 @@ from datetime import datetime
 from sheetdesk import dates
 from sheetdesk.contacts import check_contact
 from sheetdesk.ids import IdRow, plan_ids
-from sheetdesk.problems import ERROR, INFO, WARNING, Problem
+from sheetdesk.problems import ERROR, INFO, WARNING, Problem, row_list
 from sheetdesk.records import Row, Table
 from sheetdesk.routing import Matrix, split_categories
 from sheetdesk.schema import REGISTER, normalise_header
@@ -53,6 +53,8 @@ class Ticket:
     department: str
     owner: str
     values: dict[str, object]
+    #: no priority was typed or routed (or it is unknown): timed at the desk's default level
+    untriaged: bool = False
 
 
 @dataclass
@@ -64,6 +66,9 @@ class RegisterPlan:
     tickets: list[Ticket] = field(default_factory=list)
     issued: dict[int, str] = field(default_factory=dict)
     routed: int = 0
+    #: ticket ID -> the register rows holding it, for IDs typed on more than one row: each row is its
+    #: own ticket, and no log or results row with that ID is given to either
+    conflicts: dict[str, list[int]] = field(default_factory=dict)
 
     def problems_of(self, row: int) -> list[Problem]:
         return [p for p in self.problems if p.row == row]
@@ -87,7 +92,9 @@ def plan_register(
     counter: dict[str, int],
     now: datetime,
     date1904: bool = False,
+    default_level: Level | None = None,
 ) -> RegisterPlan:
+    """``default_level``: the level a ticket without a known priority is timed at ([sla] default_level)."""
     plan = RegisterPlan()
     received: dict[int, datetime | None] = {}
 
@@ -106,14 +113,14 @@ def plan_register(
             plan.problems.append(_p(row_no, "id", f"编号“{typed}”格式不对，应为 年月-流水号，如 202611-001；留空则自动编号",
                                     f"ID '{typed}' is malformed; expected YYYYMM-NNN such as 202611-001, or leave it blank",
                                     value=typed))
-        elif kind == "duplicate":
-            plan.problems.append(_p(row_no, "id", f"编号“{typed}”与第{detail}行重复（不会自动改号，请人工核对）",
-                                    f"ID '{typed}' duplicates row {detail} (not renumbered; please check)",
-                                    value=typed))
         else:
             plan.problems.append(_p(row_no, "id", f"编号“{typed}”的月份与反馈时间的月份 {detail} 不一致",
                                     f"ID '{typed}' does not match the received month {detail}",
                                     WARNING, typed))
+    plan.conflicts = id_plan.duplicates
+    for typed, rows in id_plan.duplicates.items():
+        for row_no in rows:
+            plan.problems.append(_duplicate_problem(row_no, typed, rows))
     for row in table.rows:
         if not row.text("id") and received[row.row] is None:
             plan.problems.append(_p(row.row, "id", "未编号：反馈时间缺失或无法识别，补全后下次刷新自动编号",
@@ -121,12 +128,24 @@ def plan_register(
                                     INFO))
 
     for row in table.rows:
-        plan.tickets.append(_route(row, plan, matrix, sla, received[row.row]))
+        plan.tickets.append(_route(row, plan, matrix, sla, received[row.row], default_level))
 
     # deterministic order: by row, then column order of the sheet
     order = {c.key: i for i, c in enumerate(REGISTER.columns)}
     plan.problems.sort(key=lambda p: (p.row or 0, order.get(p.column or "", 99)))
     return plan
+
+
+def _duplicate_problem(row: int, typed: str, rows: list[int]) -> Problem:
+    """The message on each row of a duplicated ID, naming the others."""
+    zh_rows, en_rows = row_list(rows, skip=row)
+    return _p(row, "id",
+              f"编号“{typed}”与第{zh_rows}行重复：各行按各自的客户分别计时跟踪，进度跟踪和处理结果中该编号的记录不计入任何一行；"
+              f"请改正重复的编号（不会自动改号）",
+              f"ID '{typed}' is also on row{'s' if len(rows) > 2 else ''} {en_rows}: each row is tracked and timed "
+              f"as its own ticket, and no Progress or Results row with this ID counts for either; correct the "
+              f"duplicate ID (never renumbered automatically)",
+              value=typed)
 
 
 def _check_row(row: Row, plan: RegisterPlan, lists: Lists, now: datetime, date1904: bool) -> datetime | None:
@@ -185,7 +204,18 @@ def _suggested_texts(suggested: str, words: tuple[str, ...]) -> tuple[str, str]:
             f"'{suggested}' suggested by keyword '{', '.join(words)}' (please check)")
 
 
-def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received: datetime | None) -> Ticket:
+@functools.lru_cache(maxsize=64)
+def _default_texts(kind: str, name: str) -> tuple[str, str]:
+    """The note on a ticket timed at the default level (a few texts shared by every such row)."""
+    if kind == "unknown":
+        return f"；暂按默认等级 {name} 计时", f"; timed at the default level {name} meanwhile"
+    if kind == "unclassified":
+        return f"未分类，按默认等级 {name} 计时", f"unclassified; timed at the default level {name}"
+    return f"未定级，按默认等级 {name} 计时", f"no priority; timed at the default level {name}"
+
+
+def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received: datetime | None,
+           default_level: Level | None = None) -> Ticket:
     typed_category = row.text("category")
     category = typed_category
     if typed_category:
@@ -222,12 +252,21 @@ def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received
         plan.routed += filled
 
     level = None
+    # a ticket nobody has triaged yet is still timed: at the default level, said in 校验 (the typed
+    # 优先级 stays blank; 生效优先级 shows the level used). A row without a received time is not timed.
     if values["priority"]:
         level = sla.resolve(values["priority"])
-        if level is None and sla.levels and row.text("priority"):
-            plan.problems.append(_p(row.row, "priority", f"未知优先级“{values['priority']}”，应为：{'、'.join(sla.names())}（或其别名）",
-                                    f"unknown priority '{values['priority']}'; expected one of: {', '.join(sla.names())} (or an alias)",
-                                    value=values["priority"]))
+    untriaged = level is None and default_level is not None and received is not None
+    if level is None and values["priority"] and sla.levels and row.text("priority"):
+        zh, en = _default_texts("unknown", default_level.name) if untriaged else ("", "")  # type: ignore[union-attr]
+        plan.problems.append(_p(row.row, "priority", f"未知优先级“{values['priority']}”，应为：{'、'.join(sla.names())}（或其别名）{zh}",
+                                f"unknown priority '{values['priority']}'; expected one of: {', '.join(sla.names())} (or an alias){en}",
+                                value=values["priority"]))
+    elif untriaged:
+        zh, en = _default_texts("unclassified" if entry is None else "no_priority", default_level.name)  # type: ignore[union-attr]
+        plan.problems.append(_p(row.row, "priority", zh, en, INFO))
+    if untriaged:
+        level = default_level
     ticket_id = row.text("id") or plan.issued.get(row.row)
     return Ticket(row.row, ticket_id, received, row.text("customer"), category, level,
-                  values["department"], values["owner"], row.values)
+                  values["department"], values["owner"], row.values, untriaged)

@@ -24,6 +24,7 @@ from sheetdesk.contacts import contact_text, mask_contact, mask_name, scrub_text
 from sheetdesk.desk import RunResult
 from sheetdesk.errors import InputError, SheetdeskError
 from sheetdesk.ids import file_name_problem
+from sheetdesk.problems import row_list
 from sheetdesk.progress import step_name
 from sheetdesk.results import rating_name
 from sheetdesk.schema import STAGES
@@ -51,6 +52,8 @@ class Stage:
     due: datetime | None
     done: datetime | None
     met: bool | None
+    #: nobody logged this step: closing the ticket completed it (the report says so, not a time)
+    with_close: bool = False
 
 
 @dataclass
@@ -82,11 +85,25 @@ class Report:
     reviewed_on: date | None = None
     remarks: str = ""
     external: bool = False
+    #: the stages that missed their deadline and 处理结果's 超时原因
+    late_stages: str = ""
+    overdue_reason: str = ""
 
     def digest(self) -> str:
-        """The content hash the archive compares (independent of file timestamps)."""
+        """The content hash the archive compares (independent of file timestamps). Fields at their
+        defaults that older reports did not have are left out, so an unchanged ticket still hashes
+        as its archived report did and is not written again."""
         data = asdict(self)
+        for key in _LATER_FIELDS:
+            if not data[key]:
+                del data[key]
+        for stage in data["stages"]:
+            if not stage["with_close"]:
+                del stage["with_close"]
         return hashlib.sha256(json.dumps(data, default=str, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+_LATER_FIELDS = ("late_stages", "overdue_reason")
 
 
 def _text(value: object) -> str:
@@ -100,8 +117,10 @@ def _text(value: object) -> str:
 
 
 def build_reports(result: RunResult) -> dict[str, Report]:
-    """Reports of every reviewed ticket of a refresh result, by ID."""
+    """Reports of every reviewed ticket of a refresh result, by ID. An ID several register rows hold
+    gets none: its results rows belong to no ticket, and a report must name one customer."""
     lang = result.desk_lang
+    conflicts = result.plan.conflicts if result.plan else {}
     reviewed = {}
     for r in result.results or []:
         if r.reviewer and r.reviewed_on:
@@ -110,18 +129,12 @@ def build_reports(result: RunResult) -> dict[str, Report]:
     for s in result.statuses:
         t = s.ticket
         r = reviewed.get(t.id or "")
-        if r is None or t.id in out:
+        if r is None or t.id in out or t.id in conflicts:
             continue
         v = t.values
         escalation = result.escalations.get(t.row)
         steps = [Step(e.time, step_name(e.step, lang), e.by, e.note) for e in s.rollup.entries if e.row]
-        stages = []
-        for stage in STAGES:
-            st = s.states[stage]
-            if st.due is None and st.done is None:
-                continue
-            met = None if st.due is None else (st.done is not None and st.done <= st.due)
-            stages.append(Stage(STAGE_NAMES[stage][0 if lang == "zh" else 1], st.due, st.done, met))
+        stages = _stages(s, lang)
         rating = rating_name(r.rating, lang) if r.rating else ""
         raw = r.values.get("satisfaction")
         if r.score is not None and raw is not None:
@@ -132,8 +145,36 @@ def build_reports(result: RunResult) -> dict[str, Report]:
             s.effective, escalation.reason(lang) or "" if escalation else "", t.department, t.owner,
             s.states["closed"].due, steps, stages, _text(r.values.get("result")), rating,
             _text(r.values.get("comment")), _text(r.values.get("prepared_by")),
-            dates.to_date(r.values.get("prepared_on"))[0], r.reviewer, r.reviewed_on, _text(r.values.get("remarks")))
+            dates.to_date(r.values.get("prepared_on"))[0], r.reviewer, r.reviewed_on, _text(r.values.get("remarks")),
+            **_lateness(stages, r.overdue_reason, lang))
     return out
+
+
+def _stages(status, lang: str) -> list[Stage]:
+    """The stage table. 问题关闭 completes the stages nobody logged (so the SLA counts them); the
+    report shows those as done with the close, not as a time someone did them."""
+    rollup = status.rollup
+    logged = {(e.step, e.time) for e in rollup.entries if e.row}
+    stages = []
+    for stage in STAGES:
+        st = status.states[stage]
+        if st.due is None and st.done is None:
+            continue
+        met = None if st.due is None else (st.done is not None and st.done <= st.due)
+        with_close = (stage != "closed" and rollup.closed and st.done is not None and st.done == rollup.closed_at
+                      and (stage, st.done) not in logged)
+        stages.append(Stage(STAGE_NAMES[stage][0 if lang == "zh" else 1], st.due, st.done, met, with_close))
+    return stages
+
+
+def _lateness(stages: list[Stage], reason: str, lang: str) -> dict[str, str]:
+    """超时环节 and 超时原因 when a stage missed its deadline (or someone gave a reason anyway)."""
+    late = [st.name for st in stages if st.met is False]
+    if not late and not reason:
+        return {}
+    missing = "（未填写）" if lang == "zh" else "(not given)"
+    return {"late_stages": ("、" if lang == "zh" else ", ").join(late),
+            "overdue_reason": reason or (missing if late else "")}
 
 
 def _scrub(text: str, names: list[str]) -> str:
@@ -149,6 +190,10 @@ def external_copy(report: Report) -> Report:
     ext.contact = mask_contact(report.contact) if report.contact else ""
     for name in ("product", "description", "expectation", "result", "satisfaction", "comment", "remarks"):
         setattr(ext, name, _scrub(getattr(report, name), names))
+    # what stays inside the team: escalation and batch keys, SLA attainment and lateness (the
+    # register's 内部备注 is in no report at all)
+    ext.escalation = ext.late_stages = ext.overdue_reason = ""
+    ext.stages = []
     ext.external = True
     return ext
 
@@ -284,7 +329,19 @@ def pdf_of(xlsx: Path) -> Path:
     return pdf
 
 
-def select(reports: dict[str, Report], ids: list[str], all_: bool, root: Path) -> list[Report]:
+def ambiguous_ids(ids: list[str], conflicts: dict[str, list[int]]) -> tuple[str, str] | None:
+    """(zh, en) refusing a report on IDs several register rows hold, or None."""
+    named = [i for i in dict.fromkeys(ids) if i in conflicts]
+    if not named:
+        return None
+    zh = "；".join(f"编号“{i}”在登记表中有多行（第{row_list(conflicts[i])[0]}行）" for i in named)
+    en = "; ".join(f"ID '{i}' is on several Register rows ({row_list(conflicts[i])[1]})" for i in named)
+    return (f"{zh}，无法确定报告属于哪一位客户：请先在登记表改正重复的编号",
+            f"{en}: a report cannot tell which customer it is for; correct the duplicate ID in the Register first")
+
+
+def select(reports: dict[str, Report], ids: list[str], all_: bool, root: Path,
+           conflicts: dict[str, list[int]] | None = None) -> list[Report]:
     if ids and all_:
         raise InputError("请指定反馈编号或 --all 之一", "give IDs or --all, not both")
     if not ids and not all_:
@@ -292,6 +349,9 @@ def select(reports: dict[str, Report], ids: list[str], all_: bool, root: Path) -
                          "name the IDs to report on, or use --all for every reviewed ticket without a report")
     if all_:  # every reviewed ticket that has no report yet; re-issuing a changed one means naming it
         return [r for _, r in sorted(reports.items()) if not _versions(_folder(root, r), r.id, False)]
+    refused = ambiguous_ids(ids, conflicts or {})
+    if refused:
+        raise InputError(*refused)
     missing = [i for i in ids if i not in reports]
     if missing:
         raise InputError(f"以下编号没有已审核的处理结果（需填写审核人和审核日期）：{'、'.join(missing)}",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sheetdesk import dates
-from sheetdesk.problems import ERROR, WARNING, Problem
+from sheetdesk.problems import ERROR, WARNING, Problem, ambiguous_id
 from sheetdesk.records import Table
 from sheetdesk.schema import SATISFACTION, normalise_header
 
@@ -71,7 +71,11 @@ def _p(row: int, column: str, zh: str, en: str, level: str = ERROR, value: objec
 
 
 def read_results(table: Table | None, received: dict[str, datetime | None], now: datetime,
-                 date1904: bool = False) -> tuple[list[Result], list[Problem]]:
+                 date1904: bool = False, conflicts: dict[str, list[int]] | None = None
+                 ) -> tuple[list[Result], list[Problem]]:
+    """The usable results rows, and a problem for each that is wrong. ``conflicts``: IDs several
+    register rows hold (ID -> rows); their results rows go to no ticket."""
+    conflicts = conflicts or {}
     results: list[Result] = []
     problems: list[Problem] = []
     if table is None:
@@ -80,6 +84,9 @@ def read_results(table: Table | None, received: dict[str, datetime | None], now:
         ticket_id = row.text("id")
         if not ticket_id:
             problems.append(_p(row.row, "id", "必填项为空，应为登记表中的反馈编号", "required; expected an ID from the register"))
+            continue
+        if ticket_id in conflicts:
+            problems.append(ambiguous_id("results", row.row, ticket_id, conflicts[ticket_id]))
             continue
         if ticket_id not in received:
             problems.append(_p(row.row, "id", f"登记表中没有编号“{ticket_id}”", f"no ticket '{ticket_id}' in the register",

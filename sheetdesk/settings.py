@@ -14,6 +14,7 @@ periodic = [7, 30, 90]       # calls N days after 购买日期; none unless set
 
 [sla]
 pause_steps = ["等待客户"]     # steps that stop the SLA clock until the next step; none unless set
+default_level = "P2"          # untriaged tickets are timed at this level; default: the SLA sheet's last row
 
 [calendar]
 business_hours = ["09:00-12:00", "13:30-18:00"]
@@ -38,6 +39,25 @@ else:  # pragma: no cover
 
 FILE_NAME = "sheetdesk.toml"
 
+#: what each value may be: (a check, what is expected in Chinese, in English)
+_STR = (lambda v: isinstance(v, str), "文字（加引号）", "a quoted string")
+_BOOL = (lambda v: isinstance(v, bool), "true 或 false", "true or false")
+_POS_INT = (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "正整数", "a positive integer")
+_POS_NUM = (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0, "正数", "a positive number")
+_LIST = (lambda v: isinstance(v, list), "列表，如 [...]", "a list like [...]")
+_TABLE = (lambda v: isinstance(v, dict), "表（[节]）", "a table ([section])")
+#: every section and key sheetdesk.toml may hold; [calendar.years.YYYY] tables are checked by their own rule
+SCHEMA: dict[str, dict[str, tuple]] = {
+    "desk": {"timezone": _STR, "backups": _POS_INT, "stale_lock_hours": _POS_NUM, "engine": _STR},
+    "calendar": {"business_hours": _LIST, "holidays": _LIST, "workdays": _LIST, "years": _TABLE},
+    "sla": {"pause_steps": _LIST, "default_level": _STR},
+    "followups": {"periodic": _LIST},
+    "mail": {"host": _STR, "port": _POS_INT, "from": _STR, "user": _STR, "password_env": _STR, "password": _STR,
+             "starttls": _BOOL, "ssl": _BOOL, "timeout": _POS_NUM, "cafile": _STR},
+    "database": {"url": _STR, "branch": _STR},
+}
+_YEAR_KEYS = {"complete": _BOOL, "holidays": _LIST, "workdays": _LIST}
+
 
 @dataclass
 class Settings:
@@ -49,6 +69,9 @@ class Settings:
     calendar: dict = field(default_factory=dict)
     periodic_calls: list[int] = field(default_factory=list)
     pause_steps: frozenset[str] = frozenset()
+    #: the SLA level untriaged tickets are timed at (checked against the SLA sheet when it is read);
+    #: None: the least urgent level
+    default_level: str | None = None
     raw: dict = field(default_factory=dict)
     path: Path | None = None
 
@@ -70,10 +93,11 @@ def load_settings(book: Path) -> Settings:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{path} 格式错误：{exc}", f"{path} is not valid TOML: {exc}") from exc
+    _check_schema(raw, path)
     desk = raw.get("desk", {})
     settings = Settings(raw=raw, path=path, calendar=raw.get("calendar", {}))
     if "timezone" in desk:
-        settings.timezone = str(desk["timezone"])
+        settings.timezone = _timezone(desk["timezone"], path)
     if "backups" in desk:
         if not isinstance(desk["backups"], int) or desk["backups"] < 1:
             raise SettingsError(f"{path}：[desk] backups 应为正整数，实际为 {desk['backups']!r}",
@@ -103,4 +127,55 @@ def load_settings(book: Path) -> Settings:
         raise SettingsError(f"{path}：[sla] pause_steps 应为进度节点列表，如 [\"等待客户\"]，实际为 {pause!r}",
                             f"{path}: [sla] pause_steps must list progress steps like [\"Waiting on customer\"], got {pause!r}")
     settings.pause_steps = frozenset(k for k in keys if k)
+    if "default_level" in raw.get("sla", {}):
+        level = raw["sla"]["default_level"]
+        if not isinstance(level, str) or not level.strip():
+            raise SettingsError(f"{path}：[sla] default_level 应为时效标准表中的级别名称，如 \"P2\"，实际为 {level!r}",
+                                f"{path}: [sla] default_level must name a level of the SLA sheet, like \"P2\", got {level!r}")
+        settings.default_level = level.strip()
     return settings
+
+
+def _check_schema(raw: dict, path: Path) -> None:
+    """Unknown sections and keys, and values of the wrong type, stop the command with the file, the
+    key, the value and what is expected: a misspelt key would otherwise be ignored in silence."""
+    for section, table in raw.items():
+        keys = SCHEMA.get(section)
+        if keys is None:
+            raise SettingsError(f"{path}：未知的设置节 [{section}]；可用：{'、'.join(f'[{s}]' for s in SCHEMA)}",
+                                f"{path}: unknown section [{section}]; expected one of: {', '.join(f'[{s}]' for s in SCHEMA)}")
+        if not isinstance(table, dict):
+            raise SettingsError(f"{path}：{section} 应为一节设置 [{section}]，实际为 {table!r}",
+                                f"{path}: {section} must be a section [{section}], got {table!r}")
+        _check_keys(table, keys, f"[{section}]", path)
+        if section == "calendar" and isinstance(table.get("years"), dict):
+            for year, entry in table["years"].items():
+                where = f"[calendar.years.{year}]"
+                if not str(year).isdigit() or not isinstance(entry, dict):
+                    raise SettingsError(f"{path}：{where} 应为 [calendar.years.YYYY] 一节",
+                                        f"{path}: {where} must be a [calendar.years.YYYY] section")
+                _check_keys(entry, _YEAR_KEYS, where, path)
+
+
+def _check_keys(table: dict, keys: dict[str, tuple], where: str, path: Path) -> None:
+    for key, value in table.items():
+        rule = keys.get(key)
+        if rule is None:
+            raise SettingsError(f"{path}：{where} 中未知的设置项 {key}；可用：{'、'.join(keys)}",
+                                f"{path}: unknown key {key} in {where}; expected one of: {', '.join(keys)}")
+        check, zh, en = rule
+        if not check(value):
+            raise SettingsError(f"{path}：{where} {key} 应为{zh}，实际为 {value!r}",
+                                f"{path}: {where} {key} must be {en}, got {value!r}")
+
+
+def _timezone(value: str, path: Path) -> str:
+    """An IANA time zone name the machine knows (a misspelt one would leave the desk on another clock)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"{path}：[desk] timezone “{value}”不是已知的时区，应为如 \"Asia/Shanghai\"",
+                            f"{path}: [desk] timezone '{value}' is not a known time zone; expected e.g. \"Asia/Shanghai\"") from None
+    return value

@@ -11,22 +11,64 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sheetdesk.schema import STAGES
-from sheetdesk.sla import OPEN_LATE
+from sheetdesk.escalation import Escalation
+from sheetdesk.register import Ticket
+from sheetdesk.schema import REGISTER, STAGES
+from sheetdesk.sla import OPEN_LATE, StageState
 from sheetdesk.tracker import TicketStatus
 from sheetdesk.workdays import WorkCalendar
 
 
 @dataclass(slots=True)
 class Item:
+    """One line of a stand-up list: one ticket."""
     ticket_id: str
     customer: str
     owner: str
     priority: str
+    #: the stage the line is about: the most late one (late list), the first due (due-soon list)
     stage: str | None = None
     due: datetime | None = None
+    #: working-calendar seconds late (late stages) or left (open ones), whatever the stage's SLA unit,
+    #: so every line of a list is measured in one unit and sorted by it
     business_seconds: float = 0.0
-    wall: bool = False
+    late: bool = False
+    #: the escalation (升级原因) when a rule raised the ticket; None otherwise
+    escalation: Escalation | None = None
+    #: the ticket's other late or due-soon stages: (stage, late?, due)
+    others: list[tuple[str, bool, datetime | None]] = field(default_factory=list)
+    #: what is not decided yet (unassigned list): "owner", "category", "priority"
+    missing: tuple[str, ...] = ()
+    row: int = 0
+
+    @property
+    def escalated(self) -> bool:
+        return self.escalation is not None
+
+
+@dataclass(slots=True)
+class Incomplete:
+    """A register row that cannot be numbered or timed (its received time is missing or unreadable)."""
+    row: int
+    customer: str
+    ticket_id: str
+    #: what to complete, (zh, en) each
+    missing: list[tuple[str, str]]
+    priority: str = ""
+    escalation: Escalation | None = None
+    rank: int = 99
+
+    @property
+    def escalated(self) -> bool:
+        return self.escalation is not None
+
+
+@dataclass(slots=True)
+class IdConflict:
+    """An ID typed on several register rows: each row is its own ticket, none gets the ID's log."""
+    ticket_id: str
+    #: (register row, customer) of every row holding the ID
+    rows: list[tuple[int, str]]
 
 
 @dataclass
@@ -39,10 +81,16 @@ class Standup:
     new: list[Item] = field(default_factory=list)
     unassigned: list[Item] = field(default_factory=list)
     reopened: list[Item] = field(default_factory=list)
+    #: every open escalated ticket (a safety complaint is never out of sight), most urgent first
+    escalated: list[Item] = field(default_factory=list)
+    #: rows that cannot be numbered or timed (待补全), escalated ones first
+    incomplete: list[Incomplete] = field(default_factory=list)
     by_owner: dict[str, dict[str, int]] = field(default_factory=dict)
     provisional_years: list[int] = field(default_factory=list)
     #: follow-up calls not yet made that are due by the next stand-up (late ones included)
     calls_due: list = field(default_factory=list)
+    #: IDs held by more than one register row, until someone corrects them
+    id_conflicts: list[IdConflict] = field(default_factory=list)
 
 
 def _business_start(cal: WorkCalendar, day) -> datetime:
@@ -60,46 +108,140 @@ def standup_window(cal: WorkCalendar, now: datetime) -> tuple[datetime, datetime
     return _business_start(cal, prev), _business_start(cal, day)
 
 
-def build_standup(statuses: list[TicketStatus], cal: WorkCalendar, now: datetime) -> Standup:
+def _seconds(cal: WorkCalendar, state: StageState, now: datetime) -> float:
+    """Working-calendar seconds the stage is late by (late) or has left (open). A wall-clock SLA's
+    own amounts are clock seconds: they are measured again on the calendar, so one list holds one unit."""
+    if not state.wall:
+        return state.business_seconds
+    assert state.due is not None
+    if state.state == OPEN_LATE:
+        return max(cal.business_seconds_between(state.due, now), 0.0)
+    return max(cal.business_seconds_between(now, state.due), 0.0)
+
+
+def _escalation(escalations: dict[int, Escalation] | None, row: int) -> Escalation | None:
+    e = escalations.get(row) if escalations else None
+    return e if e is not None and e.reasons else None
+
+
+def _missing_cells(t: Ticket) -> list[tuple[str, str]]:
+    """What keeps a row from being numbered and timed, then its other empty required cells."""
+    raw = t.values.get("received")
+    out = []
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        out.append(("反馈时间为空", "received time is missing"))
+    else:
+        out.append((f"反馈时间“{str(raw).strip()}”无法识别", f"received time '{str(raw).strip()}' cannot be read"))
+    for col in REGISTER.columns:
+        if col.required and col.key not in ("received", "id") and not str(t.values.get(col.key) or "").strip():
+            out.append((f"{col.zh}为空", f"{col.en.lower()} is missing"))
+    return out
+
+
+def build_standup(statuses: list[TicketStatus], cal: WorkCalendar, now: datetime,
+                  escalations: dict[int, Escalation] | None = None, tickets: list[Ticket] = ()) -> Standup:
+    """``escalations``: register row -> its escalation; ``tickets``: every register row (the rows that
+    cannot be timed are listed as 待补全)."""
     last, nxt = standup_window(cal, now)
     s = Standup(now, nxt, last)
     owners: dict[str, Counter] = {}
     years = set()
-    seen: set[str] = set()
-    for st in statuses:
+    for st in statuses:  # a ticket is its row: rows sharing an ID are listed each (and in id_conflicts)
         t = st.ticket
-        if t.id in seen:  # a duplicated ID is reported in 校验; list the ticket once
-            continue
-        seen.add(t.id or "")
-        base = dict(ticket_id=t.id or "", customer=t.customer, owner=t.owner, priority=st.effective)
+        e = _escalation(escalations, t.row)
+        base = dict(ticket_id=t.id or "", customer=t.customer, owner=t.owner, priority=st.effective,
+                    escalation=e, row=t.row)
         if t.received is not None and t.received >= last:
             s.new.append(Item(**base, due=None))
         if st.closed:
             continue
         counts = owners.setdefault(t.owner or "", Counter())
         counts["open"] += 1
-        if not t.owner:
-            s.unassigned.append(Item(**base))
+        missing = tuple(k for k, gone in (("owner", not t.owner), ("category", not t.category),
+                                          ("priority", t.untriaged)) if gone)
+        if not t.owner or t.untriaged:
+            s.unassigned.append(Item(**base, missing=missing))
         if st.rollup.status == "reopened":
             s.reopened.append(Item(**base, due=st.rollup.reopened_at))
-        is_late = False
+        late, soon = [], []  # (seconds, due, stage): the ticket's late stages, its stages due by the next stand-up
+        nearest = None  # the nearest open deadline: (seconds, due, stage), for the escalated list
         for stage in STAGES:
             state = st.states[stage]
             if state.provisional and state.due is not None:
                 years.update(range(st.rollup.clock_start.year, state.due.year + 1))  # type: ignore[union-attr]
+            if state.done is not None or state.due is None:
+                continue
             if state.state == OPEN_LATE:
-                s.late.append(Item(**base, stage=stage, due=state.due, business_seconds=state.business_seconds,
-                                   wall=state.wall))
-                is_late = True
-            elif state.done is None and state.due is not None and state.due <= nxt:
-                s.due_soon.append(Item(**base, stage=stage, due=state.due, business_seconds=state.business_seconds,
-                                       wall=state.wall))
-        if is_late:
+                late.append((_seconds(cal, state, now), state.due, stage))
+            elif state.due <= nxt:
+                soon.append((_seconds(cal, state, now), state.due, stage))
+            elif nearest is None or state.due < nearest[1]:
+                nearest = (_seconds(cal, state, now), state.due, stage)
+        late.sort(key=lambda x: (-x[0], x[1]))
+        soon.sort(key=lambda x: (x[0], x[1]))
+        others = [(stage, True, due) for _, due, stage in late[1:]] + [(stage, False, due) for _, due, stage in soon]
+        lead = None
+        if late:
             counts["late"] += 1
-    s.late.sort(key=lambda i: -i.business_seconds)
-    s.due_soon.sort(key=lambda i: i.due)
+            seconds, due, stage = late[0]
+            lead = Item(**base, stage=stage, due=due, business_seconds=seconds, late=True, others=others)
+            s.late.append(lead)
+        elif soon:
+            seconds, due, stage = soon[0]
+            lead = Item(**base, stage=stage, due=due, business_seconds=seconds, others=others[1:])
+            s.due_soon.append(lead)
+        if e is not None:
+            if lead is None and nearest is not None:
+                seconds, due, stage = nearest
+                lead = Item(**base, stage=stage, due=due, business_seconds=seconds)
+            s.escalated.append(lead or Item(**base))
+    for t in tickets:
+        if t.id and t.received is not None:
+            continue
+        e = _escalation(escalations, t.row)
+        level = e.level if e is not None else t.level
+        s.incomplete.append(Incomplete(t.row, t.customer, t.id or "", _missing_cells(t), level.name if level else "",
+                                       e, e.level.rank if e and e.level else 99))
+    s.late.sort(key=lambda i: (-i.business_seconds, i.due, not i.escalated, i.ticket_id))
+    s.due_soon.sort(key=lambda i: (i.business_seconds, i.due, not i.escalated, i.ticket_id))
+    s.escalated.sort(key=_urgency)
+    s.incomplete.sort(key=lambda i: (not i.escalated, i.rank, i.row))
     s.new.sort(key=lambda i: i.ticket_id)
+    s.unassigned.sort(key=lambda i: not i.escalated)  # a safety complaint nobody owns comes first
     s.by_owner = {owner: {"open": c["open"], "late": c["late"]} for owner, c in sorted(owners.items())
                   if c["open"]}
     s.provisional_years = sorted(y for y in years if cal.is_provisional(datetime(y, 1, 1).date()))
     return s
+
+
+def _urgency(i: Item) -> tuple:
+    """Late lines first (most late first), then by time left, then those without a deadline."""
+    if i.stage is None:
+        return (2, 0.0, i.ticket_id)
+    return (0, -i.business_seconds, i.ticket_id) if i.late else (1, i.business_seconds, i.ticket_id)
+
+
+def format_lateness(seconds: float, cal: WorkCalendar, lang: str) -> str:
+    """Working time as a person compares it: whole working days, then hours (or hours and minutes
+    under a day). Truncated, never rounded up, so a longer time never reads shorter."""
+    if seconds < 60:
+        return "<1分钟" if lang == "zh" else "<1 min"
+    minutes = int(seconds // 60)
+    days, rest = divmod(minutes, max(int(cal.hours.day_seconds // 60), 1))
+    hours, mins = divmod(rest, 60)
+    if lang == "zh":
+        if days:
+            return f"{days}个工作日" + (f"{hours}小时" if hours else "")
+        return (f"{hours}小时" if hours else "") + (f"{mins}分钟" if mins or not hours else "")
+    if days:
+        return f"{days} working day{'s' if days > 1 else ''}" + (f" {hours} h" if hours else "")
+    return " ".join(x for x in (f"{hours} h" if hours else "", f"{mins} min" if mins or not hours else "") if x)
+
+
+def id_conflicts(tickets, conflicts: dict[str, list[int]]) -> list[IdConflict]:
+    """The stand-up's list of duplicated IDs (``RegisterPlan.conflicts``), with each row's customer."""
+    if not conflicts:
+        return []
+    customer = {t.row: t.customer for t in tickets if t.id in conflicts}
+    return [IdConflict(ticket_id, [(row, customer.get(row, "")) for row in rows])
+            for ticket_id, rows in sorted(conflicts.items())]

@@ -55,16 +55,16 @@ def parse_week(text: str) -> kpis.Period:
 
 
 def tickets_from_run(result: RunResult, branch: str) -> list[kpis.KpiTicket]:
-    """One flat record per numbered ticket of a refresh result (the first row of a duplicated ID)."""
+    """One flat record per numbered ticket of a refresh result: per register row, so two rows that
+    share an ID count as two tickets (neither has a rating: results rows of such an ID count for none)."""
     ratings = {}
     if result.results is not None:
         ratings = latest_by_ticket(result.results)
-    out, seen = [], set()
+    out = []
     for s in result.statuses:
         t = s.ticket
-        if not t.id or t.id in seen or t.received is None:
+        if not t.id or t.received is None:
             continue
-        seen.add(t.id)
         r = ratings.get(t.id)
         response, closed = s.states["first_response"], s.states["closed"]
         out.append(kpis.KpiTicket(

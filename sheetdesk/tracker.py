@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sheetdesk.durations import format_business_seconds
+from sheetdesk.limits import CELL_CHARS, cap_text
 from sheetdesk.progress import Rollup, step_name
 from sheetdesk.register import Ticket
 from sheetdesk.schema import STAGES
@@ -136,6 +137,11 @@ def tracker_order(statuses: list[TicketStatus]) -> tuple[list[TicketStatus | str
     return order, len(open_)
 
 
+def _fit(text: str | None, lang: str) -> str | None:
+    """A person's text copied into the tracker, cut to what a cell holds (a pasted essay as a name)."""
+    return cap_text(text, lang) if text and len(text) > CELL_CHARS else text
+
+
 def tracker_rows(order: list[TicketStatus | str | None], overdue: dict[int, str | None], cal: WorkCalendar,
                  lang: str) -> Iterator[tuple[tuple, tuple]]:
     """(values, fills) of each row of :func:`tracker_order`, made as they are asked for. Closed
@@ -151,8 +157,8 @@ def tracker_rows(order: list[TicketStatus | str | None], overdue: dict[int, str 
             yield ("已关闭" if lang == "zh" else "Closed tickets",) + (None,) * (width - 1), blank
             continue
         t = s.ticket
-        row: list[object] = [t.id, t.customer, t.category or None, s.effective or None, t.owner or None,
-                             s.status_text(lang)]
+        row: list[object] = [_fit(t.id, lang), _fit(t.customer, lang), _fit(t.category, lang) or None,
+                             s.effective or None, _fit(t.owner, lang) or None, s.status_text(lang)]
         fill: list[str | None] = [None] * 6
         for stage in STAGES:
             st = s.states[stage]

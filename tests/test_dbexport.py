@@ -255,14 +255,15 @@ def test_kpis_from_the_database_equal_the_workbook(cli, tmp_path, db_url):
             "received", "response_due", "response_done", "resolution_due", "closed_at", "rated_at")})
         rows = conn.execute(query, {"branch": "demo"}).all()
     engine.dispose()
-    from_db = [kpis.KpiTicket(r.id, r.received, r.category or "", r.effective_priority or "",
+    # a later row of a duplicated ID is exported as ID#row (the demo has one): the same ticket
+    from_db = [kpis.KpiTicket(r.id.split("#")[0], r.received, r.category or "", r.effective_priority or "",
                               99 if r.priority_rank is None else r.priority_rank, r.department or "", r.owner or "",
                               r.response_due, r.response_done, r.resolution_due, r.closed_at, r.rating, r.rated_at,
                               r.overdue_reason or "", r.branch) for r in rows]
     result = run(book, now=NOW_DT, write=False)
     from_book = tickets_from_run(result, "demo")
     assert len(from_db) == len(from_book) > 30
-    assert sorted(from_db, key=lambda k: k.id) == sorted(from_book, key=lambda k: k.id)
+    assert sorted(from_db, key=lambda k: (k.id, k.received)) == sorted(from_book, key=lambda k: (k.id, k.received))
 
     cal = result.calendar
     for period in (kpis.month(2026, 11), kpis.month(2026, 10), kpis.iso_week(2026, 47)):
@@ -271,3 +272,39 @@ def test_kpis_from_the_database_equal_the_workbook(cli, tmp_path, db_url):
             assert kpis.group_table(from_db, period, NOW_DT, field) == kpis.group_table(from_book, period, NOW_DT, field)
     k = kpis.kpis(from_db, kpis.month(2026, 11), NOW_DT, cal)
     assert k["received"] > 0 and k["rated"] > 0  # the comparison is not between two empty results
+
+
+def test_rows_sharing_an_id_are_exported_as_two_tickets(make_desk, cli, tmp_path, db_url):
+    """A ticket is its register row: the later row of a duplicated ID is keyed ID#row; the ID's log and
+    results rows belong to neither (the desk flags them) and are not exported; re-exports converge."""
+    rows = [t(datetime(2026, 11, 20, 14), "202611-001", customer="王女士"),
+            t(datetime(2026, 11, 20, 16), "202611-001", customer="李先生"),
+            t(datetime(2026, 11, 10, 10), "202611-002")]
+    log = [{"id": "202611-001", "time": datetime(2026, 11, 20, 17), "by": "李工", "step": "问题关闭"},
+           {"id": "202611-002", "time": datetime(2026, 11, 10, 11), "by": "李工", "step": "首次响应"}]
+    results = [{"id": "202611-001", "satisfaction": "满意", "rated_at": datetime(2026, 11, 20, 18)}]
+    book = desk_in(make_desk, tmp_path, "beijing", rows, progress=log, results=results)
+    out = export(cli, book, "--db", db_url)
+    assert "工单 3（新增 3" in out and "编号#行号" in out, out
+
+    got = snapshot(db_url)
+    tickets = {r["id"]: r for r in got["tickets"]}
+    assert set(tickets) == {"202611-001", "202611-001#3", "202611-002"}
+    assert (tickets["202611-001"]["customer"], tickets["202611-001"]["row"]) == ("王女士", 2)
+    assert (tickets["202611-001#3"]["customer"], tickets["202611-001#3"]["row"]) == ("李先生", 3)
+    assert tickets["202611-001"]["received"] != tickets["202611-001#3"]["received"]
+    assert tickets["202611-001"]["status"] == tickets["202611-001#3"]["status"] == "new"
+    assert [r["ticket_id"] for r in got["progress"]] == ["202611-002"] and got["results"] == []
+
+    again = export(cli, book, "--db", db_url)
+    assert again.count("新增 0，更新 0，删除 0") == 4, again
+    assert snapshot(db_url) == got
+
+    wb = openpyxl.load_workbook(book)  # the clerk corrects the ID: the ID#row ticket goes, the new one comes
+    wb[REGISTER_SHEET.zh].cell(3, 1).value = "202611-003"
+    wb.save(book)
+    fixed = export(cli, book, "--db", db_url, "--lang", "en")
+    assert "3 tickets (1 new, 1 updated, 1 deleted)" in fixed, fixed
+    got = snapshot(db_url)
+    assert {r["id"] for r in got["tickets"]} == {"202611-001", "202611-002", "202611-003"}
+    assert {r["ticket_id"] for r in got["progress"]} == {"202611-001", "202611-002"}

@@ -36,7 +36,8 @@ def test_months_are_numbered_separately():
 def test_duplicates_are_reported_never_renumbered():
     plan = plan_ids([IdRow(2, t(1), "202611-001"), IdRow(5, t(2), "202611-001")], {})
     assert plan.issued == {}
-    assert plan.problems == {5: ("duplicate", "2")}
+    assert plan.problems == {}
+    assert plan.duplicates == {"202611-001": [2, 5]}
 
 
 def test_wrong_month_and_malformed_ids():

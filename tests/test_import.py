@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import re
-import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 from conftest import NOW, register_rows
 from sheetdesk.importer import Mapping, load_mapping, read_source
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "import"
+EXAMPLES = Path(__file__).resolve().parent.parent / "sheetdesk" / "examples" / "import"
 
 CALLS_HEADER = ["工单号", "来电时间", "来电号码", "客户姓名", "业务类型", "问题内容", "渠道"]
 CALLS = [
@@ -380,7 +379,10 @@ def test_samples_import_cleanly_into_a_fresh_desk(cli, tmp_path):
     assert cli("init", tmp_path / "desk").exit_code == 0
     desk = tmp_path / "desk" / "desk.xlsx"
     work = tmp_path / "samples"
-    shutil.copytree(SAMPLES, work)
+    written = cli("import", "--example", work)   # the shipped examples, as a user gets them
+    assert written.exit_code == 0, written.output
+    assert f"sheetdesk import desk.xlsx {work / 'callcenter-export.csv'} --map {work / 'callcenter.toml'}" in written.output
+    assert sorted(p.name for p in work.iterdir()) == sorted(p.name for p in EXAMPLES.iterdir())
     assert (work / "callcenter-export.csv").read_bytes().decode("gbk")
     assert (work / "shop-reviews.csv").read_bytes().startswith(b"\xef\xbb\xbf")
 
@@ -462,3 +464,86 @@ def test_add_goes_below_a_row_that_still_holds_an_import_reference(make_desk, cl
     ws = openpyxl.load_workbook(desk)["登记表"]
     assert (ws["D3"].value, ws["Z3"].value) == (None, "CRM-9")
     assert (ws["D4"].value, ws["Z4"].value) == ("李先生", None)
+
+
+def test_example_never_overwrites_an_edited_map(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli("import", "--example").exit_code == 0              # default folder: import-examples
+    folder = tmp_path / "import-examples"
+    assert (folder / "shop-reviews.toml").read_bytes() == (EXAMPLES / "shop-reviews.toml").read_bytes()
+    assert cli("import", "--example").exit_code == 0              # the same files again: nothing to refuse
+    (folder / "callcenter.toml").write_text("# ours\n", encoding="utf-8")
+    (folder / "shop-reviews.csv").unlink()
+    again = cli("import", "--example", "--lang", "en")
+    assert again.exit_code == 2 and "callcenter.toml already exists with other content" in again.output
+    assert (folder / "callcenter.toml").read_text(encoding="utf-8") == "# ours\n"
+    assert not (folder / "shop-reviews.csv").exists()            # nothing written
+    both = cli("import", "desk.xlsx", "calls.csv", "--example")
+    assert both.exit_code == 2 and "--example" in both.output
+
+
+def test_the_examples_are_package_data():
+    """A non-editable install carries only the package: pyproject's package-data must cover the examples."""
+    import fnmatch
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    root = EXAMPLES.parents[2]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]["sheetdesk"]
+    files = [p.relative_to(root / "sheetdesk").as_posix() for p in EXAMPLES.iterdir()]
+    assert len(files) == 4
+    assert all(any(fnmatch.fnmatch(f, pat) for pat in patterns) for f in files), (files, patterns)
+
+
+BIG5_ROWS = [["B001", "2026/11/02 09:15", "13812345678", "王建國", "售後維修", "機器無法開機，指示燈不亮", "電話"]]
+SJIS_ROWS = [["J001", "2026/11/02 09:15", "13912345678", "山田太郎", "修理", "電源が入らない、ランプが点灯しない", "電話"]]
+
+
+@pytest.mark.parametrize("encoding, rows, hint", [("big5", BIG5_ROWS, "big5"), ("shift_jis", SJIS_ROWS, "shift_jis")])
+def test_big5_and_shift_jis_are_refused_not_imported_as_garbled_text(make_desk, cli, tmp_path, encoding, rows, hint):
+    desk = make_desk()
+    header = ["No", "Time", "Phone", "Name", "Type", "Text", "Channel"]
+    src = tmp_path / "calls.csv"
+    src.write_bytes(("\r\n".join(",".join(r) for r in [header, *rows]) + "\r\n").encode(encoding))
+    mapping = tmp_path / "calls.toml"
+    mapping.write_text('[import]\nexternal_ref = "No"\n[columns]\nreceived = "Time"\ncontact = "Phone"\n'
+                       'customer = "Name"\ndescription = "Text"\n[defaults]\nchannel = "电话"\n', encoding="utf-8")
+    before = desk.read_bytes()
+    result = cli("import", desk, src, "--map", mapping, "--now", "2026-11-23 09:00")
+    assert result.exit_code == 2, result.output
+    assert "第 2 行" in result.output and "--encoding" in result.output and "Traceback" not in result.output
+    assert desk.read_bytes() == before
+    # told the encoding, the same file lands with its real text
+    result = cli("import", desk, src, "--map", mapping, "--encoding", hint, "--now", "2026-11-23 09:00")
+    assert result.exit_code == 0, result.output
+    ws = openpyxl.load_workbook(desk)["登记表"]
+    assert rows[0][5] in [c.value for row in ws.iter_rows() for c in row], result.output
+
+
+def test_a_gbk_file_with_one_utf8_row_names_the_line(make_desk, cli, tmp_path):
+    desk = make_desk()
+    src, mapping = calls_setup(tmp_path)
+    data = src.read_bytes() + "A009,2026/11/06 10:00,13700001111,赵敏,,热水器不加热,电话\r\n".encode("utf-8")
+    src.write_bytes(data)
+    result = cli("import", desk, src, "--map", mapping, "--now", "2026-11-23 09:00", "--lang", "en")
+    assert result.exit_code == 2
+    assert "line 5" in result.output and "--encoding" in result.output
+
+
+def test_a_forced_encoding_is_strict_and_names_the_line(make_desk, cli, tmp_path):
+    desk = make_desk()
+    src, mapping = calls_setup(tmp_path)  # GBK bytes
+    result = cli("import", desk, src, "--map", mapping, "--encoding", "utf-8", "--now", "2026-11-23 09:00", "--lang", "en")
+    assert result.exit_code == 2 and "line 1 is not utf-8" in result.output
+    result = cli("import", desk, src, "--map", mapping, "--encoding", "klingon", "--now", "2026-11-23 09:00")
+    assert result.exit_code == 2 and "未知的编码" in result.output
+
+
+def test_rare_name_characters_and_traditional_text_typed_in_gbk_still_import(tmp_path):
+    src = write_csv(tmp_path / "x.csv", ["反馈时间", "客户名称", "问题描述"],
+                    [["2026-11-02 09:00", "王喆", "客戶说机器坏了，張先生很着急"], ["2026-11-02 10:00", "刘堃", "漏水"]], "gbk")
+    source = read_source(src, Mapping())
+    assert source.rows[0].cells[1] == "王喆" and source.rows[1].cells[1] == "刘堃"

@@ -26,10 +26,13 @@ class FastReadUnsupported(Exception):
 
 
 class FastSheet:
-    def __init__(self, title: str, rows: list[list[object]], state: str) -> None:
+    def __init__(self, title: str, rows: list[list[object]], state: str,
+                 merged: list[tuple[int, int, int, int]] | None = None) -> None:
         self.title = title
         self._rows = rows
         self.sheet_state = state
+        #: merged ranges as (first row, first column, last row, last column), 1-based
+        self.merged = merged or []
 
     @property
     def max_row(self) -> int:
@@ -74,14 +77,16 @@ class FastWorkbook:
                 with _quiet_stderr():
                     if self._book is None:  # released after load_all: a lazy sheet opens it again
                         self._book = _open(self._path)
-                    rows = self._book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                    sheet = self._book.get_sheet_by_name(name)
+                    rows = sheet.to_python(skip_empty_area=False)
+                    merged = [(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for (r1, c1), (r2, c2) in sheet.merged_cell_ranges or ()]
             except (KeyboardInterrupt, SystemExit):
                 raise
             except BaseException as exc:  # pyo3's PanicException is a BaseException
                 raise FastReadUnsupported(f"{name}: {exc}") from None
             self._restore_errors(name, rows)
             _share_texts(rows, self._texts)
-            self._cache[name] = FastSheet(name, rows, self._states.get(name, "visible"))
+            self._cache[name] = FastSheet(name, rows, self._states.get(name, "visible"), merged)
         return self._cache[name]
 
     def _restore_errors(self, name: str, rows: list[list[object]]) -> None:

@@ -1,8 +1,12 @@
 """What is inside the xlsx package that the openpyxl save engine would drop.
 
-openpyxl rebuilds the whole file on save and silently loses parts it does not model (measured in
-shared/notes/workbook-engineering.md §1). Rather than drop a colleague's chart or a cross-sheet
-dropdown, sheetdesk looks first and refuses to write, saying what is at stake.
+openpyxl rebuilds the whole file on save and silently loses parts it does not model. Rather than
+drop a colleague's chart, threaded comment or Power Query connection, sheetdesk looks first and
+refuses to write, saying what is at stake. The check is an allow-list: every relationship in the
+package must be of a type openpyxl is known to carry through a load and save (:data:`KEPT`) or
+harmless to lose (:data:`HARMLESS`); anything else — including types nobody has met yet — refuses
+the save. Inside the parts it keeps, what openpyxl would still damage (drawings with charts,
+pictures or shapes; Excel 2010 extensions in sheets) is looked for as well.
 """
 
 from __future__ import annotations
@@ -21,6 +25,44 @@ class Finding:
     en: str
     where: str
 
+
+#: relationship types (the last segment of their URI) openpyxl reads and writes back
+KEPT = frozenset({
+    "officeDocument", "core-properties", "extended-properties", "custom-properties", "worksheet",
+    "sharedStrings", "styles", "theme", "externalLink", "externalLinkPath", "hyperlink", "comments",
+    "vmlDrawing", "drawing", "table", "pivotTable", "pivotCacheDefinition", "pivotCacheRecords",
+})
+#: relationship types openpyxl drops that Excel rebuilds or that carry nothing people made:
+#: the calculation chain, printer driver blobs, the file-browser thumbnail
+HARMLESS = frozenset({"calcChain", "printerSettings", "thumbnail"})
+#: what people would call the parts openpyxl drops (by relationship type); others are named by their type
+_DROPPED_NAMES = {
+    "threadedComment": ("Excel 365 对话式批注", "Excel 365 threaded comments"),
+    "person": ("Excel 365 对话式批注的作者", "Excel 365 threaded-comment authors"),
+    "connections": ("数据连接（Power Query）", "data connections (Power Query)"),
+    "queryTable": ("查询表（Power Query）", "query tables (Power Query)"),
+    "customXml": ("自定义 XML 部件", "custom XML parts"),
+    "customXmlProps": ("自定义 XML 部件", "custom XML parts"),
+    "slicer": ("切片器", "slicers"),
+    "slicerCache": ("切片器", "slicers"),
+    "timeline": ("日程表", "timelines"),
+    "timelineCache": ("日程表", "timelines"),
+    "webextension": ("Office 加载项", "Office add-ins"),
+    "webextensiontaskpanes": ("Office 加载项", "Office add-ins"),
+    "powerPivotData": ("数据模型（Power Pivot）", "the data model (Power Pivot)"),
+    "model": ("数据模型（Power Pivot）", "the data model (Power Pivot)"),
+    "classificationlabels": ("敏感度标签", "sensitivity labels"),
+    "chart": ("图表", "charts"),
+    "chartsheet": ("图表工作表", "chart sheets"),
+    "image": ("图片", "pictures"),
+    "sheetMetadata": ("动态数组公式", "dynamic-array formulas"),
+    "rdRichValue": ("单元格内图片", "in-cell pictures"),
+    "ctrlProp": ("表单控件", "form controls"),
+    "control": ("表单控件", "form controls"),
+    "vbaProjectSignature": ("宏签名", "a signed macro project"),
+}
+_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+_ATTR = re.compile(rb'\b(Type|Target|TargetMode)\s*=\s*"([^"]*)"')
 
 _ANCHOR = re.compile(rb"<(?:\w+:)?(?:twoCellAnchor|oneCellAnchor|absoluteAnchor)\b")
 _SHAPE = re.compile(rb"<(?:\w+:)?sp\b")
@@ -48,6 +90,24 @@ def _drawing_findings(name: str, data: bytes) -> list[Finding]:
     return found
 
 
+def _relationship_findings(zf: zipfile.ZipFile, names: list[str], macros: bool) -> list[Finding]:
+    """Every relationship in the package whose type openpyxl is not known to keep."""
+    found = []
+    for name in names:
+        if not name.lower().endswith(".rels"):
+            continue
+        for rel in _RELATIONSHIP.findall(zf.read(name)):
+            attrs = {k.decode(): v.decode("utf-8", "replace") for k, v in _ATTR.findall(rel)}
+            kind = attrs.get("Type", "").rstrip("/").rsplit("/", 1)[-1]
+            if kind in KEPT or kind in HARMLESS or (kind == "vbaProject" and macros):
+                continue
+            if kind == "image" and name.lower().startswith("xl/drawings/_rels/vmldrawing"):
+                continue  # a comment box's background picture in legacy VML; openpyxl rewrites the VML
+            zh, en = _DROPPED_NAMES.get(kind, (f"未知类型的部件（{kind or '无类型'}）", f"parts of an unknown type ({kind or 'no type'})"))
+            found.append(Finding(zh, en, attrs.get("Target") or name))
+    return found
+
+
 def scan(path: Path) -> list[Finding]:
     """Everything in ``path`` an openpyxl load + save would drop or damage."""
     findings: list[Finding] = []
@@ -59,6 +119,7 @@ def scan(path: Path) -> list[Finding]:
         raise BookUnreadable(f"{path.name} 已损坏或被截断（{exc}）", f"{path.name} is damaged or truncated ({exc})") from exc
     with zf:
         names = zf.namelist()
+        findings.extend(_relationship_findings(zf, names, macros=path.suffix.lower() == ".xlsm"))
         for name in names:
             lower = name.lower()
             if lower.startswith("xl/drawings/drawing") and lower.endswith(".xml"):

@@ -33,7 +33,8 @@ from sheetdesk.workbook.cells import CELL_REF, EPOCH_1900, EPOCH_1904, ILLEGAL_C
 from sheetdesk.workbook.cells import column_index as column_index_from_string
 from sheetdesk.workbook.cells import column_letter as get_column_letter
 from sheetdesk.workbook.reader import Book
-from sheetdesk.workbook.writer import _KEEP, FILL_COLOURS, NUMBER_FORMATS, CellWrite, Change, GeneratedSheet, _same
+from sheetdesk.workbook.writer import (_KEEP, FILL_COLOURS, NUMBER_FORMATS, PRINT_FOOTER, PRINT_PAPER, PRINT_TITLE_ROWS,
+                                      CellWrite, Change, GeneratedSheet, _same)
 from sheetdesk.workbook.zipcopy import Packed, pack, same_raw
 
 HEADER_GREY, HEADER_BLUE = "FFD9D9D9", "FFDDEBF7"
@@ -552,7 +553,7 @@ def _edited_cell(existing: bytes | None, attrs: bytes, col: int, r: int, e: _Edi
     if e.only_if_blank and existing is not None and (b"<f" in existing or b't="e"' in existing):
         return None  # a formula or an error value is something a person put there
     new = ILLEGAL_CHARACTERS_RE.sub("", e.value) if isinstance(e.value, str) else e.value
-    value_changed = not _same(old, new)
+    value_changed = new is not _KEEP and not _same(old, new)
     style = base
     if value_changed and new is not None and e.numfmt and styles.is_general(base):
         style = styles.xf(style, numfmt=e.numfmt)
@@ -607,6 +608,7 @@ def _generated_chunks(gen: GeneratedSheet, styles: Styles, date1904: bool) -> It
     head = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
             b'xmlns:r="' + NS_REL.encode() + b'">'
+            + b'<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
             + f'<dimension ref="A1:{last}{gen.count + 1}"/>'.encode()
             + b'<sheetViews><sheetView workbookViewId="0"><pane xSplit="1" ySplit="1" topLeftCell="B2" '
               b'activePane="bottomRight" state="frozen"/><selection pane="bottomRight"/></sheetView></sheetViews>'
@@ -641,8 +643,52 @@ def _generated_chunks(gen: GeneratedSheet, styles: Styles, date1904: bool) -> It
                 yield b"".join(out)
                 out = []
     tail = (b"</sheetData>" + f'<autoFilter ref="A1:{last}{gen.table_rows + 1}"/>'.encode()
-            + b'<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/></worksheet>')
+            + b'<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>' + _PRINT_SETUP
+            + b"</worksheet>")
     yield b"".join(out) + tail
+
+
+#: a generated sheet's print layout, as the openpyxl engine writes it (writer._print_setup)
+_PRINT_SETUP = (f'<pageSetup paperSize="{PRINT_PAPER}" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+                f"<headerFooter><oddFooter>{escape(PRINT_FOOTER)}</oddFooter></headerFooter>").encode()
+_PRINT_TITLES = re.compile(rb'<definedName\b[^>]*\bname="_xlnm\.Print_Titles"[^>]*>')
+
+
+def _with_print_titles(workbook_xml: bytes, names: list[str]) -> bytes:
+    """workbook.xml with row 1 of each of ``names`` (sheetdesk's own sheets) as its print titles
+    (the defined name ``_xlnm.Print_Titles``, scoped to the sheet by its position among the tabs).
+    A sheet that has print titles keeps them."""
+    positions = []
+    for m in re.finditer(rb"<sheet\b[^>]*/>", workbook_xml):
+        name = _attr(m.group(0), b"name")
+        positions.append(None if name is None else _unescape(name.decode("utf-8")))
+    have = {_attr(m.group(0), b"localSheetId") for m in _PRINT_TITLES.finditer(workbook_xml)}
+    added = b""
+    for name in names:
+        if name not in positions or str(positions.index(name)).encode() in have:
+            continue
+        quoted = "'" + name.replace("'", "''") + "'"
+        added += (f'<definedName name="_xlnm.Print_Titles" localSheetId="{positions.index(name)}">'
+                  f"{escape(quoted)}!{PRINT_TITLE_ROWS}</definedName>").encode("utf-8")
+    if not added:
+        return workbook_xml
+    if b"</definedNames>" in workbook_xml:
+        return workbook_xml.replace(b"</definedNames>", added + b"</definedNames>", 1)
+    if b"<definedNames/>" in workbook_xml:
+        return workbook_xml.replace(b"<definedNames/>", b"<definedNames>" + added + b"</definedNames>", 1)
+    # definedNames follow sheets, functionGroups and externalReferences (CT_Workbook's order)
+    for after in (b"</externalReferences>", b"</functionGroups>", b"<functionGroups/>", b"</sheets>"):
+        at = workbook_xml.find(after)
+        if at >= 0:
+            at += len(after)
+            return workbook_xml[:at] + b"<definedNames>" + added + b"</definedNames>" + workbook_xml[at:]
+    raise PatchUnsupported("no </sheets> in workbook.xml")
+
+
+def _unescape(text: str) -> str:
+    from xml.sax.saxutils import unescape
+
+    return unescape(text, {"&quot;": '"', "&apos;": "'"})
 
 
 _LEAP_BUG_END = datetime(1900, 3, 1)  # before it, Excel's serials count a 29 Feb 1900 that never was
@@ -730,8 +776,11 @@ def _same_values_or_unreadable(book: Book, name: str, gen: GeneratedSheet) -> bo
 
 
 def _written_by_us(xml: bytes) -> bool:
-    """Our generated sheets carry the frozen pane and filter we write; anything else is rebuilt once."""
-    return b'topLeftCell="B2"' in xml and b"<autoFilter " in xml
+    """Our generated sheets carry the frozen pane, filter and print layout we write; anything else
+    (a sheet another program saved without them, or sheetdesk before it set the print layout) is
+    rebuilt once."""
+    return (b'topLeftCell="B2"' in xml and b"<autoFilter " in xml and b'orientation="landscape"' in xml
+            and b'fitToPage="1"' in xml)
 
 
 def _counter_xml(book: Book, counter: dict[str, int]) -> bytes:
@@ -886,7 +935,7 @@ class _SheetEdits:
         new = w.value
         if w.only_if_blank and old is not None and not (old.__class__ is str and not old.strip()):
             return
-        if old == new or _same(old, new):
+        if new is _KEEP or old == new or _same(old, new):
             if w.fill is _KEEP:
                 return
             if col not in self.scanned:
@@ -950,6 +999,7 @@ def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int],
         wanted = dict(sorted(counter.items()))
         crcs = {i.filename: i.CRC for i in z.infolist()}
         sizes = {i.filename: i.file_size for i in z.infolist()}
+        printed: list[str] = []
         for gen in generated:
             sheet = SHEETS_BY_KEY[gen.sheet]
             name = next((n for n in (sheet.name(book.lang), sheet.zh, sheet.en) if n in parts), None)
@@ -966,6 +1016,12 @@ def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int],
                     continue  # its colours follow from its values (states, 逾期 notes): nothing to rebuild
             new_parts[part] = packed
             changes.append(Change(gen.sheet, 1, "(sheet)", None, f"{gen.count} rows"))
+            printed.append(name)
+        if printed:  # the rebuilt sheets' header row prints on every page
+            workbook_xml = z.read("xl/workbook.xml")
+            titled = _with_print_titles(workbook_xml, printed)
+            if titled != workbook_xml:
+                new_parts["xl/workbook.xml"] = titled
         if counter_sheet.differs(current, wanted):
             new_parts[parts[counter_name]] = _counter_xml(book, counter)
             changes.append(Change("counter", 2, "last_serial", current, wanted))

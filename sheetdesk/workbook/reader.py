@@ -18,6 +18,7 @@ from sheetdesk.errors import BookNotFound, BookUnreadable, StructureError
 from sheetdesk.records import Row, Table
 from sheetdesk.schema import Sheet, column_lookup, find_sheet, normalise_header
 from sheetdesk.workbook.cells import EPOCH_1904
+from sheetdesk.workbook.zipguard import check_package
 
 if TYPE_CHECKING:  # openpyxl is imported only when a workbook is loaded through it
     from openpyxl.workbook.workbook import Workbook
@@ -60,6 +61,7 @@ def open_book(path: Path, *, fast: bool = False, formulas_of: frozenset[str] = f
         raise BookUnreadable(
             f"{path.name} 不是有效的 xlsx 文件（可能已损坏、被截断，或是旧版 .xls/加密文件）",
             f"{path.name} is not a valid xlsx file (damaged, truncated, an old .xls or encrypted)")
+    check_package(path)
     _refuse_strict(path)
     if fast:
         from sheetdesk.workbook.fastread import FastReadUnsupported, FastWorkbook
@@ -172,6 +174,16 @@ def locate_header(ws: Worksheet, sheet: Sheet) -> tuple[int, dict[str, int]]:
         if len(found) > len(best_map):
             best_row, best_map = r_idx, found
     return best_row, best_map
+
+
+def merged_ranges(book: Book, table: Table) -> list[tuple[int, int, int, int]]:
+    """The merged ranges of a table's sheet below its header, as (first row, first column, last row,
+    last column)."""
+    ws = book.wb[table.name]
+    merged = getattr(ws, "merged", None)
+    if merged is None:  # openpyxl
+        merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+    return [m for m in merged if m[2] > table.header_row]
 
 
 def read_table(book: Book, sheet: Sheet, *, required: bool = True, add_owned: bool = True,

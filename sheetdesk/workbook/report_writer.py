@@ -23,6 +23,9 @@ FIELDS = (  # (attribute, zh, en)
     ("escalation", "升级原因", "Escalation reason"), ("department", "责任部门", "Department"),
     ("owner", "处理责任人", "Owner"), ("resolution_due", "处理时限", "Resolution due"),
 )
+#: fields that stay inside the team: the external copy has no row for them
+INTERNAL_FIELDS = frozenset({"escalation"})
+LATENESS = (("late_stages", "超时环节", "Late stages"), ("overdue_reason", "超时原因", "Overdue reason"))
 CLOSING = (
     ("result", "处理结果", "Result"), ("satisfaction", "客户满意度", "Satisfaction"),
     ("comment", "客户评价", "Customer comment"), ("prepared_by", "报告编制人", "Prepared by"),
@@ -54,8 +57,8 @@ def write_report(report: Report, path: Path, digest: str) -> None:
     ws.repeat_rows(0)
     ws.set_column(0, 0, 16)
     ws.set_column(1, 1, 20)
-    ws.set_column(2, 2, 14)
-    ws.set_column(3, 3, 40)
+    ws.set_column(2, 2, 22)  # wide enough for "closed without this step"
+    ws.set_column(3, 3, 32)
     head = wb.add_format({"bold": True, "font_size": 15, "align": "center", "valign": "vcenter"})
     label = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "valign": "top", "text_wrap": True})
     value = wb.add_format({"border": 1, "valign": "top", "text_wrap": True})
@@ -81,6 +84,8 @@ def write_report(report: Report, path: Path, digest: str) -> None:
         row += 1
 
     for name, a, b in FIELDS:
+        if report.external and name in INTERNAL_FIELDS:
+            continue
         field(name, t(a, b), getattr(report, name))
 
     def table_head(title: str, heads: tuple[str, ...]) -> None:
@@ -98,17 +103,23 @@ def write_report(report: Report, path: Path, digest: str) -> None:
         ws.write(row, 3, s.note, value)
         row += 1
 
-    table_head(t("时效", "Deadlines"), (t("环节", "Stage"), t("时限", "Due"), t("完成", "Done"), t("是否达标", "Met")))
-    for st in report.stages:
-        ws.write(row, 0, st.name, value)
-        for c, moment in ((1, st.due), (2, st.done)):
-            if moment is not None:
-                ws.write_datetime(row, c, moment, when)
-            else:
-                ws.write_blank(row, c, None, value)
-        met = "" if st.met is None else (t("达标", "met") if st.met else t("未达标", "missed"))
-        ws.write(row, 3, met, value)
-        row += 1
+    if not report.external:  # SLA attainment and lateness stay inside the team
+        table_head(t("时效", "Deadlines"), (t("环节", "Stage"), t("时限", "Due"), t("完成", "Done"), t("是否达标", "Met")))
+        for st in report.stages:
+            ws.write(row, 0, st.name, value)
+            for c, moment in ((1, st.due), (2, st.done)):
+                if c == 2 and st.with_close:  # nobody logged it: the close completed it
+                    ws.write(row, c, t("随关闭（未单独记录）", "closed without this step"), value)
+                elif moment is not None:
+                    ws.write_datetime(row, c, moment, when)
+                else:
+                    ws.write_blank(row, c, None, value)
+            met = "" if st.met is None else (t("达标", "met") if st.met else t("未达标", "missed"))
+            ws.write(row, 3, met, value)
+            row += 1
+        for name, a, b in LATENESS:
+            if report.late_stages or report.overdue_reason:
+                field(name, t(a, b), getattr(report, name))
 
     ws.merge_range(row, 0, row, 3, t("结果与审核", "Result and review"), section)
     row += 1

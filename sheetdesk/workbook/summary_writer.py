@@ -24,6 +24,9 @@ GROUP_COLUMNS = (
 )
 PERCENT_KEYS = {"share", "response_attainment", "resolution_attainment", "satisfaction_rate", "received_mom",
                 "received_yoy"}
+#: xlsxwriter's chart size at scale 1, and the default row height and column width, in pixels
+CHART_PX = (480, 288)
+ROW_PX, DEFAULT_COLUMN_PX = 20, 64
 
 
 def _t(lang: str, zh: str, en: str) -> str:
@@ -45,6 +48,33 @@ class _Writer:
 
     def t(self, zh: str, en: str) -> str:
         return _t(self.lang, zh, en)
+
+    def printed(self, ws, title_rows: tuple[int, int] = (0, 0)) -> None:
+        """Every summary sheet prints on A4 landscape, one page wide and as long as it needs, with its
+        header rows on every page and the summary's name and page numbers around it."""
+        ws.set_paper(9)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
+        ws.repeat_rows(*title_rows)
+        ws.set_header("&L" + self.t(f"售后反馈汇总 {self.data.period.label}", f"After-sales summary {self.data.period.label}")
+                      .replace("&", "&&") + "&R&A")
+        ws.set_footer(self.t("&C第 &P 页 / 共 &N 页", "&CPage &P of &N"))
+
+    def chart_beside(self, ws, chart, table_columns: int, table_rows: int, x_scale: float = 1.0) -> None:
+        """Put the chart to the right of its table, from the first data row down. Fitted to one page
+        wide, a sheet's first page holds at least ~25 default rows, and the chart is 15 rows high: it
+        always prints whole on page 1 however long the table grows, which a chart below the table
+        cannot promise (Excel ignores manual page breaks on a sheet fitted to a page width). It keeps
+        its size when the table is filtered; the print area covers table and chart."""
+        col = table_columns + 1  # one empty column between them
+        # a few pixels below the header row: an object touching the repeated row would be drawn, clipped,
+        # on every later page
+        ws.insert_chart(1, col, chart, {"x_scale": x_scale, "y_offset": 6, "object_position": 2})
+        width = CHART_PX[0] * x_scale
+        last_col = col + max(1, -(-int(width) // DEFAULT_COLUMN_PX)) - 1
+        last_row = max(table_rows, 1 + -(-CHART_PX[1] // ROW_PX))
+        ws.print_area(0, 0, last_row, last_col)
 
     def _value(self, ws, row: int, col: int, key: str, value) -> None:
         if value is None:
@@ -84,6 +114,7 @@ class _Writer:
         ws.write(len(METRICS) + 4, 0, self.t("前三问题分类", "Top three categories"))
         ws.write(len(METRICS) + 4, 1, ("、" if self.lang == "zh" else ", ").join(top))
         ws.freeze_panes(1, 0)
+        self.printed(ws)
 
     def group_sheet(self, name: tuple[str, str], first: tuple[str, str], rows: list[dict], chart: bool) -> None:
         ws = self.wb.add_worksheet(self.t(*name))
@@ -94,13 +125,14 @@ class _Writer:
         self.table(ws, 0, headers, values, keys)
         ws.set_column(0, 0, 16)
         ws.set_column(1, len(headers) - 1, 13)
+        self.printed(ws)
         if chart and rows:
             c = self.wb.add_chart({"type": "column"})
             c.add_series({"name": self.t("受理量", "Received"), "categories": [ws.name, 1, 0, len(rows), 0],
                           "values": [ws.name, 1, 1, len(rows), 1], "data_labels": {"value": True}})
             c.set_title({"name": self.t(f"{first[0]}分布（前三位居首）", f"{first[1]} (top three first)")})
             c.set_legend({"none": True})
-            ws.insert_chart(len(rows) + 3, 0, c, {"x_scale": 1.3})
+            self.chart_beside(ws, c, len(headers), len(rows), x_scale=1.1)
 
     def satisfaction_sheet(self) -> None:
         d = self.data
@@ -116,13 +148,15 @@ class _Writer:
         c.add_series({"name": self.t("满意度分布", "Satisfaction"), "categories": [ws.name, 1, 0, len(rows), 0],
                       "values": [ws.name, 1, 1, len(rows), 1], "data_labels": {"percentage": True}})
         c.set_title({"name": self.t("满意度分布", "Satisfaction distribution")})
-        ws.insert_chart(len(rows) + 3, 0, c)
+        self.printed(ws)
+        self.chart_beside(ws, c, 3, len(rows))
 
     def reasons_sheet(self) -> None:
         ws = self.wb.add_worksheet(self.t("超时原因", "Overdue reasons"))
         rows = [[reason or self.t("（未填写原因）", "(no reason given)"), n] for reason, n in self.data.reasons]
         self.table(ws, 0, [self.t("超时原因", "Overdue reason"), self.t("单数", "Tickets")], rows, ["name", "count"])
         ws.set_column(0, 0, 30)
+        self.printed(ws)
 
     def trend_sheet(self) -> None:
         d = self.data
@@ -141,7 +175,8 @@ class _Writer:
             c.add_series({"name": name, "categories": [ws.name, 1, 0, n, 0], "values": [ws.name, 1, col, n, col],
                           "marker": {"type": "circle"}})
         c.set_title({"name": self.t("近12个月趋势", "Last 12 months")})
-        ws.insert_chart(n + 3, 0, c, {"x_scale": 1.5})
+        self.printed(ws)
+        self.chart_beside(ws, c, len(headers), n, x_scale=1.2)
 
     def branch_sheet(self) -> None:
         ws = self.wb.add_worksheet(self.t("分支对比", "Branches"))
@@ -150,6 +185,7 @@ class _Writer:
         rows = [[name] + [k.get(key) for key in keys[1:]] for name, k in self.data.by_branch]
         self.table(ws, 0, headers, rows, keys)
         ws.set_column(0, len(headers) - 1, 14)
+        self.printed(ws)
 
     def monitor_sheet(self) -> None:
         """The seeds' weekly SLA monitoring sheet: attainment per level, then every late ticket."""
@@ -178,6 +214,7 @@ class _Writer:
                     ws.write_datetime(r, c, value, self.dt)
             ws.write(r, 8, t.overdue_reason)
         ws.set_column(0, 8, 15)
+        self.printed(ws)  # the title with its period: the late list below has its own header
 
     def write(self) -> None:
         d = self.data

@@ -17,7 +17,7 @@ from sheetdesk.workbook.cells import ILLEGAL_CHARACTERS_RE
 from sheetdesk.workbook.reader import Book
 
 #: fills sheetdesk owns (ARGB); any other fill on a cell is the user's and is left alone
-FILL_COLOURS = {"red": "FFFFC7CE", "amber": "FFFFEB9C"}
+FILL_COLOURS = {"red": "FFFFC7CE", "amber": "FFFFEB9C", "orange": "FFF8CBAD"}
 
 
 @functools.cache
@@ -29,6 +29,9 @@ def _fills() -> dict:
 
 NUMBER_FORMATS = {"datetime": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd", "text": "@"}
 _KEEP = object()
+#: how sheetdesk's own sheets print (both engines): A4 (paper 9) landscape, fitted to one page wide
+#: and as many long as needed, row 1 repeated on every page, page numbers in the footer
+PRINT_PAPER, PRINT_TITLE_ROWS, PRINT_FOOTER = 9, "$1:$1", "&C&P / &N"
 
 
 @dataclass(slots=True)  # a refresh of a big register makes hundreds of thousands: no __dict__ each
@@ -36,6 +39,7 @@ class CellWrite:
     sheet: str            # schema sheet key
     row: int
     column: str           # schema column key
+    #: _KEEP: only the fill is written (a person's cell sheetdesk marks but never edits)
     value: object
     #: "red" | "amber" | None (clear a fill sheetdesk set) | _KEEP (do not touch the fill)
     fill: object = _KEEP
@@ -98,7 +102,7 @@ def apply_writes(book: Book, writes: list[CellWrite]) -> list[Change]:
         if w.only_if_blank and not (old is None or (isinstance(old, str) and not old.strip())):
             continue
         new = _clean(w.value)
-        if not _same(old, new):
+        if new is not _KEEP and not _same(old, new):
             cell.value = new
             if isinstance(new, str) and new.startswith("="):
                 cell.data_type = "s"  # text that merely looks like a formula stays text
@@ -224,7 +228,7 @@ def write_generated(book: Book, gen: GeneratedSheet) -> list[Change]:
         values, fills = _existing(book.wb[name])
         same_values = _trim(values) == _trim(wanted_values)
         same_fills = _trim([[f if f in FILL_COLOURS else None for f in r] for r in fills]) == _trim(wanted_fills)
-        if same_values and same_fills:
+        if same_values and same_fills and _printed_as_ours(book.wb[name]):
             return []
         index = book.wb.sheetnames.index(name)
         book.wb.remove(book.wb[name])
@@ -258,4 +262,28 @@ def write_generated(book: Book, gen: GeneratedSheet) -> list[Change]:
     ws.freeze_panes = "B2"
     last = get_column_letter(len(gen.header))
     ws.auto_filter.ref = f"A1:{last}{gen.table_rows + 1}"
+    _print_setup(ws)
     return [Change(gen.sheet, 1, "(sheet)", None, f"{gen.count} rows")]
+
+
+def _print_setup(ws) -> None:
+    """The print layout of a generated sheet (the patch engine writes the same in XML)."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    ws.page_setup.paperSize = PRINT_PAPER
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    if ws.sheet_properties.pageSetUpPr is None:
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties()
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = PRINT_TITLE_ROWS.replace("$", "")
+    ws.oddFooter.center.text = PRINT_FOOTER[2:]
+
+
+def _printed_as_ours(ws) -> bool:
+    """The sheet still prints as sheetdesk sets it up (a desk written before it did is rebuilt once)."""
+    setup, props = ws.page_setup, ws.sheet_properties.pageSetUpPr
+    return (setup.orientation == "landscape" and props is not None and bool(props.fitToPage)
+            and (1 if setup.fitToWidth is None else int(setup.fitToWidth)) == 1
+            and setup.fitToHeight is not None and int(setup.fitToHeight) == 0
+            and ws.print_title_rows == PRINT_TITLE_ROWS and ws.freeze_panes == "B2")
