@@ -8,7 +8,6 @@ and ~1% bad rows, on top of the sheets of a real desk template.
 from __future__ import annotations
 
 import random
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -97,7 +96,19 @@ def generate(n: int, path: Path, seed: int = 1, end: datetime = datetime(2026, 1
     return path
 
 
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="generate.py", description="Write a realistic large desk workbook for benchmarks and tests.")
+    parser.add_argument("count", nargs="?", type=int, default=10000, help="register rows (default: 10000)")
+    parser.add_argument("out", nargs="?", type=Path, help="output file (default: desk-COUNT.xlsx)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    args = parser.parse_args(argv)
+    if args.count < 1:
+        parser.error("count must be at least 1")
+    print(generate(args.count, args.out or Path(f"desk-{args.count}.xlsx"), seed=args.seed))
+
+
 if __name__ == "__main__":
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
-    out = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(f"desk-{count}.xlsx")
-    print(generate(count, out))
+    main()

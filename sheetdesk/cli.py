@@ -19,6 +19,11 @@ from sheetdesk import __version__, dates
 from sheetdesk.errors import InputError, SheetdeskError
 
 DEFAULT_BOOK = "desk.xlsx"
+#: what a BOOK argument may end with: the formats sheetdesk works on, and the ones it can only refuse
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".et")
+#: spreadsheet formats sheetdesk cannot work on, with their names for the message
+OTHER_FORMATS = {".xls": "Excel 97-2003 (.xls)", ".xlsb": "Excel 二进制 (.xlsb) / Excel binary (.xlsb)",
+                 ".ods": "OpenDocument (.ods)", ".et": "WPS (.et)"}
 
 
 def _t(lang: str, zh: str, en: str) -> str:
@@ -50,6 +55,29 @@ def _desk_lang(book) -> str | None:
     return None
 
 
+def check_book(book: Path) -> None:
+    """One clear line for a BOOK that cannot be a desk whatever it holds: a folder, an old .xls."""
+    book = Path(book)
+    if book.is_dir():
+        hint = book / DEFAULT_BOOK
+        raise InputError(f"{book} 是文件夹，不是工作簿；请给出台账文件，如 {hint}",
+                         f"{book} is a folder, not a workbook; give the desk file, e.g. {hint}")
+    kind = OTHER_FORMATS.get(book.suffix.lower())
+    if kind is not None:
+        zh, _, en = kind.partition(" / ")
+        raise InputError(f"{book} 是 {zh} 格式，sheetdesk 只能读写 .xlsx：请用 Excel/WPS 另存为 .xlsx 后再试",
+                         f"{book} is in {en or zh} format; sheetdesk works on .xlsx only: save as .xlsx in Excel/WPS "
+                         "and retry")
+
+
+def _check_books(kwargs: dict) -> None:
+    """The BOOK arguments click parsed (``import FILE`` alone parses its FILE as ``book``: not a book)."""
+    if "file" in kwargs and kwargs["file"] is None:
+        return
+    for book in ([kwargs["book"]] if kwargs.get("book") is not None else []) + list(kwargs.get("books") or []):
+        check_book(book)
+
+
 def common(func):
     """--lang and --now on every command; one-line errors instead of tracebacks."""
 
@@ -63,6 +91,7 @@ def common(func):
         if ctx.get_parameter_source("lang") == click.core.ParameterSource.DEFAULT:
             lang = _desk_lang(kwargs.get("book") or (kwargs.get("books") or [None])[0]) or lang
         try:
+            _check_books(kwargs)
             return func(*args, lang=lang, now=_parse_now(now_text), **kwargs)
         except SheetdeskError as exc:
             click.echo(_t(lang, "错误：", "error: ") + exc.render(lang), err=True)
@@ -83,7 +112,24 @@ def common(func):
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    def main(self, *args, **kwargs):
+        from sheetdesk.console import setup_streams
+
+        setup_streams()  # before anything is printed, --help included
+        return super().main(*args, **kwargs)
+
+
+def _busy(lang: str, zh: str, en: str, *, show: bool = True):
+    """A spinner on stderr (terminal only) while one long step runs."""
+    from sheetdesk.console import Steps
+
+    steps = Steps(lang=lang, show=show)
+    steps.step(zh, en)
+    return steps
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sheetdesk")
 def main() -> None:
     """sheetdesk：把共享的 Excel 工作簿变成售后客户问题反馈处理及跟踪台。
@@ -134,8 +180,7 @@ def _book_command(name: str, writes: bool):
             func = click.option("--dry-run", is_flag=True, help="只列出将要做的修改 / list changes, write nothing")(func)
             func = click.option("--force", is_flag=True,
                                 help="忽略 Excel/WPS/LibreOffice 的锁文件 / ignore office lock files")(func)
-        func = click.argument("book", required=False, default=DEFAULT_BOOK,
-                              type=click.Path(dir_okay=False, path_type=Path))(func)
+        func = click.argument("book", required=False, default=DEFAULT_BOOK, type=click.Path(path_type=Path))(func)
         return main.command(name)(func)
 
     return decorator
@@ -144,7 +189,9 @@ def _book_command(name: str, writes: bool):
 def _echo_json(data: object) -> None:
     """JSON on stdout, written as it is encoded: a 50k desk's problems would otherwise be one string
     of tens of megabytes (and its encoded copy) on top of the run's memory."""
-    out = sys.stdout
+    from sheetdesk.console import std_stream
+
+    out = std_stream("stdout")
     pieces: list[str] = []
     for piece in json.JSONEncoder(ensure_ascii=False, indent=2).iterencode(data):
         pieces.append(piece)
@@ -160,7 +207,8 @@ def refresh(book: Path, as_json: bool, dry_run: bool, force: bool, lang: str, no
     from sheetdesk import desk
     from sheetdesk.console import print_result, print_standup, result_json
 
-    result = desk.run(book, now=now, dry_run=dry_run, force=force, lean=True)
+    with _busy(lang, f"正在刷新 {book}", f"refreshing {book}", show=not as_json):
+        result = desk.run(book, now=now, dry_run=dry_run, force=force, lean=True)
     if as_json:
         _echo_json(result_json(result, lang))
     else:
@@ -174,7 +222,8 @@ def validate(book: Path, as_json: bool, lang: str, now: datetime | None) -> None
     from sheetdesk import desk
     from sheetdesk.console import print_result, result_json
 
-    result = desk.run(book, now=now, write=False, lean=True)
+    with _busy(lang, f"正在校验 {book}", f"checking {book}", show=not as_json):
+        result = desk.run(book, now=now, write=False, lean=True)
     if as_json:
         _echo_json(result_json(result, lang))
     else:
@@ -193,8 +242,7 @@ def _time_option(value: str | None, option: str, now: datetime) -> datetime:
 
 
 def _book_argument(func):
-    return click.argument("book", required=False, default=DEFAULT_BOOK,
-                          type=click.Path(dir_okay=False, path_type=Path))(func)
+    return click.argument("book", required=False, default=DEFAULT_BOOK, type=click.Path(path_type=Path))(func)
 
 
 @main.command()
@@ -224,55 +272,81 @@ def add(book: Path, customer: str, channel: str, description: str, contact: str 
     from sheetdesk import desk
     from sheetdesk.settings import load_settings
 
-    settings = load_settings(Path(book)) if Path(book).exists() else None
-    now = now or (settings.now() if settings else datetime.now().replace(microsecond=0))
+    now = now or load_settings(Path(book)).now()
     values: dict[str, object] = {
         "received": _time_option(received, "--received", now), "channel": channel, "customer": customer,
         "description": description, "contact": contact, "tier": tier, "product": product, "batch": batch,
         "purchase_date": purchase_date, "expectation": expectation, "emotion": emotion, "category": category,
         "priority": priority, "owner": owner,
     }
-    result = desk.run(book, now=now, force=force, append=desk.Append("register", values), lean=True)
+    with _busy(lang, f"正在登记到 {book}", f"adding to {book}", show=not as_json):
+        result = desk.run(book, now=now, force=force, append=desk.Append("register", values), lean=True)
+    row = result.appended.row_numbers[0] if result.appended and result.appended.row_numbers else None
+    escalation = result.escalations.get(row) if row else None
+    reason = escalation.reason(lang) if escalation and escalation.level else None
+    level = escalation.level.name if reason else None
     if as_json:
-        click.echo(json.dumps({"id": result.new_id, "row": result.appended.row if result.appended else None},
+        click.echo(json.dumps({"id": result.new_id, "row": result.appended.row if result.appended else None,
+                               "escalated": reason is not None, "escalated_to": level, "escalation_reason": reason},
                               ensure_ascii=False))
+    elif reason:
+        click.echo(_t(lang, f"{result.new_id or ''}（已升级为 {level}：{reason}）",
+                      f"{result.new_id or ''} (escalated to {level}: {reason})"))
     else:
         click.echo(result.new_id or "")
 
 
+def _log_args(args: tuple[str, ...]) -> tuple[Path, str, str, str | None]:
+    """``log [BOOK] ID STEP [NOTE]``: with three arguments the first is the book only when it looks
+    like one (see :func:`_is_book_arg`); otherwise they are ID STEP NOTE on ./desk.xlsx."""
+    if len(args) == 4 or (len(args) == 3 and _is_book_arg(args[0])):
+        book, rest = Path(args[0]), list(args[1:])
+    else:
+        book, rest = Path(DEFAULT_BOOK), list(args)
+    if len(rest) not in (2, 3):
+        raise InputError("用法：sheetdesk log [BOOK] ID STEP [NOTE] --by NAME（需要编号和节点）",
+                         "usage: sheetdesk log [BOOK] ID STEP [NOTE] --by NAME (an ID and a step are needed)")
+    return book, rest[0], rest[1], rest[2] if len(rest) == 3 else None
+
+
 @main.command()
-@_book_argument
-@click.argument("ticket_id", metavar="ID")
-@click.argument("step")
-@click.argument("note", required=False)
+@click.argument("args", nargs=-1, metavar="[BOOK] ID STEP [NOTE]")
 @click.option("--by", "by", required=True, help="处理人 / who did it")
 @click.option("--at", "at", help="时间，默认为当前时间 / when (default: now)")
 @click.option("--force", is_flag=True, help="忽略 Excel/WPS/LibreOffice 的锁文件 / ignore office lock files")
 @common
-def log(book: Path, ticket_id: str, step: str, note: str | None, by: str, at: str | None, force: bool, lang: str,
-        now: datetime | None) -> None:
-    """在进度跟踪中追加一行 / append a progress row: ID STEP [NOTE] --by NAME."""
+def log(args: tuple[str, ...], by: str, at: str | None, force: bool, lang: str, now: datetime | None) -> None:
+    """在进度跟踪中追加一行 / append a progress row: [BOOK] ID STEP [NOTE] --by NAME.
+
+    STEP 可用中文或英文（首次响应 / first-response） / STEP in Chinese or English.
+    """
     from sheetdesk import desk
     from sheetdesk.progress import step_key, step_name
     from sheetdesk.schema import STEPS
     from sheetdesk.settings import load_settings
 
+    book, ticket_id, step, note = _log_args(args)
+    if click.get_current_context().get_parameter_source("lang") == click.core.ParameterSource.DEFAULT:
+        lang = _desk_lang(book) or lang
+    check_book(book)
     key = step_key(step)
     if key is None:
         raise InputError(f"未知节点“{step}”，应为：{'、'.join(zh for _, zh, _ in STEPS)}",
-                         f"unknown step '{step}'; expected one of: {', '.join(en for *_, en in STEPS)}")
-    settings = load_settings(Path(book)) if Path(book).exists() else None
-    now = now or (settings.now() if settings else datetime.now().replace(microsecond=0))
+                         f"unknown step '{step}'; expected one of: "
+                         f"{', '.join(k.replace('_', '-') for k, *_ in STEPS)}")
+    now = now or load_settings(Path(book)).now()
     when = _time_option(at, "--at", now)
     values = {"id": ticket_id.strip(), "time": when, "by": by, "step": key, "note": note}
-    result = desk.run(book, now=now, force=force, append=desk.Append("progress", values, refuse=("error", "warning")), lean=True)
+    with _busy(lang, f"正在记录到 {book}", f"logging to {book}"):
+        result = desk.run(book, now=now, force=force, append=desk.Append("progress", values, refuse=("error", "warning")),
+                          lean=True)
     row = result.appended.row if result.appended else 0
     click.echo(_t(lang, f"已记录：{ticket_id} {step_name(key, lang)}（进度跟踪 第{row}行）",
                   f"logged: {ticket_id} {step_name(key, lang)} (Progress row {row})"))
 
 
 @main.command()
-@click.argument("books", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("books", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--month", "month_text", metavar="YYYY-MM", help="统计月份 / the month to summarise")
 @click.option("--week", "week_text", metavar="YYYY-Www", help="周报：时效监控 / weekly SLA monitoring")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
@@ -283,9 +357,8 @@ def log(book: Path, ticket_id: str, step: str, note: str | None, by: str, at: st
 def summary(books: tuple[Path, ...], month_text: str | None, week_text: str | None, output: Path | None,
             mail_to: tuple[str, ...], lang: str, now: datetime | None) -> None:
     """月度（或周）汇总，含图表；多个台账合并 / the manager's summary with charts; several desks merge."""
-    from rich.progress import Progress
-
     from sheetdesk import mailer
+    from sheetdesk.console import Steps
     from sheetdesk import summary as summ
     from sheetdesk.errors import BookNotFound
     from sheetdesk.workbook.summary_writer import write_summary
@@ -298,16 +371,18 @@ def summary(books: tuple[Path, ...], month_text: str | None, week_text: str | No
     for p in paths:
         if not p.exists():
             raise BookNotFound(f"找不到工作簿 {p}", f"workbook not found: {p}")
-    now = now or datetime.now().replace(microsecond=0)
-    with Progress(transient=True, disable=len(paths) < 2) as progress:
-        task = progress.add_task(_t(lang, "读取台账", "reading desks"), total=len(paths))
-        data = summ.build(paths, period, weekly=bool(week_text), now=now, lang=lang,
-                          on_book=lambda: progress.advance(task))
+    from sheetdesk.settings import load_settings
+
+    now = now or load_settings(paths[0]).now()  # the first desk's clock, as for its mail and its file
+    with Steps(lang=lang) as steps:
+        steps.step("读取台账", "reading desks", total=len(paths))
+        data = summ.build(paths, period, weekly=bool(week_text), now=now, lang=lang, on_book=steps.advance)
     target = output or summ.default_output(paths[0], period)
     write_summary(data, target)
     k = data.kpis
-    click.echo(_t(lang, f"已写入 {target}：受理 {k['received']}，结案 {k['closed']}，月末未结 {k['open_at_end']}",
-                  f"wrote {target}: {k['received']} received, {k['closed']} closed, {k['open_at_end']} open at period end"))
+    open_label = summ.metric_label("open_at_end", data.weekly, lang)
+    click.echo(_t(lang, f"已写入 {target}：受理 {k['received']}，结案 {k['closed']}，{open_label} {k['open_at_end']}",
+                  f"wrote {target}: {k['received']} received, {k['closed']} closed, {k['open_at_end']} {open_label.lower()}"))
     if recipients:
         mailer.mail_summary(target, recipients, paths[0], data)
         click.echo(_t(lang, f"已发送至 {'、'.join(recipients)}", f"mailed to {', '.join(recipients)}"))
@@ -321,15 +396,16 @@ def summary(books: tuple[Path, ...], month_text: str | None, week_text: str | No
 @common
 def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: str, now: datetime | None) -> None:
     """已审核工单的处理结果报告，归档到 archive/YYYY/MM/ / per-ticket result reports into the archive."""
-    from rich.progress import Progress
-
     from sheetdesk import desk, reports
+    from sheetdesk.console import Steps
     from sheetdesk.workbook.report_writer import write_index, write_report
 
     book, ids = _book_and_ids(args)
+    check_book(book)
     if pdf:
         reports.soffice()  # the one-line install hint comes before anything is written
-    result = desk.run(book, now=now, write=False)
+    with _busy(lang, f"正在读取 {book}", f"reading {book}"):
+        result = desk.run(book, now=now, write=False)
     built = reports.build_reports(result)
     root = reports.archive_dir(book)
     conflicts = result.plan.conflicts if result.plan else {}
@@ -337,20 +413,23 @@ def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: s
     for zh, en in refused:  # a malformed typed ID never names a file; the others are still written
         click.echo(_t(lang, "注意：", "warning: ") + _t(lang, zh, en), err=True)
     written, unchanged = [], 0
-    with Progress(transient=True, disable=len(chosen) < 20) as progress:
-        task = progress.add_task(_t(lang, "生成报告", "writing reports"), total=len(chosen))
+    with Steps(lang=lang, show=len(chosen) >= 20) as steps:
+        steps.step("生成报告", "writing reports", total=len(chosen))
         for rep in chosen:
             copies = [rep] + ([reports.external_copy(rep)] if external else [])
             for copy in copies:
-                done = reports.archive_report(root, copy, write_report)
+                done = reports.archive_report(root, copy, write_report, result.now)
                 if done.written:
                     written.append(done.path)
                     if pdf:
                         written.append(reports.pdf_of(done.path))
                 else:
                     unchanged += 1
-            progress.advance(task)
-    index = write_index(root, reports.index_rows(root), result.desk_lang) if root.exists() else None
+            steps.advance()
+    from sheetdesk.settings import load_settings
+
+    index = (write_index(root, reports.index_rows(root, load_settings(book).timezone), result.desk_lang)
+             if root.exists() else None)
     for path in written:
         click.echo(_t(lang, f"已写入 {path}", f"wrote {path}"))
     if unchanged:
@@ -371,9 +450,15 @@ def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: s
         sys.exit(InputError.exit_code)
 
 
+def _is_book_arg(text: str) -> bool:
+    """Whether a leading positional argument is the book rather than a ticket ID: it names an
+    existing file or folder, or ends like a spreadsheet (.xls and friends too, so they get their hint)."""
+    return text.lower().endswith(SPREADSHEET_SUFFIXES) or Path(text).exists()
+
+
 def _book_and_ids(args: tuple[str, ...]) -> tuple[Path, list[str]]:
     """``report [BOOK] [ID...]``: the first argument is the book when it names a workbook file."""
-    if args and (args[0].lower().endswith((".xlsx", ".xlsm")) or Path(args[0]).is_file()):
+    if args and _is_book_arg(args[0]):
         return Path(args[0]), list(args[1:])
     return Path(DEFAULT_BOOK), list(args)
 
@@ -385,12 +470,14 @@ def _book_and_ids(args: tuple[str, ...]) -> tuple[Path, list[str]]:
 @common
 def doctor(book: Path, fix: bool, force: bool, lang: str, now: datetime | None) -> None:
     """诊断台账文件，--fix 修复 / diagnose the desk file; --fix repairs what it can."""
+    from sheetdesk.console import Steps
     from sheetdesk.doctor import BAD, OK, diagnose
     from sheetdesk.errors import BookNotFound
 
     if not Path(book).exists():
         raise BookNotFound(f"找不到工作簿 {book}", f"workbook not found: {book}")
-    d = diagnose(Path(book), fix=fix, force=force)
+    with Steps(lang=lang) as steps:
+        d = diagnose(Path(book), fix=fix, force=force, steps=steps)
     marks = {OK: "✓", BAD: "✗"}
     for f in d.findings:
         mark = "✓" if f.fixed else marks.get(f.level, "!")
@@ -411,38 +498,62 @@ def doctor(book: Path, fix: bool, force: bool, lang: str, now: datetime | None) 
 @common
 def restore(book: Path, pick: int | None, force: bool, lang: str, now: datetime | None) -> None:
     """列出或恢复备份 / list the backups, or restore one with --pick N."""
-    from rich.table import Table
-
-    from sheetdesk.console import _console
     from sheetdesk.errors import BookNotFound
+    from sheetdesk.settings import desk_clock
     from sheetdesk.workbook.locks import DeskLock, check_not_open
-    from sheetdesk.workbook.safesave import list_backups, restore_backup
+    from sheetdesk.workbook.safesave import backup_info, list_backups, restore_backup
 
     backups = list_backups(Path(book))
     if not backups:
         raise BookNotFound(f"{book} 没有备份（.sheetdesk/backups/ 为空）", f"no backups of {book} (.sheetdesk/backups/ is empty)")
+    settings = desk_clock(Path(book))  # a damaged sheetdesk.toml must not stand between a user and a backup
     if pick is None:
-        table = Table(title=_t(lang, f"{book} 的备份", f"backups of {book}"))
-        for head in ("N", _t(lang, "保存时间", "Saved"), _t(lang, "大小", "Size"), _t(lang, "文件", "File")):
-            table.add_column(head)
-        for i, b in enumerate(backups, 1):
-            stamp = datetime.fromtimestamp(b.stat().st_mtime).strftime("%Y-%m-%d %H:%M:%S")
-            table.add_row(str(i), stamp, f"{b.stat().st_size:,}", str(b))
-        _console().print(table)
-        click.echo(_t(lang, f"恢复：sheetdesk restore {book} --pick N", f"to restore: sheetdesk restore {book} --pick N"))
+        _print_backups(book, [backup_info(b, settings.timezone) for b in backups], lang)
         return
     if not 1 <= pick <= len(backups):
         raise InputError(f"--pick 应在 1 到 {len(backups)} 之间", f"--pick must be between 1 and {len(backups)}")
     chosen = backups[pick - 1]
     check_not_open(Path(book), force=force)
     with DeskLock(Path(book)):
-        saved = restore_backup(Path(book), chosen)
+        saved = restore_backup(Path(book), chosen, backups=settings.backup_policy(), tickets=_register_rows(Path(book)))
     click.echo(_t(lang, f"已用 {chosen.name} 恢复 {book}；恢复前的版本另存为 {saved.name if saved else '（无）'}",
                   f"restored {book} from {chosen.name}; the version it replaced is kept as {saved.name if saved else '(none)'}"))
 
 
+def _print_backups(book: Path, infos, lang: str) -> None:
+    """The backups, newest first: when and by which command each was made, and what it holds."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from sheetdesk.console import _console
+
+    table = Table(title=escape(_t(lang, f"{book} 的备份（最新在前）", f"backups of {book} (newest first)")))
+    for head in ("N", _t(lang, "备份时间", "Backed up"), _t(lang, "由…产生", "Made by"),
+                 _t(lang, "该版本保存于", "Version saved"), _t(lang, "大小", "Size"), _t(lang, "工单行数", "Tickets"),
+                 _t(lang, "文件", "File")):
+        table.add_column(head)
+    for i, b in enumerate(infos, 1):
+        taken = f"{b.taken:%Y-%m-%d %H:%M:%S}" if b.taken else "—"
+        tickets = "—" if b.tickets is None else str(b.tickets)
+        table.add_row(str(i), taken, escape(b.command or "—"), f"{b.saved:%Y-%m-%d %H:%M:%S}", f"{b.size:,}", tickets,
+                      escape(b.path.name))
+    _console().print(table)
+    click.echo(_t(lang, f"恢复：sheetdesk restore {book} --pick N", f"to restore: sheetdesk restore {book} --pick N"))
+
+
+def _register_rows(book: Path) -> int | None:
+    """Register rows of the version a restore replaces, for its backup's label (None if unreadable)."""
+    from sheetdesk.schema import REGISTER
+    from sheetdesk.workbook.reader import open_book, read_table
+
+    try:
+        return len(read_table(open_book(book, fast=True), REGISTER, add_owned=False).rows)
+    except Exception:  # a damaged desk is what restore is for: its label just says "—"
+        return None
+
+
 @main.command()
-@click.argument("books", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("books", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--db", "db_url", metavar="URL", envvar="SHEETDESK_DB_URL", show_envvar=True,
               help="数据库地址，如 sqlite:///desk.db 或 postgresql://用户@主机/库名；"
                    "默认取 sheetdesk.toml 的 [database] url / database URL (default: [database] url)")
@@ -452,9 +563,8 @@ def restore(book: Path, pick: int | None, force: bool, lang: str, now: datetime 
 def export(books: tuple[Path, ...], db_url: str | None, branch_names: tuple[str, ...], lang: str,
            now: datetime | None) -> None:
     """把工单、进度、结果和回访导出到数据库（可反复运行） / mirror the desk(s) into a database; re-runs converge."""
-    from rich.progress import Progress
-
     from sheetdesk import dbexport
+    from sheetdesk.console import Steps
     from sheetdesk.errors import BookNotFound
 
     paths = list(books) or [Path(DEFAULT_BOOK)]
@@ -463,9 +573,9 @@ def export(books: tuple[Path, ...], db_url: str | None, branch_names: tuple[str,
             raise BookNotFound(f"找不到工作簿 {p}", f"workbook not found: {p}")
     url = dbexport.resolve_url(db_url, paths[0])
     names = dbexport.branch_names(paths, branch_names)
-    with Progress(transient=True, disable=len(paths) < 2) as progress:
-        task = progress.add_task(_t(lang, "读取台账", "reading desks"), total=len(paths))
-        done = dbexport.export(paths, url, branches=names, now=now, on_book=lambda: progress.advance(task))
+    with Steps(lang=lang) as steps:
+        steps.step("导出台账", "exporting desks", total=len(paths))
+        done = dbexport.export(paths, url, branches=names, now=now, on_book=steps.advance)
     labels = {"tickets": ("工单", "tickets"), "progress": ("进度", "progress rows"), "results": ("结果", "results"),
               "followups": ("回访", "follow-ups")}
     for ex in done:
@@ -506,9 +616,8 @@ def export(books: tuple[Path, ...], db_url: str | None, branch_names: tuple[str,
 def import_(book: Path, file: Path | None, map_path: Path | None, encoding: str | None, dry_run: bool, force: bool,
             as_json: bool, example_dir: Path | None, lang: str, now: datetime | None) -> None:
     """从呼叫中心/客服/电商导出的 CSV 或 xlsx 批量登记 / bulk intake from a CSV or xlsx export: [BOOK] FILE."""
-    from rich.progress import Progress
-
     from sheetdesk import importer
+    from sheetdesk.console import Steps
     from sheetdesk.settings import load_settings
 
     ctx = click.get_current_context()
@@ -526,13 +635,11 @@ def import_(book: Path, file: Path | None, map_path: Path | None, encoding: str 
         if ctx.get_parameter_source("lang") == click.core.ParameterSource.DEFAULT:
             lang = _desk_lang(book) or lang
     try:
-        settings = load_settings(book) if book.exists() else None
-        now = now or (settings.now() if settings else datetime.now().replace(microsecond=0))
+        now = now or load_settings(book).now()
         job = importer.prepare(book, file, map_path, encoding)
-        with Progress(transient=True, disable=as_json or job.size <= importer.PROGRESS_ROWS) as bar:
-            task = bar.add_task(_t(lang, f"导入 {file.name}", f"importing {file.name}"), total=job.steps)
-            result = importer.run_import(job, now=now, force=force, dry_run=dry_run, lang=lang,
-                                         advance=lambda n: bar.advance(task, n))
+        with Steps(lang=lang, show=not as_json and job.size > importer.PROGRESS_ROWS) as steps:
+            steps.step(f"导入 {file.name}", f"importing {file.name}", total=job.steps)
+            result = importer.run_import(job, now=now, force=force, dry_run=dry_run, lang=lang, advance=steps.advance)
     except SheetdeskError as exc:
         if lang == "en":  # the book's language was found here, after `common` chose its own
             exc.zh = exc.en

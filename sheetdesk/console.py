@@ -18,9 +18,108 @@ MAX_ROWS = 60
 
 
 def _console() -> Console:
-    stream = sys.stdout  # click.get_text_stream is deprecated (Click 8.5); CliRunner swaps sys.stdout too
+    stream = std_stream("stdout")
     tty = stream.isatty()
     return Console(file=stream, width=None if tty else 160, highlight=False, soft_wrap=not tty)
+
+
+# --- streams: output never fails on encoding -------------------------------------------------------
+#
+# A Chinese Windows writes redirected output in GBK (as does PYTHONIOENCODING=gbk): ✓, •, box lines
+# and a customer's emoji are not in it. Characters a stream cannot encode become "?" instead of a
+# UnicodeEncodeError halfway through a report of what was saved.
+
+_STRICT = ("strict", "surrogateescape")
+
+
+class _Replacing:
+    """A text stream that replaces what it cannot encode (for streams that cannot be reconfigured)."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except UnicodeEncodeError:
+            encoding = getattr(self._stream, "encoding", None) or "ascii"
+            return self._stream.write(text.encode(encoding, "replace").decode(encoding))
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def safe_stream(stream):
+    """``stream``, made to replace unencodable characters (reconfigured when it can be)."""
+    if stream is None or getattr(stream, "errors", None) not in _STRICT:
+        return stream
+    try:
+        stream.reconfigure(errors="replace")
+        return stream
+    except (AttributeError, ValueError, OSError):
+        return _Replacing(stream)
+
+
+def std_stream(name: str):
+    """``sys.stdout`` / ``sys.stderr`` as they are now (a test runner swaps them), replacing what
+    they cannot encode. Not click.get_text_stream: for a stream set to replace it wraps the
+    underlying bytes anew, in UTF-8, beside the stream everything else is written to."""
+    return safe_stream(getattr(sys, name))
+
+
+def setup_streams() -> None:
+    """At start-up: stdout and stderr replace what their encoding cannot hold, for click and rich alike."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name, None)
+        safe = safe_stream(stream)
+        if safe is not stream:
+            setattr(sys, name, safe)
+
+
+# --- progress of long work ---------------------------------------------------------------------------
+
+def stderr_is_terminal() -> bool:
+    """Progress is drawn only for a person watching: never into a pipe, a log file or a test's capture."""
+    try:
+        return bool(sys.stderr.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+class Steps:
+    """A transient spinner (and bar, when a step has a count) on stderr for work that takes seconds.
+
+    ``with Steps(show=not as_json) as steps: steps.step("读取", "reading", total=n); steps.advance()``.
+    Drawn only when stderr is a terminal; otherwise every call is a no-op and nothing is written.
+    """
+
+    def __init__(self, *, lang: str = "zh", show: bool = True) -> None:
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+        self.lang = lang
+        self.shown = show and stderr_is_terminal()
+        console = Console(file=std_stream("stderr"), stderr=True,
+                          force_terminal=True if self.shown else None)
+        self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                                  TimeElapsedColumn(), console=console, transient=True, disable=not self.shown)
+        self._task = None
+
+    def __enter__(self) -> Steps:
+        self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._progress.__exit__(*exc)
+
+    def step(self, zh: str, en: str, total: int | None = None) -> None:
+        """Start the next step (the previous one is done); ``total`` gives it a bar."""
+        if self._task is not None:
+            self._progress.update(self._task, visible=False)
+        self._task = self._progress.add_task(zh if self.lang == "zh" else en, total=total)
+
+    def advance(self, n: int = 1) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, n)
 
 
 def _t(lang: str, zh: str, en: str) -> str:

@@ -107,7 +107,10 @@ class RunResult:
         self.rows_read = self.register_rows
         if self.plan is not None:
             self.plan.tickets = []
-        self.statuses, self.escalations, self.calls, self.results = [], {}, [], None
+        # what `add` says about its new ticket: the escalations of the appended register rows stay
+        kept = set(self.appended.row_numbers) if self.appended and self.appended.sheet_key == "register" else set()
+        self.escalations = {row: e for row, e in self.escalations.items() if row in kept}
+        self.statuses, self.calls, self.results = [], [], None
 
     @property
     def new_id(self) -> str | None:
@@ -517,16 +520,28 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
                    if c.sheet in book.tables and c.column in book.tables[c.sheet].columns}
         written |= {(book.tables[k].name, book.tables[k].header_row, book.tables[k].columns[c])
                     for k, c in book.added_columns}
-        generated = {name for key in ("tracker", "followups", "counter") for name in
-                     (SHEETS_BY_KEY[key].zh, SHEETS_BY_KEY[key].en)}
+        generated = {SHEETS_BY_KEY["counter"].zh, SHEETS_BY_KEY["counter"].en,
+                     book.generated_name("tracker"), book.generated_name("followups")}
 
         def check_patch(tmp: Path) -> None:
             patcher.verify_patch(tmp, book, written, generated, patch)
-            verify.assert_typed_read_back(tmp, FOLLOWUPS.name(book.lang), typed_calls)
+            verify.assert_typed_read_back(tmp, book.generated_name("followups"), typed_calls)
 
-        result.backup = atomic_write(path, patch.save, expected=snap, verify=check_patch, backups=settings.backups)
+        result.backup = atomic_write(path, patch.save, expected=snap, verify=check_patch,
+                                     backups=settings.backup_policy(), note=_backup_note(result, append))
         result.written = True
     return result
+
+
+def _backup_note(result: RunResult, append: Append | None) -> dict:
+    """What ``restore`` lists for the backup a save makes: the command that saved, and the number of
+    register rows of the version it replaces (the rows read, less those this run appends)."""
+    if append is None:
+        command = "refresh"
+    else:
+        command = "log" if append.sheet_key == "progress" else "import" if append.rows is not None else "add"
+    added = len(append.row_numbers) if append is not None and append.sheet_key == "register" else 0
+    return {"command": command, "tickets": max(result.register_rows - added, 0)}
 
 
 def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run: bool,
@@ -674,9 +689,10 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
     if saving and result.changes:
         def check(tmp: Path) -> None:
             verify.assert_kept(tmp, book, protected)
-            verify.assert_typed_kept(tmp, FOLLOWUPS.name(book.lang), typed_calls)
+            verify.assert_typed_kept(tmp, book.generated_name("followups"), typed_calls)
 
-        result.backup = atomic_write(path, book.wb.save, expected=snap, verify=check, backups=settings.backups)
+        result.backup = atomic_write(path, book.wb.save, expected=snap, verify=check,
+                                     backups=settings.backup_policy(), note=_backup_note(result, append))
         result.written = True
     return result
 

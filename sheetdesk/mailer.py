@@ -26,11 +26,11 @@ import socket
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, getaddresses, make_msgid, parseaddr
+from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from pathlib import Path
 
 from sheetdesk.errors import InputError, SettingsError, SheetdeskError
-from sheetdesk.settings import load_settings
+from sheetdesk.settings import DEFAULT_TIMEZONE, aware, desk_now, load_settings
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 DEFAULT_PASSWORD_ENV = "SHEETDESK_SMTP_PASSWORD"
@@ -52,6 +52,8 @@ class MailSettings:
     cafile: str | None = None
     timeout: float = 30.0
     where: str = "sheetdesk.toml"
+    #: the desk's clock, for the Date header
+    timezone: str = DEFAULT_TIMEZONE
 
 
 def _bad(where: str, zh: str, en: str) -> SettingsError:
@@ -92,7 +94,7 @@ def mail_settings(book: Path) -> MailSettings:
         raise _bad(where, "缺少发件人：请设置 from（或 user 为邮箱地址）", "no sender: set from (or a user that is an e-mail address)")
     return MailSettings(str(raw["host"]), port, sender, user, starttls, use_ssl,
                         str(raw.get("password_env") or DEFAULT_PASSWORD_ENV), str(raw.get("cafile") or "") or None,
-                        float(timeout), where)
+                        float(timeout), where, settings.timezone)
 
 
 def check_recipients(addresses: tuple[str, ...] | list[str]) -> list[str]:
@@ -116,7 +118,7 @@ def compose(path: Path, recipients: list[str], settings: MailSettings, subject_t
     msg["Subject"] = subject_text
     msg["From"] = settings.sender
     msg["To"] = ", ".join(recipients)
-    msg["Date"] = formatdate(localtime=True)
+    msg["Date"] = format_datetime(aware(desk_now(settings.timezone), settings.timezone))  # sent now, desk's zone
     msg["Message-ID"] = make_msgid(domain=parseaddr(settings.sender)[1].split("@")[-1] or None)
     msg.set_content(body)
     msg.add_attachment(Path(path).read_bytes(), maintype=XLSX[0], subtype=XLSX[1], filename=Path(path).name)

@@ -15,12 +15,17 @@ from sheetdesk.problems import ERROR, Problem, ambiguous_id
 from sheetdesk.records import Table
 from sheetdesk.schema import STAGES, STEPS, normalise_header
 
-STEP_KEYS = {normalise_header(word): key for key, zh, en in STEPS for word in (key, zh, en)}
+def _step_form(text: object) -> str:
+    """A step name as matched: case, spaces, hyphens and underscores do not matter (first-response)."""
+    return normalise_header(text).replace("-", "").replace("_", "")
+
+
+STEP_KEYS = {_step_form(word): key for key, zh, en in STEPS for word in (key, zh, en)}
 STEP_NAMES = {key: (zh, en) for key, zh, en in STEPS}
 
 
 def step_key(text: str) -> str | None:
-    return STEP_KEYS.get(normalise_header(text)) if text else None
+    return STEP_KEYS.get(_step_form(text)) if text else None
 
 
 def step_name(key: str, lang: str) -> str:

@@ -28,6 +28,7 @@ from sheetdesk.problems import row_list
 from sheetdesk.progress import step_name
 from sheetdesk.results import rating_name
 from sheetdesk.schema import STAGES
+from sheetdesk.settings import DEFAULT_TIMEZONE, desk_time
 from sheetdesk.tracker import STAGE_NAMES
 
 ARCHIVE = "archive"
@@ -231,17 +232,35 @@ def _versions(folder: Path, ticket_id: str, external: bool) -> list[tuple[int, P
     return sorted(found)
 
 
-def stored_digest(path: Path) -> str | None:
-    """The content hash a report carries in its custom document properties."""
+def _custom_xml(path: Path) -> str:
     import zipfile
 
     try:
         with zipfile.ZipFile(path) as z:
-            xml = z.read("docProps/custom.xml").decode("utf-8")
-    except (KeyError, OSError, zipfile.BadZipFile):
-        return None
-    m = re.search(r'name="sheetdesk_hash"[^>]*>\s*<vt:lpwstr>([0-9a-f]{64})</vt:lpwstr>', xml)
+            return z.read("docProps/custom.xml").decode("utf-8")
+    except (KeyError, OSError, zipfile.BadZipFile, UnicodeDecodeError):
+        return ""
+
+
+def _property(xml: str, name: str) -> str | None:
+    m = re.search(rf'name="{name}"[^>]*>\s*<vt:lpwstr>([^<]*)</vt:lpwstr>', xml)
     return m.group(1) if m else None
+
+
+def stored_digest(path: Path) -> str | None:
+    """The content hash a report carries in its custom document properties."""
+    value = _property(_custom_xml(path), "sheetdesk_hash")
+    return value if value and re.fullmatch(r"[0-9a-f]{64}", value) else None
+
+
+def stored_written(path: Path) -> datetime | None:
+    """When sheetdesk wrote the report (desk clock), as the report itself says: survives copying the
+    archive, which resets file times."""
+    value = _property(_custom_xml(path), "sheetdesk_written")
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def refuse_unsafe(chosen: list[Report]) -> tuple[list[Report], list[tuple[str, str]]]:
@@ -256,8 +275,10 @@ def refuse_unsafe(chosen: list[Report]) -> tuple[list[Report], list[tuple[str, s
     return ok, refused
 
 
-def archive_report(root: Path, report: Report, write, _attempt: int = 0) -> Archived:
-    """Write ``report`` unless its latest archived version has the same content; never overwrite."""
+def archive_report(root: Path, report: Report, write, written: datetime | None = None, _attempt: int = 0) -> Archived:
+    """Write ``report`` unless its latest archived version has the same content; never overwrite.
+
+    ``written`` (the run's now, desk clock) is stamped into the file for the archive index."""
     problem = file_name_problem(report.id)
     if problem is not None:
         raise InputError(*problem)
@@ -279,18 +300,19 @@ def archive_report(root: Path, report: Report, write, _attempt: int = 0) -> Arch
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
         staged = Path(tmp) / target.name
-        write(report, staged, digest)
+        write(report, staged, digest, written)
         if target.exists():  # a concurrent run got there first: keep both
             if _attempt >= 20:
                 raise SheetdeskError(f"{target} 已存在且无法识别为归档版本，未覆盖",
                                      f"{target} exists but is not recognised as an archived version; not overwritten")
-            return archive_report(root, report, write, _attempt + 1)
+            return archive_report(root, report, write, written, _attempt + 1)
         staged.replace(target)
     return Archived(report.id, version, target, digest, report.external, True)
 
 
-def index_rows(root: Path) -> list[tuple[str, int, str, str, bool, datetime]]:
-    """(ID, version, relative path, hash, external, modified) of every report in the archive."""
+def index_rows(root: Path, timezone: str = DEFAULT_TIMEZONE) -> list[tuple[str, int, str, str, bool, datetime]]:
+    """(ID, version, relative path, hash, external, written) of every report in the archive; written
+    is the stamp the report carries, else its file time, on the desk's clock."""
     rows = []
     if not root.is_dir():
         return rows
@@ -299,8 +321,9 @@ def index_rows(root: Path) -> list[tuple[str, int, str, str, bool, datetime]]:
         m = pattern.fullmatch(path.name)
         if not m:
             continue
+        written = stored_written(path) or desk_time(path.stat().st_mtime, timezone)
         rows.append((m.group(1), int(m.group(3) or 1), path.relative_to(root).as_posix(), stored_digest(path) or "",
-                     bool(m.group(2)), datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)))
+                     bool(m.group(2)), written))
     return sorted(rows, key=lambda r: (r[0], r[4], r[1]))
 
 

@@ -6,7 +6,8 @@ business hours and calendar overrides. Every key is optional.
 ```toml
 [desk]
 timezone = "Asia/Shanghai"   # the desk's clock, whatever the computer's time zone
-backups = 5                  # previous versions kept in .sheetdesk/backups/
+backups = 10                 # the last N saves kept in .sheetdesk/backups/ ...
+backup_days = 7              # ... plus the first version of each of the last D days (0: none)
 stale_lock_hours = 12        # an office lock file older than this is reported as probably stale
 
 [followups]
@@ -25,9 +26,10 @@ workdays = []
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
 from sheetdesk.errors import SettingsError
@@ -38,17 +40,63 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 FILE_NAME = "sheetdesk.toml"
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+#: test hook: the real clock's instant as "YYYY-MM-DD HH:MM[:SS]" in UTC. Read only by :func:`utc_now`,
+#: so a test can prove that nothing depends on the computer's time zone (TZ=...) without waiting
+#: for a month end; ``--now`` is the user's way to move the clock.
+TEST_NOW_ENV = "SHEETDESK_TEST_NOW_UTC"
+#: zones with one fixed offset, usable without a time zone database (Windows without tzdata)
+_FIXED_ZONES = {"Asia/Shanghai": 8, "Asia/Chongqing": 8, "Asia/Harbin": 8, "PRC": 8, "Asia/Hong_Kong": 8,
+                "Asia/Macau": 8, "Asia/Taipei": 8, "Asia/Singapore": 8, "Asia/Tokyo": 9, "Asia/Seoul": 9,
+                "UTC": 0, "Etc/UTC": 0}
+
+
+def utc_now() -> datetime:
+    """The real instant, timezone-aware: the one place sheetdesk reads the computer's clock."""
+    fake = os.environ.get(TEST_NOW_ENV)
+    if fake:
+        return datetime.fromisoformat(fake).replace(tzinfo=timezone.utc)
+    return datetime.now(timezone.utc)
+
+
+def zone(name: str) -> tzinfo:
+    """The tzinfo of an IANA name; a few fixed-offset zones work even without a tz database."""
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(name)
+    except Exception:  # unknown name, or no tz database on this machine
+        if name in _FIXED_ZONES:
+            return timezone(timedelta(hours=_FIXED_ZONES[name]), name)
+        raise
+
+
+def desk_now(tz: str = DEFAULT_TIMEZONE) -> datetime:
+    """Now on the desk's clock: naive, whole seconds, like every time in the workbook."""
+    return utc_now().astimezone(zone(tz)).replace(tzinfo=None, microsecond=0)
+
+
+def desk_time(timestamp: float, tz: str = DEFAULT_TIMEZONE) -> datetime:
+    """A file time (``st_mtime``) on the desk's clock, naive, whole seconds."""
+    return datetime.fromtimestamp(timestamp, zone(tz)).replace(tzinfo=None, microsecond=0)
+
+
+def aware(moment: datetime, tz: str = DEFAULT_TIMEZONE) -> datetime:
+    """A naive desk-clock time made timezone-aware (mail headers, UTC document properties)."""
+    return moment.replace(tzinfo=zone(tz))
 
 #: what each value may be: (a check, what is expected in Chinese, in English)
 _STR = (lambda v: isinstance(v, str), "文字（加引号）", "a quoted string")
 _BOOL = (lambda v: isinstance(v, bool), "true 或 false", "true or false")
 _POS_INT = (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "正整数", "a positive integer")
+_NON_NEG_INT = (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "非负整数", "a whole number, 0 or more")
 _POS_NUM = (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0, "正数", "a positive number")
 _LIST = (lambda v: isinstance(v, list), "列表，如 [...]", "a list like [...]")
 _TABLE = (lambda v: isinstance(v, dict), "表（[节]）", "a table ([section])")
 #: every section and key sheetdesk.toml may hold; [calendar.years.YYYY] tables are checked by their own rule
 SCHEMA: dict[str, dict[str, tuple]] = {
-    "desk": {"timezone": _STR, "backups": _POS_INT, "stale_lock_hours": _POS_NUM, "engine": _STR},
+    "desk": {"timezone": _STR, "backups": _POS_INT, "backup_days": _NON_NEG_INT, "stale_lock_hours": _POS_NUM,
+             "engine": _STR},
     "calendar": {"business_hours": _LIST, "holidays": _LIST, "workdays": _LIST, "years": _TABLE},
     "sla": {"pause_steps": _LIST, "default_level": _STR},
     "followups": {"periodic": _LIST},
@@ -61,8 +109,11 @@ _YEAR_KEYS = {"complete": _BOOL, "holidays": _LIST, "workdays": _LIST}
 
 @dataclass
 class Settings:
-    timezone: str = "Asia/Shanghai"
-    backups: int = 5
+    timezone: str = DEFAULT_TIMEZONE
+    #: the last N saves kept in .sheetdesk/backups/, plus the first version of each of the last
+    #: ``backup_days`` days on the desk's clock
+    backups: int = 10
+    backup_days: int = 7
     stale_lock_hours: float = 12
     #: "patch" rewrites only sheetdesk's cells and copies every other part; "openpyxl" rebuilds the file
     engine: str = "patch"
@@ -76,13 +127,27 @@ class Settings:
     path: Path | None = None
 
     def now(self) -> datetime:
-        """The desk's wall-clock time, naive (all workbook times are naive local times)."""
-        try:
-            from zoneinfo import ZoneInfo
+        """The desk's wall-clock time, naive (all workbook times are naive desk-clock times)."""
+        return desk_now(self.timezone)
 
-            return datetime.now(ZoneInfo(self.timezone)).replace(tzinfo=None, microsecond=0)
-        except Exception:  # no tz database on this machine: fall back to the local clock
-            return datetime.now().replace(microsecond=0)
+    def time_of(self, timestamp: float) -> datetime:
+        """A file's ``st_mtime`` on the desk's clock."""
+        return desk_time(timestamp, self.timezone)
+
+    def backup_policy(self):
+        from sheetdesk.workbook.safesave import BackupPolicy
+
+        return BackupPolicy(self.backups, self.backup_days, self.timezone)
+
+
+def desk_clock(book: Path) -> Settings:
+    """The settings beside ``book`` for reading its clock where a broken sheetdesk.toml must not
+    stop the work (a lock marker, doctor): the defaults then, and the command that reads the
+    settings properly says what is wrong."""
+    try:
+        return load_settings(Path(book))
+    except SettingsError:
+        return Settings()
 
 
 def load_settings(book: Path) -> Settings:
@@ -97,12 +162,26 @@ def load_settings(book: Path) -> Settings:
     desk = raw.get("desk", {})
     settings = Settings(raw=raw, path=path, calendar=raw.get("calendar", {}))
     if "timezone" in desk:
-        settings.timezone = _timezone(desk["timezone"], path)
+        settings.timezone = str(desk["timezone"])
+        try:
+            zone(settings.timezone)
+        except Exception:
+            raise SettingsError(
+                f"{path}：[desk] timezone 无法识别：{settings.timezone!r}，应为时区名，如 \"Asia/Shanghai\""
+                "（若名称无误，请安装时区数据：pip install tzdata）",
+                f"{path}: [desk] timezone {settings.timezone!r} is not a known time zone; expected a name like "
+                "\"Asia/Shanghai\" (if the name is right, install the time zone data: pip install tzdata)") from None
     if "backups" in desk:
         if not isinstance(desk["backups"], int) or desk["backups"] < 1:
             raise SettingsError(f"{path}：[desk] backups 应为正整数，实际为 {desk['backups']!r}",
                                 f"{path}: [desk] backups must be a positive integer, got {desk['backups']!r}")
         settings.backups = desk["backups"]
+    if "backup_days" in desk:
+        value = desk["backup_days"]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise SettingsError(f"{path}：[desk] backup_days 应为 0 或正整数（天数），实际为 {value!r}",
+                                f"{path}: [desk] backup_days must be 0 or a positive number of days, got {value!r}")
+        settings.backup_days = value
     if "engine" in desk:
         if desk["engine"] not in ("patch", "openpyxl"):
             raise SettingsError(f"{path}：[desk] engine 应为 \"patch\" 或 \"openpyxl\"，实际为 {desk['engine']!r}",
@@ -168,14 +247,3 @@ def _check_keys(table: dict, keys: dict[str, tuple], where: str, path: Path) -> 
             raise SettingsError(f"{path}：{where} {key} 应为{zh}，实际为 {value!r}",
                                 f"{path}: {where} {key} must be {en}, got {value!r}")
 
-
-def _timezone(value: str, path: Path) -> str:
-    """An IANA time zone name the machine knows (a misspelt one would leave the desk on another clock)."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SettingsError(f"{path}：[desk] timezone “{value}”不是已知的时区，应为如 \"Asia/Shanghai\"",
-                            f"{path}: [desk] timezone '{value}' is not a known time zone; expected e.g. \"Asia/Shanghai\"") from None
-    return value

@@ -14,6 +14,7 @@ from sheetdesk import kpis
 from sheetdesk.desk import RunResult, run
 from sheetdesk.errors import InputError
 from sheetdesk.results import latest_by_ticket
+from sheetdesk.settings import DEFAULT_TIMEZONE, load_settings
 from sheetdesk.workdays import WorkCalendar
 
 
@@ -34,6 +35,24 @@ class SummaryData:
     reasons: list[tuple[str, int]] = field(default_factory=list)
     trend: list[dict] = field(default_factory=list)
     late: list[kpis.KpiTicket] = field(default_factory=list)
+    #: the (first) desk's time zone: ``now`` is on its clock
+    timezone: str = DEFAULT_TIMEZONE
+
+
+#: a week does not end with a month: its open tickets are counted "at period end"
+WEEKLY_OPEN_AT_END = ("open_at_end", "期末未结", "Open at period end")
+
+
+def metrics(weekly: bool) -> tuple[tuple[str, str, str], ...]:
+    """(key, zh, en) of the KPIs in sheet order, named for the period the summary covers."""
+    if not weekly:
+        return kpis.METRICS
+    return tuple(WEEKLY_OPEN_AT_END if key == "open_at_end" else (key, zh, en) for key, zh, en in kpis.METRICS)
+
+
+def metric_label(key: str, weekly: bool, lang: str) -> str:
+    _, zh, en = next(m for m in metrics(weekly) if m[0] == key)
+    return zh if lang == "zh" else en
 
 
 def parse_month(text: str) -> kpis.Period:
@@ -90,7 +109,8 @@ def build(books: list[Path], period: kpis.Period, *, weekly: bool, now: datetime
         tickets += mine
         on_book()
     assert cal is not None
-    data = SummaryData(period, weekly, now, lang, names, kpis.kpis(tickets, period, now, cal))
+    data = SummaryData(period, weekly, now, lang, names, kpis.kpis(tickets, period, now, cal),
+                       timezone=load_settings(books[0]).timezone)
     if len(books) > 1:
         data.by_branch = [(name, kpis.kpis(mine, period, now, cal)) for name, mine in per_branch]
     data.categories = kpis.group_table(tickets, period, now, "category")

@@ -353,5 +353,5 @@ def test_an_unrecognised_existing_file_does_not_recurse(make_desk, tmp_path, mon
     monkeypatch.setattr(reports, "_versions", lambda *args: [])
     rep = reports.Report("zh", "202611-001", "王小明", "", datetime(2026, 11, 2), "", "", "", "", "", "", "", "", "", None)
     with pytest.raises(reports.SheetdeskError, match="已存在"):
-        reports.archive_report(tmp_path / "archive", rep, lambda r, p, d: p.write_bytes(b"x"))
+        reports.archive_report(tmp_path / "archive", rep, lambda r, p, d, w: p.write_bytes(b"x"))
     assert (folder / "202611-001.xlsx").read_bytes() == b"not ours"

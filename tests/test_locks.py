@@ -204,7 +204,7 @@ def hold(path: Path) -> subprocess.Popen:
 
 def test_marker_names_the_holder_and_goes_away(tmp_path):
     path = make_book(tmp_path)
-    marker = tmp_path / ".~sheetdesk.desk.xlsx.owner"
+    marker = tmp_path / ".sheetdesk" / "desk.xlsx.owner"
     with DeskLock(path):
         text = marker.read_text(encoding="utf-8")
         assert f"pid={os.getpid()}" in text and "user=" in text and "host=" in text and "since=" in text
@@ -226,10 +226,10 @@ def test_second_run_gets_busy_naming_the_holder(tmp_path):
     finally:
         proc.stdin.close()
         assert proc.wait(timeout=10) == 0
-    assert not (tmp_path / ".~sheetdesk.desk.xlsx.owner").exists()
+    assert not (tmp_path / ".sheetdesk" / "desk.xlsx.owner").exists()
     with DeskLock(path, timeout=0.2):
         pass
-    assert not (tmp_path / ".~sheetdesk.desk.xlsx.owner").exists()
+    assert not (tmp_path / ".sheetdesk" / "desk.xlsx.owner").exists()
 
 
 def test_a_killed_holder_does_not_block_the_desk(tmp_path):
@@ -237,7 +237,7 @@ def test_a_killed_holder_does_not_block_the_desk(tmp_path):
     proc = hold(path)
     proc.kill()
     proc.wait(timeout=10)
-    marker = tmp_path / ".~sheetdesk.desk.xlsx.owner"
+    marker = tmp_path / ".sheetdesk" / "desk.xlsx.owner"
     assert f"pid={proc.pid}" in marker.read_text(encoding="utf-8")  # a crash leaves the marker behind...
     with DeskLock(path, timeout=2):  # ...but the OS lock died with the process
         assert f"pid={os.getpid()}" in marker.read_text(encoding="utf-8")

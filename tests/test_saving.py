@@ -104,7 +104,7 @@ def test_second_writer_waits_then_gets_busy_naming_the_holder(tmp_path):
         holder.wait()
     with DeskLock(path, timeout=2):  # the lock dies with its process
         pass
-    assert not (tmp_path / ".~sheetdesk.desk.xlsx.owner").exists()
+    assert not (tmp_path / ".sheetdesk" / "desk.xlsx.owner").exists()
 
 
 def test_atomic_write_replaces_and_backs_up(tmp_path):

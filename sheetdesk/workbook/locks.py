@@ -3,8 +3,9 @@
 Excel and WPS write ``~$<name>`` (owner in the legacy code page at byte 1 and again in UTF-16LE at
 offset 55), LibreOffice ``.~lock.<name>#`` (``user,sysuser,host,dd.mm.yyyy hh:mm,url;``), WPS on
 Linux ``.~<name>``. Saving under any of them would lose that person's edits, so a refresh refuses
-and names them. sheetdesk's own runs queue on an OS lock plus a marker file beside the workbook that
-tells a waiting colleague who is writing.
+and names them. sheetdesk's own runs queue on an OS lock plus a marker file that tells a waiting
+colleague who is writing, both in ``.sheetdesk/`` beside the workbook (a file beside every workbook
+would show in every colleague's folder view).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from sheetdesk.errors import BookBusy, BookLocked
+from sheetdesk.settings import aware, desk_clock
 
 APP_NAMES = {"excel": ("Excel/WPS", "Excel/WPS"), "libreoffice": ("LibreOffice", "LibreOffice"),
              "wps": ("WPS", "WPS"), "sheetdesk": ("sheetdesk", "sheetdesk")}
@@ -31,7 +33,7 @@ class OfficeLock:
     path: Path
     app: str                 # excel | wps | libreoffice | sheetdesk
     owner: str | None
-    modified: datetime
+    modified: datetime       # the desk's clock
     age_seconds: float
 
     def describe(self, lang: str = "zh") -> str:
@@ -119,6 +121,7 @@ def find_office_locks(book: Path) -> list[OfficeLock]:
     book = Path(book)
     locks, seen = [], set()
     now = time.time()
+    clock = None
     for path, app in _candidates(book):
         if path in seen or not path.is_file():
             continue
@@ -132,7 +135,8 @@ def find_office_locks(book: Path) -> list[OfficeLock]:
             owner = parse_libreoffice_owner(data.decode("utf-8", errors="replace"))
         else:
             owner = parse_mso_owner(data)
-        locks.append(OfficeLock(path, app, owner, datetime.fromtimestamp(mtime), now - mtime))
+        clock = clock or desk_clock(book)
+        locks.append(OfficeLock(path, app, owner, clock.time_of(mtime), now - mtime))
     return locks
 
 
@@ -166,14 +170,23 @@ def check_not_open(book: Path, *, force: bool = False, stale_after: float = STAL
         f"file {names_en} or use --force; nothing was written")
 
 
+def legacy_lock_files(book: Path) -> list[Path]:
+    """The run lock and marker earlier sheetdesk versions left beside the workbook."""
+    book = Path(book)
+    return [p for p in (book.parent / f".~sheetdesk.{book.name}.lock", book.parent / f".~sheetdesk.{book.name}.owner")
+            if p.is_file()]
+
+
 class DeskLock:
     """One sheetdesk writer per desk at a time; others wait up to ``timeout`` seconds, then BookBusy."""
 
     def __init__(self, book: Path, timeout: float = 30.0) -> None:
+        from sheetdesk.workbook.safesave import STATE_DIR
+
         book = Path(book)
         self.book = book
-        self.lock_path = book.parent / f".~sheetdesk.{book.name}.lock"
-        self.owner_path = book.parent / f".~sheetdesk.{book.name}.owner"
+        self.lock_path = book.parent / STATE_DIR / f"{book.name}.lock"
+        self.owner_path = book.parent / STATE_DIR / f"{book.name}.owner"
         self.timeout = timeout
         self._lock = FileLock(str(self.lock_path), timeout=timeout)
 
@@ -184,6 +197,12 @@ class DeskLock:
             return ""
 
     def __enter__(self) -> DeskLock:
+        from sheetdesk.workbook.safesave import state_dir
+
+        try:
+            state_dir(self.book, create=True)
+        except OSError:
+            pass  # a read-only folder: the lock itself says so
         try:
             self._lock.acquire()
         except Timeout:
@@ -196,13 +215,27 @@ class DeskLock:
             user = getpass.getuser()
         except Exception:  # no user name in some service accounts
             user = "?"
-        since = datetime.now().astimezone().isoformat(timespec="seconds")
+        clock = desk_clock(self.book)
+        since = aware(clock.now(), clock.timezone).isoformat(timespec="seconds")
         marker = f"user={user} host={socket.gethostname()} pid={os.getpid()} since={since}"
         try:
             self.owner_path.write_text(marker, encoding="utf-8")
         except OSError:
             pass
+        self._drop_legacy()
         return self
+
+    def _drop_legacy(self) -> None:
+        """Remove the lock files earlier versions left beside the workbook, unless one of them is
+        writing right now (its marker exists)."""
+        legacy = legacy_lock_files(self.book)
+        if any(p.suffix == ".owner" for p in legacy):
+            return
+        for path in legacy:
+            try:
+                path.unlink()
+            except OSError:  # held open on Windows: doctor names it
+                pass
 
     def __exit__(self, *exc) -> None:
         try:

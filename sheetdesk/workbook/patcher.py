@@ -32,6 +32,7 @@ from sheetdesk.workbook import counter as counter_sheet
 from sheetdesk.workbook.cells import CELL_REF, EPOCH_1900, EPOCH_1904, ILLEGAL_CHARACTERS_RE, to_excel
 from sheetdesk.workbook.cells import column_index as column_index_from_string
 from sheetdesk.workbook.cells import column_letter as get_column_letter
+from sheetdesk.workbook.marks import marked_sheets, with_marks
 from sheetdesk.workbook.reader import Book
 from sheetdesk.workbook.writer import (_KEEP, FILL_COLOURS, NUMBER_FORMATS, PRINT_FOOTER, PRINT_PAPER, PRINT_TITLE_ROWS,
                                       CellWrite, Change, GeneratedSheet, _same)
@@ -813,6 +814,42 @@ def _still_ours(z: zipfile.ZipFile, part: str, xml: bytes) -> bool:
 
 # --- the package ------------------------------------------------------------------------------
 
+_WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+
+
+def _add_sheet(z: zipfile.ZipFile, workbook_xml: bytes, name: str, edits: dict[str, bytes]) -> tuple[bytes, str]:
+    """Register a new worksheet ``name`` (last among the tabs): its part, its relationship and its
+    content type. Returns the new workbook.xml and the part's name; the relationships and content
+    types go into ``edits``."""
+    rels = edits.get("xl/_rels/workbook.xml.rels") or z.read("xl/_rels/workbook.xml.rels")
+    names = set(z.namelist()) | {t.decode().lstrip("/") for t in re.findall(rb'Target="([^"]+)"', rels)}
+    numbers = [int(m.group(1)) for n in names for m in [re.fullmatch(r"(?:xl/)?worksheets/sheet(\d+)\.xml", n)] if m]
+    part = f"xl/worksheets/sheet{max(numbers, default=0) + 1}.xml"
+    taken = set(re.findall(rb'\bId="([^"]+)"', rels))
+    n = 1
+    while f"rIdSd{n}".encode() in taken:
+        n += 1
+    rid = f"rIdSd{n}"
+    rel = (f'<Relationship Id="{rid}" Type="{NS_REL}/worksheet" Target="/{part}"/>').encode()
+    if b"</Relationships>" not in rels:
+        raise PatchUnsupported("workbook relationships without </Relationships>")
+    edits["xl/_rels/workbook.xml.rels"] = rels.replace(b"</Relationships>", rel + b"</Relationships>", 1)
+    types = edits.get("[Content_Types].xml") or z.read("[Content_Types].xml")
+    override = f'<Override PartName="/{part}" ContentType="{_WORKSHEET_TYPE}"/>'.encode()
+    if b"</Types>" not in types:
+        raise PatchUnsupported("content types without </Types>")
+    edits["[Content_Types].xml"] = types.replace(b"</Types>", override + b"</Types>", 1)
+    ids = [int(x) for x in re.findall(rb'<sheet\b[^>]*\bsheetId="(\d+)"', workbook_xml)]
+    tag = (f'<sheet name="{escape(name, {chr(34): "&quot;"})}" sheetId="{max(ids, default=0) + 1}" '
+           f'r:id="{rid}"/>').encode("utf-8")
+    if b"</sheets>" not in workbook_xml:
+        raise PatchUnsupported("no </sheets> in workbook.xml")
+    workbook_xml = workbook_xml.replace(b"</sheets>", tag + b"</sheets>", 1)
+    if b'xmlns:r="' not in workbook_xml[:workbook_xml.find(b"<sheets")]:
+        raise PatchUnsupported("workbook.xml without the relationships namespace")
+    return workbook_xml, part
+
+
 def sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
     """sheet name -> part name inside the zip."""
     wb = z.read("xl/workbook.xml")
@@ -1000,28 +1037,38 @@ def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int],
         crcs = {i.filename: i.CRC for i in z.infolist()}
         sizes = {i.filename: i.file_size for i in z.infolist()}
         printed: list[str] = []
+        workbook_xml = original_workbook = z.read("xl/workbook.xml")
+        package_edits: dict[str, bytes] = {}
+        marks: dict[str, str] = {}
+        had_marks = marked_sheets(workbook_xml)
         for gen in generated:
-            sheet = SHEETS_BY_KEY[gen.sheet]
-            name = next((n for n in (sheet.name(book.lang), sheet.zh, sheet.en) if n in parts), None)
-            if name is None:
-                raise PatchUnsupported(f"no {gen.sheet} sheet")
-            part = parts[name]
+            name = book.generated_name(gen.sheet)  # by its mark: never a person's sheet
+            if had_marks.get(gen.sheet) != name:
+                marks[gen.sheet] = name
+                changes.append(Change(gen.sheet, 0, "(mark)", None, name))
+            part = parts.get(name)
+            added = part is None
+            if added:  # the desk has none (deleted, or only a person's sheet of that name): one is added
+                workbook_xml, part = _add_sheet(z, workbook_xml, name, package_edits)
             chunks = _generated_chunks(gen, styles, book.date1904)
             head = next(chunks)
             packed = pack(itertools.chain([head], chunks))  # deflated as it is made: never held whole
-            if packed.crc == crcs.get(part) and packed.size == sizes.get(part):
-                continue  # exactly what is there: not read, not rewritten
-            if not _still_ours(z, part, head):  # another program saved the file: compare what it holds
-                if _written_by_us(z.read(part)) and _same_values_or_unreadable(book, name, gen):
-                    continue  # its colours follow from its values (states, 逾期 notes): nothing to rebuild
+            if not added:
+                if packed.crc == crcs.get(part) and packed.size == sizes.get(part):
+                    continue  # exactly what is there: not read, not rewritten
+                if not _still_ours(z, part, head):  # another program saved the file: compare what it holds
+                    if _written_by_us(z.read(part)) and _same_values_or_unreadable(book, name, gen):
+                        continue  # its colours follow from its values (states, 逾期 notes): nothing to rebuild
             new_parts[part] = packed
             changes.append(Change(gen.sheet, 1, "(sheet)", None, f"{gen.count} rows"))
             printed.append(name)
-        if printed:  # the rebuilt sheets' header row prints on every page
-            workbook_xml = z.read("xl/workbook.xml")
-            titled = _with_print_titles(workbook_xml, printed)
-            if titled != workbook_xml:
-                new_parts["xl/workbook.xml"] = titled
+        # the rebuilt sheets' header row prints on every page; each generated sheet carries its mark
+        workbook_xml = _with_print_titles(workbook_xml, printed)
+        if marks:
+            workbook_xml = with_marks(workbook_xml, marks)
+        if workbook_xml != original_workbook:
+            new_parts["xl/workbook.xml"] = workbook_xml
+        new_parts.update(package_edits)
         if counter_sheet.differs(current, wanted):
             new_parts[parts[counter_name]] = _counter_xml(book, counter)
             changes.append(Change("counter", 2, "last_serial", current, wanted))

@@ -18,6 +18,7 @@ from sheetdesk.errors import BookNotFound, BookUnreadable, StructureError
 from sheetdesk.records import Row, Table
 from sheetdesk.schema import Sheet, column_lookup, find_sheet, normalise_header
 from sheetdesk.workbook.cells import EPOCH_1904
+from sheetdesk.workbook.marks import generated_sheets
 from sheetdesk.workbook.zipguard import check_package
 
 if TYPE_CHECKING:  # openpyxl is imported only when a workbook is loaded through it
@@ -38,6 +39,24 @@ class Book:
     tables: dict[str, Table] = field(default_factory=dict)
     #: (sheet key, column key) of sheetdesk's own columns that were missing and get added
     added_columns: list[tuple[str, str]] = field(default_factory=list)
+    #: generated sheet key -> the sheet that is sheetdesk's own (by its mark; see marks.py); None: none yet
+    generated: dict[str, str | None] = field(default_factory=dict)
+
+    def generated_name(self, key: str) -> str:
+        """The sheet a generated sheet is written to: its own, or a new one under a free name (a
+        person's sheet that merely has the name is never taken over)."""
+        found = self.generated.get(key)
+        if found:
+            return found
+        from sheetdesk.schema import SHEETS_BY_KEY
+
+        base = SHEETS_BY_KEY[key].name(self.lang)
+        taken = {n.casefold() for n in self.wb.sheetnames}
+        name, n = base, 1
+        while name.casefold() in taken:
+            n += 1
+            name = f"{base} (sheetdesk{'' if n == 2 else f' {n - 1}'})"
+        return name
 
     def worksheet(self, sheet_key: str) -> Worksheet:
         return self.wb[self.tables[sheet_key].name]
@@ -76,7 +95,8 @@ def open_book(path: Path, *, fast: bool = False, formulas_of: frozenset[str] = f
             fwb.close()
             raise
         lang = "en" if "Register" in fwb.sheetnames and "登记表" not in fwb.sheetnames else "zh"
-        return Book(path, fwb, fwb.epoch == EPOCH_1904, lang)  # type: ignore[arg-type]
+        return Book(path, fwb, fwb.epoch == EPOCH_1904, lang,  # type: ignore[arg-type]
+                    generated=generated_sheets(path, fwb.sheetnames))
     import openpyxl
 
     try:
@@ -84,7 +104,7 @@ def open_book(path: Path, *, fast: bool = False, formulas_of: frozenset[str] = f
     except Exception as exc:  # openpyxl raises many kinds on damaged packages
         raise BookUnreadable(f"无法读取 {path.name}：{exc}", f"cannot read {path.name}: {exc}") from exc
     lang = "en" if "Register" in wb.sheetnames and "登记表" not in wb.sheetnames else "zh"
-    return Book(path, wb, wb.epoch == EPOCH_1904, lang)
+    return Book(path, wb, wb.epoch == EPOCH_1904, lang, generated=generated_sheets(path, wb.sheetnames))
 
 
 def _refuse_strict(path: Path) -> None:
@@ -190,7 +210,7 @@ def read_table(book: Book, sheet: Sheet, *, required: bool = True, add_owned: bo
                last_only: bool = False) -> Table | None:
     """The sheet as records, or None when the sheet is absent and not required. ``last_only``: only
     the last record, when just its row is wanted (read from calamine's grid; all of them otherwise)."""
-    name = find_sheet(book.wb.sheetnames, sheet)
+    name = book.generated.get(sheet.key) if sheet.key in book.generated else find_sheet(book.wb.sheetnames, sheet)
     if name is None:
         if required:
             raise StructureError(

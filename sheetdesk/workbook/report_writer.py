@@ -34,7 +34,8 @@ CLOSING = (
 )
 
 
-def write_report(report: Report, path: Path, digest: str) -> None:
+def write_report(report: Report, path: Path, digest: str, written: datetime | None = None) -> None:
+    """``written``: when (desk clock) the archive writes it, kept in a custom property for the index."""
     zh = report.lang == "zh"
 
     def t(a: str, b: str) -> str:
@@ -46,6 +47,8 @@ def write_report(report: Report, path: Path, digest: str) -> None:
                        "created": datetime.combine(report.reviewed_on, datetime.min.time())
                        if report.reviewed_on else report.received})
     wb.set_custom_property("sheetdesk_hash", digest)
+    if written is not None:
+        wb.set_custom_property("sheetdesk_written", written.isoformat(sep=" "))
     ws = wb.add_worksheet(t("报告", "Report"))
     ws.set_paper(9)          # A4
     ws.set_portrait()

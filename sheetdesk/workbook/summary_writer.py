@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import timezone
 from pathlib import Path
 
 import xlsxwriter
 
-from sheetdesk.kpis import METRICS
 from sheetdesk.results import rating_name
-from sheetdesk.summary import SummaryData
+from sheetdesk.settings import aware
+from sheetdesk.summary import SummaryData, metrics
 from sheetdesk.workbook.cells import XLSXWRITER_OPTIONS
+from sheetdesk.workbook.safesave import follow_umask
 
 GROUP_COLUMNS = (
     ("name", None, None), ("received", "受理量", "Received"), ("share", "占比", "Share"),
@@ -33,13 +35,18 @@ def _t(lang: str, zh: str, en: str) -> str:
     return zh if lang == "zh" else en
 
 
+def _utc(data: SummaryData):
+    """The document's creation time: xlsxwriter writes it as UTC, ``now`` is on the desk's clock."""
+    return aware(data.now, data.timezone).astimezone(timezone.utc).replace(tzinfo=None)
+
+
 class _Writer:
     def __init__(self, path: Path, data: SummaryData) -> None:
         self.data, self.lang = data, data.lang
         self.wb = xlsxwriter.Workbook(str(path), XLSXWRITER_OPTIONS)
         self.wb.set_properties({"title": _t(self.lang, f"售后反馈月度汇总 {data.period.label}",
                                             f"After-sales summary {data.period.label}"),
-                                "author": "sheetdesk", "created": data.now})
+                                "author": "sheetdesk", "created": _utc(data)})
         self.head = self.wb.add_format({"bold": True, "bg_color": "#D9D9D9", "border": 1, "text_wrap": True})
         self.pct = self.wb.add_format({"num_format": "0.0%"})
         self.num = self.wb.add_format({"num_format": "0.00"})
@@ -107,12 +114,13 @@ class _Writer:
         ws.write_datetime(2, 1, d.now, self.dt)
         ws.write(3, 0, self.t("台账", "Desks"))
         ws.write(3, 1, "、".join(d.branches) if self.lang == "zh" else ", ".join(d.branches))
-        for i, (key, zh, en) in enumerate(METRICS, 4):
+        names = metrics(d.weekly)
+        for i, (key, zh, en) in enumerate(names, 4):
             ws.write(i, 0, self.t(zh, en))
             self._value(ws, i, 1, key, d.kpis.get(key))
         top = [r["name"] or self.t("（未填）", "(blank)") for r in d.categories[:3]]
-        ws.write(len(METRICS) + 4, 0, self.t("前三问题分类", "Top three categories"))
-        ws.write(len(METRICS) + 4, 1, ("、" if self.lang == "zh" else ", ").join(top))
+        ws.write(len(names) + 4, 0, self.t("前三问题分类", "Top three categories"))
+        ws.write(len(names) + 4, 1, ("、" if self.lang == "zh" else ", ").join(top))
         ws.freeze_panes(1, 0)
         self.printed(ws)
 
@@ -180,8 +188,9 @@ class _Writer:
 
     def branch_sheet(self) -> None:
         ws = self.wb.add_worksheet(self.t("分支对比", "Branches"))
-        keys = ["name"] + [k for k, _, _ in METRICS]
-        headers = [self.t("台账", "Desk")] + [self.t(zh, en) for _, zh, en in METRICS]
+        names = metrics(self.data.weekly)
+        keys = ["name"] + [k for k, _, _ in names]
+        headers = [self.t("台账", "Desk")] + [self.t(zh, en) for _, zh, en in names]
         rows = [[name] + [k.get(key) for key in keys[1:]] for name, k in self.data.by_branch]
         self.table(ws, 0, headers, rows, keys)
         ws.set_column(0, len(headers) - 1, 14)
@@ -241,6 +250,7 @@ def write_summary(data: SummaryData, target: Path) -> Path:
     os.close(fd)
     try:
         _Writer(Path(tmp), data).write()
+        follow_umask(Path(tmp))  # mkstemp made it 0600: colleagues open the summary too
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):

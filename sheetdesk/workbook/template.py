@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from sheetdesk.workbook.marks import MARKS, mark_openpyxl
 from sheetdesk.schema import (COUNTER, DEFAULT_CHANNELS, DEFAULT_EMOTIONS, DEFAULT_TIERS, EN_LIST_VALUES, ESCALATION,
                               LISTS, MATRIX, PROGRESS, REGISTER, RESULTS, SATISFACTION, SHEETS, SLA, STEPS, TRACKER,
                               Sheet)
@@ -202,6 +203,9 @@ def build_template(lang: str = "zh", preset: str = "p0p1p2") -> Workbook:
             _print_setup(ws)  # refresh rebuilds it with the same print layout
             continue
         _header(ws, sheet, lang)
+
+    for key in MARKS:  # sheetdesk's own sheets carry its mark: a title alone never makes a sheet its own
+        mark_openpyxl(wb, key, sheets[key].title)
 
     matrix = MATRIX_ZH if lang == "zh" else MATRIX_EN
     if preset == "four-stage":

@@ -51,7 +51,8 @@ def _norm(value: object) -> object:
 
 
 def _generated(book: Book) -> set[str]:
-    return {COUNTER.zh, COUNTER.en, TRACKER.zh, TRACKER.en, FOLLOWUPS.zh, FOLLOWUPS.en}
+    """The sheets sheetdesk rebuilds (its own, by their mark: a person's sheet of the same name is checked)."""
+    return {COUNTER.zh, COUNTER.en} | {book.generated_name(key) for key in (TRACKER.key, FOLLOWUPS.key)}
 
 
 def fingerprint(book: Book, skip: set[tuple[str, int, str]]) -> Cells:

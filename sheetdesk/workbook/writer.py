@@ -218,9 +218,14 @@ def write_generated(book: Book, gen: GeneratedSheet) -> list[Change]:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    schema_sheet = SHEETS_BY_KEY[gen.sheet]
-    name = next((n for n in (schema_sheet.name(book.lang), schema_sheet.zh, schema_sheet.en)
-                 if n in book.wb.sheetnames), schema_sheet.name(book.lang))
+    from sheetdesk.workbook.marks import MARKS, mark_openpyxl, sheet_of_reference
+
+    name = book.generated_name(gen.sheet)  # by its mark: a person's sheet of the same name is never taken
+    mark = book.wb.defined_names.get(MARKS[gen.sheet])
+    changes = []
+    if mark is None or sheet_of_reference(mark.attr_text or "") != name:
+        mark_openpyxl(book.wb, gen.sheet, name)
+        changes.append(Change(gen.sheet, 0, "(mark)", None, name))
     made = list(gen.make())  # this engine holds the whole workbook anyway: the rows are made once
     wanted_values = [gen.header, *(values for values, _ in made)]
     wanted_fills = [[None] * len(gen.header), *(fills for _, fills in made)]
@@ -229,7 +234,7 @@ def write_generated(book: Book, gen: GeneratedSheet) -> list[Change]:
         same_values = _trim(values) == _trim(wanted_values)
         same_fills = _trim([[f if f in FILL_COLOURS else None for f in r] for r in fills]) == _trim(wanted_fills)
         if same_values and same_fills and _printed_as_ours(book.wb[name]):
-            return []
+            return changes
         index = book.wb.sheetnames.index(name)
         book.wb.remove(book.wb[name])
     else:
@@ -263,7 +268,7 @@ def write_generated(book: Book, gen: GeneratedSheet) -> list[Change]:
     last = get_column_letter(len(gen.header))
     ws.auto_filter.ref = f"A1:{last}{gen.table_rows + 1}"
     _print_setup(ws)
-    return [Change(gen.sheet, 1, "(sheet)", None, f"{gen.count} rows")]
+    return changes + [Change(gen.sheet, 1, "(sheet)", None, f"{gen.count} rows")]
 
 
 def _print_setup(ws) -> None:

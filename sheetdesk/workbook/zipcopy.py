@@ -173,7 +173,8 @@ def pack(chunks: Iterable[bytes | memoryview], level: int = 6) -> Packed:
 
 def write_package(source_path, target_path, new_parts: dict[str, bytes | Packed], level: int = 6) -> None:
     """``source_path`` with ``new_parts`` (part name -> content, or content already packed)
-    replaced; every other member copied compressed, as it is. Member order is kept."""
+    replaced or, when the source has no such part, added at the end; every other member copied
+    compressed, as it is. Member order is kept."""
     with ThreadPoolExecutor(max_workers=4) as pool:
         packed = {name: pool.submit(_packed, data, level) for name, data in new_parts.items()}
         with zipfile.ZipFile(source_path) as zin, open(source_path, "rb") as source, \
@@ -185,3 +186,11 @@ def write_package(source_path, target_path, new_parts: dict[str, bytes | Packed]
                 else:
                     write_raw(zout, item, raw_chunks(source, item), item.CRC, item.file_size, item.compress_type,
                               item.compress_size)
+            known = set(zin.namelist())
+            stamp = zin.infolist()[0].date_time if zin.infolist() else (1980, 1, 1, 0, 0, 0)
+            for name in new_parts:  # parts the source does not have (a generated sheet added): after the others
+                if name not in known:
+                    done = packed[name].result()
+                    info = zipfile.ZipInfo(name, date_time=stamp)
+                    info.external_attr = 0o600 << 16
+                    write_raw(zout, info, done.pieces, done.crc, done.size, zipfile.ZIP_DEFLATED, done.compress_size)
