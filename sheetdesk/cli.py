@@ -409,7 +409,9 @@ def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: s
     built = reports.build_reports(result)
     root = reports.archive_dir(book)
     conflicts = result.plan.conflicts if result.plan else {}
-    chosen = reports.select(built, ids, all_, root, conflicts)
+    chosen, refused = reports.refuse_unsafe(reports.select(built, ids, all_, root, conflicts))
+    for zh, en in refused:  # a malformed typed ID never names a file; the others are still written
+        click.echo(_t(lang, "注意：", "warning: ") + _t(lang, zh, en), err=True)
     written, unchanged = [], 0
     with Steps(lang=lang, show=len(chosen) >= 20) as steps:
         steps.step("生成报告", "writing reports", total=len(chosen))
@@ -432,7 +434,7 @@ def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: s
         click.echo(_t(lang, f"已写入 {path}", f"wrote {path}"))
     if unchanged:
         click.echo(_t(lang, f"{unchanged} 份报告内容未变，未重复写入", f"{unchanged} report(s) unchanged; nothing rewritten"))
-    if not chosen:
+    if not chosen and not refused:
         click.echo(_t(lang, "没有需要出报告的工单（需已审核：审核人和审核日期已填写）",
                       "no tickets to report (a report needs Reviewer and Reviewed on filled)"))
     if all_ and conflicts:
@@ -444,6 +446,8 @@ def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: s
                       f"(correct them, then run again)"))
     if index is not None:
         click.echo(_t(lang, f"归档索引：{index}", f"archive index: {index}"))
+    if refused and ids:  # the IDs named on the command line were not all reported
+        sys.exit(InputError.exit_code)
 
 
 def _is_book_arg(text: str) -> bool:

@@ -1,13 +1,17 @@
 """Contact details: checking what clerks type, and masking it for anything that leaves the team.
 
 Phone numbers are checked with ``phonenumbers`` (mainland mobiles, landlines with area code, 400
-numbers); a cell may hold several contacts separated by ``/ , ; 、`` or spaces.
+numbers); a cell may hold several contacts separated by ``/ , ; 、`` or spaces. Masking
+(:func:`scrub_text`) looks for what people really type — full-width digits, separators anywhere,
+country prefixes, names in any case — because the external report leaves the team.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import unicodedata
+from collections.abc import Iterable
 
 import phonenumbers
 
@@ -74,24 +78,109 @@ def check_contact(value: object) -> list[str]:
     return bad
 
 
-def mask_phone(text: str) -> str:
-    """``13812345678`` → ``138****5678``; landlines keep area code and last four digits."""
-    digits = re.sub(r"\D", "", text)
-    if len(digits) <= 4:
+# --- masking for copies that leave the team ---------------------------------------------------
+#
+# Text is matched on a normalised view (NFKC, every Unicode decimal digit as ASCII, case folded) so
+# full-width digits, ＠ and SHOUTED names are found; only the matched stretches of the original are
+# replaced, so the rest of the text keeps its full-width punctuation.
+
+#: separators people put inside a number: spaces, dashes, dots, slashes, brackets (up to three in a row)
+_SEP = r"[\s\-\u2010-\u2015\u2212./_()]"
+_DIGIT_RUN = re.compile(r"(?<![0-9])(?:\+\s?)?\(?[0-9](?:" + _SEP + r"{0,3}[0-9])*")
+_MASKED_EMAIL = re.compile(r"(?<![a-z0-9._%+\-])[a-z0-9._%+\-]+\s?@\s?[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}")
+#: shapes of digit runs that are not contact details: dates (2026-11-05, 2026.11.05) and ticket IDs
+_DATE_HEAD = re.compile(r"(?:19|20)[0-9]{2}([\-./])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12][0-9]|3[01])(?![0-9])")
+_TICKET_ID = re.compile(r"[0-9]{4}(?:0[1-9]|1[0-2])-[0-9]{3,}")
+#: digit runs shorter than this are left alone (a quantity, an amount, a time)
+MIN_MASKED_DIGITS = 7
+#: the longest a phone number gets, prefix included (0086 + 0 + area code + subscriber)
+_MAX_NUMBER_DIGITS = 17
+_COMPOUND_SURNAMES = frozenset(
+    "欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 轩辕 令狐 端木 独孤 南宫 西门 呼延 澹台 公冶 "
+    "万俟 闻人 赫连 申屠 太史 仲孙 钟离 宗政 濮阳 淳于 单于 百里 东郭 拓跋".split())
+#: words of a Latin-script customer name that are not masked when they stand alone
+_NAME_STOPWORDS = frozenset("co ltd inc corp llc gmbh company group the and of mr mrs ms dr".split())
+
+
+def _normalised(text: str) -> tuple[str, list[int]]:
+    """The matching view of ``text`` and, for each of its characters, the index of the original one."""
+    out: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        if ch.isascii():
+            piece = ch.lower()
+        else:
+            digit = unicodedata.decimal(ch, None)
+            piece = str(digit) if digit is not None else unicodedata.normalize("NFKC", ch).casefold()
+        out.append(piece)
+        origin.extend([i] * len(piece))
+    return "".join(out), origin
+
+
+def normalise(text: str) -> str:
+    """NFKC, ASCII digits, case folded: the form masking matches on."""
+    return _normalised(text)[0]
+
+
+@functools.lru_cache(maxsize=4096)
+def _cn_number(digits: str, plus: bool) -> tuple[str, int] | None:
+    """(national number with its trunk 0 for landlines, digits to keep at the head) of a valid Chinese
+    number, with or without +86 / 0086 / 86; None for anything else."""
+    try:
+        number = phonenumbers.parse(("+" if plus else "") + digits, "CN")
+    except phonenumbers.NumberParseException:
+        return None
+    if number.country_code != 86 or not phonenumbers.is_valid_number(number):
+        return None
+    national = str(number.national_number)
+    kind = phonenumbers.number_type(number)
+    if kind == phonenumbers.PhoneNumberType.FIXED_LINE:
+        area = phonenumbers.length_of_geographical_area_code(number) or 3
+        return "0" + national, 1 + area
+    return national, 3
+
+
+@functools.lru_cache(maxsize=1024)
+def _foreign(digits: str) -> bool:
+    """A valid number of another country, typed with its + prefix."""
+    try:
+        number = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return number.country_code != 86 and phonenumbers.is_valid_number(number)
+
+
+def _mask_digits(digits: str, plus: bool = False) -> str:
+    cn = _cn_number(digits, plus)
+    if cn is not None:
+        national, head = cn
+        return national[:head] + "*" * (len(national) - head - 4) + national[-4:]
+    if len(digits) < MIN_MASKED_DIGITS:
         return "*" * len(digits)
-    keep_head = 3 if len(digits) >= 11 else max(0, len(digits) - 8)
-    return digits[:keep_head] + "*" * (len(digits) - keep_head - 4) + digits[-4:]
+    return "*" * (len(digits) - 4) + digits[-4:]
+
+
+def mask_phone(text: str) -> str:
+    """``13812345678`` → ``138****5678`` (also typed ``+86 138-1234-5678``, ``0086…`` or in full-width
+    digits); landlines keep ``0`` + area code and the last four digits; any other number keeps only its
+    last four digits."""
+    norm = normalise(text).strip()
+    digits = re.sub(r"[^0-9]", "", norm)
+    if not digits:
+        return "***" if norm else ""
+    return _mask_digits(digits, norm.startswith("+"))
 
 
 def mask_email(text: str) -> str:
-    """``wang.li@example.com`` → ``w***@example.com``."""
-    local, _, domain = text.partition("@")
-    return (local[:1] + "***@" + domain) if domain else mask_phone(text)
+    """``wang.li@example.com`` → ``w***@example.com`` (also with a full-width ＠)."""
+    norm = normalise(text).strip()
+    local, at, domain = norm.partition("@")
+    return (local.strip()[:1] + "***@" + domain.strip()) if at and domain.strip() else mask_phone(text)
 
 
 def mask_contact(value: object) -> str:
     parts = split_contacts(contact_text(value))
-    return " / ".join(mask_email(p) if "@" in p else mask_phone(p) for p in parts)
+    return " / ".join(mask_email(p) if "@" in normalise(p) else mask_phone(p) for p in parts)
 
 
 def mask_name(value: object) -> str:
@@ -100,3 +189,125 @@ def mask_name(value: object) -> str:
     if len(text) <= 1:
         return text
     return text[0] + "*" * (len(text) - 1)
+
+
+def _is_cjk(ch: str) -> bool:
+    return unicodedata.category(ch) == "Lo" and not ch.isascii()
+
+
+def _name_patterns(name: str) -> list[tuple[re.Pattern[str], bool]]:
+    """(pattern on the normalised view, whole name?) for a customer name: the whole name in any case,
+    with or without spaces, and its given name typed alone (see :func:`scrub_text`)."""
+    norm = " ".join(normalise(name).split())
+    tokens = [t for t in re.split(r"[\s·・.\-_]+", norm) if t]
+    if len("".join(tokens)) < 2:
+        return []
+
+    def token_re(token: str) -> str:
+        return r"\s*".join(re.escape(ch) for ch in token) if all(_is_cjk(c) for c in token) else re.escape(token)
+
+    def bounded(body: str, first: str, last: str) -> str:
+        head = r"(?<![a-z0-9])" if first.isascii() and first.isalnum() else ""
+        tail = r"(?![a-z0-9])" if last.isascii() and last.isalnum() else ""
+        return head + body + tail
+
+    joined = "".join(tokens)
+    out = [(re.compile(bounded(r"[\s·・.\-_]*".join(token_re(t) for t in tokens), joined[0], joined[-1])), True)]
+    if len(tokens) == 1 and 2 <= len(joined) <= 4 and all(_is_cjk(c) for c in joined):
+        surname = joined[:2] if joined[:2] in _COMPOUND_SURNAMES else joined[:1]
+        given = joined[len(surname):]
+        if len(given) >= 2:
+            out.append((re.compile(token_re(given)), False))
+    elif 2 <= len(tokens) <= 3 and all(re.fullmatch(r"[a-z][a-z']*", t) for t in tokens):
+        for t in tokens:
+            if len(t) >= 2 and t not in _NAME_STOPWORDS:
+                out.append((re.compile(bounded(re.escape(t), t[0], t[-1])), False))
+    return out
+
+
+def _mask_run(run: str) -> list[tuple[int, int, str]]:
+    """(start, end, replacement) within a run of digit groups: valid Chinese numbers first (the longest
+    that starts at each group, so two numbers typed side by side stay two), dates and ticket IDs kept,
+    every other stretch of 7 or more digits masked to its last four."""
+    groups = [(g.start(), g.end()) for g in re.finditer(r"[0-9]+", run)]
+    plus = run.startswith("+")
+    if plus and _foreign(re.sub(r"[^0-9]", "", run)):
+        return [(0, len(run), _mask_digits(re.sub(r"[^0-9]", "", run)))]
+    out: list[tuple[int, int, str]] = []
+    pending: list[int] = []  # groups that are neither a number nor a date/ID, masked together
+
+    def flush() -> None:
+        digits = "".join(run[groups[k][0]:groups[k][1]] for k in pending)
+        if len(digits) >= MIN_MASKED_DIGITS:
+            out.append((groups[pending[0]][0], groups[pending[-1]][1], _mask_digits(digits)))
+        pending.clear()
+
+    i = 0
+    while i < len(groups):
+        at = groups[i][0]
+        kept = _DATE_HEAD.match(run, at) or _TICKET_ID.match(run, at)
+        if kept and (kept.end() == len(run) or not run[kept.end()].isdigit()):
+            flush()
+            i += sum(1 for g in groups[i:] if g[1] <= kept.end())
+            continue
+        last, width = i, groups[i][1] - groups[i][0]
+        while last + 1 < len(groups) and width + groups[last + 1][1] - groups[last + 1][0] <= _MAX_NUMBER_DIGITS:
+            last += 1
+            width += groups[last][1] - groups[last][0]
+        for j in range(last, i - 1, -1):
+            digits = "".join(run[g[0]:g[1]] for g in groups[i:j + 1])
+            if MIN_MASKED_DIGITS <= len(digits) <= _MAX_NUMBER_DIGITS and _cn_number(digits, plus and i == 0):
+                flush()
+                first = 0 if i == 0 and (plus or ")" in run[:groups[j][1]]) else at
+                out.append((first, groups[j][1], _mask_digits(digits, plus and i == 0)))
+                i = j + 1
+                break
+        else:
+            pending.append(i)
+            i += 1
+    flush()
+    return out
+
+
+def scrub_text(text: str, names: Iterable[str] = ()) -> str:
+    """Free text with every contact detail and the customer's name masked.
+
+    - email addresses (also with ＠ or full-width letters) → ``w***@example.com``;
+    - every run of 7 or more digits, separators allowed inside (``139.0000.2222``, ``(010)12345678``,
+      ``0086 137 0000 1111``, full-width digits): a valid Chinese number as ``138****5678`` /
+      ``010****5678``, anything else (order, card, ID-card numbers) keeps only its last four digits;
+      dates (``2026-11-05``) and ticket IDs (``202611-001``) are left alone;
+    - each customer name in any case or spacing (``ZHANG WEI``, ``zhang wei``) → ``Z********``, and its
+      given name typed alone (``娜娜`` of ``王娜娜``; ``Wei`` of ``Zhang Wei``) → ``**``.
+    """
+    if not text:
+        return text
+    norm, origin = _normalised(text)
+    spans: list[tuple[int, int, str]] = []  # (start, end) in the normalised view, replacement
+
+    def free(start: int, end: int) -> bool:
+        return all(end <= s or start >= e for s, e, _ in spans)
+
+    for m in _MASKED_EMAIL.finditer(norm):
+        local, _, domain = m.group(0).partition("@")
+        spans.append((m.start(), m.end(), local.strip()[:1] + "***@" + domain.strip()))
+    for m in _DIGIT_RUN.finditer(norm):
+        for start, end, replacement in _mask_run(m.group(0)):
+            if free(m.start() + start, m.start() + end):
+                spans.append((m.start() + start, m.start() + end, replacement))
+    for name in names:
+        for pattern, whole in _name_patterns(name):
+            for m in pattern.finditer(norm):
+                if free(m.start(), m.end()):
+                    original = text[origin[m.start()]:origin[m.end() - 1] + 1]
+                    spans.append((m.start(), m.end(), mask_name(original) if whole else "*" * len(original)))
+    if not spans:
+        return text
+    out, pos = [], 0
+    for start, end, replacement in sorted(spans):
+        first, last = origin[start], origin[end - 1] + 1
+        out.append(text[pos:first])
+        out.append(replacement)
+        pos = last
+    out.append(text[pos:])
+    return "".join(out)

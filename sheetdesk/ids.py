@@ -81,3 +81,35 @@ def plan_ids(rows: list[IdRow], counter: dict[str, int]) -> IdPlan:
         plan.counter[month] = serial
         plan.issued[r.row] = format_id(month, serial)
     return plan
+
+
+#: names Windows gives to devices: a file called so (with any extension) cannot be created there
+_WINDOWS_DEVICES = frozenset(
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
+    + [f"{kind}{n}" for kind in ("COM", "LPT") for n in [*"0123456789", "\u00b9", "\u00b2", "\u00b3"]])
+#: characters Windows refuses in a file name, path separators of both systems and control characters
+_WINDOWS_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+_FILE_ID = re.compile(r"[0-9]{4}(0[1-9]|1[0-2])-[0-9]{3,}")
+
+
+def file_name_problem(ticket_id: str) -> tuple[str, str] | None:
+    """Why ``ticket_id`` cannot name a file in the report archive (zh, en), or None when it can.
+
+    Only IDs of the grammar name files (ASCII digits, nothing around them); the other checks hold
+    even if the grammar grows: no path separators or ``..``, no character Windows forbids, no
+    Windows device name (``CON``, ``NUL``, ``COM1`` …), no trailing dot or space.
+    """
+    shown = "".join(c if c.isprintable() else "?" for c in ticket_id[:60]) + ("…" if len(ticket_id) > 60 else "")
+    if _WINDOWS_FORBIDDEN.search(ticket_id) or ticket_id in ("", ".", "..") or ".." in ticket_id:
+        return (f"编号“{shown}”含有路径或文件名中不允许的字符，未生成报告",
+                f"ID '{shown}' holds characters not allowed in a path or file name; no report written")
+    if ticket_id.split(".")[0].strip().upper() in _WINDOWS_DEVICES:
+        return (f"编号“{shown}”是 Windows 的设备名，不能作文件名，未生成报告",
+                f"ID '{shown}' is a Windows device name and cannot name a file; no report written")
+    if ticket_id != ticket_id.strip().rstrip("."):
+        return (f"编号“{shown}”首尾有空格或以句点结尾，未生成报告",
+                f"ID '{shown}' starts or ends with a space or ends with a dot; no report written")
+    if not _FILE_ID.fullmatch(ticket_id):
+        return (f"编号“{shown}”格式不对（应为 年月-流水号，如 202611-001），未生成报告",
+                f"ID '{shown}' is malformed (expected YYYYMM-NNN such as 202611-001); no report written")
+    return None

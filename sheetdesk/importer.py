@@ -206,7 +206,20 @@ def _text(value: object) -> str:
     text = str(value).strip().strip("\ufeff").strip()
     if len(text) >= 3 and text.startswith('="') and text.endswith('"'):
         text = text[2:-1].strip()
+    if text[:1] == "'" and text[1:].lstrip(" ")[:1] in _CSV_TRIGGERS:  # a rejected file's guard, see _csv_cell
+        text = text[1:].strip()
     return text
+
+
+#: what spreadsheet programs take as the start of a formula when they open a CSV (OWASP's list)
+_CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(text: str) -> str:
+    """A CSV cell no spreadsheet program runs as a formula: ``'`` before a leading ``= + - @``, tab or
+    CR (also after spaces), as OWASP recommends; :func:`_text` takes it off again when the fixed file
+    is imported."""
+    return "'" + text if text[:1] in _CSV_TRIGGERS or text.lstrip(" ")[:1] in _CSV_TRIGGERS else text
 
 
 def read_source(path: Path, mapping: Mapping) -> Source:
@@ -739,12 +752,12 @@ def write_rejected(result: ImportResult, lang: str, now: datetime) -> Path:
             texts = [c if isinstance(c, str) else _text(c) for c in cells]
             while texts and not texts[-1]:
                 texts.pop()
-            out.writerow(texts)
-        out.writerow(source.header + [REASON_HEADERS[0 if lang == "zh" else 1]])
+            out.writerow([_csv_cell(t) for t in texts])
+        out.writerow([_csv_cell(t) for t in source.header + [REASON_HEADERS[0 if lang == "zh" else 1]]])
         for rej in result.rejected:
             cells = [c if isinstance(c, str) else _text(c) for c in rej.row.cells]
             cells += [""] * (width - len(cells))
-            out.writerow(cells + [sep.join(r.text(lang) for r in rej.reasons)])
+            out.writerow([_csv_cell(t) for t in cells + [sep.join(r.text(lang) for r in rej.reasons)]])
     return target
 
 

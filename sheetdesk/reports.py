@@ -20,9 +20,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 from sheetdesk import dates
-from sheetdesk.contacts import contact_text, mask_contact, mask_email, mask_name, mask_phone
+from sheetdesk.contacts import contact_text, mask_contact, mask_name, scrub_text
 from sheetdesk.desk import RunResult
 from sheetdesk.errors import InputError, SheetdeskError
+from sheetdesk.ids import file_name_problem
 from sheetdesk.problems import row_list
 from sheetdesk.progress import step_name
 from sheetdesk.results import rating_name
@@ -32,9 +33,6 @@ from sheetdesk.tracker import STAGE_NAMES
 
 ARCHIVE = "archive"
 INDEX = "index.xlsx"
-_PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(?:1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|0\d{2,3}[\s-]?\d{3,4}[\s-]?\d{4}"
-                            r"|400[\s-]?\d{3}[\s-]?\d{4})(?!\d)")
-_EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 
 
 class PdfUnavailable(SheetdeskError):
@@ -181,12 +179,7 @@ def _lateness(stages: list[Stage], reason: str, lang: str) -> dict[str, str]:
 
 
 def _scrub(text: str, names: list[str]) -> str:
-    text = _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
-    text = _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)), text)
-    for name in names:
-        if len(name) >= 2:
-            text = text.replace(name, mask_name(name))
-    return text
+    return scrub_text(text, names)
 
 
 def external_copy(report: Report) -> Report:
@@ -196,7 +189,7 @@ def external_copy(report: Report) -> Report:
     ext.steps = [Step(s.time, s.step, s.by, _scrub(s.note, names)) for s in report.steps]
     ext.customer = mask_name(report.customer)
     ext.contact = mask_contact(report.contact) if report.contact else ""
-    for name in ("description", "expectation", "result", "comment", "remarks"):
+    for name in ("product", "description", "expectation", "result", "satisfaction", "comment", "remarks"):
         setattr(ext, name, _scrub(getattr(report, name), names))
     # what stays inside the team: escalation and batch keys, SLA attainment and lateness (the
     # register's 内部备注 is in no report at all)
@@ -270,10 +263,25 @@ def stored_written(path: Path) -> datetime | None:
         return None
 
 
-def archive_report(root: Path, report: Report, write, written: datetime | None = None) -> Archived:
+def refuse_unsafe(chosen: list[Report]) -> tuple[list[Report], list[tuple[str, str]]]:
+    """The reports whose ID may name a file in the archive, and a (zh, en) line for each other one."""
+    ok, refused = [], []
+    for report in chosen:
+        problem = file_name_problem(report.id)
+        if problem is None:
+            ok.append(report)
+        else:
+            refused.append(problem)
+    return ok, refused
+
+
+def archive_report(root: Path, report: Report, write, written: datetime | None = None, _attempt: int = 0) -> Archived:
     """Write ``report`` unless its latest archived version has the same content; never overwrite.
 
     ``written`` (the run's now, desk clock) is stamped into the file for the archive index."""
+    problem = file_name_problem(report.id)
+    if problem is not None:
+        raise InputError(*problem)
     folder = _folder(root, report)
     digest = report.digest()
     versions = _versions(folder, report.id, report.external)
@@ -286,12 +294,18 @@ def archive_report(root: Path, report: Report, write, written: datetime | None =
         version = 1
     stem = f"{report.id}.external" if report.external else report.id
     target = folder / (f"{stem}.xlsx" if version == 1 else f"{stem}.v{version}.xlsx")
+    if not target.resolve().is_relative_to(Path(root).resolve()):  # a symlinked month folder, say
+        raise InputError(f"报告路径 {target} 不在归档目录 {root} 之内，未写入",
+                         f"report path {target} is outside the archive {root}; nothing written")
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
         staged = Path(tmp) / target.name
         write(report, staged, digest, written)
         if target.exists():  # a concurrent run got there first: keep both
-            return archive_report(root, report, write, written)
+            if _attempt >= 20:
+                raise SheetdeskError(f"{target} 已存在且无法识别为归档版本，未覆盖",
+                                     f"{target} exists but is not recognised as an archived version; not overwritten")
+            return archive_report(root, report, write, written, _attempt + 1)
         staged.replace(target)
     return Archived(report.id, version, target, digest, report.external, True)
 

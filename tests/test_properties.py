@@ -3,6 +3,9 @@ row or a sheet, leaves a workbook that opens, and a second refresh changes nothi
 
 from __future__ import annotations
 
+import re
+import unicodedata
+import zipfile
 from datetime import date, datetime, timedelta
 
 import openpyxl
@@ -22,6 +25,11 @@ NOW = "2026-11-23 09:00"
 FILLABLE = {"id", "category", "department", "owner", "collaborators", "priority"}
 OWNED = {c.key for c in REGISTER.columns if c.owned}
 
+#: what an attacker (or an unlucky clerk) types: formula-like text, full-width digits and ＠, path-like IDs
+HOSTILE = ['=HYPERLINK("http://evil.example","x")', "=cmd|' /C calc'!A0", '=WEBSERVICE("http://evil.example")',
+           "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)", "\t=1+1", "１３９００００２２２２", "139.0000.2222",
+           "(010)12345678", "0086 137 0000 1111", "wang.nana＠example.com", "ZHANG WEI", "../victim/newfile",
+           "..\\..\\x", "CON", "NUL.txt", "COM1", "a:b*c?", "202611-001/../../x"]
 moments = st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2027, 3, 1))
 text_dates = moments.map(lambda d: d.strftime(
     ["%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y年%m月%d日 %H:%M", "%Y.%m.%d", "%Y%m%d", "%d/%m/%Y", "%m-%d %H:%M"][d.second % 7]))
@@ -31,6 +39,7 @@ junk = st.one_of(
     st.sampled_from(["上周三", "—", "#N/A", "=1+1", "=NA()", "TRUE", "0", "13812345678", "1381234",
                      "wang@example.com", "P0", "紧急", "超急", "抖音", "电话", "产品质量类", "售后类", "202611-001",
                      "202611-1", "11-5", "x" * 5000]),
+    st.sampled_from(HOSTILE),
     st.integers(min_value=-10, max_value=10 ** 12),
     # any number may land in a date column, where it is a serial: keep it inside Excel's calendar
     st.floats(min_value=-1e6, max_value=2.9e6),
@@ -79,7 +88,9 @@ def check_refresh(tmp, rows, merged, hidden, formatted_tail, extra_sheet):
     ws.cell(1, extra_col, "我的备注")
     for i, values in enumerate(rows, 2):
         for key, value in values.items():
-            ws.cell(i, cols[key], value)
+            c = ws.cell(i, cols[key], value)
+            if value in HOSTILE:
+                c.data_type = "s"  # typed as text (a leading apostrophe in Excel), not as a formula
         ws.cell(i, extra_col, f"备注{i}")
     if merged:
         ws.merge_cells(start_row=len(rows) + 3, start_column=1, end_row=len(rows) + 3, end_column=4)
@@ -123,6 +134,82 @@ def check_refresh(tmp, rows, merged, hidden, formatted_tail, extra_sheet):
         assert all(k[0] > 1 for k in changed), (name, changed)
     rows_with_data = {r for (r, c) in register_before if r > 1}
     assert rows_with_data <= {r for (r, c) in register_after}
+    assert generated_formulas(path) == []  # what the tracker and follow-ups copy stays text
 
     again = runner.invoke(main, ["refresh", str(path), "--now", NOW], catch_exceptions=False)
     assert again.exit_code == 0 and "无需修改" in again.output, again.output
+
+
+def generated_formulas(path) -> list[str]:
+    """Formulas in the sheets sheetdesk generates (it writes none there: whatever it copies is text)."""
+    with zipfile.ZipFile(path) as z:
+        workbook = z.read("xl/workbook.xml").decode()
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+        found = []
+        for name in ("跟踪看板", "回访计划"):
+            sheet = re.search(r'<sheet [^>]*name="%s"[^>]*r:id="([^"]+)"' % name, workbook)
+            if sheet is None:
+                continue
+            target = re.search(r'Id="%s"[^>]*Target="([^"]+)"|Target="([^"]+)"[^>]*Id="%s"'
+                               % (sheet.group(1), sheet.group(1)), rels)
+            member = "xl/" + (target.group(1) or target.group(2)).lstrip("/").removeprefix("xl/")
+            found += re.findall(r"<f\b[^>]*>[^<]*</f>", z.read(member).decode())
+        return found
+
+
+#: a report-worthy ticket: hostile ID, customer, contact and free text, reviewed
+report_row = st.fixed_dictionaries({
+    "id": st.one_of(st.sampled_from(["202611-001", "202611-002", "202611-017"]), st.sampled_from(HOSTILE), junk),
+    "customer": st.one_of(st.sampled_from(["Zhang Wei", "王娜娜", "=cmd|' /C calc'!A0"]), junk),
+    "contact": st.sampled_from(["１３９００００２２２２", "139.0000.2222", "(010)12345678", "0086 137 0000 1111",
+                                "wang.nana＠example.com", "13812345678 / wang@example.com"]),
+    "description": st.one_of(st.sampled_from(HOSTILE), junk),
+    "result": st.one_of(st.sampled_from(HOSTILE), junk),
+})
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(rows=st.lists(report_row, min_size=1, max_size=5))
+def test_reports_never_escape_the_archive_run_formulas_or_leak_contacts(tmp_path_factory, rows):
+    tmp = tmp_path_factory.mktemp("report")
+    wb = build_template("zh")
+    reg, res = wb["登记表"], wb["处理结果"]
+    rcol = {normalise_header(c.value): c.column for c in reg[1] if c.value}
+    scol = {normalise_header(c.value): c.column for c in res[1] if c.value}
+
+    def put(ws, r, col, value):
+        c = ws.cell(r, col, value)
+        if isinstance(value, str) and value.startswith("="):
+            c.data_type = "s"
+
+    for i, values in enumerate(rows, 2):
+        typed_id = values["id"] if isinstance(values["id"], str) else str(values["id"])
+        for key, header in (("customer", "客户名称"), ("contact", "联系方式"), ("description", "问题描述")):
+            put(reg, i, rcol[header], values[key])
+        put(reg, i, rcol["反馈编号"], typed_id)
+        reg.cell(i, rcol["反馈时间"], datetime(2026, 11, 2, 10))
+        reg.cell(i, rcol["反馈渠道"], "电话")
+        put(res, i, scol["反馈编号"], typed_id)
+        put(res, i, scol["处理结果"], values["result"])
+        res.cell(i, scol["审核人"], "赵主管")
+        res.cell(i, scol["审核日期"], datetime(2026, 11, 6))
+    path = tmp / "desk.xlsx"
+    wb.save(path)
+    before = {p for p in tmp.rglob("*")}
+
+    result = CliRunner().invoke(main, ["report", str(path), "--all", "--external", "--now", NOW],
+                                catch_exceptions=False)
+
+    assert result.exit_code == 0 and "内部错误" not in result.output, result.output
+    archive = (tmp / "archive").resolve()
+    for p in set(tmp.rglob("*")) - before:
+        assert p.resolve().is_relative_to(archive), p
+    for report in archive.rglob("*.xlsx"):
+        with zipfile.ZipFile(report) as z:
+            parts = {n: z.read(n).decode("utf-8", errors="replace") for n in z.namelist()}
+        assert not any(re.search(r"<f\b", xml) for xml in parts.values()), report
+        if report.name.endswith(".external.xlsx"):
+            flat = unicodedata.normalize("NFKC", "".join(parts.values())).casefold()
+            for secret in ("00002222", "12345678", "00001111", "wang.nana", "wang@"):
+                assert secret not in re.sub(r"[\s\-.()]", "", flat), (report, secret)

@@ -62,3 +62,9 @@ def to_excel(value: datetime | date | time, epoch: datetime = EPOCH_1900) -> flo
 
 def _day_fraction(value: datetime | time) -> float:
     return (value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 10**6) / 86400
+
+
+#: xlsxwriter options for every workbook sheetdesk writes: what people typed stays text — ``=cmd|…``
+#: never becomes a live formula, ``http://…`` never a link, ``0123`` never a number
+XLSXWRITER_OPTIONS = {"remove_timezone": True, "strings_to_formulas": False, "strings_to_urls": False,
+                      "strings_to_numbers": False}

@@ -16,6 +16,7 @@ import xlsxwriter
 from sheetdesk.results import rating_name
 from sheetdesk.settings import aware
 from sheetdesk.summary import SummaryData, metrics
+from sheetdesk.workbook.cells import XLSXWRITER_OPTIONS
 from sheetdesk.workbook.safesave import follow_umask
 
 GROUP_COLUMNS = (
@@ -42,7 +43,7 @@ def _utc(data: SummaryData):
 class _Writer:
     def __init__(self, path: Path, data: SummaryData) -> None:
         self.data, self.lang = data, data.lang
-        self.wb = xlsxwriter.Workbook(str(path), {"remove_timezone": True})
+        self.wb = xlsxwriter.Workbook(str(path), XLSXWRITER_OPTIONS)
         self.wb.set_properties({"title": _t(self.lang, f"售后反馈月度汇总 {data.period.label}",
                                             f"After-sales summary {data.period.label}"),
                                 "author": "sheetdesk", "created": _utc(data)})
