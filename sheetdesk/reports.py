@@ -31,7 +31,6 @@ from sheetdesk.settings import DEFAULT_TIMEZONE, desk_time
 from sheetdesk.tracker import STAGE_NAMES
 
 ARCHIVE = "archive"
-INDEX = "index.xlsx"
 _PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(?:1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|0\d{2,3}[\s-]?\d{3,4}[\s-]?\d{4}"
                             r"|400[\s-]?\d{3}[\s-]?\d{4})(?!\d)")
 _EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
