@@ -17,6 +17,8 @@ import click
 
 from sheetdesk import __version__, dates
 from sheetdesk.errors import InputError, SheetdeskError
+from sheetdesk.schema import desk_language
+from sheetdesk.schema import text as _t
 
 DEFAULT_BOOK = "desk.xlsx"
 #: what a BOOK argument may end with: the formats sheetdesk works on, and the ones it can only refuse
@@ -24,10 +26,6 @@ SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".et")
 #: spreadsheet formats sheetdesk cannot work on, with their names for the message
 OTHER_FORMATS = {".xls": "Excel 97-2003 (.xls)", ".xlsb": "Excel 二进制 (.xlsb) / Excel binary (.xlsb)",
                  ".ods": "OpenDocument (.ods)", ".et": "WPS (.et)"}
-
-
-def _t(lang: str, zh: str, en: str) -> str:
-    return zh if lang == "zh" else en
 
 
 def _parse_now(value: str | None) -> datetime | None:
@@ -50,9 +48,8 @@ def _desk_lang(book) -> str | None:
             names = re.findall(rb'<sheet [^>]*name="([^"]+)"', z.read("xl/workbook.xml"))
     except Exception:  # no book yet, or not a workbook: the command itself will say so
         return None
-    if b"Register" in names and "登记表".encode() not in names:
-        return "en"
-    return None
+    lang = desk_language(n.decode("utf-8", "replace") for n in names)
+    return lang if lang == "en" else None
 
 
 def check_book(book: Path) -> None:

@@ -13,6 +13,7 @@ from sheetdesk import dates
 from sheetdesk.desk import RunResult
 from sheetdesk.problems import ERROR, INFO, WARNING
 from sheetdesk.schema import SHEETS_BY_KEY
+from sheetdesk.schema import text as _t
 
 MAX_ROWS = 60
 
@@ -120,10 +121,6 @@ class Steps:
     def advance(self, n: int = 1) -> None:
         if self._task is not None:
             self._progress.advance(self._task, n)
-
-
-def _t(lang: str, zh: str, en: str) -> str:
-    return zh if lang == "zh" else en
 
 
 def _level(level: str, lang: str) -> str:

@@ -129,10 +129,6 @@ class RunResult:
         by_row = {t.row: t.id for t in self.plan.tickets}
         return [by_row.get(r) for r in self.appended.row_numbers]
 
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.level == ERROR]
-
 
 def _lists(book: Book) -> Lists:
     table = read_table(book, LISTS, required=False, add_owned=False)

@@ -29,7 +29,7 @@ from typing import Callable
 from sheetdesk import dates
 from sheetdesk.errors import BookNotFound, BookUnreadable, InputError
 from sheetdesk.problems import ERROR
-from sheetdesk.schema import REGISTER, column_lookup, find_sheet, normalise_header
+from sheetdesk.schema import REGISTER, column_lookup, desk_language, find_sheet, normalise_header
 from sheetdesk.workbook.zipguard import check_package
 
 if sys.version_info >= (3, 11):
@@ -489,7 +489,7 @@ def existing_refs(book: Path) -> tuple[set[str], str]:
     try:
         wb = CalamineWorkbook.from_path(str(book))
         names = list(wb.sheet_names)
-        lang = "en" if "Register" in names and "登记表" not in names else "zh"
+        lang = desk_language(names)
         name = find_sheet(names, REGISTER)
         if name is None:
             return set(), lang  # the refresh reports the missing sheet, in its own words

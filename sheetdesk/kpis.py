@@ -37,7 +37,6 @@ METRICS = (
     ("rated", "评价数", "Ratings"),
     ("satisfaction_rate", "满意率", "Satisfaction rate"),
 )
-RATIO_METRICS = {"response_attainment", "resolution_attainment", "satisfaction_rate"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,14 +32,6 @@ class Problem:
             return f"{head}{col}{'：' if lang == 'zh' else ': '}{self.text(lang)}"
         return head + self.text(lang)
 
-    def location(self, lang: str) -> str:
-        sheet = SHEETS_BY_KEY[self.sheet]
-        parts = [sheet.name(lang)]
-        if self.row is not None:
-            parts.append(f"第{self.row}行" if lang == "zh" else f"row {self.row}")
-        if self.column:
-            parts.append(sheet.column(self.column).name(lang))
-        return " ".join(parts) if lang == "zh" else ", ".join(parts)
 
 
 def join_cell(problems: list[Problem], lang: str) -> str | None:

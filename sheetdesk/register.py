@@ -80,9 +80,6 @@ class RegisterPlan:
         """What the hidden sheet must remember now, or None when it already does."""
         return self.filled if self.filled_changed else None
 
-    def problems_of(self, row: int) -> list[Problem]:
-        return [p for p in self.problems if p.row == row]
-
 
 def _p(row: int, column: str | None, zh: str, en: str, level: str = ERROR, value: object = None) -> Problem:
     return Problem("register", row, column, zh, en, level, value)

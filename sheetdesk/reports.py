@@ -32,7 +32,6 @@ from sheetdesk.settings import DEFAULT_TIMEZONE, desk_time
 from sheetdesk.tracker import STAGE_NAMES
 
 ARCHIVE = "archive"
-INDEX = "index.xlsx"
 
 
 class PdfUnavailable(SheetdeskError):

@@ -229,6 +229,17 @@ def column_lookup(sheet: Sheet) -> dict[str, str]:
     return lookup
 
 
+def desk_language(sheet_names) -> str:
+    """An English desk has a Register and no 登记表; every other desk talks Chinese."""
+    names = list(sheet_names)
+    return "en" if REGISTER.en in names and REGISTER.zh not in names else "zh"
+
+
+def text(lang: str, zh: str, en: str) -> str:
+    """The message in the reader's language."""
+    return zh if lang == "zh" else en
+
+
 def find_sheet(names: list[str], sheet: Sheet) -> str | None:
     """The workbook's actual name for ``sheet`` (zh or en, case/space-insensitive)."""
     wanted = {normalise_header(sheet.zh), normalise_header(sheet.en)}

@@ -48,3 +48,10 @@ def test_wrong_month_and_malformed_ids():
 
 def test_no_id_without_received_time():
     assert plan_ids([IdRow(2, None, None)], {}).issued == {}
+
+
+def test_the_counter_and_the_rules_share_one_id_grammar():
+    """Month 13 is no month: the backups' and archive's IDs are read with the same grammar as the register's."""
+    from sheetdesk.workbook.counter import serials_in
+
+    assert serials_in(["202611-007", "202613-050", "202600-009", " 202611-012 ", None]) == {"202611": 12}

@@ -11,11 +11,11 @@ import re
 from pathlib import Path
 
 from sheetdesk.errors import StructureError
+from sheetdesk.ids import parse_id
 from sheetdesk.schema import COUNTER, normalise_header
 from sheetdesk.workbook.reader import Book
 
-_MONTH = re.compile(r"^\d{6}$")
-_ID = re.compile(r"^(\d{6})-(\d{3,})$")
+_MONTH = re.compile(r"^\d{4}(0[1-9]|1[0-2])$")
 
 
 def counter_problems(book: Book) -> list[tuple[str, str]]:
@@ -109,9 +109,9 @@ def serials_in(ids) -> dict[str, int]:
     """month -> highest serial among well-formed IDs."""
     out: dict[str, int] = {}
     for text in ids:
-        m = _ID.match(str(text or "").strip())
-        if m:
-            out[m.group(1)] = max(out.get(m.group(1), 0), int(m.group(2)))
+        parsed = parse_id(str(text or ""))
+        if parsed:
+            out[parsed[0]] = max(out.get(parsed[0], 0), parsed[1])
     return out
 
 

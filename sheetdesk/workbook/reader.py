@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from sheetdesk.errors import BookNotFound, BookUnreadable, StructureError
 from sheetdesk.records import Row, Table
-from sheetdesk.schema import Sheet, column_lookup, find_sheet, normalise_header
+from sheetdesk.schema import Sheet, column_lookup, desk_language, find_sheet, normalise_header
 from sheetdesk.workbook.cells import EPOCH_1904
 from sheetdesk.workbook.marks import generated_sheets
 from sheetdesk.workbook.zipguard import check_package
@@ -94,7 +94,7 @@ def open_book(path: Path, *, fast: bool = False, formulas_of: frozenset[str] = f
         except FastReadUnsupported:
             fwb.close()
             raise
-        lang = "en" if "Register" in fwb.sheetnames and "登记表" not in fwb.sheetnames else "zh"
+        lang = desk_language(fwb.sheetnames)
         return Book(path, fwb, fwb.epoch == EPOCH_1904, lang,  # type: ignore[arg-type]
                     generated=generated_sheets(path, fwb.sheetnames))
     import openpyxl
@@ -103,7 +103,7 @@ def open_book(path: Path, *, fast: bool = False, formulas_of: frozenset[str] = f
         wb = openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", rich_text=True)
     except Exception as exc:  # openpyxl raises many kinds on damaged packages
         raise BookUnreadable(f"无法读取 {path.name}：{exc}", f"cannot read {path.name}: {exc}") from exc
-    lang = "en" if "Register" in wb.sheetnames and "登记表" not in wb.sheetnames else "zh"
+    lang = desk_language(wb.sheetnames)
     return Book(path, wb, wb.epoch == EPOCH_1904, lang, generated=generated_sheets(path, wb.sheetnames))
 
 

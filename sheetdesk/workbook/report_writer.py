@@ -132,10 +132,14 @@ def write_report(report: Report, path: Path, digest: str, written: datetime | No
     wb.close()
 
 
+#: the archive's index, beside the year folders
+INDEX = "index.xlsx"
+
+
 def write_index(root: Path, rows, lang: str) -> Path:
     """archive/index.xlsx: every archived report with its hash, rewritten from the folder itself."""
     zh = lang == "zh"
-    target = root / "index.xlsx"
+    target = root / INDEX
     tmp = root / ".index.tmp.xlsx"
     wb = xlsxwriter.Workbook(str(tmp), XLSXWRITER_OPTIONS)
     ws = wb.add_worksheet("归档索引" if zh else "Archive index")

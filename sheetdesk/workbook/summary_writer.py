@@ -18,6 +18,7 @@ from sheetdesk.settings import aware
 from sheetdesk.summary import SummaryData, metrics
 from sheetdesk.workbook.cells import XLSXWRITER_OPTIONS
 from sheetdesk.workbook.safesave import follow_umask
+from sheetdesk.schema import text as _t
 
 GROUP_COLUMNS = (
     ("name", None, None), ("received", "受理量", "Received"), ("share", "占比", "Share"),
@@ -29,10 +30,6 @@ PERCENT_KEYS = {"share", "response_attainment", "resolution_attainment", "satisf
 #: xlsxwriter's chart size at scale 1, and the default row height and column width, in pixels
 CHART_PX = (480, 288)
 ROW_PX, DEFAULT_COLUMN_PX = 20, 64
-
-
-def _t(lang: str, zh: str, en: str) -> str:
-    return zh if lang == "zh" else en
 
 
 def _utc(data: SummaryData):
