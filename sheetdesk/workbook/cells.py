@@ -68,3 +68,24 @@ def _day_fraction(value: datetime | time) -> float:
 #: never becomes a live formula, ``http://…`` never a link, ``0123`` never a number
 XLSXWRITER_OPTIONS = {"remove_timezone": True, "strings_to_formulas": False, "strings_to_urls": False,
                       "strings_to_numbers": False}
+
+
+def new_workbook(path, lang: str):
+    """An xlsxwriter workbook with :data:`XLSXWRITER_OPTIONS` whose sheets cut every text to what an
+    Excel cell holds, saying how much was left out (xlsxwriter would cut it silently)."""
+    import xlsxwriter
+
+    from sheetdesk.limits import CELL_CHARS, cap_text
+
+    def capped(ws, row, col, value, cell_format=None):
+        if len(value) > CELL_CHARS:
+            value = cap_text(value, lang)
+        return ws.write_string(row, col, value, cell_format)
+
+    class Capped(xlsxwriter.Workbook):
+        def add_worksheet(self, name=None, worksheet_class=None):
+            ws = super().add_worksheet(name, worksheet_class)
+            ws.add_write_handler(str, capped)
+            return ws
+
+    return Capped(str(path), XLSXWRITER_OPTIONS)

@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-import xlsxwriter
 
 from sheetdesk.reports import Report
-from sheetdesk.workbook.cells import XLSXWRITER_OPTIONS
+from sheetdesk.workbook.cells import new_workbook
 
 FIELDS = (  # (attribute, zh, en)
     ("id", "反馈编号", "ID"), ("customer", "客户名称/单位", "Customer"), ("contact", "联系方式", "Contact"),
@@ -41,7 +40,7 @@ def write_report(report: Report, path: Path, digest: str, written: datetime | No
     def t(a: str, b: str) -> str:
         return a if zh else b
 
-    wb = xlsxwriter.Workbook(str(path), XLSXWRITER_OPTIONS)
+    wb = new_workbook(path, report.lang)
     title = t("售后服务反馈及处理结果报告", "After-sales feedback and result report")
     wb.set_properties({"title": f"{title} {report.id}", "author": "sheetdesk", "company": "",
                        "created": datetime.combine(report.reviewed_on, datetime.min.time())
@@ -141,7 +140,7 @@ def write_index(root: Path, rows, lang: str) -> Path:
     zh = lang == "zh"
     target = root / INDEX
     tmp = root / ".index.tmp.xlsx"
-    wb = xlsxwriter.Workbook(str(tmp), XLSXWRITER_OPTIONS)
+    wb = new_workbook(tmp, lang)
     ws = wb.add_worksheet("归档索引" if zh else "Archive index")
     head = wb.add_format({"bold": True, "bg_color": "#D9D9D9"})
     when = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})

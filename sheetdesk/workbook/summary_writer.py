@@ -11,12 +11,11 @@ import tempfile
 from datetime import timezone
 from pathlib import Path
 
-import xlsxwriter
 
 from sheetdesk.results import rating_name
 from sheetdesk.settings import aware
 from sheetdesk.summary import SummaryData, metrics
-from sheetdesk.workbook.cells import XLSXWRITER_OPTIONS
+from sheetdesk.workbook.cells import new_workbook
 from sheetdesk.workbook.safesave import follow_umask
 from sheetdesk.schema import text as _t
 
@@ -40,7 +39,7 @@ def _utc(data: SummaryData):
 class _Writer:
     def __init__(self, path: Path, data: SummaryData) -> None:
         self.data, self.lang = data, data.lang
-        self.wb = xlsxwriter.Workbook(str(path), XLSXWRITER_OPTIONS)
+        self.wb = new_workbook(path, self.lang)
         self.wb.set_properties({"title": _t(self.lang, f"售后反馈月度汇总 {data.period.label}",
                                             f"After-sales summary {data.period.label}"),
                                 "author": "sheetdesk", "created": _utc(data)})
