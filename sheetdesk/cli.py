@@ -489,7 +489,7 @@ def doctor(book: Path, fix: bool, force: bool, lang: str, now: datetime | None) 
 
 @main.command()
 @_book_argument
-@click.option("--pick", type=int, metavar="N", help="恢复第 N 个备份（1 = 最新） / restore backup N (1 = newest)")
+@click.option("--pick", type=int, metavar="N", help="恢复第 N 个备份（1 = 最新的完好备份） / restore backup N (1 = newest readable)")
 @click.option("--force", is_flag=True, help="忽略 Excel/WPS/LibreOffice 的锁文件 / ignore office lock files")
 @common
 def restore(book: Path, pick: int | None, force: bool, lang: str, now: datetime | None) -> None:

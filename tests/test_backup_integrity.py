@@ -214,6 +214,19 @@ def test_a_backup_that_does_not_match_its_label_is_damaged(make_desk, cli, tmp_p
     assert rows[0][0] == "损坏" and rows[1][0] == "1"
 
 
+def test_a_broken_desk_can_still_be_restored(make_desk, cli, tmp_path):
+    """The version a restore replaces is backed up as it is, even when it is no workbook: a damaged desk
+    is what restore is for. That copy is listed as damaged, the good ones stay numbered."""
+    path = desk_with_backups(make_desk, cli, tmp_path)
+    good = list_backups(path)
+    path.write_bytes(path.read_bytes()[:3000])  # the desk itself cut short
+    result = cli("restore", path, "--pick", 1)
+    assert result.exit_code == 0, result.output
+    assert path.read_bytes() == good[0].read_bytes() and openpyxl.load_workbook(path)
+    rows = listing(cli("restore", path).output)
+    assert [r[0] for r in rows] == ["损坏", "1", "2", "3"]  # the cut-short desk, kept as it was, and the good ones
+
+
 # --- item 4: what a kill leaves is cleaned by the next successful run ---------------------------
 
 STALL = """

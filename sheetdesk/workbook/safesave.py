@@ -10,9 +10,9 @@ file, fsync, rename) and read back before it counts: a full disk or a kill leave
 
 from __future__ import annotations
 
-import hashlib
 import errno
 import glob
+import hashlib
 import json
 import os
 import re
@@ -226,7 +226,6 @@ def _write_atomic(target: Path, fill: Callable[[Path], None], check: Callable[[P
         _fsync_file(tmp)
         if check is not None:
             check(tmp)
-        _crash_point("in_backup")
         os.rename(tmp, target)
     finally:
         if tmp.exists():
@@ -296,17 +295,18 @@ def _to_keep(backups: list[Path], policy: BackupPolicy, today: datetime, damaged
     return keep
 
 
-def _copy_into(book: Path, tmp: Path, times: bool = True) -> str:
+def _copy_into(book: Path, tmp: Path, times: bool = True) -> tuple[int, str]:
     """Copy ``book`` to ``tmp`` (with its ``times``: restore lists when a backed-up version was
-    saved); returns the SHA-256 of the bytes read."""
-    h = hashlib.sha256()
+    saved); returns the size and SHA-256 of the bytes read."""
+    h, size = hashlib.sha256(), 0
     with open(book, "rb") as src, open(tmp, "wb") as dst:
         for chunk in iter(lambda: src.read(1 << 20), b""):
             h.update(chunk)
+            size += len(chunk)
             dst.write(chunk)
     if times:
         shutil.copystat(book, tmp)
-    return h.hexdigest()
+    return size, h.hexdigest()
 
 
 def _read_back(path: Path) -> tuple[int, str]:
@@ -342,27 +342,28 @@ def _make_backup(book: Path, policy: BackupPolicy, note: dict | None = None,
         stamp = last + timedelta(microseconds=1)
     target = folder / f"{book.stem}.{stamp:{STAMP}}{book.suffix}"
     now = now.replace(microsecond=0)
-    copied: dict[str, str] = {}
+    copied: dict[str, tuple[int, str]] = {}
 
     def check(tmp: Path) -> None:
-        if expected is not None and copied["sha256"] != expected.sha256:
+        if expected is not None and copied["read"][1] != expected.sha256:
             raise _changed(book)  # the bytes copied are not the version this run read
         size, digest = _read_back(tmp)
-        if digest != copied["sha256"] or size != book.stat().st_size:
-            raise WriteFailed(f"{book.name} 的备份写入后读回不一致（{size:,} 字节）；原文件未改动",
-                              f"the backup of {book.name} did not read back as written ({size:,} bytes); "
-                              "the original is untouched")
+        if (size, digest) != copied["read"]:
+            raise WriteFailed(f"{book.name} 的备份写入后读回不一致（{size:,} 字节，应为 {copied['read'][0]:,}）；"
+                              "未写入任何内容，原文件未改动",
+                              f"the backup of {book.name} did not read back as written ({size:,} bytes of "
+                              f"{copied['read'][0]:,}); nothing was written, the original is untouched")
         problem = desk_problem(tmp)
         if problem is not None and desk_problem(book) is None:
-            raise WriteFailed(f"{book.name} 的备份不是可读的工作簿：{problem[0]}；原文件未改动",
-                              f"the backup of {book.name} is not a readable workbook: {problem[1]}; "
-                              "the original is untouched")
+            raise WriteFailed(f"{book.name} 的备份不是可读的工作簿：{problem[0]}；未写入任何内容，原文件未改动",
+                              f"the backup of {book.name} is not a readable workbook: {problem[1]}; nothing was "
+                              "written, the original is untouched")
         # (a desk that is itself no readable workbook is still copied as it is: restoring a good backup
         # over it must not be stopped; restore lists such a copy as damaged)
 
-    _write_atomic(target, lambda tmp: copied.update(sha256=_copy_into(book, tmp)), check)
+    _write_atomic(target, lambda tmp: copied.update(read=_copy_into(book, tmp)), check)
     meta = {"command": None, "tickets": None, **(note or {}), "taken": now.isoformat(sep=" "),
-            "timezone": policy.timezone, "size": target.stat().st_size, "sha256": copied["sha256"]}
+            "timezone": policy.timezone, "size": target.stat().st_size, "sha256": copied["read"][1]}
     try:  # the sidecar is a label: a backup without one still lists and restores
         _write_atomic(_sidecar(target), lambda tmp: (tmp.write_text(json.dumps(meta, ensure_ascii=False),
                                                                    encoding="utf-8"), follow_umask(tmp)))
@@ -399,16 +400,13 @@ def temp_files(book: Path) -> list[Path]:
 
 
 def _folder_now(book: Path) -> float:
-    """The time now on the clock of the file system holding the desk (a share's server may be
-    minutes off this machine's clock): the newest of the desk's and the run marker's mtimes, as
-    the run has just written one or the other, and at least this machine's clock when neither can."""
-    stamps = []
-    for path in (book, Path(book).parent / STATE_DIR / f"{Path(book).name}.owner"):
-        try:
-            stamps.append(path.stat().st_mtime)
-        except OSError:
-            pass
-    return max(stamps) if stamps else time.time()
+    """The time on the clock of the file system holding the desk (a share's server may be minutes
+    off this machine's clock): the mtime of the run marker :class:`DeskLock` wrote when this run
+    took the lock (a little early, so a file only looks younger); this machine's clock without one."""
+    try:
+        return (Path(book).parent / STATE_DIR / f"{Path(book).name}.owner").stat().st_mtime
+    except OSError:
+        return time.time()
 
 
 def remove_leftovers(book: Path, min_age: float = LEFTOVER_AGE) -> list[Path]:
@@ -536,12 +534,12 @@ def restore_backup(book: Path, backup: Path, *, backups: int | BackupPolicy = Ba
     book = Path(book)
     policy = _policy(backups)
     policy = BackupPolicy(policy.saves + 1, policy.days, policy.timezone)
-    copied: dict[str, str] = {}
+    copied: dict[str, tuple[int, str]] = {}
 
     def same_bytes(tmp: Path) -> None:
-        if _read_back(tmp) != (Path(backup).stat().st_size, copied["sha256"]):
+        if _read_back(tmp) != copied["read"]:
             raise WriteFailed(f"从 {Path(backup).name} 复制出的文件读回不一致；原文件未改动",
                               f"the copy of {Path(backup).name} did not read back as written; the original is untouched")
 
-    return atomic_write(book, lambda tmp: copied.update(sha256=_copy_into(backup, tmp, times=False)),
+    return atomic_write(book, lambda tmp: copied.update(read=_copy_into(backup, tmp, times=False)),
                         verify=same_bytes, backups=policy, note={"command": "restore", "tickets": tickets})
