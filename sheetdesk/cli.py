@@ -490,51 +490,73 @@ def doctor(book: Path, fix: bool, force: bool, lang: str, now: datetime | None) 
 
 @main.command()
 @_book_argument
-@click.option("--pick", type=int, metavar="N", help="恢复第 N 个备份（1 = 最新） / restore backup N (1 = newest)")
+@click.option("--pick", type=int, metavar="N", help="恢复第 N 个备份（1 = 最新的完好备份） / restore backup N (1 = newest readable)")
 @click.option("--force", is_flag=True, help="忽略 Excel/WPS/LibreOffice 的锁文件 / ignore office lock files")
 @common
 def restore(book: Path, pick: int | None, force: bool, lang: str, now: datetime | None) -> None:
     """列出或恢复备份 / list the backups, or restore one with --pick N."""
-    from sheetdesk.errors import BookNotFound
+    from sheetdesk.errors import BookNotFound, BookUnreadable
     from sheetdesk.settings import desk_clock
     from sheetdesk.workbook.locks import DeskLock, check_not_open
-    from sheetdesk.workbook.safesave import backup_info, list_backups, restore_backup
+    from sheetdesk.workbook.safesave import backup_info, backup_problem, list_backups, remove_leftovers, restore_backup
 
     backups = list_backups(Path(book))
     if not backups:
         raise BookNotFound(f"{book} 没有备份（.sheetdesk/backups/ 为空）", f"no backups of {book} (.sheetdesk/backups/ is empty)")
     settings = desk_clock(Path(book))  # a damaged sheetdesk.toml must not stand between a user and a backup
+    # a backup that is no readable workbook (cut short by a full disk, say) is listed but never numbered
+    problems = {b: backup_problem(b) for b in backups}
+    good = [b for b in backups if problems[b] is None]
     if pick is None:
-        _print_backups(book, [backup_info(b, settings.timezone) for b in backups], lang)
+        _print_backups(book, [backup_info(b, settings.timezone) for b in backups], lang, problems)
         return
-    if not 1 <= pick <= len(backups):
-        raise InputError(f"--pick 应在 1 到 {len(backups)} 之间", f"--pick must be between 1 and {len(backups)}")
-    chosen = backups[pick - 1]
+    if not good:
+        raise BookUnreadable(f"{book} 的备份全部损坏，没有可恢复的版本", f"every backup of {book} is damaged; nothing to restore")
+    if not 1 <= pick <= len(good):
+        raise InputError(f"--pick 应在 1 到 {len(good)} 之间", f"--pick must be between 1 and {len(good)}")
+    chosen = good[pick - 1]
     check_not_open(Path(book), force=force)
     with DeskLock(Path(book)):
+        problem = backup_problem(chosen, thorough=True)  # every part inflated and checked before it is used
+        if problem is not None:
+            raise BookUnreadable(f"备份 {chosen.name} 已损坏（{problem[0]}），不能用它恢复；{book} 未改动，请另选一个备份",
+                                 f"backup {chosen.name} is damaged ({problem[1]}) and cannot be restored; {book} is "
+                                 "untouched, pick another backup")
         saved = restore_backup(Path(book), chosen, backups=settings.backup_policy(), tickets=_register_rows(Path(book)))
+        remove_leftovers(Path(book))
     click.echo(_t(lang, f"已用 {chosen.name} 恢复 {book}；恢复前的版本另存为 {saved.name if saved else '（无）'}",
                   f"restored {book} from {chosen.name}; the version it replaced is kept as {saved.name if saved else '(none)'}"))
 
 
-def _print_backups(book: Path, infos, lang: str) -> None:
-    """The backups, newest first: when and by which command each was made, and what it holds."""
+def _print_backups(book: Path, infos, lang: str, problems: dict | None = None) -> None:
+    """The backups, newest first: when and by which command each was made, and what it holds; a
+    damaged one is marked instead of numbered, with the reason below the table."""
     from rich.markup import escape
     from rich.table import Table
 
     from sheetdesk.console import _console
 
+    problems = problems or {}
     table = Table(title=escape(_t(lang, f"{book} 的备份（最新在前）", f"backups of {book} (newest first)")))
     for head in ("N", _t(lang, "备份时间", "Backed up"), _t(lang, "由…产生", "Made by"),
                  _t(lang, "该版本保存于", "Version saved"), _t(lang, "大小", "Size"), _t(lang, "工单行数", "Tickets"),
                  _t(lang, "文件", "File")):
         table.add_column(head)
-    for i, b in enumerate(infos, 1):
+    n = 0
+    for b in infos:
+        if problems.get(b.path) is None:
+            n += 1
         taken = f"{b.taken:%Y-%m-%d %H:%M:%S}" if b.taken else "—"
         tickets = "—" if b.tickets is None else str(b.tickets)
-        table.add_row(str(i), taken, escape(b.command or "—"), f"{b.saved:%Y-%m-%d %H:%M:%S}", f"{b.size:,}", tickets,
+        number = str(n) if problems.get(b.path) is None else _t(lang, "损坏", "damaged")
+        table.add_row(number, taken, escape(b.command or "—"), f"{b.saved:%Y-%m-%d %H:%M:%S}", f"{b.size:,}", tickets,
                       escape(b.path.name))
     _console().print(table)
+    for b in infos:
+        problem = problems.get(b.path)
+        if problem is not None:
+            click.echo(_t(lang, f"损坏：{b.path.name} 不是可读的工作簿，不能恢复（{problem[0]}）",
+                          f"damaged: {b.path.name} is not a readable workbook and cannot be restored ({problem[1]})"))
     click.echo(_t(lang, f"恢复：sheetdesk restore {book} --pick N", f"to restore: sheetdesk restore {book} --pick N"))
 
 

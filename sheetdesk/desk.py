@@ -40,7 +40,7 @@ from sheetdesk.workbook.fastread import FastReadUnsupported
 from sheetdesk.register import ROUTED
 from sheetdesk.workbook.cells import column_letter
 from sheetdesk.workbook.reader import Book, merged_ranges, open_book, read_table
-from sheetdesk.workbook.safesave import atomic_write, snapshot
+from sheetdesk.workbook.safesave import atomic_write, remove_leftovers, snapshot
 from sheetdesk.workbook.writer import _KEEP, CellWrite, Change, GeneratedSheet, apply_writes, write_counter, write_generated
 
 
@@ -225,7 +225,9 @@ def run(path: Path, *, now: datetime | None = None, write: bool = True, dry_run:
         if saving:
             check_not_open(path, force=force, stale_after=settings.stale_lock_hours * 3600)
             with DeskLock(path):
-                return _run(path, now, settings, saving=True, dry_run=False, append=append, lean=lean)
+                result = _run(path, now, settings, saving=True, dry_run=False, append=append, lean=lean)
+                remove_leftovers(path)  # what killed runs left: see safesave.remove_leftovers
+                return result
         return _run(path, now, settings, saving=False, dry_run=dry_run, append=append, lean=lean)
 
 

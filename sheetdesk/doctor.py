@@ -23,7 +23,8 @@ from sheetdesk.settings import desk_clock
 from sheetdesk.workbook.fastread import FastReadUnsupported
 from sheetdesk.workbook.locks import DeskLock, check_not_open, find_office_locks, legacy_lock_files
 from sheetdesk.workbook.reader import Book, locate_header, open_book, read_table
-from sheetdesk.workbook.safesave import atomic_write, list_backups, snapshot
+from sheetdesk.workbook.safesave import (LEFTOVER_AGE, atomic_write, list_backups, remove_leftovers, snapshot,
+                                         temp_files)
 
 OK, WARN, BAD = "ok", "warning", "error"
 REQUIRED_SHEETS = ("register", "matrix", "sla")
@@ -58,7 +59,7 @@ class Diagnosis:
 
 def _leftovers(book: Path) -> list[Path]:
     """Temporary files of interrupted saves, and the run lock earlier versions kept beside the book."""
-    return sorted(book.parent.glob(f".{book.name}.sheetdesk-*.tmp*")) + legacy_lock_files(book)
+    return temp_files(book) + legacy_lock_files(book)
 
 
 class _NoSteps:
@@ -183,9 +184,10 @@ def _repair(path: Path, book: Book, d: Diagnosis, counter: dict[str, int], force
     package.ensure_savable(path)  # the repair saves through openpyxl: never at the cost of a part it would drop
     with DeskLock(path):
         snap = snapshot(path)
-        for leftover in _leftovers(path):
+        remove_leftovers(path)
+        for leftover in legacy_lock_files(path):
             try:
-                if time.time() - leftover.stat().st_mtime > 60:  # not a save in progress right now
+                if time.time() - leftover.stat().st_mtime > LEFTOVER_AGE:  # not a save in progress right now
                     leftover.unlink()
             except OSError:
                 pass
