@@ -44,11 +44,11 @@ if step == "floor":
         for item in zin.infolist():
             zout.writestr(item, zin.read(item.filename))
 elif step == "add":
-    from sheetdesk import desk
+    from sheetdesk.app import desk
     desk.run(path, now=now, force=True, append=desk.Append("register", {
         "received": now, "channel": "电话", "customer": "王女士", "description": "扫地机器人无法回充"}), lean=True)
 else:
-    from sheetdesk import desk
+    from sheetdesk.app import desk
     desk.run(path, now=now, write=(step == "refresh"), force=True, lean=True)  # as the commands run it
 seconds = time.perf_counter() - t
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

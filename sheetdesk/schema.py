@@ -247,3 +247,22 @@ def find_sheet(names: list[str], sheet: Sheet) -> str | None:
         if normalise_header(name) in wanted:
             return name
     return None
+
+
+def _step_form(text: object) -> str:
+    """A step name as matched: case, spaces, hyphens and underscores do not matter (first-response)."""
+    return normalise_header(text).replace("-", "").replace("_", "")
+
+
+STEP_KEYS = {_step_form(word): key for key, zh, en in STEPS for word in (key, zh, en)}
+STEP_NAMES = {key: (zh, en) for key, zh, en in STEPS}
+
+
+def step_key(text: str) -> str | None:
+    """The step key of a step name in either language (None: not a step)."""
+    return STEP_KEYS.get(_step_form(text)) if text else None
+
+
+def step_name(key: str, lang: str) -> str:
+    zh, en = STEP_NAMES[key]
+    return zh if lang == "zh" else en

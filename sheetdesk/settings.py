@@ -199,7 +199,7 @@ def load_settings(book: Path) -> Settings:
                             f"{path}: [followups] periodic must be a list of days like [7, 30, 90], got {periodic!r}")
     settings.periodic_calls = sorted(set(periodic))
     pause = raw.get("sla", {}).get("pause_steps", [])
-    from sheetdesk.progress import step_key
+    from sheetdesk.schema import step_key
 
     keys = [step_key(str(p)) for p in pause] if isinstance(pause, list) else [None]
     if None in keys or any(k in ("closed", "reopened") for k in keys):

@@ -197,7 +197,7 @@ def test_every_command_survives_a_gbk_stdout(make_desk, tmp_path):
 def test_streams_are_set_to_replace_at_start_up(cli, monkeypatch):
     import io
 
-    from sheetdesk.console import safe_stream
+    from sheetdesk.cli.console import safe_stream
 
     raw = io.BytesIO()
     stream = io.TextIOWrapper(raw, encoding="gbk")
@@ -267,7 +267,7 @@ def test_doctor_finds_the_counter_in_backups_with_calamine(make_desk, cli, tmp_p
 
 @pytest.mark.parametrize("tty", [False, True])
 def test_progress_is_drawn_on_stderr_only_for_a_terminal(make_desk, cli, monkeypatch, tty):
-    from sheetdesk import console
+    from sheetdesk.cli import console
 
     monkeypatch.setattr(console, "stderr_is_terminal", lambda: tty)
     path = make_desk([ticket("202611-001")])

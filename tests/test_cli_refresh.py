@@ -229,7 +229,7 @@ def test_header_under_title_rows_reordered_english_and_extra_columns(tmp_path, c
     ws.append(["按钮无响应，错误代码为E03", "李先生", "2026年11月17日 9:30", "邮件", "021-62345678", "x", None])
     ws.append([None] * 7)
     ws.cell(6, 1).fill = PatternFill("solid", fgColor="FFDDDDDD")  # formatted but empty
-    src = openpyxl.load_workbook(__import__("sheetdesk.templates", fromlist=["x"]).template_file("zh", "p0p1p2"))
+    src = openpyxl.load_workbook(__import__("sheetdesk.app.templates", fromlist=["x"]).template_file("zh", "p0p1p2"))
     for name in ("分类矩阵", "时效标准", "选项"):
         target = wb.create_sheet(name)
         for row in src[name].iter_rows(values_only=True):
@@ -357,7 +357,7 @@ def test_empty_string_cells_do_not_block_the_save(make_desk, cli):
 def test_fast_read_only_path_agrees_with_the_saving_path(tmp_path, cli, lang):
     """validate reads with calamine, a dry run on the openpyxl engine with openpyxl: same problems, same
     stand-up, on the demo data."""
-    from sheetdesk.sampledata import fill_demo
+    from sheetdesk.app.sampledata import fill_demo
     from sheetdesk.workbook.template import build_template
 
     wb = build_template(lang)
@@ -383,7 +383,7 @@ def test_category_of_only_separators_is_not_a_crash(make_desk, cli):
 def test_a_dry_run_lists_the_same_changes_on_both_engines(tmp_path, cli):
     """The patch engine plans a dry run too (fast on a big desk); what it lists is what the openpyxl
     engine would change, cell for cell."""
-    from sheetdesk.sampledata import fill_demo
+    from sheetdesk.app.sampledata import fill_demo
     from sheetdesk.workbook.template import build_template
 
     wb = build_template("zh")

@@ -1,6 +1,6 @@
 import pytest
 
-from sheetdesk.contacts import check_contact, mask_contact, mask_email, mask_name, mask_phone
+from sheetdesk.rules.contacts import check_contact, mask_contact, mask_email, mask_name, mask_phone
 
 
 @pytest.mark.parametrize("value", [13812345678, 13812345678.0, "138-1234-5678", "021-62345678", "0755 12345678",
@@ -33,6 +33,6 @@ from hypothesis import strategies as st  # noqa: E402
 def test_mobile_prefix_cache_agrees_with_phonenumbers(number):
     """Mobiles are checked against phonenumbers' own mobile pattern, else once per 7-digit prefix (fast on big
     registers); the answer must be exactly what phonenumbers says."""
-    from sheetdesk.contacts import _valid, is_valid_phone
+    from sheetdesk.rules.contacts import _valid, is_valid_phone
 
     assert is_valid_phone(number) == _valid(number)

@@ -2,7 +2,7 @@ from datetime import date, datetime
 
 import pytest
 
-from sheetdesk import dates
+from sheetdesk.rules import dates
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -14,11 +14,12 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import NOW
-from sheetdesk import dbexport, dates, kpis
-from sheetdesk.desk import run
+from sheetdesk.app import dbexport
+from sheetdesk.rules import dates, kpis
+from sheetdesk.app.desk import run
 from sheetdesk.schema import PROGRESS as PROGRESS_SHEET
 from sheetdesk.schema import REGISTER as REGISTER_SHEET
-from sheetdesk.summary import tickets_from_run
+from sheetdesk.app.summary import tickets_from_run
 
 PG_URL = os.environ.get("SHEETDESK_TEST_PG_URL")
 NOW_DT = dates.parse_now(NOW)

@@ -108,7 +108,7 @@ def test_now_still_wins_over_the_clock(make_desk, cli, tmp_path, monkeypatch):
 
 
 def test_lock_marker_office_locks_and_mail_date_on_the_desks_clock(make_desk, tmp_path, monkeypatch):
-    from sheetdesk.mailer import MailSettings, compose
+    from sheetdesk.app.mailer import MailSettings, compose
     from sheetdesk.workbook.locks import DeskLock, find_office_locks
 
     monkeypatch.setenv(TEST_NOW_ENV, FAKE_UTC)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from sheetdesk import desk
+from sheetdesk.app import desk
 from sheetdesk.schema import SHEETS, SHEETS_BY_KEY
-from sheetdesk.templates import template_file
+from sheetdesk.app.templates import template_file
 from sheetdesk.workbook.template import PRESETS, build_template
 
 CASES = [(lang, preset) for lang in ("zh", "en") for preset in PRESETS]

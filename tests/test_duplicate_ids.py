@@ -9,9 +9,9 @@ from datetime import datetime
 import pytest
 
 from conftest import NOW, register_rows, sheet_rows
-from sheetdesk import dates
-from sheetdesk.desk import run
-from sheetdesk.summary import tickets_from_run
+from sheetdesk.rules import dates
+from sheetdesk.app.desk import run
+from sheetdesk.app.summary import tickets_from_run
 
 
 def t(received, id_, customer, **extra):

@@ -1,9 +1,9 @@
 from datetime import datetime, timedelta
 
-from sheetdesk.escalation import Candidate, escalate, read_rules
-from sheetdesk.records import Row, Table
+from sheetdesk.rules.escalation import Candidate, escalate, read_rules
+from sheetdesk.rules.records import Row, Table
 from sheetdesk.schema import ESCALATION
-from sheetdesk.sla import Level, SlaTable
+from sheetdesk.rules.sla import Level, SlaTable
 
 P0, P1, P2 = Level(2, "P0", 0, ("紧急",)), Level(3, "P1", 1, ("重要",)), Level(4, "P2", 2, ("一般",))
 SLA = SlaTable([P0, P1, P2])

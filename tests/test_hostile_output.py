@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import NOW, register_rows
-from sheetdesk.contacts import is_valid_phone, mask_contact, scrub_text
-from sheetdesk.ids import file_name_problem
+from sheetdesk.rules.contacts import is_valid_phone, mask_contact, scrub_text
+from sheetdesk.rules.ids import file_name_problem
 
 FULL_WIDTH = str.maketrans("0123456789@", "０１２３４５６７８９＠")
 
@@ -345,7 +345,7 @@ def test_file_name_problem_refuses_what_windows_or_the_grammar_refuses(name):
 
 
 def test_an_unrecognised_existing_file_does_not_recurse(make_desk, tmp_path, monkeypatch):
-    from sheetdesk import reports
+    from sheetdesk.app import reports
 
     folder = tmp_path / "archive" / "2026" / "11"
     folder.mkdir(parents=True)

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sheetdesk.ids import IdRow, format_id, parse_id, plan_ids
+from sheetdesk.rules.ids import IdRow, format_id, parse_id, plan_ids
 
 
 def t(day, hour=9):

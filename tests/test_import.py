@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from conftest import NOW, register_rows
-from sheetdesk.importer import Mapping, load_mapping, read_source
+from sheetdesk.app.importer import Mapping, load_mapping, read_source
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "sheetdesk" / "examples" / "import"
 

@@ -2,9 +2,9 @@
 
 from datetime import datetime
 
-from sheetdesk.kpis import KpiTicket, group_table, iso_week, kpis, month, overdue_reasons, \
+from sheetdesk.rules.kpis import KpiTicket, group_table, iso_week, kpis, month, overdue_reasons, \
     satisfaction_distribution, shift_month, trend
-from sheetdesk.workdays import WorkCalendar
+from sheetdesk.rules.workdays import WorkCalendar
 
 CAL = WorkCalendar()
 NOW = datetime(2026, 11, 23, 9)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from sheetdesk.limits import CELL_CHARS, cap_text, join_capped
-from sheetdesk.problems import Problem, join_cell
+from sheetdesk.rules.limits import CELL_CHARS, cap_text, join_capped
+from sheetdesk.rules.problems import Problem, join_cell
 
 from conftest import col_of  # noqa: E402
 

@@ -582,7 +582,7 @@ def test_cell_styles_found_block_by_block_match_the_whole_scan(tmp_path, monkeyp
 
 
 def test_a_lean_run_lets_the_tickets_go_before_saving_and_keeps_what_the_commands_print(make_desk):
-    from sheetdesk import desk
+    from sheetdesk.app import desk
 
     path = make_desk([{"received": datetime(2026, 11, 2, 10), "channel": "电话", "customer": "王女士",
                        "description": "热水器漏水", "priority": "P2"}])
@@ -612,7 +612,7 @@ def test_an_appended_row_grows_the_sheet_dimension():
 def test_a_run_pauses_the_cyclic_collector_and_restores_it(make_desk):
     import gc
 
-    from sheetdesk import desk
+    from sheetdesk.app import desk
 
     path = make_desk([{"received": datetime(2026, 11, 2, 10), "channel": "电话", "customer": "王女士",
                        "description": "机器无法开机"}])
@@ -641,8 +641,8 @@ def test_splicing_block_by_block_writes_what_splicing_the_whole_sheet_does(tmp_p
     """The register is inflated, spliced and checked a block at a time (its XML is never held whole):
     whatever the block size, the saved desk is byte for byte the one the one-block splice gives —
     on the first refresh (every row edited), the next morning, and with a ticket added below."""
-    from sheetdesk import desk
-    from sheetdesk.templates import create_demo
+    from sheetdesk.app import desk
+    from sheetdesk.app.templates import create_demo
     from sheetdesk.workbook import fastread
 
     def run_all(directory, size):
@@ -685,7 +685,7 @@ def test_a_ticket_added_over_a_row_with_only_sheetdesks_cells_left_clears_them(m
     add puts the new ticket in that row, and none of the old ticket's notes may stay on it."""
     from conftest import col_of
 
-    from sheetdesk import desk
+    from sheetdesk.app import desk
     from sheetdesk.schema import REGISTER
 
     def leftovers(wb):

@@ -1,7 +1,8 @@
 from datetime import datetime
 
-from sheetdesk.progress import LogEntry, read_log, roll_up, step_key
-from sheetdesk.records import Row, Table
+from sheetdesk.rules.progress import LogEntry, read_log, roll_up
+from sheetdesk.schema import step_key
+from sheetdesk.rules.records import Row, Table
 from sheetdesk.schema import PROGRESS
 
 RECEIVED = {"202611-001": datetime(2026, 11, 2, 10), "202611-002": datetime(2026, 11, 3, 10)}
@@ -74,8 +75,8 @@ def test_check_cells_are_written_in_row_order_for_records_and_rows_with_problems
     that is only now getting a problem is merged back in row order (the change list reads top down)."""
     from types import SimpleNamespace
 
-    from sheetdesk.desk import _check_writes
-    from sheetdesk.problems import Problem
+    from sheetdesk.app.desk import _check_writes
+    from sheetdesk.rules.problems import Problem
     from sheetdesk.schema import SHEETS_BY_KEY
 
     table = Table(SHEETS_BY_KEY["progress"], "进度跟踪", 1, {"id": 1, "check": 6},

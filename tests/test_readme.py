@@ -10,7 +10,7 @@ import pytest
 
 from sheetdesk.cli import main
 from sheetdesk.settings import load_settings
-from sheetdesk.workdays import WorkCalendar
+from sheetdesk.rules.workdays import WorkCalendar
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

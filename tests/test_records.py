@@ -4,7 +4,7 @@ from datetime import datetime
 
 import pytest
 
-from sheetdesk.records import Row
+from sheetdesk.rules.records import Row
 
 
 def test_row_shares_its_tables_index_and_reads_like_a_dict_of_filled_cells():

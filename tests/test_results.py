@@ -4,12 +4,12 @@ from datetime import date, datetime
 
 import pytest
 
-from sheetdesk.followups import merge_calls, plan_calls
-from sheetdesk.progress import LogEntry, roll_up
-from sheetdesk.records import Row, Table
+from sheetdesk.rules.followups import merge_calls, plan_calls
+from sheetdesk.rules.progress import LogEntry, roll_up
+from sheetdesk.rules.records import Row, Table
 from sheetdesk.schema import RESULTS
-from sheetdesk.results import FAIR, SATISFIED, UNSATISFIED, rating_of, read_results, reopenings
-from sheetdesk.workdays import WorkCalendar
+from sheetdesk.rules.results import FAIR, SATISFIED, UNSATISFIED, rating_of, read_results, reopenings
+from sheetdesk.rules.workdays import WorkCalendar
 
 NOW = datetime(2026, 11, 23, 9, 0)
 CAL = WorkCalendar()
@@ -104,8 +104,8 @@ def test_followups_plan_and_merge_keep_typed_calls():
 
 
 def test_waiting_on_customer_pauses_the_clock_when_configured():
-    from sheetdesk.durations import Duration
-    from sheetdesk.sla import LATE, ON_TIME, stage_state
+    from sheetdesk.rules.durations import Duration
+    from sheetdesk.rules.sla import LATE, ON_TIME, stage_state
 
     received = {"A": datetime(2026, 11, 16, 9)}
     log = [LogEntry(2, "A", datetime(2026, 11, 16, 10), "first_response"),

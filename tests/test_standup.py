@@ -238,9 +238,9 @@ def test_one_line_per_late_ticket_sorted_in_working_time(make_desk, cli):
 
 @pytest.mark.parametrize("lang, more", [("zh", "… 另有 3 条"), ("en", "… and 3 more")])
 def test_a_cut_list_says_how_many_more_and_json_keeps_them_all(make_desk, cli, monkeypatch, lang, more):
-    import sheetdesk.console
+    import sheetdesk.cli.console
 
-    monkeypatch.setattr(sheetdesk.console, "STANDUP_ROWS", 2)
+    monkeypatch.setattr(sheetdesk.cli.console, "STANDUP_ROWS", 2)
     path = make_desk([t(datetime(2026, 11, 2, 9 + i), customer=f"客户{i}", priority="P2", owner="李工")
                       for i in range(5)])
     result = cli("refresh", path, "--now", NOW, "--lang", lang)

@@ -4,8 +4,8 @@ from datetime import date, datetime, time
 
 import pytest
 
-from sheetdesk.durations import Duration, DurationError, due_time, format_business_seconds, parse_duration
-from sheetdesk.workdays import BusinessHours, WorkCalendar
+from sheetdesk.rules.durations import Duration, DurationError, due_time, format_business_seconds, parse_duration
+from sheetdesk.rules.workdays import BusinessHours, WorkCalendar
 
 CAL = WorkCalendar()
 LUNCH = WorkCalendar(BusinessHours.parse(["09:00-12:00", "13:30-18:00"]))

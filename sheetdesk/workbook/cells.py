@@ -75,7 +75,7 @@ def new_workbook(path, lang: str):
     Excel cell holds, saying how much was left out (xlsxwriter would cut it silently)."""
     import xlsxwriter
 
-    from sheetdesk.limits import CELL_CHARS, cap_text
+    from sheetdesk.rules.limits import CELL_CHARS, cap_text
 
     def capped(ws, row, col, value, cell_format=None):
         if len(value) > CELL_CHARS:

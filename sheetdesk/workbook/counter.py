@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from sheetdesk.errors import StructureError
-from sheetdesk.ids import parse_id
+from sheetdesk.rules.ids import parse_id
 from sheetdesk.schema import COUNTER, normalise_header
 from sheetdesk.workbook.reader import Book
 

@@ -94,8 +94,8 @@ def looks_generated(sheet: Sheet, first_row: list[object]) -> bool:
     if not cells or cells[0] in PLACEHOLDERS:
         return True
     n = _HEADER_CELLS[sheet.key]
-    from sheetdesk.followups import header as followups_header
-    from sheetdesk.tracker import headers as tracker_headers
+    from sheetdesk.rules.followups import header as followups_header
+    from sheetdesk.rules.tracker import headers as tracker_headers
 
     make = tracker_headers if sheet.key == TRACKER.key else followups_header
     return any(cells[:n] == make(lang)[:n] for lang in ("zh", "en"))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 
 from sheetdesk.errors import BookNotFound, BookUnreadable, StructureError
-from sheetdesk.records import Row, Table
+from sheetdesk.rules.records import Row, Table
 from sheetdesk.schema import Sheet, column_lookup, desk_language, find_sheet, normalise_header
 from sheetdesk.workbook.cells import EPOCH_1904
 from sheetdesk.workbook.marks import generated_sheets

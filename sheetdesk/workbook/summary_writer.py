@@ -12,9 +12,9 @@ from datetime import timezone
 from pathlib import Path
 
 
-from sheetdesk.results import rating_name
+from sheetdesk.rules.results import rating_name
 from sheetdesk.settings import aware
-from sheetdesk.summary import SummaryData, metrics
+from sheetdesk.app.summary import SummaryData, metrics
 from sheetdesk.workbook.cells import new_workbook
 from sheetdesk.workbook.safesave import follow_umask
 from sheetdesk.schema import text as _t

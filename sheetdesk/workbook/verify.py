@@ -14,7 +14,7 @@ from collections import Counter
 from datetime import date, datetime, time
 
 
-from sheetdesk.records import Table
+from sheetdesk.rules.records import Table
 from sheetdesk.schema import COUNTER, FOLLOWUPS, TRACKER
 from sheetdesk.workbook.cells import to_excel
 from sheetdesk.workbook.reader import Book

@@ -11,14 +11,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sheetdesk.durations import format_business_seconds
-from sheetdesk.limits import CELL_CHARS, cap_text
-from sheetdesk.progress import Rollup, step_name
-from sheetdesk.register import Ticket
+from sheetdesk.rules.durations import format_business_seconds
+from sheetdesk.rules.limits import CELL_CHARS, cap_text
+from sheetdesk.rules.progress import Rollup
+from sheetdesk.schema import step_name
+from sheetdesk.rules.register import Ticket
 from sheetdesk.schema import STAGES
-from sheetdesk.sla import (AMBER_STATES, OPEN, OPEN_LATE, RED_STATES, STATE_NAMES, UNTIMED, StageState,
+from sheetdesk.rules.sla import (AMBER_STATES, OPEN, OPEN_LATE, RED_STATES, STATE_NAMES, UNTIMED, StageState,
                            stage_states)
-from sheetdesk.workdays import WorkCalendar
+from sheetdesk.rules.workdays import WorkCalendar
 
 NEW_STATUS = ("新登记", "New")
 STAGE_NAMES = {

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sheetdesk.errors import InputError
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "workbook_templates"
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "workbook_templates"
 DEMO_TITLE = "sheetdesk demo"
 
 
@@ -42,7 +42,7 @@ def create_demo(directory: Path, *, lang: str = "zh", today: date | None = None)
     """A desk full of realistic tickets; an earlier demo in the same place is replaced."""
     import openpyxl
 
-    from sheetdesk.sampledata import fill_demo
+    from sheetdesk.app.sampledata import fill_demo
     from sheetdesk.workbook.template import build_template
 
     target = Path(directory) / "desk.xlsx"

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sheetdesk import dates
-from sheetdesk.problems import ERROR, WARNING, Problem, ambiguous_id
-from sheetdesk.records import Table
+from sheetdesk.rules import dates
+from sheetdesk.rules.problems import ERROR, WARNING, Problem, ambiguous_id
+from sheetdesk.rules.records import Table
 from sheetdesk.schema import SATISFACTION, normalise_header
 
 SATISFIED, FAIR, UNSATISFIED = "satisfied", "fair", "unsatisfied"

@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sheetdesk.workdays import WorkCalendar
+from sheetdesk.rules.workdays import WorkCalendar
 
 #: (key, zh, en) in the order of the KPIs sheet
 METRICS = (

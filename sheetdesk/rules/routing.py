@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sheetdesk.problems import Problem
-from sheetdesk.records import Table
+from sheetdesk.rules.problems import Problem
+from sheetdesk.rules.records import Table
 from sheetdesk.schema import normalise_header
-from sheetdesk.sla import SlaTable, split_list
+from sheetdesk.rules.sla import SlaTable, split_list
 
 _CATEGORY_SPLIT = re.compile(r"[,，、+＋/／;；]+")
 

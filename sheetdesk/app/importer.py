@@ -9,7 +9,7 @@ the register's 外部编号/External ref column, so importing the same export tw
 Rows are judged by the refresh's own rules, not a second rulebook: a read-only run with every candidate
 appended says which rows would carry errors; those are rejected (listed, and written to
 ``rejected-*.csv`` beside the input) and the rest land in one real run. Nothing here writes the
-workbook; rows reach it only through :func:`sheetdesk.desk.run`.
+workbook; rows reach it only through :func:`sheetdesk.app.desk.run`.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Callable
 
-from sheetdesk import dates
+from sheetdesk.rules import dates
 from sheetdesk.errors import BookNotFound, BookUnreadable, InputError
-from sheetdesk.problems import ERROR
+from sheetdesk.rules.problems import ERROR
 from sheetdesk.schema import REGISTER, column_lookup, desk_language, find_sheet, normalise_header
 from sheetdesk.workbook.zipguard import check_package
 
@@ -669,7 +669,7 @@ def _desk_reason(cand: Candidate, problem) -> Reason:
 def run_import(job: ImportJob, *, now: datetime, force: bool = False, dry_run: bool = False, lang: str = "zh",
                advance: Callable[[int], None] | None = None) -> ImportResult:
     """Dedupe, judge every row with the desk's rules, append the good ones, write the rejected file."""
-    from sheetdesk import desk
+    from sheetdesk.app import desk
 
     step = advance or (lambda n: None)
     result = ImportResult(job, dry_run=dry_run)

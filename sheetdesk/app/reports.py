@@ -19,17 +19,17 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from sheetdesk import dates
-from sheetdesk.contacts import contact_text, mask_contact, mask_name, scrub_text
-from sheetdesk.desk import RunResult
+from sheetdesk.rules import dates
+from sheetdesk.rules.contacts import contact_text, mask_contact, mask_name, scrub_text
+from sheetdesk.app.desk import RunResult
 from sheetdesk.errors import InputError, SheetdeskError
-from sheetdesk.ids import file_name_problem
-from sheetdesk.problems import row_list
-from sheetdesk.progress import step_name
-from sheetdesk.results import rating_name
+from sheetdesk.rules.ids import file_name_problem
+from sheetdesk.rules.problems import row_list
+from sheetdesk.schema import step_name
+from sheetdesk.rules.results import rating_name
 from sheetdesk.schema import STAGES
 from sheetdesk.settings import DEFAULT_TIMEZONE, desk_time
-from sheetdesk.tracker import STAGE_NAMES
+from sheetdesk.rules.tracker import STAGE_NAMES
 
 ARCHIVE = "archive"
 

@@ -1,4 +1,4 @@
-"""The ``sheetdesk`` command: thin click commands over :mod:`sheetdesk.desk`.
+"""The ``sheetdesk`` command: thin click commands over :mod:`sheetdesk.app.desk`.
 
 Every command takes ``--lang`` and ``--now``; failures print one line (no traceback unless
 ``SHEETDESK_DEBUG=1``) and exit non-zero; row problems are data and exit 0.
@@ -15,7 +15,9 @@ from pathlib import Path
 
 import click
 
-from sheetdesk import __version__, dates
+from sheetdesk import __version__
+
+from sheetdesk.rules import dates
 from sheetdesk.errors import InputError, SheetdeskError
 from sheetdesk.schema import desk_language
 from sheetdesk.schema import text as _t
@@ -111,7 +113,7 @@ def common(func):
 
 class _Main(click.Group):
     def main(self, *args, **kwargs):
-        from sheetdesk.console import setup_streams
+        from sheetdesk.cli.console import setup_streams
 
         setup_streams()  # before anything is printed, --help included
         return super().main(*args, **kwargs)
@@ -119,7 +121,7 @@ class _Main(click.Group):
 
 def _busy(lang: str, zh: str, en: str, *, show: bool = True):
     """A spinner on stderr (terminal only) while one long step runs."""
-    from sheetdesk.console import Steps
+    from sheetdesk.cli.console import Steps
 
     steps = Steps(lang=lang, show=show)
     steps.step(zh, en)
@@ -142,7 +144,7 @@ def main() -> None:
 @common
 def init(directory: Path, preset: str, lang: str, now: datetime | None) -> None:
     """新建台账 DIR/desk.xlsx / create a new desk workbook."""
-    from sheetdesk.templates import create_desk
+    from sheetdesk.app.templates import create_desk
 
     target = create_desk(directory, lang=lang, preset=preset)
     click.echo(_t(lang, f"已新建 {target}", f"created {target}"))
@@ -156,13 +158,13 @@ def init(directory: Path, preset: str, lang: str, now: datetime | None) -> None:
 @common
 def demo(directory: Path, lang: str, now: datetime | None) -> None:
     """生成并刷新一个示例台账 / a sample desk with realistic data, refreshed."""
-    from sheetdesk import desk
-    from sheetdesk.templates import create_demo
+    from sheetdesk.app import desk
+    from sheetdesk.app.templates import create_demo
 
     now = now or datetime(2026, 11, 23, 9, 0)
     target = create_demo(directory, lang=lang, today=now.date())
     result = desk.run(target, now=now)
-    from sheetdesk.console import print_demo_guide, print_result, print_standup
+    from sheetdesk.cli.console import print_demo_guide, print_result, print_standup
 
     print_result(result, lang)
     print_standup(result, lang)
@@ -186,7 +188,7 @@ def _book_command(name: str, writes: bool):
 def _echo_json(data: object) -> None:
     """JSON on stdout, written as it is encoded: a 50k desk's problems would otherwise be one string
     of tens of megabytes (and its encoded copy) on top of the run's memory."""
-    from sheetdesk.console import std_stream
+    from sheetdesk.cli.console import std_stream
 
     out = std_stream("stdout")
     pieces: list[str] = []
@@ -201,8 +203,8 @@ def _echo_json(data: object) -> None:
 @_book_command("refresh", writes=True)
 def refresh(book: Path, as_json: bool, dry_run: bool, force: bool, lang: str, now: datetime | None) -> None:
     """校验、编号、分派并保存 / validate, number, route and save the desk."""
-    from sheetdesk import desk
-    from sheetdesk.console import print_result, print_standup, result_json
+    from sheetdesk.app import desk
+    from sheetdesk.cli.console import print_result, print_standup, result_json
 
     with _busy(lang, f"正在刷新 {book}", f"refreshing {book}", show=not as_json):
         result = desk.run(book, now=now, dry_run=dry_run, force=force, lean=True)
@@ -216,8 +218,8 @@ def refresh(book: Path, as_json: bool, dry_run: bool, force: bool, lang: str, no
 @_book_command("validate", writes=False)
 def validate(book: Path, as_json: bool, lang: str, now: datetime | None) -> None:
     """只读校验，不写入 / the same checks, read-only."""
-    from sheetdesk import desk
-    from sheetdesk.console import print_result, result_json
+    from sheetdesk.app import desk
+    from sheetdesk.cli.console import print_result, result_json
 
     with _busy(lang, f"正在校验 {book}", f"checking {book}", show=not as_json):
         result = desk.run(book, now=now, write=False, lean=True)
@@ -266,7 +268,7 @@ def add(book: Path, customer: str, channel: str, description: str, contact: str 
         expectation: str | None, emotion: str | None, category: str | None, priority: str | None,
         owner: str | None, force: bool, as_json: bool, lang: str, now: datetime | None) -> None:
     """登记一条反馈并输出其编号 / register a ticket and print its new ID."""
-    from sheetdesk import desk
+    from sheetdesk.app import desk
     from sheetdesk.settings import load_settings
 
     now = now or load_settings(Path(book)).now()
@@ -317,8 +319,8 @@ def log(args: tuple[str, ...], by: str, at: str | None, force: bool, lang: str, 
 
     STEP 可用中文或英文（首次响应 / first-response） / STEP in Chinese or English.
     """
-    from sheetdesk import desk
-    from sheetdesk.progress import step_key, step_name
+    from sheetdesk.app import desk
+    from sheetdesk.schema import step_key, step_name
     from sheetdesk.schema import STEPS
     from sheetdesk.settings import load_settings
 
@@ -354,9 +356,9 @@ def log(args: tuple[str, ...], by: str, at: str | None, force: bool, lang: str, 
 def summary(books: tuple[Path, ...], month_text: str | None, week_text: str | None, output: Path | None,
             mail_to: tuple[str, ...], lang: str, now: datetime | None) -> None:
     """月度（或周）汇总，含图表；多个台账合并 / the manager's summary with charts; several desks merge."""
-    from sheetdesk import mailer
-    from sheetdesk.console import Steps
-    from sheetdesk import summary as summ
+    from sheetdesk.app import mailer
+    from sheetdesk.cli.console import Steps
+    from sheetdesk.app import summary as summ
     from sheetdesk.errors import BookNotFound
     from sheetdesk.workbook.summary_writer import write_summary
 
@@ -393,8 +395,8 @@ def summary(books: tuple[Path, ...], month_text: str | None, week_text: str | No
 @common
 def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: str, now: datetime | None) -> None:
     """已审核工单的处理结果报告，归档到 archive/YYYY/MM/ / per-ticket result reports into the archive."""
-    from sheetdesk import desk, reports
-    from sheetdesk.console import Steps
+    from sheetdesk.app import desk, reports
+    from sheetdesk.cli.console import Steps
     from sheetdesk.workbook.report_writer import write_index, write_report
 
     book, ids = _book_and_ids(args)
@@ -467,8 +469,8 @@ def _book_and_ids(args: tuple[str, ...]) -> tuple[Path, list[str]]:
 @common
 def doctor(book: Path, fix: bool, force: bool, lang: str, now: datetime | None) -> None:
     """诊断台账文件，--fix 修复 / diagnose the desk file; --fix repairs what it can."""
-    from sheetdesk.console import Steps
-    from sheetdesk.doctor import BAD, OK, diagnose
+    from sheetdesk.cli.console import Steps
+    from sheetdesk.app.doctor import BAD, OK, diagnose
     from sheetdesk.errors import BookNotFound
 
     if not Path(book).exists():
@@ -534,7 +536,7 @@ def _print_backups(book: Path, infos, lang: str, problems: dict | None = None) -
     from rich.markup import escape
     from rich.table import Table
 
-    from sheetdesk.console import _console
+    from sheetdesk.cli.console import _console
 
     problems = problems or {}
     table = Table(title=escape(_t(lang, f"{book} 的备份（最新在前）", f"backups of {book} (newest first)")))
@@ -582,8 +584,8 @@ def _register_rows(book: Path) -> int | None:
 def export(books: tuple[Path, ...], db_url: str | None, branch_names: tuple[str, ...], lang: str,
            now: datetime | None) -> None:
     """把工单、进度、结果和回访导出到数据库（可反复运行） / mirror the desk(s) into a database; re-runs converge."""
-    from sheetdesk import dbexport
-    from sheetdesk.console import Steps
+    from sheetdesk.app import dbexport
+    from sheetdesk.cli.console import Steps
     from sheetdesk.errors import BookNotFound
 
     paths = list(books) or [Path(DEFAULT_BOOK)]
@@ -635,8 +637,8 @@ def export(books: tuple[Path, ...], db_url: str | None, branch_names: tuple[str,
 def import_(book: Path, file: Path | None, map_path: Path | None, encoding: str | None, dry_run: bool, force: bool,
             as_json: bool, example_dir: Path | None, lang: str, now: datetime | None) -> None:
     """从呼叫中心/客服/电商导出的 CSV 或 xlsx 批量登记 / bulk intake from a CSV or xlsx export: [BOOK] FILE."""
-    from sheetdesk import importer
-    from sheetdesk.console import Steps
+    from sheetdesk.app import importer
+    from sheetdesk.cli.console import Steps
     from sheetdesk.settings import load_settings
 
     ctx = click.get_current_context()
@@ -703,7 +705,7 @@ def _print_import(result, lang: str) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from sheetdesk.console import MAX_ROWS, _console
+    from sheetdesk.cli.console import MAX_ROWS, _console
 
     console = _console()
     job = result.job

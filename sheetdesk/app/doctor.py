@@ -72,7 +72,7 @@ class _NoSteps:
 
 def diagnose(path: Path, *, fix: bool = False, force: bool = False, steps=None) -> Diagnosis:
     """Read-only diagnosis through calamine (seconds on a 20k desk, not half a minute with openpyxl);
-    openpyxl is loaded only to repair. ``steps`` (a :class:`sheetdesk.console.Steps`) shows progress."""
+    openpyxl is loaded only to repair. ``steps`` (a :class:`sheetdesk.cli.console.Steps`) shows progress."""
     path = Path(path)
     d = Diagnosis(path)
     steps = steps or _NoSteps()

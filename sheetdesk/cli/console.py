@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sheetdesk import dates
-from sheetdesk.desk import RunResult
-from sheetdesk.problems import ERROR, INFO, WARNING
+from sheetdesk.rules import dates
+from sheetdesk.app.desk import RunResult
+from sheetdesk.rules.problems import ERROR, INFO, WARNING
 from sheetdesk.schema import SHEETS_BY_KEY
 from sheetdesk.schema import text as _t
 
@@ -249,7 +249,7 @@ def print_demo_guide(result: RunResult, lang: str) -> None:
 
 
 def _stage(stage: str | None, lang: str) -> str:
-    from sheetdesk.tracker import STAGE_NAMES
+    from sheetdesk.rules.tracker import STAGE_NAMES
 
     if stage is None:
         return ""
@@ -286,7 +286,7 @@ def print_standup(result: RunResult, lang: str) -> None:
     (sorted by it), escalated tickets marked, every cut list saying how many more there are."""
     from rich.markup import escape
 
-    from sheetdesk.standup import format_lateness
+    from sheetdesk.rules.standup import format_lateness
 
     s = result.standup
     if s is None:
@@ -388,7 +388,7 @@ def _print_id_conflicts(console: Console, conflicts, lang: str) -> None:
 
 def standup_json(result: RunResult, lang: str) -> dict | None:
     """The stand-up for scripts: every item of every list (nothing is cut)."""
-    from sheetdesk.standup import format_lateness
+    from sheetdesk.rules.standup import format_lateness
 
     s = result.standup
     if s is None:

@@ -11,12 +11,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sheetdesk.escalation import Escalation
-from sheetdesk.register import Ticket
+from sheetdesk.rules.escalation import Escalation
+from sheetdesk.rules.register import Ticket
 from sheetdesk.schema import REGISTER, STAGES
-from sheetdesk.sla import OPEN_LATE, StageState
-from sheetdesk.tracker import TicketStatus
-from sheetdesk.workdays import WorkCalendar
+from sheetdesk.rules.sla import OPEN_LATE, StageState
+from sheetdesk.rules.tracker import TicketStatus
+from sheetdesk.rules.workdays import WorkCalendar
 
 
 @dataclass(slots=True)

@@ -15,29 +15,29 @@ from pathlib import Path
 
 from datetime import date
 
-from sheetdesk import dates
-from sheetdesk import followups
+from sheetdesk.rules import dates
+from sheetdesk.rules import followups
 from sheetdesk.errors import BookNotFound, InputError, SettingsError
-from sheetdesk.escalation import Candidate, Escalation, escalate, read_rules
-from sheetdesk.results import latest_by_ticket, read_results, reopenings
-from sheetdesk.problems import ERROR, WARNING, Problem, join_cell
-from sheetdesk.progress import read_log, roll_up
-from sheetdesk.sla import overdue_text
-from sheetdesk.standup import Standup, build_standup, id_conflicts
-from sheetdesk.tracker import TicketStatus, build_statuses, fill_of, tracker_order, tracker_rows
-from sheetdesk.tracker import headers as tracker_headers
-from sheetdesk.workdays import WorkCalendar
-from sheetdesk.register import Lists, RegisterPlan, plan_register
-from sheetdesk.routing import read_matrix
+from sheetdesk.rules.escalation import Candidate, Escalation, escalate, read_rules
+from sheetdesk.rules.results import latest_by_ticket, read_results, reopenings
+from sheetdesk.rules.problems import ERROR, WARNING, Problem, join_cell
+from sheetdesk.rules.progress import read_log, roll_up
+from sheetdesk.rules.sla import overdue_text
+from sheetdesk.rules.standup import Standup, build_standup, id_conflicts
+from sheetdesk.rules.tracker import TicketStatus, build_statuses, fill_of, tracker_order, tracker_rows
+from sheetdesk.rules.tracker import headers as tracker_headers
+from sheetdesk.rules.workdays import WorkCalendar
+from sheetdesk.rules.register import Lists, RegisterPlan, plan_register
+from sheetdesk.rules.routing import read_matrix
 from sheetdesk.schema import (COUNTER, DEFAULT_CHANNELS, DEFAULT_EMOTIONS, DEFAULT_TIERS, EN_LIST_VALUES, ESCALATION,
                               FOLLOWUPS, LISTS, MATRIX, PROGRESS, REGISTER, RESULTS, SHEETS_BY_KEY, SLA)
 from sheetdesk.settings import Settings, load_settings
-from sheetdesk.sla import read_sla
+from sheetdesk.rules.sla import read_sla
 from sheetdesk.workbook import verify
 from sheetdesk.workbook.locks import DeskLock, check_not_open
 from sheetdesk.workbook.package import ensure_savable
 from sheetdesk.workbook.fastread import FastReadUnsupported
-from sheetdesk.register import ROUTED
+from sheetdesk.rules.register import ROUTED
 from sheetdesk.workbook.cells import column_letter
 from sheetdesk.workbook.reader import Book, merged_ranges, open_book, read_table
 from sheetdesk.workbook.safesave import atomic_write, remove_leftovers, snapshot
@@ -389,7 +389,7 @@ def _append_to_grid(book: Book, append: Append, *, saving: bool):
         header = grid[table.header_row - 1]
         append.ref_column = _ref_column_in(header)
         if not append.ref_column:  # the first import: the column goes after the last one anything is in
-            from sheetdesk.importer import EXTERNAL_REF_HEADERS
+            from sheetdesk.app.importer import EXTERNAL_REF_HEADERS
 
             append.ref_column = max([_last_filled(row) for row in grid] + [c for _, c in formulas]) + 1
             append.ref_header = EXTERNAL_REF_HEADERS[0 if book.lang == "zh" else 1]
@@ -442,7 +442,7 @@ def _last_filled(row: list[object]) -> int:
 
 
 def _ref_column_in(header: list[object]) -> int:
-    from sheetdesk.importer import EXTERNAL_REF_HEADERS
+    from sheetdesk.app.importer import EXTERNAL_REF_HEADERS
     from sheetdesk.schema import normalise_header
 
     names = {normalise_header(n) for n in EXTERNAL_REF_HEADERS}
@@ -455,7 +455,7 @@ def _append_values(table, sheet, values: dict[str, object], lang: str):
         if value is None or value == "" or key == "external_ref":
             continue
         if key == "step":
-            from sheetdesk.progress import step_name
+            from sheetdesk.schema import step_name
 
             value = step_name(str(value), lang)
         if key not in table.columns:
@@ -485,7 +485,7 @@ def _external_ref_column(ws, table, lang: str) -> int:
     the desk has none (a colleague's unlabelled column is not taken over)."""
     from copy import copy
 
-    from sheetdesk.importer import EXTERNAL_REF_HEADERS
+    from sheetdesk.app.importer import EXTERNAL_REF_HEADERS
 
     found = _ref_column_in([c.value for c in ws[table.header_row]])
     if found:

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sheetdesk.durations import Duration, DurationError, due_time, format_amount, parse_duration
-from sheetdesk.problems import ERROR, Problem
-from sheetdesk.records import Table
+from sheetdesk.rules.durations import Duration, DurationError, due_time, format_amount, parse_duration
+from sheetdesk.rules.problems import ERROR, Problem
+from sheetdesk.rules.records import Table
 from sheetdesk.schema import STAGES, normalise_header
-from sheetdesk.workdays import WorkCalendar
+from sheetdesk.rules.workdays import WorkCalendar
 
 _ALIAS_SPLIT = ",，、;；/"
 

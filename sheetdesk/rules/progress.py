@@ -10,28 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sheetdesk import dates
-from sheetdesk.problems import ERROR, Problem, ambiguous_id
-from sheetdesk.records import Table
-from sheetdesk.schema import STAGES, STEPS, normalise_header
-
-def _step_form(text: object) -> str:
-    """A step name as matched: case, spaces, hyphens and underscores do not matter (first-response)."""
-    return normalise_header(text).replace("-", "").replace("_", "")
-
-
-STEP_KEYS = {_step_form(word): key for key, zh, en in STEPS for word in (key, zh, en)}
-STEP_NAMES = {key: (zh, en) for key, zh, en in STEPS}
-
-
-def step_key(text: str) -> str | None:
-    return STEP_KEYS.get(_step_form(text)) if text else None
-
-
-def step_name(key: str, lang: str) -> str:
-    zh, en = STEP_NAMES[key]
-    return zh if lang == "zh" else en
-
+from sheetdesk.rules import dates
+from sheetdesk.rules.problems import ERROR, Problem, ambiguous_id
+from sheetdesk.rules.records import Table
+from sheetdesk.schema import STAGES, STEPS, step_key
 
 @dataclass(frozen=True, slots=True)
 class LogEntry:

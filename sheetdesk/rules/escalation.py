@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sheetdesk.problems import Problem
-from sheetdesk.records import Table
+from sheetdesk.rules.problems import Problem
+from sheetdesk.rules.records import Table
 from sheetdesk.schema import normalise_header
-from sheetdesk.sla import Level, SlaTable, split_list
+from sheetdesk.rules.sla import Level, SlaTable, split_list
 
 KEYWORD, BATCH, VIP = "keyword", "batch", "vip"
 RULE_NAMES = {KEYWORD: ("关键词", "keyword", "keywords"), BATCH: ("批量", "batch"), VIP: ("vip", "重要客户")}

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sheetdesk.workdays import WorkCalendar
+from sheetdesk.rules.workdays import WorkCalendar
 
 MINUTES, HOURS, DAYS, BUSINESS_HOURS, WORKING_DAYS = "minutes", "hours", "days", "business_hours", "working_days"
 WALL_CLOCK = (MINUTES, HOURS, DAYS)

@@ -193,7 +193,7 @@ def _smtp_text(exc: smtplib.SMTPException) -> str:
 
 
 def mail_summary(target: Path, recipients: list[str], book: Path, data) -> None:
-    """Mail the written summary ``target`` (a :class:`sheetdesk.summary.SummaryData` tells what it holds).
+    """Mail the written summary ``target`` (a :class:`sheetdesk.app.summary.SummaryData` tells what it holds).
 
     Runs after the file is written, so any failure says where the file is: the manager can still
     be sent it by hand.

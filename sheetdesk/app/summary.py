@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sheetdesk import kpis
-from sheetdesk.desk import RunResult, run
+from sheetdesk.rules import kpis
+from sheetdesk.app.desk import RunResult, run
 from sheetdesk.errors import InputError
-from sheetdesk.results import latest_by_ticket
+from sheetdesk.rules.results import latest_by_ticket
 from sheetdesk.settings import DEFAULT_TIMEZONE, load_settings
-from sheetdesk.workdays import WorkCalendar
+from sheetdesk.rules.workdays import WorkCalendar
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sheetdesk.limits import join_capped
+from sheetdesk.rules.limits import join_capped
 from sheetdesk.schema import SHEETS_BY_KEY
 
 ERROR, WARNING, INFO = "error", "warning", "info"

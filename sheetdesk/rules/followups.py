@@ -17,11 +17,11 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sheetdesk import dates
-from sheetdesk.problems import ERROR, WARNING, Problem, row_list
-from sheetdesk.records import Table
+from sheetdesk.rules import dates
+from sheetdesk.rules.problems import ERROR, WARNING, Problem, row_list
+from sheetdesk.rules.records import Table
 from sheetdesk.schema import FOLLOWUPS, normalise_header
-from sheetdesk.workdays import WorkCalendar
+from sheetdesk.rules.workdays import WorkCalendar
 
 STAFF_COLUMNS = ("caller", "called_at", "score", "notes")
 POST_CLOSE = ("结案回访", "Post-close call")

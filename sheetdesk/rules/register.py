@@ -11,14 +11,14 @@ import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sheetdesk import dates
-from sheetdesk.contacts import check_contact
-from sheetdesk.ids import IdRow, plan_ids
-from sheetdesk.problems import ERROR, INFO, WARNING, Problem, row_list
-from sheetdesk.records import Row, Table
-from sheetdesk.routing import Matrix, split_categories
+from sheetdesk.rules import dates
+from sheetdesk.rules.contacts import check_contact
+from sheetdesk.rules.ids import IdRow, plan_ids
+from sheetdesk.rules.problems import ERROR, INFO, WARNING, Problem, row_list
+from sheetdesk.rules.records import Row, Table
+from sheetdesk.rules.routing import Matrix, split_categories
 from sheetdesk.schema import REGISTER, normalise_header
-from sheetdesk.sla import Level, SlaTable
+from sheetdesk.rules.sla import Level, SlaTable
 
 #: columns the routing may fill when blank, in this order
 ROUTED = ("department", "owner", "collaborators", "priority")
