@@ -107,6 +107,15 @@ SCHEMA: dict[str, dict[str, tuple]] = {
 _YEAR_KEYS = {"complete": _BOOL, "holidays": _LIST, "workdays": _LIST}
 
 
+@dataclass(frozen=True)
+class BackupPolicy:
+    """The last ``saves`` backups, plus the first backup of each of the last ``days`` days (so the
+    morning's version survives a busy day of ``log`` entries), days on the desk's clock."""
+    saves: int = 10
+    days: int = 7
+    timezone: str = DEFAULT_TIMEZONE
+
+
 @dataclass
 class Settings:
     timezone: str = DEFAULT_TIMEZONE
@@ -135,8 +144,6 @@ class Settings:
         return desk_time(timestamp, self.timezone)
 
     def backup_policy(self):
-        from sheetdesk.workbook.safesave import BackupPolicy
-
         return BackupPolicy(self.backups, self.backup_days, self.timezone)
 
 

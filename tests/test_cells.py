@@ -48,7 +48,7 @@ def test_illegal_characters_are_openpyxls():
 def test_a_refresh_on_the_patch_engine_never_imports_openpyxl(make_desk):
     path = make_desk([{"received": datetime(2026, 11, 2, 10), "channel": "电话", "customer": "王女士",
                        "description": "机器无法开机"}])
-    code = ("import sys; from datetime import datetime; from sheetdesk import desk; "
+    code = ("import sys; from datetime import datetime; from sheetdesk.app import desk; "
             f"r = desk.run(sys.argv[1], now=datetime.fromisoformat({NOW!r}), force=True); "
             "assert r.written; print('openpyxl' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)

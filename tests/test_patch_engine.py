@@ -479,7 +479,7 @@ def test_rows_are_found_whether_or_not_r_comes_first():
     """Office suites write ``<row r=..`` first and in order (the fast path); any other spelling is
     still patched, by walking every row."""
     from sheetdesk.workbook import patcher
-    from sheetdesk.workbook.writer import _KEEP
+    from sheetdesk.workbook.writer import KEEP
 
     styles = patcher.Styles(b'<styleSheet><fills count="1"><fill/></fills><fonts count="1"><font/></fonts>'
                             b'<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
@@ -489,8 +489,8 @@ def test_rows_are_found_whether_or_not_r_comes_first():
         return b"<worksheet><sheetData>" + rows + b"</sheetData></worksheet>"
 
     def edit(value):
-        return {2: {2: patcher._Edit(2, value, _KEEP, None, False, "register", "status", None)},
-                10: {1: patcher._Edit(1, "x", _KEEP, None, False, "register", "status", None)}}
+        return {2: {2: patcher._Edit(2, value, KEEP, None, False, "register", "status", None)},
+                10: {1: patcher._Edit(1, "x", KEEP, None, False, "register", "status", None)}}
 
     plain = sheet(b'<row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="A2"><v>2</v></c></row>'
                   b'<row r="10"/>')
@@ -521,13 +521,13 @@ def test_a_date_written_over_libreoffices_custom_general_format_gets_a_date_form
     """LibreOffice saves its default cell format as numFmtId 164 "General"; a date written into a
     cell with that format must still get a date format (or Excel shows a bare serial)."""
     from sheetdesk.workbook import patcher
-    from sheetdesk.workbook.writer import _KEEP
+    from sheetdesk.workbook.writer import KEEP
 
     styles = patcher.Styles(b'<styleSheet><numFmts count="1"><numFmt numFmtId="164" formatCode="General"/></numFmts>'
                             b'<cellXfs count="1"><xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0"/>'
                             b'</cellXfs></styleSheet>')
     xml = b'<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData></worksheet>'
-    edits = {2: {2: patcher._Edit(2, datetime(2026, 11, 20, 10), _KEEP, "yyyy-mm-dd hh:mm", False, "register",
+    edits = {2: {2: patcher._Edit(2, datetime(2026, 11, 20, 10), KEEP, "yyyy-mm-dd hh:mm", False, "register",
                                   "received", None)}}
     out = spliced(xml, edits, styles, False, [])
     style = int(re.search(rb'<c r="B2" s="(\d+)"', out).group(1))
@@ -536,10 +536,10 @@ def test_a_date_written_over_libreoffices_custom_general_format_gets_a_date_form
 
 def test_new_cells_keep_column_order_whether_or_not_the_row_has_cells_beyond_them():
     from sheetdesk.workbook import patcher
-    from sheetdesk.workbook.writer import _KEEP
+    from sheetdesk.workbook.writer import KEEP
 
     styles = patcher.Styles(b'<styleSheet><cellXfs count="1"><xf numFmtId="0"/></cellXfs></styleSheet>')
-    edits = {2: {4: patcher._Edit(4, "新", _KEEP, None, False, "register", "status", None)}}
+    edits = {2: {4: patcher._Edit(4, "新", KEEP, None, False, "register", "status", None)}}
     for row, expected in [
         (b'<row r="2" spans="1:2"><c r="A2"><v>1</v></c><c r="B2"><v>2</v></c></row>', [b"A2", b"B2", b"D2"]),
         (b'<row r="2"><c r="A2"><v>1</v></c><c r="F2"><v>6</v></c></row>', [b"A2", b"D2", b"F2"]),  # a colleague's F
@@ -599,12 +599,12 @@ def test_a_lean_run_lets_the_tickets_go_before_saving_and_keeps_what_the_command
 
 def test_an_appended_row_grows_the_sheet_dimension():
     from sheetdesk.workbook import patcher
-    from sheetdesk.workbook.writer import _KEEP
+    from sheetdesk.workbook.writer import KEEP
 
     styles = patcher.Styles(b'<styleSheet><cellXfs count="1"><xf numFmtId="0"/></cellXfs></styleSheet>')
     xml = (b'<worksheet><dimension ref="A1:C3"/><sheetData><row r="1"><c r="A1"><v>1</v></c></row>'
            b'<row r="3"><c r="A3"><v>3</v></c></row></sheetData></worksheet>')
-    edits = {4: {2: patcher._Edit(2, "新", _KEEP, None, False, "register", "customer", None)}}
+    edits = {4: {2: patcher._Edit(2, "新", KEEP, None, False, "register", "customer", None)}}
     out = spliced(xml, edits, styles, False, [])
     assert b'<dimension ref="A1:C4"/>' in out and out.endswith(b"</row></sheetData></worksheet>")
 

@@ -41,7 +41,7 @@ from sheetdesk.rules.register import ROUTED
 from sheetdesk.workbook.cells import column_letter
 from sheetdesk.workbook.reader import Book, merged_ranges, open_book, read_table
 from sheetdesk.workbook.safesave import atomic_write, remove_leftovers, snapshot
-from sheetdesk.workbook.writer import _KEEP, CellWrite, Change, GeneratedSheet, apply_writes, write_counter, write_generated
+from sheetdesk.workbook.writer import KEEP, CellWrite, Change, GeneratedSheet, apply_writes, write_counter, write_generated
 
 
 @dataclass
@@ -199,7 +199,7 @@ def _mark_writes(book: Book, sheet_key: str, problems: list[Problem]) -> Iterato
                 and p.level in (ERROR, WARNING) and marks.get((p.row, p.column)) != ERROR):
             marks[(p.row, p.column)] = p.level
     for (row, column), level in marks.items():
-        yield CellWrite(sheet_key, row, column, _KEEP, fill=level, mark=True)
+        yield CellWrite(sheet_key, row, column, KEEP, fill=level, mark=True)
 
 
 #: the sheets people type into: 校验 and the problem marks on their cells
@@ -272,7 +272,7 @@ def _owned_writes(book: Book, plan: RegisterPlan, statuses: list[TicketStatus], 
         e = escalations.get(t.row)
         values["escalation_reason"] = e.reason(lang) if e else None
         for key, value in values.items():
-            yield CellWrite("register", t.row, key, value, fill=fills.get(key, _KEEP))
+            yield CellWrite("register", t.row, key, value, fill=fills.get(key, KEEP))
 
 
 def _default_level(settings: Settings, sla):
@@ -704,7 +704,7 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
         typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS) if saving else None
         return _Planned(result, book, patch, typed_calls, snap)
     writes = list(writes)
-    protected = verify.fingerprint(book, skip={(w.sheet, w.row, w.column) for w in writes if w.value is not _KEEP})
+    protected = verify.fingerprint(book, skip={(w.sheet, w.row, w.column) for w in writes if w.value is not KEEP})
     typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS)
     result.changes = (apply_writes(book, writes, marks) + write_counter(book, plan.counter, plan.filled_if_changed)
                       + write_generated(book, tracker) + write_generated(book, call_sheet))

@@ -9,13 +9,11 @@ because it is the one that leaves the team.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from sheetdesk.app.desk import RunResult
 from sheetdesk.errors import InputError, SheetdeskError
 from sheetdesk.rules.ids import file_name_problem
 from sheetdesk.rules.problems import row_list
+from sheetdesk.rules.report import Report, Stage, Step
 from sheetdesk.schema import step_name
 from sheetdesk.rules.results import rating_name
 from sheetdesk.schema import STAGES
@@ -36,74 +35,6 @@ ARCHIVE = "archive"
 
 class PdfUnavailable(SheetdeskError):
     """--pdf without LibreOffice."""
-
-
-@dataclass
-class Step:
-    time: datetime
-    step: str
-    by: str
-    note: str
-
-
-@dataclass
-class Stage:
-    name: str
-    due: datetime | None
-    done: datetime | None
-    met: bool | None
-    #: nobody logged this step: closing the ticket completed it (the report says so, not a time)
-    with_close: bool = False
-
-
-@dataclass
-class Report:
-    """Every field of the seeds' report template, already in the desk's language."""
-    lang: str
-    id: str
-    customer: str
-    contact: str
-    received: datetime
-    channel: str
-    product: str
-    description: str
-    expectation: str
-    category: str
-    priority: str
-    escalation: str
-    department: str
-    owner: str
-    resolution_due: datetime | None
-    steps: list[Step] = field(default_factory=list)
-    stages: list[Stage] = field(default_factory=list)
-    result: str = ""
-    satisfaction: str = ""
-    comment: str = ""
-    prepared_by: str = ""
-    prepared_on: date | None = None
-    reviewer: str = ""
-    reviewed_on: date | None = None
-    remarks: str = ""
-    external: bool = False
-    #: the stages that missed their deadline and 处理结果's 超时原因
-    late_stages: str = ""
-    overdue_reason: str = ""
-
-    def digest(self) -> str:
-        """The content hash the archive compares (independent of file timestamps). Fields at their
-        defaults that older reports did not have are left out, so an unchanged ticket still hashes
-        as its archived report did and is not written again."""
-        data = asdict(self)
-        for key in _LATER_FIELDS:
-            if not data[key]:
-                del data[key]
-        for stage in data["stages"]:
-            if not stage["with_close"]:
-                del stage["with_close"]
-        return hashlib.sha256(json.dumps(data, default=str, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
-
-
-_LATER_FIELDS = ("late_stages", "overdue_reason")
 
 
 def _text(value: object) -> str:

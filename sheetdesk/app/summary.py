@@ -6,53 +6,16 @@ deadlines a refresh would write; nothing is written to the desks themselves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from sheetdesk.rules import kpis
+from sheetdesk.rules.kpis import SummaryData
 from sheetdesk.app.desk import RunResult, run
 from sheetdesk.errors import InputError
 from sheetdesk.rules.results import latest_by_ticket
-from sheetdesk.settings import DEFAULT_TIMEZONE, load_settings
+from sheetdesk.settings import load_settings
 from sheetdesk.rules.workdays import WorkCalendar
-
-
-@dataclass
-class SummaryData:
-    period: kpis.Period
-    weekly: bool
-    now: datetime
-    lang: str
-    branches: list[str]
-    kpis: dict
-    by_branch: list[tuple[str, dict]] = field(default_factory=list)
-    categories: list[dict] = field(default_factory=list)
-    priorities: list[dict] = field(default_factory=list)
-    departments: list[dict] = field(default_factory=list)
-    owners: list[dict] = field(default_factory=list)
-    satisfaction: dict = field(default_factory=dict)
-    reasons: list[tuple[str, int]] = field(default_factory=list)
-    trend: list[dict] = field(default_factory=list)
-    late: list[kpis.KpiTicket] = field(default_factory=list)
-    #: the (first) desk's time zone: ``now`` is on its clock
-    timezone: str = DEFAULT_TIMEZONE
-
-
-#: a week does not end with a month: its open tickets are counted "at period end"
-WEEKLY_OPEN_AT_END = ("open_at_end", "期末未结", "Open at period end")
-
-
-def metrics(weekly: bool) -> tuple[tuple[str, str, str], ...]:
-    """(key, zh, en) of the KPIs in sheet order, named for the period the summary covers."""
-    if not weekly:
-        return kpis.METRICS
-    return tuple(WEEKLY_OPEN_AT_END if key == "open_at_end" else (key, zh, en) for key, zh, en in kpis.METRICS)
-
-
-def metric_label(key: str, weekly: bool, lang: str) -> str:
-    _, zh, en = next(m for m in metrics(weekly) if m[0] == key)
-    return zh if lang == "zh" else en
 
 
 def parse_month(text: str) -> kpis.Period:

@@ -17,7 +17,7 @@ import click
 
 from sheetdesk import __version__
 
-from sheetdesk.rules import dates
+from sheetdesk.rules import dates, kpis
 from sheetdesk.errors import InputError, SheetdeskError
 from sheetdesk.schema import desk_language
 from sheetdesk.schema import text as _t
@@ -379,7 +379,7 @@ def summary(books: tuple[Path, ...], month_text: str | None, week_text: str | No
     target = output or summ.default_output(paths[0], period)
     write_summary(data, target)
     k = data.kpis
-    open_label = summ.metric_label("open_at_end", data.weekly, lang)
+    open_label = kpis.metric_label("open_at_end", data.weekly, lang)
     click.echo(_t(lang, f"已写入 {target}：受理 {k['received']}，结案 {k['closed']}，{open_label} {k['open_at_end']}",
                   f"wrote {target}: {k['received']} received, {k['closed']} closed, {k['open_at_end']} {open_label.lower()}"))
     if recipients:
@@ -536,7 +536,7 @@ def _print_backups(book: Path, infos, lang: str, problems: dict | None = None) -
     from rich.markup import escape
     from rich.table import Table
 
-    from sheetdesk.cli.console import _console
+    from sheetdesk.cli.console import stdout_console
 
     problems = problems or {}
     table = Table(title=escape(_t(lang, f"{book} 的备份（最新在前）", f"backups of {book} (newest first)")))
@@ -553,7 +553,7 @@ def _print_backups(book: Path, infos, lang: str, problems: dict | None = None) -
         number = str(n) if problems.get(b.path) is None else _t(lang, "损坏", "damaged")
         table.add_row(number, taken, escape(b.command or "—"), f"{b.saved:%Y-%m-%d %H:%M:%S}", f"{b.size:,}", tickets,
                       escape(b.path.name))
-    _console().print(table)
+    stdout_console().print(table)
     for b in infos:
         problem = problems.get(b.path)
         if problem is not None:
@@ -705,9 +705,9 @@ def _print_import(result, lang: str) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from sheetdesk.cli.console import MAX_ROWS, _console
+    from sheetdesk.cli.console import MAX_ROWS, stdout_console
 
-    console = _console()
+    console = stdout_console()
     job = result.job
     console.print(_t(lang, f"读取 {job.source.path}：{job.size} 行（{job.source.describe(lang)}）",
                      f"read {job.source.path}: {job.size} rows ({job.source.describe(lang)})"), markup=False)

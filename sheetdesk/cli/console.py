@@ -18,7 +18,7 @@ from sheetdesk.schema import text as _t
 MAX_ROWS = 60
 
 
-def _console() -> Console:
+def stdout_console() -> Console:
     stream = std_stream("stdout")
     tty = stream.isatty()
     return Console(file=stream, width=None if tty else 160, highlight=False, soft_wrap=not tty)
@@ -137,7 +137,7 @@ def _fmt_value(value: object) -> str:
 
 
 def print_result(result: RunResult, lang: str) -> None:
-    console = _console()
+    console = stdout_console()
     plan = result.plan
     levels = Counter(p.level for p in result.problems)
     rows = result.register_rows
@@ -211,7 +211,7 @@ def result_json(result: RunResult, lang: str) -> dict:
 
 
 def print_demo_guide(result: RunResult, lang: str) -> None:
-    console = _console()
+    console = stdout_console()
     book = result.book
     if lang == "zh":
         lines = [
@@ -291,7 +291,7 @@ def print_standup(result: RunResult, lang: str) -> None:
     s = result.standup
     if s is None:
         return
-    console = _console()
+    console = stdout_console()
     cal = result.calendar
     console.print(_t(lang, f"\n[bold]晨会摘要[/]（下次晨会 {dates.fmt(s.next_standup)}）",
                      f"\n[bold]Stand-up summary[/] (next stand-up {dates.fmt(s.next_standup)})"))

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sheetdesk.rules.workdays import WorkCalendar
+from sheetdesk.settings import DEFAULT_TIMEZONE
 
 #: (key, zh, en) in the order of the KPIs sheet
 METRICS = (
@@ -229,3 +230,40 @@ def trend(tickets: list[KpiTicket], period: Period, now: datetime, months: int =
             "received_yoy": _change(count, value(received, key - 12) or 0),
         })
     return rows
+
+
+@dataclass
+class SummaryData:
+    period: Period
+    weekly: bool
+    now: datetime
+    lang: str
+    branches: list[str]
+    kpis: dict
+    by_branch: list[tuple[str, dict]] = field(default_factory=list)
+    categories: list[dict] = field(default_factory=list)
+    priorities: list[dict] = field(default_factory=list)
+    departments: list[dict] = field(default_factory=list)
+    owners: list[dict] = field(default_factory=list)
+    satisfaction: dict = field(default_factory=dict)
+    reasons: list[tuple[str, int]] = field(default_factory=list)
+    trend: list[dict] = field(default_factory=list)
+    late: list[KpiTicket] = field(default_factory=list)
+    #: the (first) desk's time zone: ``now`` is on its clock
+    timezone: str = DEFAULT_TIMEZONE
+
+
+#: a week does not end with a month: its open tickets are counted "at period end"
+WEEKLY_OPEN_AT_END = ("open_at_end", "期末未结", "Open at period end")
+
+
+def metrics(weekly: bool) -> tuple[tuple[str, str, str], ...]:
+    """(key, zh, en) of the KPIs in sheet order, named for the period the summary covers."""
+    if not weekly:
+        return METRICS
+    return tuple(WEEKLY_OPEN_AT_END if key == "open_at_end" else (key, zh, en) for key, zh, en in METRICS)
+
+
+def metric_label(key: str, weekly: bool, lang: str) -> str:
+    _, zh, en = next(m for m in metrics(weekly) if m[0] == key)
+    return zh if lang == "zh" else en

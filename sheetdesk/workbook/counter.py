@@ -144,12 +144,12 @@ def _ids_in_backup(backup: Path) -> list[str]:
     from python_calamine import CalamineWorkbook
 
     from sheetdesk.schema import REGISTER, find_sheet
-    from sheetdesk.workbook.fastread import FastSheet, _quiet_stderr
+    from sheetdesk.workbook.fastread import FastSheet, quiet_stderr
     from sheetdesk.workbook.reader import locate_header
 
     out: list[str] = []
     try:
-        with _quiet_stderr():  # a Rust panic on an odd cell prints to fd 2
+        with quiet_stderr():  # a Rust panic on an odd cell prints to fd 2
             wb = CalamineWorkbook.from_path(str(backup))
             try:
                 def grid(name: str) -> list[list[object]]:

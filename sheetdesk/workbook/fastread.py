@@ -74,7 +74,7 @@ class FastWorkbook:
     def __getitem__(self, name: str) -> FastSheet:
         if name not in self._cache:
             try:
-                with _quiet_stderr():
+                with quiet_stderr():
                     if self._book is None:  # released after load_all: a lazy sheet opens it again
                         self._book = _open(self._path)
                     sheet = self._book.get_sheet_by_name(name)
@@ -254,7 +254,7 @@ _UNCACHED_FORMULA = re.compile(rb'(<c\b[^>]*>)<f\b[^>]*>([^<]*)</f>(?:<v\s*/>)?<
 
 
 @contextlib.contextmanager
-def _quiet_stderr():
+def quiet_stderr():
     """A Rust panic inside calamine prints its backtrace straight to fd 2; the user must not see it
     (we fall back to openpyxl instead)."""
     try:

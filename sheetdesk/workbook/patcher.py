@@ -34,8 +34,8 @@ from sheetdesk.workbook.cells import column_index as column_index_from_string
 from sheetdesk.workbook.cells import column_letter as get_column_letter
 from sheetdesk.workbook.marks import marked_sheets, with_marks
 from sheetdesk.workbook.reader import Book
-from sheetdesk.workbook.writer import (_KEEP, FILL_COLOURS, MARK_COLOURS, NUMBER_FORMATS, OWN_COLOURS, PRINT_FOOTER,
-                                      PRINT_PAPER, PRINT_TITLE_ROWS, CellWrite, Change, GeneratedSheet, _same, may_refill)
+from sheetdesk.workbook.writer import (KEEP, FILL_COLOURS, MARK_COLOURS, NUMBER_FORMATS, OWN_COLOURS, PRINT_FOOTER,
+                                      PRINT_PAPER, PRINT_TITLE_ROWS, CellWrite, Change, GeneratedSheet, same_value, may_refill)
 from sheetdesk.workbook.zipcopy import Packed, pack, same_raw
 
 HEADER_GREY, HEADER_BLUE = "FFD9D9D9", "FFDDEBF7"
@@ -148,17 +148,17 @@ class Styles:
             else re.sub(rb"<font\b([^>]*)>", rb"<font\1>" + inner, base, count=1)
         return self._index(self.fonts, new)
 
-    def xf(self, base: int, *, fill: object = _KEEP, numfmt: str | None = None, font: int | None = None) -> int:
+    def xf(self, base: int, *, fill: object = KEEP, numfmt: str | None = None, font: int | None = None) -> int:
         """The index of ``base`` with a different fill / number format / font (added when new)."""
-        key = (base, fill if fill is _KEEP or fill is None or isinstance(fill, str) else id(fill), numfmt, font)
+        key = (base, fill if fill is KEEP or fill is None or isinstance(fill, str) else id(fill), numfmt, font)
         known = self._xf_cache.get(key)
         if known is None:
             known = self._xf_cache[key] = self._xf(base, fill=fill, numfmt=numfmt, font=font)
         return known
 
-    def _xf(self, base: int, *, fill: object = _KEEP, numfmt: str | None = None, font: int | None = None) -> int:
+    def _xf(self, base: int, *, fill: object = KEEP, numfmt: str | None = None, font: int | None = None) -> int:
         tag = self.xfs[base] if base < len(self.xfs) else b'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-        if fill is not _KEEP:  # None clears; "red", "error"... are sheetdesk's; anything else is an ARGB colour
+        if fill is not KEEP:  # None clears; "red", "error"... are sheetdesk's; anything else is an ARGB colour
             fid = self.fill_id(OWN_COLOURS.get(fill, fill) if isinstance(fill, str) else None)
             tag = _set_attr(tag, b"fillId", str(fid).encode())
             tag = _set_attr(tag, b"applyFill", b"1")
@@ -559,14 +559,14 @@ def _edited_cell(existing: bytes | None, attrs: bytes, col: int, r: int, e: _Edi
     if e.only_if_blank and existing is not None and (b"<f" in existing or b't="e"' in existing):
         return None  # a formula or an error value is something a person put there
     new = ILLEGAL_CHARACTERS_RE.sub("", e.value) if isinstance(e.value, str) else e.value
-    value_changed = new is not _KEEP and not _same(old, new)
+    value_changed = new is not KEEP and not same_value(old, new)
     style = base
     if value_changed and new is not None and e.numfmt and styles.is_general(base):
         style = styles.xf(style, numfmt=e.numfmt)
     if e.header_font:
         style = styles.xf(style, fill=HEADER_GREY, font=styles.bold_font(italic=True))
     fill_changed = False
-    if e.fill is not _KEEP:
+    if e.fill is not KEEP:
         current = styles.fill_key(base)
         if may_refill(current, e.fill, e.mark):
             style = styles.xf(style, fill=e.fill)
@@ -659,7 +659,7 @@ def _generated_chunks(gen: GeneratedSheet, styles: Styles, date1904: bool,
     yield b"".join(out) + tail
 
 
-#: a generated sheet's print layout, as the openpyxl engine writes it (writer._print_setup)
+#: a generated sheet's print layout, as the openpyxl engine writes it (writer.print_setup)
 _PRINT_SETUP = (f'<pageSetup paperSize="{PRINT_PAPER}" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
                 f"<headerFooter><oddFooter>{escape(PRINT_FOOTER)}</oddFooter></headerFooter>").encode()
 _PRINT_TITLES = re.compile(rb'<definedName\b[^>]*\bname="_xlnm\.Print_Titles"[^>]*>')
@@ -756,7 +756,7 @@ def _same_values(ws, gen: GeneratedSheet) -> bool:
         if a == b:
             continue
         a, b = _rstrip(list(a)), _rstrip(b)
-        if len(a) != len(b) or not all(_same(x, y) for x, y in zip(a, b)):
+        if len(a) != len(b) or not all(same_value(x, y) for x, y in zip(a, b)):
             return False
     return True
 
@@ -1027,16 +1027,16 @@ class _SheetEdits:
         new = w.value
         if w.only_if_blank and old is not None and not (old.__class__ is str and not old.strip()):
             return
-        if new is _KEEP or old == new or _same(old, new):
-            if w.fill is _KEEP:
+        if new is KEEP or old == new or same_value(old, new):
+            if w.fill is KEEP:
                 return
             if col not in self.scanned:
                 self.scanned |= self.owned | {col}
                 self.styles_at = self.scan(self.scanned, self.rows)
             styles = self.styles_at[col]
             style = styles[r] if r < len(styles) else 0
-            current = self.fill_keys.get(style, _KEEP)
-            if current is _KEEP:
+            current = self.fill_keys.get(style, KEEP)
+            if current is KEEP:
                 current = self.fill_keys[style] = self.styles.fill_key(style)
             if current == "other" or current == w.fill:
                 return
@@ -1062,7 +1062,7 @@ class _SheetEdits:
         row = self.edits.setdefault(r, {})
         edit = row.get(col)
         if edit is not None:  # a value sheetdesk fills into the same cell (an appended row's, say)
-            if edit.fill is _KEEP:
+            if edit.fill is KEEP:
                 edit.fill, edit.mark = level, True
             return
         key = self.people[col]
@@ -1157,7 +1157,7 @@ def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int],
             col = table.columns[col_key]
             column = SHEETS_BY_KEY[sheet_key].column(col_key)
             by_sheet.setdefault(table.name, {}).setdefault(table.header_row, {})[col] = _Edit(
-                col, column.name(book.lang), _KEEP, None, True, sheet_key, col_key, None, header_font=True)
+                col, column.name(book.lang), KEEP, None, True, sheet_key, col_key, None, header_font=True)
         planners: dict[str, _SheetEdits] = {}
 
         def planner_of(sheet_key: str) -> _SheetEdits:

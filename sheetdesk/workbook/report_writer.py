@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 
-from sheetdesk.app.reports import Report
+from sheetdesk.rules.report import Report
 from sheetdesk.workbook.cells import new_workbook
 
 FIELDS = (  # (attribute, zh, en)

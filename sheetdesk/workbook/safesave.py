@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sheetdesk.errors import BookChanged, SheetdeskError, WriteFailed
-from sheetdesk.settings import DEFAULT_TIMEZONE, desk_time, utc_now, zone
+from sheetdesk.settings import DEFAULT_TIMEZONE, BackupPolicy, desk_time, utc_now, zone
 
 #: sheetdesk's own folder beside the workbook: backups, the run lock
 STATE_DIR = Path(".sheetdesk")
@@ -143,15 +143,6 @@ def follow_umask(path: Path, like: Path | None = None) -> None:
             os.chmod(path, 0o666 & ~_umask())
     except OSError:  # file systems without modes (SMB, FAT) refuse chmod; nothing to keep there
         pass
-
-
-@dataclass(frozen=True)
-class BackupPolicy:
-    """The last ``saves`` backups, plus the first backup of each of the last ``days`` days (so the
-    morning's version survives a busy day of ``log`` entries), days on the desk's clock."""
-    saves: int = 10
-    days: int = 7
-    timezone: str = DEFAULT_TIMEZONE
 
 
 @dataclass(frozen=True)

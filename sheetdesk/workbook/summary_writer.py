@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sheetdesk.rules.results import rating_name
 from sheetdesk.settings import aware
-from sheetdesk.app.summary import SummaryData, metrics
+from sheetdesk.rules.kpis import SummaryData, metrics
 from sheetdesk.workbook.cells import new_workbook
 from sheetdesk.workbook.safesave import follow_umask
 from sheetdesk.schema import text as _t

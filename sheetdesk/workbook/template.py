@@ -23,6 +23,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from sheetdesk.workbook.marks import MARKS, mark_openpyxl
+from sheetdesk.workbook.writer import print_setup
 from sheetdesk.schema import (COUNTER, DEFAULT_CHANNELS, DEFAULT_EMOTIONS, DEFAULT_TIERS, EN_LIST_VALUES, ESCALATION,
                               LISTS, MATRIX, PROGRESS, REGISTER, RESULTS, SATISFACTION, SHEETS, SLA, STEPS, TRACKER,
                               Sheet)
@@ -141,17 +142,8 @@ def _header(ws, sheet: Sheet, lang: str) -> None:
     if sheet.columns:
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{get_column_letter(len(sheet.columns))}1"
-        _print_setup(ws)
+        print_setup(ws)
     ws.row_dimensions[1].height = 30
-
-
-def _print_setup(ws) -> None:
-    """Printed, a sheet is A4 landscape, one page wide and as long as it needs, with its header row
-    on every page — as sheetdesk's own sheets are (writer._print_setup). The sheets then belong to
-    the team: refresh never changes their page setup."""
-    from sheetdesk.workbook.writer import _print_setup as generated_print_setup
-
-    generated_print_setup(ws)
 
 
 def _rows(ws, sheet: Sheet, rows, keys: tuple[str, ...]) -> None:
@@ -200,7 +192,7 @@ def build_template(lang: str = "zh", preset: str = "p0p1p2") -> Workbook:
             ws.cell(1, 1, "此表由 sheetdesk refresh 每次重新生成，请勿在此输入" if lang == "zh"
                     else "sheetdesk refresh regenerates this sheet every time; do not type here")
             ws.cell(1, 1).font = Font(italic=True, color="FF595959")
-            _print_setup(ws)  # refresh rebuilds it with the same print layout
+            print_setup(ws)  # refresh rebuilds it with the same print layout
             continue
         _header(ws, sheet, lang)
 

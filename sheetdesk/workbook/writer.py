@@ -32,7 +32,7 @@ def _fills() -> dict:
     return {key: PatternFill("solid", fgColor=rgb) for key, rgb in OWN_COLOURS.items()}
 
 NUMBER_FORMATS = {"datetime": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd", "text": "@"}
-_KEEP = object()
+KEEP = object()
 #: how sheetdesk's own sheets print (both engines): A4 (paper 9) landscape, fitted to one page wide
 #: and as many long as needed, row 1 repeated on every page, page numbers in the footer
 PRINT_PAPER, PRINT_TITLE_ROWS, PRINT_FOOTER = 9, "$1:$1", "&C&P / &N"
@@ -43,16 +43,16 @@ class CellWrite:
     sheet: str            # schema sheet key
     row: int
     column: str           # schema column key
-    #: _KEEP: only the fill is written (a person's cell sheetdesk marks but never edits)
+    #: KEEP: only the fill is written (a person's cell sheetdesk marks but never edits)
     value: object
-    #: "red" | "amber" | None (clear a fill sheetdesk set) | _KEEP (do not touch the fill)
-    fill: object = _KEEP
+    #: "red" | "amber" | None (clear a fill sheetdesk set) | KEEP (do not touch the fill)
+    fill: object = KEEP
     #: people's column: write only when the cell is blank
     only_if_blank: bool = False
     #: a header cell sheetdesk adds (patch engine: bold on grey, like its own columns' headers)
     header: bool = False
     #: the fill marks a problem on a cell people typed ("error" | "warning" | None to clear): only
-    #: MARK_COLOURS count as sheetdesk's there; ``value`` is _KEEP (the value is not written)
+    #: MARK_COLOURS count as sheetdesk's there; ``value`` is KEEP (the value is not written)
     mark: bool = False
 
 
@@ -65,7 +65,7 @@ class Change:
     new: object
 
 
-def _same(old: object, new: object) -> bool:
+def same_value(old: object, new: object) -> bool:
     if old is None or old == "":
         return new is None or new == ""
     if isinstance(old, (datetime, date)) and isinstance(new, (datetime, date)):
@@ -124,8 +124,8 @@ def apply_writes(book: Book, writes: Iterable[CellWrite], marks: Iterable[str] =
             marked.setdefault(w.sheet, set()).add((w.row, col_idx))
         if w.only_if_blank and not (old is None or (isinstance(old, str) and not old.strip())):
             continue
-        new = old if w.value is _KEEP else _clean(w.value)
-        if not _same(old, new):
+        new = old if w.value is KEEP else _clean(w.value)
+        if not same_value(old, new):
             cell.value = new
             if isinstance(new, str) and new.startswith("="):
                 cell.data_type = "s"  # text that merely looks like a formula stays text
@@ -133,7 +133,7 @@ def apply_writes(book: Book, writes: Iterable[CellWrite], marks: Iterable[str] =
             if new is not None and kind in NUMBER_FORMATS and cell.number_format == "General":
                 cell.number_format = NUMBER_FORMATS[kind]
             changes.append(Change(w.sheet, w.row, w.column, old, new))
-        if w.fill is not _KEEP:
+        if w.fill is not KEEP:
             current = _fill_key(cell)
             if may_refill(current, w.fill, w.mark):  # a person's own colour wins
                 cell.fill = _fills()[w.fill] if w.fill else PatternFill(fill_type=None)
@@ -326,11 +326,11 @@ def write_generated(book: Book, gen: GeneratedSheet) -> list[Change]:
     ws.freeze_panes = "B2"
     last = get_column_letter(len(gen.header))
     ws.auto_filter.ref = f"A1:{last}{gen.table_rows + 1}"
-    _print_setup(ws)
+    print_setup(ws)
     return changes + [Change(gen.sheet, 1, "(sheet)", None, f"{gen.count} rows")]
 
 
-def _print_setup(ws) -> None:
+def print_setup(ws) -> None:
     """The print layout of a generated sheet (the patch engine writes the same in XML)."""
     from openpyxl.worksheet.properties import PageSetupProperties
 
