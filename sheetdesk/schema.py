@@ -229,6 +229,11 @@ def column_lookup(sheet: Sheet) -> dict[str, str]:
     return lookup
 
 
+#: the register column import keeps its source references in (outside the contract's columns: added on
+#: the first import), in Chinese and English
+EXTERNAL_REF_HEADERS = ("外部编号", "External ref")
+
+
 def desk_language(sheet_names) -> str:
     """An English desk has a Register and no 登记表; every other desk talks Chinese."""
     names = list(sheet_names)

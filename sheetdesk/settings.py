@@ -31,8 +31,10 @@ import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sheetdesk.errors import SettingsError
+from sheetdesk.schema import step_key
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -62,8 +64,6 @@ def utc_now() -> datetime:
 def zone(name: str) -> tzinfo:
     """The tzinfo of an IANA name; a few fixed-offset zones work even without a tz database."""
     try:
-        from zoneinfo import ZoneInfo
-
         return ZoneInfo(name)
     except Exception:  # unknown name, or no tz database on this machine
         if name in _FIXED_ZONES:
@@ -206,8 +206,6 @@ def load_settings(book: Path) -> Settings:
                             f"{path}: [followups] periodic must be a list of days like [7, 30, 90], got {periodic!r}")
     settings.periodic_calls = sorted(set(periodic))
     pause = raw.get("sla", {}).get("pause_steps", [])
-    from sheetdesk.schema import step_key
-
     keys = [step_key(str(p)) for p in pause] if isinstance(pause, list) else [None]
     if None in keys or any(k in ("closed", "reopened") for k in keys):
         raise SettingsError(f"{path}：[sla] pause_steps 应为进度节点列表，如 [\"等待客户\"]，实际为 {pause!r}",

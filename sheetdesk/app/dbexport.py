@@ -21,6 +21,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from sheetdesk.rules import dates
+from sheetdesk.app.desk import run
 from sheetdesk.errors import InputError, SettingsError, SheetdeskError
 from sheetdesk.settings import load_settings
 
@@ -425,8 +426,6 @@ def write(engine: sa.Engine, exports: list[BranchExport], exported_at: datetime)
 def export(books: list[Path], url: str, *, branches: list[str], now: datetime | None = None,
            on_book=lambda: None) -> list[BranchExport]:
     """Read every desk (read-only, as ``validate`` does), then write them all to the database at ``url``."""
-    from sheetdesk.app.desk import run
-
     exports = []
     for book, branch in zip(books, branches):
         exports.append(collect(run(book, now=now, write=False), branch))

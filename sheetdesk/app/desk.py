@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+from copy import copy
 from dataclasses import dataclass, field
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -29,11 +30,13 @@ from sheetdesk.rules.tracker import headers as tracker_headers
 from sheetdesk.rules.workdays import WorkCalendar
 from sheetdesk.rules.register import Lists, RegisterPlan, plan_register
 from sheetdesk.rules.routing import read_matrix
-from sheetdesk.schema import (COUNTER, DEFAULT_CHANNELS, DEFAULT_EMOTIONS, DEFAULT_TIERS, EN_LIST_VALUES, ESCALATION,
-                              FOLLOWUPS, LISTS, MATRIX, PROGRESS, REGISTER, RESULTS, SHEETS_BY_KEY, SLA)
+from sheetdesk.schema import (COUNTER, EXTERNAL_REF_HEADERS, DEFAULT_CHANNELS, DEFAULT_EMOTIONS, DEFAULT_TIERS, EN_LIST_VALUES, ESCALATION,
+                              FOLLOWUPS, LISTS, MATRIX, PROGRESS, REGISTER, RESULTS, SHEETS_BY_KEY, SLA, normalise_header,
+                              step_name)
 from sheetdesk.settings import Settings, load_settings
 from sheetdesk.rules.sla import read_sla
 from sheetdesk.workbook import verify
+from sheetdesk.workbook.counter import filled_categories, read_counter
 from sheetdesk.workbook.locks import DeskLock, check_not_open
 from sheetdesk.workbook.package import ensure_savable
 from sheetdesk.workbook.fastread import FastReadUnsupported
@@ -146,16 +149,12 @@ def _lists(book: Book) -> Lists:
 
 
 def _read_counter(book: Book, register) -> dict[str, int]:
-    from sheetdesk.workbook.counter import read_counter
-
     return read_counter(book, register_has_ids=any(r.text("id") for r in register.rows))
 
 
 def _remembered(book: Book) -> dict[str, str]:
     """The categories sheetdesk filled on earlier refreshes (kept in the hidden sheet), as
     ``plan_register`` takes them; it says what to remember now (``filled_if_changed``)."""
-    from sheetdesk.workbook.counter import filled_categories
-
     remembered = filled_categories(book)
     forget = getattr(book.wb, "forget", None)
     if forget is not None:  # its grid: read again only if the counter changes
@@ -389,8 +388,6 @@ def _append_to_grid(book: Book, append: Append, *, saving: bool):
         header = grid[table.header_row - 1]
         append.ref_column = _ref_column_in(header)
         if not append.ref_column:  # the first import: the column goes after the last one anything is in
-            from sheetdesk.app.importer import EXTERNAL_REF_HEADERS
-
             append.ref_column = max([_last_filled(row) for row in grid] + [c for _, c in formulas]) + 1
             append.ref_header = EXTERNAL_REF_HEADERS[0 if book.lang == "zh" else 1]
             saved[table.header_row] = header  # in the grid while the sheets are read: owned columns go after it
@@ -442,9 +439,6 @@ def _last_filled(row: list[object]) -> int:
 
 
 def _ref_column_in(header: list[object]) -> int:
-    from sheetdesk.app.importer import EXTERNAL_REF_HEADERS
-    from sheetdesk.schema import normalise_header
-
     names = {normalise_header(n) for n in EXTERNAL_REF_HEADERS}
     return next((c for c, v in enumerate(header, 1) if isinstance(v, str) and normalise_header(v) in names), 0)
 
@@ -455,8 +449,6 @@ def _append_values(table, sheet, values: dict[str, object], lang: str):
         if value is None or value == "" or key == "external_ref":
             continue
         if key == "step":
-            from sheetdesk.schema import step_name
-
             value = step_name(str(value), lang)
         if key not in table.columns:
             col = sheet.column(key)
@@ -483,10 +475,6 @@ def _appended_writes(book: Book, append: Append) -> list[CellWrite]:
 def _external_ref_column(ws, table, lang: str) -> int:
     """The register's 外部编号/External ref column; added after the last column anything is in when
     the desk has none (a colleague's unlabelled column is not taken over)."""
-    from copy import copy
-
-    from sheetdesk.app.importer import EXTERNAL_REF_HEADERS
-
     found = _ref_column_in([c.value for c in ws[table.header_row]])
     if found:
         return found

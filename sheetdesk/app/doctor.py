@@ -178,7 +178,7 @@ def _sheet_name(book: Book, sheet) -> str | None:
 
 
 def _repair(path: Path, book: Book, d: Diagnosis, counter: dict[str, int], force: bool, tickets: int) -> None:
-    from sheetdesk.workbook.template import build_template
+    from sheetdesk.workbook.template import build_template  # openpyxl: loaded only to repair
 
     check_not_open(path, force=force)
     package.ensure_savable(path)  # the repair saves through openpyxl: never at the cost of a part it would drop

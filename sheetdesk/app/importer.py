@@ -21,15 +21,17 @@ import hashlib
 import io
 import sys
 import zipfile
+from importlib.resources import files
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Callable
 
 from sheetdesk.rules import dates
+from sheetdesk.app import desk
 from sheetdesk.errors import BookNotFound, BookUnreadable, InputError
 from sheetdesk.rules.problems import ERROR
-from sheetdesk.schema import REGISTER, column_lookup, desk_language, find_sheet, normalise_header
+from sheetdesk.schema import EXTERNAL_REF_HEADERS, REGISTER, column_lookup, desk_language, find_sheet, normalise_header
 from sheetdesk.workbook.zipguard import check_package
 
 if sys.version_info >= (3, 11):
@@ -38,7 +40,6 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 #: the register column holding the source's record identifier (outside the contract: people's column)
-EXTERNAL_REF_HEADERS = ("外部编号", "External ref")
 #: the column a rejected file adds after the source's columns
 REASON_HEADERS = ("拒绝原因", "Reason")
 #: files with more data rows than this get a progress bar
@@ -366,7 +367,7 @@ def _sniff(text: str) -> str:
 
 
 def _read_spreadsheet(path: Path, mapping: Mapping) -> tuple[list[tuple[int, list[object]]], str]:
-    from python_calamine import CalamineWorkbook
+    from python_calamine import CalamineWorkbook  # the Rust reader is loaded only when a spreadsheet is imported
 
     if zipfile.is_zipfile(path):  # an .xls is no zip: calamine reads it; an xlsx is checked for bombs first
         try:
@@ -669,8 +670,6 @@ def _desk_reason(cand: Candidate, problem) -> Reason:
 def run_import(job: ImportJob, *, now: datetime, force: bool = False, dry_run: bool = False, lang: str = "zh",
                advance: Callable[[int], None] | None = None) -> ImportResult:
     """Dedupe, judge every row with the desk's rules, append the good ones, write the rejected file."""
-    from sheetdesk.app import desk
-
     step = advance or (lambda n: None)
     result = ImportResult(job, dry_run=dry_run)
     known, desk_lang = existing_refs(job.book)
@@ -767,8 +766,6 @@ def write_examples(directory: Path) -> list[Path]:
     They ship inside the package, so a plain ``pip install`` has them without the repository. A file
     already there with other content (a map someone edited) is never overwritten; nothing is written
     then."""
-    from importlib.resources import files
-
     source = files("sheetdesk") / "examples" / "import"
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():

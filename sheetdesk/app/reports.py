@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -163,8 +164,6 @@ def _versions(folder: Path, ticket_id: str, external: bool) -> list[tuple[int, P
 
 
 def _custom_xml(path: Path) -> str:
-    import zipfile
-
     try:
         with zipfile.ZipFile(path) as z:
             return z.read("docProps/custom.xml").decode("utf-8")

@@ -11,6 +11,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+from sheetdesk.app.sampledata import fill_demo
 from sheetdesk.errors import InputError
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "workbook_templates"
@@ -32,7 +33,7 @@ def create_desk(directory: Path, *, lang: str = "zh", preset: str = "p0p1p2") ->
     if source.exists():
         shutil.copyfile(source, target)
     else:
-        from sheetdesk.workbook.template import write_template
+        from sheetdesk.workbook.template import write_template  # openpyxl, loaded only when no template file ships
 
         write_template(target, lang=lang, preset=preset)
     return target
@@ -40,10 +41,9 @@ def create_desk(directory: Path, *, lang: str = "zh", preset: str = "p0p1p2") ->
 
 def create_demo(directory: Path, *, lang: str = "zh", today: date | None = None) -> Path:
     """A desk full of realistic tickets; an earlier demo in the same place is replaced."""
-    import openpyxl
+    import openpyxl  # the demo builds its desk with openpyxl; other commands never load it
 
-    from sheetdesk.app.sampledata import fill_demo
-    from sheetdesk.workbook.template import build_template
+    from sheetdesk.workbook.template import build_template  # (uses openpyxl)
 
     target = Path(directory) / "desk.xlsx"
     if target.exists():
