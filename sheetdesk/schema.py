@@ -7,8 +7,8 @@ live in exactly one place. Headers match ignoring case, spaces and a trailing ``
 from __future__ import annotations
 
 import functools
-
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -234,7 +234,7 @@ def column_lookup(sheet: Sheet) -> dict[str, str]:
 EXTERNAL_REF_HEADERS = ("外部编号", "External ref")
 
 
-def desk_language(sheet_names) -> str:
+def desk_language(sheet_names: Iterable[str]) -> str:
     """An English desk has a Register and no 登记表; every other desk talks Chinese."""
     names = list(sheet_names)
     return "en" if REGISTER.en in names and REGISTER.zh not in names else "zh"

@@ -28,9 +28,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sheetdesk.errors import SettingsError
@@ -86,15 +88,16 @@ def aware(moment: datetime, tz: str = DEFAULT_TIMEZONE) -> datetime:
     return moment.replace(tzinfo=zone(tz))
 
 #: what each value may be: (a check, what is expected in Chinese, in English)
-_STR = (lambda v: isinstance(v, str), "文字（加引号）", "a quoted string")
-_BOOL = (lambda v: isinstance(v, bool), "true 或 false", "true or false")
-_POS_INT = (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "正整数", "a positive integer")
-_NON_NEG_INT = (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "非负整数", "a whole number, 0 or more")
-_POS_NUM = (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0, "正数", "a positive number")
-_LIST = (lambda v: isinstance(v, list), "列表，如 [...]", "a list like [...]")
-_TABLE = (lambda v: isinstance(v, dict), "表（[节]）", "a table ([section])")
+KeyRule = tuple[Callable[[object], bool], str, str]
+_STR: KeyRule = (lambda v: isinstance(v, str), "文字（加引号）", "a quoted string")
+_BOOL: KeyRule = (lambda v: isinstance(v, bool), "true 或 false", "true or false")
+_POS_INT: KeyRule = (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "正整数", "a positive integer")
+_NON_NEG_INT: KeyRule = (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "非负整数", "a whole number, 0 or more")
+_POS_NUM: KeyRule = (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0, "正数", "a positive number")
+_LIST: KeyRule = (lambda v: isinstance(v, list), "列表，如 [...]", "a list like [...]")
+_TABLE: KeyRule = (lambda v: isinstance(v, dict), "表（[节]）", "a table ([section])")
 #: every section and key sheetdesk.toml may hold; [calendar.years.YYYY] tables are checked by their own rule
-SCHEMA: dict[str, dict[str, tuple]] = {
+SCHEMA: dict[str, dict[str, KeyRule]] = {
     "desk": {"timezone": _STR, "backups": _POS_INT, "backup_days": _NON_NEG_INT, "stale_lock_hours": _POS_NUM,
              "engine": _STR},
     "calendar": {"business_hours": _LIST, "holidays": _LIST, "workdays": _LIST, "years": _TABLE},
@@ -104,7 +107,7 @@ SCHEMA: dict[str, dict[str, tuple]] = {
              "starttls": _BOOL, "ssl": _BOOL, "timeout": _POS_NUM, "cafile": _STR},
     "database": {"url": _STR, "branch": _STR},
 }
-_YEAR_KEYS = {"complete": _BOOL, "holidays": _LIST, "workdays": _LIST}
+_YEAR_KEYS: dict[str, KeyRule] = {"complete": _BOOL, "holidays": _LIST, "workdays": _LIST}
 
 
 @dataclass(frozen=True)
@@ -126,13 +129,13 @@ class Settings:
     stale_lock_hours: float = 12
     #: "patch" rewrites only sheetdesk's cells and copies every other part; "openpyxl" rebuilds the file
     engine: str = "patch"
-    calendar: dict = field(default_factory=dict)
+    calendar: dict[str, Any] = field(default_factory=dict)
     periodic_calls: list[int] = field(default_factory=list)
     pause_steps: frozenset[str] = frozenset()
     #: the SLA level untriaged tickets are timed at (checked against the SLA sheet when it is read);
     #: None: the least urgent level
     default_level: str | None = None
-    raw: dict = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
 
     def now(self) -> datetime:
@@ -143,7 +146,7 @@ class Settings:
         """A file's ``st_mtime`` on the desk's clock."""
         return desk_time(timestamp, self.timezone)
 
-    def backup_policy(self):
+    def backup_policy(self) -> BackupPolicy:
         return BackupPolicy(self.backups, self.backup_days, self.timezone)
 
 
@@ -220,7 +223,7 @@ def load_settings(book: Path) -> Settings:
     return settings
 
 
-def _check_schema(raw: dict, path: Path) -> None:
+def _check_schema(raw: dict[str, Any], path: Path) -> None:
     """Unknown sections and keys, and values of the wrong type, stop the command with the file, the
     key, the value and what is expected: a misspelt key would otherwise be ignored in silence."""
     for section, table in raw.items():
@@ -241,7 +244,7 @@ def _check_schema(raw: dict, path: Path) -> None:
                 _check_keys(entry, _YEAR_KEYS, where, path)
 
 
-def _check_keys(table: dict, keys: dict[str, tuple], where: str, path: Path) -> None:
+def _check_keys(table: dict[str, Any], keys: dict[str, KeyRule], where: str, path: Path) -> None:
     for key, value in table.items():
         rule = keys.get(key)
         if rule is None:

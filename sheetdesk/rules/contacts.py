@@ -50,7 +50,11 @@ def _mobile_pattern() -> re.Pattern[str]:
     """phonenumbers' own pattern for mainland mobiles: a match is exactly what is_valid_number
     accepts for them, without parsing (a register has a number on every row)."""
     metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
-    return re.compile(metadata.mobile.national_number_pattern)
+    mobile = metadata.mobile if metadata is not None else None
+    pattern = mobile.national_number_pattern if mobile is not None else None
+    if pattern is None:  # every phonenumbers release has it: without it no mobile could be checked
+        raise RuntimeError("phonenumbers has no pattern for mainland (CN) mobile numbers")
+    return re.compile(pattern)
 
 
 @functools.lru_cache(maxsize=65536)

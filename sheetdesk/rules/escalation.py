@@ -7,6 +7,7 @@ aliases), and "raise to" always means "at least": a rule never lowers what the c
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -126,41 +127,39 @@ def _raise(current: Level | None, target: Level) -> Level:
 
 def batches(cands: list[Candidate], count: int, days: float) -> dict[int, tuple[str, int]]:
     """row -> (batch key, size): tickets of one 产品型号 + 问题分类 with ``count`` or more inside a window."""
-    groups: dict[tuple[str, str], list[Candidate]] = {}
+    #: (received, candidate) per product + category
+    groups: dict[tuple[str, str], list[tuple[datetime, Candidate]]] = {}
     for c in cands:
         if c.product and c.category and c.received is not None:
-            groups.setdefault((normalise_header(c.product), normalise_header(c.category)), []).append(c)
+            groups.setdefault((normalise_header(c.product), normalise_header(c.category)), []).append((c.received, c))
     span = timedelta(days=days)
     out: dict[int, tuple[str, int]] = {}
     for members in groups.values():
-        members.sort(key=lambda c: (c.received, c.row))
+        members.sort(key=lambda m: (m[0], m[1].row))
         marked = [False] * len(members)
         j = 0
         for i in range(len(members)):  # two pointers: window [i, j) within the span
             j = max(j, i)
-            while j < len(members) and members[j].received - members[i].received < span:  # type: ignore[operator]
+            while j < len(members) and members[j][0] - members[i][0] < span:
                 j += 1
             if j - i >= count:
                 for k in range(i, j):
                     marked[k] = True
         # consecutive marked members form one batch (overlapping windows merge)
-        run: list[Candidate] = []
-        for member, flag in zip(members + [None], marked + [False]):  # type: ignore[list-item]
-            if flag:
-                run.append(member)
+        for flag, pairs in itertools.groupby(zip(members, marked), key=lambda pair: pair[1]):
+            if not flag:
                 continue
-            if run:
-                first = run[0]
-                key = f"{first.product}+{first.category}@{first.received:%Y%m%d}"
-                for m in run:
-                    out[m.row] = (key, len(run))
-                run = []
+            run = [member for member, _ in pairs]
+            received, first = run[0]
+            key = f"{first.product}+{first.category}@{received:%Y%m%d}"
+            for _, m in run:
+                out[m.row] = (key, len(run))
     return out
 
 
 def escalate(cands: list[Candidate], rules: list[Rule]) -> dict[int, Escalation]:
     result = {c.row: Escalation(c.level) for c in cands}
-    said: dict[tuple, tuple[str, str]] = {}  # tens of thousands of tickets share a few reasons: one text each
+    said: dict[tuple[int, tuple[str, ...]] | tuple[int, str, int], tuple[str, str]] = {}  # tens of thousands of tickets share a few reasons: one text each
     for rule in (r for r in rules if r.enabled):
         if rule.kind == KEYWORD:
             for c in cands:

@@ -174,7 +174,7 @@ def header(lang: str) -> list[str]:
     return [c.name(lang) for c in FOLLOWUPS.columns]
 
 
-def sheet_rows(calls: list[Call], lang: str) -> Iterator[tuple[tuple, tuple]]:
+def sheet_rows(calls: list[Call], lang: str) -> Iterator[tuple[tuple[object, ...], tuple[str | None, ...]]]:
     """(values, fills) of each call's row of the plan, made as they are asked for."""
     texts: dict[str, str] = {}
     for c in calls:

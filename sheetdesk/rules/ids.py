@@ -71,15 +71,12 @@ def plan_ids(rows: list[IdRow], counter: dict[str, int]) -> IdPlan:
         if r.received is not None and month_key(r.received) != month:
             plan.problems[r.row] = ("month", month_key(r.received))
 
-    pending = sorted(
-        (r for r in rows if not r.typed_id and r.received is not None),
-        key=lambda r: (r.received, r.row),
-    )
-    for r in pending:
-        month = month_key(r.received)  # type: ignore[arg-type]
+    pending = sorted((r.received, r.row) for r in rows if not r.typed_id and r.received is not None)
+    for received, row in pending:
+        month = month_key(received)
         serial = plan.counter.get(month, 0) + 1
         plan.counter[month] = serial
-        plan.issued[r.row] = format_id(month, serial)
+        plan.issued[row] = format_id(month, serial)
     return plan
 
 

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TypedDict
 
 from sheetdesk.rules.workdays import WorkCalendar
 from sheetdesk.settings import DEFAULT_TIMEZONE
@@ -57,6 +59,34 @@ class KpiTicket:
     rated_at: datetime | None = None
     overdue_reason: str = ""
     branch: str = ""
+
+
+#: the KPIs by key (``METRICS``): counts, rates and hours, None where there is nothing to measure
+Kpis = dict[str, float | int | None]
+
+
+class GroupRow(TypedDict):
+    """One row of a breakdown (by category, priority, department, owner or branch)."""
+    name: str
+    received: int
+    share: float
+    closed: int
+    response_attainment: float | None
+    resolution_attainment: float | None
+    late: int
+    rank: int
+
+
+class TrendRow(TypedDict):
+    """One month of the trend, with its month-on-month and year-on-year change of ``received``."""
+    month: str
+    received: int
+    closed: int
+    response_attainment: float | None
+    resolution_attainment: float | None
+    satisfaction_rate: float | None
+    received_mom: float | None
+    received_yoy: float | None
 
 
 @dataclass(frozen=True)
@@ -107,7 +137,7 @@ def _rating_moment(t: KpiTicket) -> datetime | None:
     return t.rated_at or t.closed_at
 
 
-def kpis(tickets: list[KpiTicket], period: Period, now: datetime, cal: WorkCalendar) -> dict[str, float | int | None]:
+def kpis(tickets: list[KpiTicket], period: Period, now: datetime, cal: WorkCalendar) -> Kpis:
     arrived = [t for t in tickets if period.has(t.received)]
     response = _hours(cal, [(t.received, t.response_done) for t in arrived if t.response_done])
     resolution = _hours(cal, [(t.received, t.closed_at) for t in arrived if t.closed_at])
@@ -128,14 +158,14 @@ def kpis(tickets: list[KpiTicket], period: Period, now: datetime, cal: WorkCalen
     }
 
 
-def group_table(tickets: list[KpiTicket], period: Period, now: datetime, field: str) -> list[dict]:
+def group_table(tickets: list[KpiTicket], period: Period, now: datetime, field: str) -> list[GroupRow]:
     """Rows per value of ``field`` (category, priority, department, owner, branch), busiest first."""
     arrived = [t for t in tickets if period.has(t.received)]
     groups: dict[str, list[KpiTicket]] = {}
     for t in arrived:
         groups.setdefault(getattr(t, field) or "", []).append(t)
     total = len(arrived)
-    rows = []
+    rows: list[GroupRow] = []
     for name, members in groups.items():
         rows.append({
             "name": name, "received": len(members), "share": len(members) / total if total else 0.0,
@@ -160,7 +190,7 @@ def satisfaction_distribution(tickets: list[KpiTicket], period: Period) -> dict[
 
 def overdue_reasons(tickets: list[KpiTicket], period: Period, now: datetime) -> list[tuple[str, int]]:
     """超时原因 typed for late tickets received in the period; late ones without a reason are counted too."""
-    counts: Counter = Counter()
+    counts: Counter[str] = Counter()
     for t in tickets:
         if not period.has(t.received):
             continue
@@ -174,12 +204,12 @@ def overdue_reasons(tickets: list[KpiTicket], period: Period, now: datetime) -> 
 
 
 def _change(current: float | int | None, before: float | int | None) -> float | None:
-    if current is None or before in (None, 0):
+    if current is None or before is None or before == 0:
         return None
-    return (current - before) / before  # type: ignore[operator]
+    return (current - before) / before
 
 
-def trend(tickets: list[KpiTicket], period: Period, now: datetime, months: int = 12) -> list[dict]:
+def trend(tickets: list[KpiTicket], period: Period, now: datetime, months: int = 12) -> list[TrendRow]:
     """The last ``months`` months up to ``period``, each with month-on-month and year-on-year change.
 
     A whole-register statistic (two years of an archive desk: tens of thousands of tickets), so it is
@@ -187,7 +217,7 @@ def trend(tickets: list[KpiTicket], period: Period, now: datetime, months: int =
     per month; the definitions are :func:`kpis`'s (no durations here, so no calendar)."""
     import pandas as pd
 
-    def moments(values) -> pd.Series:  # microseconds: any year a register may hold, None as NaT
+    def moments(values: Iterable[datetime | None]) -> pd.Series:  # microseconds: any year a register may hold, None as NaT
         return pd.Series(values, dtype="datetime64[us]")
 
     def month_index(series: pd.Series) -> pd.Series:
@@ -212,22 +242,26 @@ def trend(tickets: list[KpiTicket], period: Period, now: datetime, months: int =
     closed = frame.groupby(month_index(frame["closed_at"])).size()
     satisfaction = frame["good"].groupby(month_index(frame["rated_at"])).mean()
 
-    def value(series: pd.Series, key: int, cast=int):
+    def value(series: pd.Series, key: int) -> float | None:
         got = series.get(key)
-        return None if got is None or pd.isna(got) else cast(got)
+        return None if got is None or pd.isna(got) else float(got)
 
-    rows = []
+    def count(series: pd.Series, key: int) -> int:  # 0 for a month without any
+        got = series.get(key)
+        return 0 if got is None or pd.isna(got) else int(got)
+
+    rows: list[TrendRow] = []
     for back in range(months - 1, -1, -1):
         p = shift_month(period, -back)
         key = p.start.year * 12 + p.start.month - 1
-        count = value(received, key) or 0
+        in_month = count(received, key)
         rows.append({
-            "month": p.label, "received": count, "closed": value(closed, key) or 0,
-            "response_attainment": value(attainment["response"], key, float),
-            "resolution_attainment": value(attainment["resolution"], key, float),
-            "satisfaction_rate": value(satisfaction, key, float),
-            "received_mom": _change(count, value(received, key - 1) or 0),
-            "received_yoy": _change(count, value(received, key - 12) or 0),
+            "month": p.label, "received": in_month, "closed": count(closed, key),
+            "response_attainment": value(attainment["response"], key),
+            "resolution_attainment": value(attainment["resolution"], key),
+            "satisfaction_rate": value(satisfaction, key),
+            "received_mom": _change(in_month, count(received, key - 1)),
+            "received_yoy": _change(in_month, count(received, key - 12)),
         })
     return rows
 
@@ -239,15 +273,15 @@ class SummaryData:
     now: datetime
     lang: str
     branches: list[str]
-    kpis: dict
-    by_branch: list[tuple[str, dict]] = field(default_factory=list)
-    categories: list[dict] = field(default_factory=list)
-    priorities: list[dict] = field(default_factory=list)
-    departments: list[dict] = field(default_factory=list)
-    owners: list[dict] = field(default_factory=list)
-    satisfaction: dict = field(default_factory=dict)
+    kpis: Kpis
+    by_branch: list[tuple[str, Kpis]] = field(default_factory=list)
+    categories: list[GroupRow] = field(default_factory=list)
+    priorities: list[GroupRow] = field(default_factory=list)
+    departments: list[GroupRow] = field(default_factory=list)
+    owners: list[GroupRow] = field(default_factory=list)
+    satisfaction: dict[str, int] = field(default_factory=dict)
     reasons: list[tuple[str, int]] = field(default_factory=list)
-    trend: list[dict] = field(default_factory=list)
+    trend: list[TrendRow] = field(default_factory=list)
     late: list[KpiTicket] = field(default_factory=list)
     #: the (first) desk's time zone: ``now`` is on its clock
     timezone: str = DEFAULT_TIMEZONE

@@ -98,8 +98,8 @@ def read_log(table: Table | None, received: dict[str, datetime | None], now: dat
                                    f"time {dates.fmt(moment)} is before the ticket was received ({dates.fmt(start)})",
                                    value=row.get("time")))
                 ok = False
-        if ok:
-            entries.append(LogEntry(row.row, ticket_id, moment, step, row.text("by"), row.text("note")))  # type: ignore[arg-type]
+        if ok and step is not None and moment is not None:  # (ok is False whenever either is None)
+            entries.append(LogEntry(row.row, ticket_id, moment, step, row.text("by"), row.text("note")))
     return entries, problems
 
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from sheetdesk.schema import Sheet
 
 
-class Values(Mapping):
+class Values(Mapping[str, object]):
     """A row's cells by column key, read-only: one tuple per row plus the table's shared
     key -> position map, instead of a dict per row (a 50k-row register saved ~45 MB this way).
     Empty cells are absent, as in a dict holding only the filled cells."""
     __slots__ = ("_index", "_cells")
 
-    def __init__(self, index: dict[str, int], cells: tuple) -> None:
+    def __init__(self, index: dict[str, int], cells: tuple[object, ...]) -> None:
         self._index, self._cells = index, cells
 
     def get(self, key: str, default: object = None) -> object:
@@ -36,7 +36,7 @@ class Values(Mapping):
         return value
 
     def __contains__(self, key: object) -> bool:
-        return self.get(key) is not None  # type: ignore[arg-type]
+        return isinstance(key, str) and self.get(key) is not None
 
     def __iter__(self) -> Iterator[str]:
         return (k for k, i in self._index.items() if self._cells[i] is not None)
@@ -53,7 +53,7 @@ class Row:
     __slots__ = ("row", "_index", "_cells")
 
     def __init__(self, row: int, values: Mapping[str, object] | None = None, *,
-                 index: dict[str, int] | None = None, cells: tuple = ()) -> None:
+                 index: dict[str, int] | None = None, cells: tuple[object, ...] = ()) -> None:
         self.row = row
         if values is not None:
             index, cells = {k: i for i, k in enumerate(values)}, tuple(values.values())
@@ -82,10 +82,9 @@ class Row:
         value = None if i is None else self._cells[i]
         if value is None:
             return ""
-        cls = value.__class__
-        if cls is str:
+        if type(value) is str:
             return value.strip()
-        if cls is float and value.is_integer():
+        if type(value) is float and value.is_integer():
             return str(int(value))
         if isinstance(value, datetime):  # one spelling whichever reader produced it
             if value.time() == datetime.min.time():

@@ -7,7 +7,7 @@ Pure: takes the register as records plus the desk's reference data, returns the 
 from __future__ import annotations
 
 import functools
-
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -52,7 +52,7 @@ class Ticket:
     level: Level | None
     department: str
     owner: str
-    values: dict[str, object]
+    values: Mapping[str, object]
     #: no priority was typed or routed (or it is unknown): timed at the desk's default level
     untriaged: bool = False
 
@@ -286,12 +286,13 @@ def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received
         level = sla.resolve(values["priority"])
     untriaged = level is None and default_level is not None and received is not None
     if level is None and values["priority"] and sla.levels and row.text("priority"):
-        zh, en = _default_texts("unknown", default_level.name) if untriaged else ("", "")  # type: ignore[union-attr]
+        zh, en = (_default_texts("unknown", default_level.name) if untriaged and default_level is not None
+                  else ("", ""))
         plan.problems.append(_p(row.row, "priority", f"未知优先级“{values['priority']}”，应为：{'、'.join(sla.names())}（或其别名）{zh}",
                                 f"unknown priority '{values['priority']}'; expected one of: {', '.join(sla.names())} (or an alias){en}",
                                 value=values["priority"]))
-    elif untriaged:
-        zh, en = _default_texts("unclassified" if entry is None else "no_priority", default_level.name)  # type: ignore[union-attr]
+    elif untriaged and default_level is not None:  # (untriaged implies a default level)
+        zh, en = _default_texts("unclassified" if entry is None else "no_priority", default_level.name)
         plan.problems.append(_p(row.row, "priority", zh, en, INFO))
     if untriaged:
         level = default_level

@@ -7,6 +7,7 @@ above on the 1–100 scale; a rating of 不满意 given after the ticket closed 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -63,7 +64,7 @@ class Result:
     reviewer: str
     reviewed_on: date | None
     overdue_reason: str
-    values: dict
+    values: Mapping[str, object]
 
 
 def _p(row: int, column: str, zh: str, en: str, level: str = ERROR, value: object = None) -> Problem:

@@ -6,6 +6,7 @@ escalation rules can say "at least the second level" without knowing the level n
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -16,6 +17,8 @@ from sheetdesk.schema import STAGES, normalise_header
 from sheetdesk.rules.workdays import WorkCalendar
 
 _ALIAS_SPLIT = ",，、;；/"
+#: an SLA pause: (from, until), until None while the clock still stands
+Pause = tuple[datetime, datetime | None]
 
 
 def split_list(text: str) -> list[str]:
@@ -142,7 +145,8 @@ def _remaining(cal: WorkCalendar, now: datetime, due: datetime, duration: Durati
     return cal.business_seconds_between(now, due)
 
 
-def _paused(cal: WorkCalendar, duration: Duration, start: datetime, until: datetime, pauses, now: datetime) -> float:
+def _paused(cal: WorkCalendar, duration: Duration, start: datetime, until: datetime, pauses: Iterable[Pause],
+            now: datetime) -> float:
     """Time the clock stood still between ``start`` and ``until``, in the duration's own kind of time."""
     total = 0.0
     for a, b in pauses:
@@ -152,7 +156,7 @@ def _paused(cal: WorkCalendar, duration: Duration, start: datetime, until: datet
     return total
 
 
-def paused_due(cal: WorkCalendar, start: datetime, duration: Duration, pauses, now: datetime) -> datetime:
+def paused_due(cal: WorkCalendar, start: datetime, duration: Duration, pauses: Sequence[Pause], now: datetime) -> datetime:
     """The deadline pushed back by every pause that falls before it (a fixed point: pushing it may
     bring a later pause inside)."""
     due = due_time(cal, start, duration)
@@ -172,7 +176,7 @@ def paused_due(cal: WorkCalendar, start: datetime, duration: Duration, pauses, n
 
 
 def stage_state(cal: WorkCalendar, stage: str, duration: Duration | None, start: datetime | None,
-                done: datetime | None, now: datetime, pauses=()) -> StageState:
+                done: datetime | None, now: datetime, pauses: Iterable[Pause] = ()) -> StageState:
     """PRODUCT.md §3 "Overdue": late when undone past due or done after it; due-soon in the last quarter."""
     if duration is None or start is None:
         return StageState(stage, None, done, UNTIMED)
@@ -192,7 +196,7 @@ def stage_state(cal: WorkCalendar, stage: str, duration: Duration | None, start:
 
 
 def stage_states(cal: WorkCalendar, level: Level | None, start: datetime | None, done: dict[str, datetime],
-                 now: datetime, pauses=()) -> dict[str, StageState]:
+                 now: datetime, pauses: Sequence[Pause] = ()) -> dict[str, StageState]:
     stages = level.stages if level is not None else {}
     return {stage: stage_state(cal, stage, stages.get(stage), start, done.get(stage), now, pauses)
             for stage in STAGES}

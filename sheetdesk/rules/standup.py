@@ -7,11 +7,14 @@ business on the previous working day, so a Monday stand-up also sees the weekend
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sheetdesk.rules.escalation import Escalation
+from sheetdesk.rules.followups import Call
 from sheetdesk.rules.register import Ticket
 from sheetdesk.schema import REGISTER, STAGES
 from sheetdesk.rules.sla import OPEN_LATE, StageState
@@ -36,7 +39,7 @@ class Item:
     #: the escalation (升级原因) when a rule raised the ticket; None otherwise
     escalation: Escalation | None = None
     #: the ticket's other late or due-soon stages: (stage, late?, due)
-    others: list[tuple[str, bool, datetime | None]] = field(default_factory=list)
+    others: list[tuple[str, bool, datetime]] = field(default_factory=list)
     #: what is not decided yet (unassigned list): "owner", "category", "priority"
     missing: tuple[str, ...] = ()
     row: int = 0
@@ -88,12 +91,12 @@ class Standup:
     by_owner: dict[str, dict[str, int]] = field(default_factory=dict)
     provisional_years: list[int] = field(default_factory=list)
     #: follow-up calls not yet made that are due by the next stand-up (late ones included)
-    calls_due: list = field(default_factory=list)
+    calls_due: list[Call] = field(default_factory=list)
     #: IDs held by more than one register row, until someone corrects them
     id_conflicts: list[IdConflict] = field(default_factory=list)
 
 
-def _business_start(cal: WorkCalendar, day) -> datetime:
+def _business_start(cal: WorkCalendar, day: date) -> datetime:
     return datetime.combine(day, cal.hours.intervals[0][0])
 
 
@@ -127,7 +130,7 @@ def _escalation(escalations: dict[int, Escalation] | None, row: int) -> Escalati
 def _missing_cells(t: Ticket) -> list[tuple[str, str]]:
     """What keeps a row from being numbered and timed, then its other empty required cells."""
     raw = t.values.get("received")
-    out = []
+    out: list[tuple[str, str]] = []
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         out.append(("反馈时间为空", "received time is missing"))
     else:
@@ -139,20 +142,20 @@ def _missing_cells(t: Ticket) -> list[tuple[str, str]]:
 
 
 def build_standup(statuses: list[TicketStatus], cal: WorkCalendar, now: datetime,
-                  escalations: dict[int, Escalation] | None = None, tickets: list[Ticket] = ()) -> Standup:
+                  escalations: dict[int, Escalation] | None = None, tickets: Sequence[Ticket] = ()) -> Standup:
     """``escalations``: register row -> its escalation; ``tickets``: every register row (the rows that
     cannot be timed are listed as 待补全)."""
     last, nxt = standup_window(cal, now)
     s = Standup(now, nxt, last)
-    owners: dict[str, Counter] = {}
-    years = set()
+    owners: dict[str, Counter[str]] = {}
+    years: set[int] = set()
     for st in statuses:  # a ticket is its row: rows sharing an ID are listed each (and in id_conflicts)
         t = st.ticket
         e = _escalation(escalations, t.row)
-        base = dict(ticket_id=t.id or "", customer=t.customer, owner=t.owner, priority=st.effective,
-                    escalation=e, row=t.row)
+        item = functools.partial(Item, ticket_id=t.id or "", customer=t.customer, owner=t.owner,
+                                 priority=st.effective, escalation=e, row=t.row)
         if t.received is not None and t.received >= last:
-            s.new.append(Item(**base, due=None))
+            s.new.append(item(due=None))
         if st.closed:
             continue
         counts = owners.setdefault(t.owner or "", Counter())
@@ -160,15 +163,18 @@ def build_standup(statuses: list[TicketStatus], cal: WorkCalendar, now: datetime
         missing = tuple(k for k, gone in (("owner", not t.owner), ("category", not t.category),
                                           ("priority", t.untriaged)) if gone)
         if not t.owner or t.untriaged:
-            s.unassigned.append(Item(**base, missing=missing))
+            s.unassigned.append(item(missing=missing))
         if st.rollup.status == "reopened":
-            s.reopened.append(Item(**base, due=st.rollup.reopened_at))
-        late, soon = [], []  # (seconds, due, stage): the ticket's late stages, its stages due by the next stand-up
-        nearest = None  # the nearest open deadline: (seconds, due, stage), for the escalated list
+            s.reopened.append(item(due=st.rollup.reopened_at))
+        # (seconds, due, stage): the ticket's late stages, its stages due by the next stand-up
+        late: list[tuple[float, datetime, str]] = []
+        soon: list[tuple[float, datetime, str]] = []
+        nearest: tuple[float, datetime, str] | None = None  # the nearest open deadline: (seconds, due, stage), for the escalated list
         for stage in STAGES:
             state = st.states[stage]
-            if state.provisional and state.due is not None:
-                years.update(range(st.rollup.clock_start.year, state.due.year + 1))  # type: ignore[union-attr]
+            start = st.rollup.clock_start  # (a provisional stage is a timed one: it has a start)
+            if state.provisional and state.due is not None and start is not None:
+                years.update(range(start.year, state.due.year + 1))
             if state.done is not None or state.due is None:
                 continue
             if state.state == OPEN_LATE:
@@ -184,17 +190,17 @@ def build_standup(statuses: list[TicketStatus], cal: WorkCalendar, now: datetime
         if late:
             counts["late"] += 1
             seconds, due, stage = late[0]
-            lead = Item(**base, stage=stage, due=due, business_seconds=seconds, late=True, others=others)
+            lead = item(stage=stage, due=due, business_seconds=seconds, late=True, others=others)
             s.late.append(lead)
         elif soon:
             seconds, due, stage = soon[0]
-            lead = Item(**base, stage=stage, due=due, business_seconds=seconds, others=others[1:])
+            lead = item(stage=stage, due=due, business_seconds=seconds, others=others[1:])
             s.due_soon.append(lead)
         if e is not None:
             if lead is None and nearest is not None:
                 seconds, due, stage = nearest
-                lead = Item(**base, stage=stage, due=due, business_seconds=seconds)
-            s.escalated.append(lead or Item(**base))
+                lead = item(stage=stage, due=due, business_seconds=seconds)
+            s.escalated.append(lead or item())
     for t in tickets:
         if t.id and t.received is not None:
             continue
@@ -214,7 +220,7 @@ def build_standup(statuses: list[TicketStatus], cal: WorkCalendar, now: datetime
     return s
 
 
-def _urgency(i: Item) -> tuple:
+def _urgency(i: Item) -> tuple[int, float, str]:
     """Late lines first (most late first), then by time left, then those without a deadline."""
     if i.stage is None:
         return (2, 0.0, i.ticket_id)
@@ -238,7 +244,7 @@ def format_lateness(seconds: float, cal: WorkCalendar, lang: str) -> str:
     return " ".join(x for x in (f"{hours} h" if hours else "", f"{mins} min" if mins or not hours else "") if x)
 
 
-def id_conflicts(tickets, conflicts: dict[str, list[int]]) -> list[IdConflict]:
+def id_conflicts(tickets: Iterable[Ticket], conflicts: dict[str, list[int]]) -> list[IdConflict]:
     """The stand-up's list of duplicated IDs (``RegisterPlan.conflicts``), with each row's customer."""
     if not conflicts:
         return []

@@ -7,8 +7,7 @@ due-soon, then least time left, then severity), closed tickets in a second block
 from __future__ import annotations
 
 from collections.abc import Iterator
-
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sheetdesk.rules.durations import format_business_seconds
@@ -17,8 +16,8 @@ from sheetdesk.rules.progress import Rollup
 from sheetdesk.schema import step_name
 from sheetdesk.rules.register import Ticket
 from sheetdesk.schema import STAGES
-from sheetdesk.rules.sla import (AMBER_STATES, OPEN, OPEN_LATE, RED_STATES, STATE_NAMES, UNTIMED, StageState,
-                           stage_states)
+from sheetdesk.rules.sla import (AMBER_STATES, OPEN, OPEN_LATE, RED_STATES, STATE_NAMES, UNTIMED, Level, StageState,
+                                 stage_states)
 from sheetdesk.rules.workdays import WorkCalendar
 
 NEW_STATUS = ("新登记", "New")
@@ -36,8 +35,9 @@ class TicketStatus:
     rollup: Rollup
     effective: str                 # effective priority name ('' when unknown)
     rank: int                      # severity rank, 0 = most urgent; large when unknown
-    states: dict[str, StageState] = field(default_factory=dict)
-    now: datetime | None = None
+    states: dict[str, StageState]
+    #: the refresh's clock: an open pause runs until then
+    now: datetime
 
     @property
     def closed(self) -> bool:
@@ -62,9 +62,9 @@ class TicketStatus:
 
 
 def build_statuses(tickets: list[Ticket], rollups: dict[str, Rollup], effective: dict[int, tuple[str, int]],
-                   sla_levels: dict[str, object], cal: WorkCalendar, now: datetime) -> list[TicketStatus]:
+                   sla_levels: dict[str, Level], cal: WorkCalendar, now: datetime) -> list[TicketStatus]:
     """``effective`` maps register row -> (priority name, rank); ``sla_levels`` name -> Level."""
-    out = []
+    out: list[TicketStatus] = []
     for t in tickets:
         if not t.id or t.received is None:
             continue
@@ -73,7 +73,7 @@ def build_statuses(tickets: list[Ticket], rollups: dict[str, Rollup], effective:
             rollup.clock_start = t.received
         name, rank = effective.get(t.row, ("", 99))
         level = sla_levels.get(name)
-        states = stage_states(cal, level, rollup.clock_start, rollup.done, now, rollup.pauses)  # type: ignore[arg-type]
+        states = stage_states(cal, level, rollup.clock_start, rollup.done, now, rollup.pauses)
         out.append(TicketStatus(t, rollup, name, rank, states, now))
     return out
 
@@ -126,7 +126,7 @@ def _paused_text(status: TicketStatus, cal: WorkCalendar, lang: str) -> str | No
 def tracker_order(statuses: list[TicketStatus]) -> tuple[list[TicketStatus | str | None], int]:
     """The tracker's rows in order (a status each; None for the blank row and "closed" for the title
     row between the open and the closed tickets), and how many are open."""
-    def key(s: TicketStatus):
+    def key(s: TicketStatus) -> tuple[bool, float, int, datetime | None, str | None]:
         late = any(x.state in RED_STATES for x in s.states.values())
         return (not late, s.urgency, s.rank, s.ticket.received, s.ticket.id)
 
@@ -144,17 +144,17 @@ def _fit(text: str | None, lang: str) -> str | None:
 
 
 def tracker_rows(order: list[TicketStatus | str | None], overdue: dict[int, str | None], cal: WorkCalendar,
-                 lang: str) -> Iterator[tuple[tuple, tuple]]:
+                 lang: str) -> Iterator[tuple[tuple[object, ...], tuple[str | None, ...]]]:
     """(values, fills) of each row of :func:`tracker_order`, made as they are asked for. Closed
     tickets follow the open ones after a title row."""
     width = len(headers(lang))
     blank = (None,) * width
-    patterns: dict[tuple, tuple] = {}  # a few dozen fill patterns, shared by every row that has one
+    patterns: dict[tuple[str | None, ...], tuple[str | None, ...]] = {}  # a few dozen fill patterns, shared by every row that has one
     for s in order:
         if s is None:
             yield blank, blank
             continue
-        if s == "closed":
+        if isinstance(s, str):  # "closed": the title row
             yield ("已关闭" if lang == "zh" else "Closed tickets",) + (None,) * (width - 1), blank
             continue
         t = s.ticket

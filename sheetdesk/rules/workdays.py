@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import chinese_calendar
 
@@ -80,7 +82,7 @@ class BusinessHours:
         return [(_seconds(s), _seconds(e)) for s, e in self.intervals]
 
 
-def _as_date(value, where: str) -> date:
+def _as_date(value: object, where: str) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -91,7 +93,7 @@ def _as_date(value, where: str) -> date:
         raise ValueError(f"{where}: '{value}' is not a date like 2027-01-01 / 不是形如 2027-01-01 的日期") from None
 
 
-def _dates(values, where: str) -> set[date]:
+def _dates(values: object, where: str) -> set[date]:
     if values is None:
         return set()
     if not isinstance(values, (list, tuple)):
@@ -102,8 +104,8 @@ def _dates(values, where: str) -> set[date]:
 class WorkCalendar:
     """Which days are worked and how business time adds up; see the module docstring."""
 
-    def __init__(self, hours: BusinessHours | None = None, *, extra_holidays=(), extra_workdays=(),
-                 complete_years=()) -> None:
+    def __init__(self, hours: BusinessHours | None = None, *, extra_holidays: Iterable[date] = (),
+                 extra_workdays: Iterable[date] = (), complete_years: Iterable[int] = ()) -> None:
         self.hours = hours or BusinessHours()
         self.extra_holidays = frozenset(extra_holidays)
         self.extra_workdays = frozenset(extra_workdays)
@@ -115,9 +117,10 @@ class WorkCalendar:
         self._day_seconds = self.hours.day_seconds
         self._cum: list[int] = [0]  # _cum[i] = business seconds before day _BASE + i
         self._work: list[bool] = []
+        self._touches: dict[tuple[int, int], bool] = {}  # four stages on every ticket ask this
 
     @classmethod
-    def from_settings(cls, cfg: dict | None) -> WorkCalendar:
+    def from_settings(cls, cfg: Mapping[str, Any] | None) -> WorkCalendar:
         """The ``[calendar]`` table of sheetdesk.toml; ValueError names the bad key."""
         cfg = dict(cfg or {})
         known = {"business_hours", "holidays", "workdays", "years"}
@@ -189,7 +192,7 @@ class WorkCalendar:
     def touches_provisional(self, a: datetime | date, b: datetime | date) -> bool:
         lo, hi = sorted((a.year, b.year))
         key = (lo, hi)
-        cache = self.__dict__.setdefault("_touches", {})  # four stages on every ticket ask this
+        cache = self._touches
         if key not in cache:
             cache[key] = any(self.is_provisional(date(y, 1, 1)) for y in range(lo, hi + 1))
         return cache[key]
