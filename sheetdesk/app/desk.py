@@ -41,7 +41,8 @@ from sheetdesk.rules.register import ROUTED
 from sheetdesk.workbook.cells import column_letter
 from sheetdesk.workbook.reader import Book, merged_ranges, open_book, read_table
 from sheetdesk.workbook.safesave import atomic_write, remove_leftovers, snapshot
-from sheetdesk.workbook.writer import KEEP, CellWrite, Change, GeneratedSheet, apply_writes, write_counter, write_generated
+from sheetdesk.workbook.edits import KEEP, NUMBER_FORMATS, CellWrite, Change, GeneratedSheet
+from sheetdesk.workbook.writer import apply_writes, write_counter, write_generated
 
 
 @dataclass
@@ -345,8 +346,6 @@ def _provisional(statuses: list[TicketStatus], cal: WorkCalendar) -> list[Proble
 
 def _append_row(book: Book, append: Append) -> None:
     """Write the row below the last used row of its sheet (people's columns only)."""
-    from sheetdesk.workbook.writer import NUMBER_FORMATS
-
     sheet = SHEETS_BY_KEY[append.sheet_key]
     table = read_table(book, sheet, add_owned=False)
     ws = book.wb[table.name]

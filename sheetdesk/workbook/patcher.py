@@ -34,8 +34,9 @@ from sheetdesk.workbook.cells import column_index as column_index_from_string
 from sheetdesk.workbook.cells import column_letter as get_column_letter
 from sheetdesk.workbook.marks import marked_sheets, with_marks
 from sheetdesk.workbook.reader import Book
-from sheetdesk.workbook.writer import (KEEP, FILL_COLOURS, MARK_COLOURS, NUMBER_FORMATS, OWN_COLOURS, PRINT_FOOTER,
-                                      PRINT_PAPER, PRINT_TITLE_ROWS, CellWrite, Change, GeneratedSheet, same_value, may_refill)
+from sheetdesk.workbook.edits import (FILL_COLOURS, KEEP, MARK_COLOURS, NUMBER_FORMATS, OWN_COLOURS, PRINT_FOOTER,
+                                     PRINT_PAPER, PRINT_TITLE_ROWS, CellWrite, Change, GeneratedSheet, may_refill,
+                                     same_value)
 from sheetdesk.workbook.zipcopy import Packed, pack, same_raw
 
 HEADER_GREY, HEADER_BLUE = "FFD9D9D9", "FFDDEBF7"
