@@ -352,7 +352,7 @@ def test_verification_inflates_what_it_wrote(tmp_path, cli, monkeypatch):
     path = tmp_path / "desk.xlsx"
     desk_with_extras(path, tiny_png(tmp_path / "logo.png"))
     with zipfile.ZipFile(path) as z:
-        from sheetdesk.workbook.patcher import sheet_parts
+        from sheetdesk.workbook.opc import sheet_parts
 
         assert sheet_parts(z)["跟踪看板"].endswith("sheet5.xml")  # the tracker, rebuilt on the first refresh
     before = path.read_bytes()

@@ -18,6 +18,7 @@ import functools
 import itertools
 import re
 import zipfile
+import xml.parsers.expat
 import zlib
 from array import array
 from collections.abc import Iterable, Iterator
@@ -27,20 +28,23 @@ from datetime import date, datetime, time
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from sheetdesk.errors import WriteFailed
 from sheetdesk.schema import COUNTER, SHEETS_BY_KEY
 from sheetdesk.workbook import counter as counter_sheet
 from sheetdesk.workbook.cells import CELL_REF, EPOCH_1900, EPOCH_1904, ILLEGAL_CHARACTERS_RE, to_excel
 from sheetdesk.workbook.cells import column_index as column_index_from_string
 from sheetdesk.workbook.cells import column_letter as get_column_letter
+from sheetdesk.workbook.fastread import FastReadUnsupported, FastWorkbook, sheet_data_blocks, sheet_xml_blocks
 from sheetdesk.workbook.marks import marked_sheets, with_marks
+from sheetdesk.workbook.opc import (NS_REL, UnexpectedPackage, add_worksheet, attr, comment_drawing, set_attr,
+                                    sheet_parts, unescape_attr)
 from sheetdesk.workbook.reader import Book
 from sheetdesk.workbook.edits import (FILL_COLOURS, KEEP, MARK_COLOURS, NUMBER_FORMATS, OWN_COLOURS, PRINT_FOOTER,
                                      PRINT_PAPER, PRINT_TITLE_ROWS, CellWrite, Change, GeneratedSheet, may_refill,
                                      same_value)
-from sheetdesk.workbook.zipcopy import Packed, pack, same_raw
+from sheetdesk.workbook.zipcopy import Packed, pack, same_raw, write_package
 
 HEADER_GREY, HEADER_BLUE = "FFD9D9D9", "FFDDEBF7"
-NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 _ROW = re.compile(rb"<row\b[^>]*?(?:/>|>.*?</row>)", re.S)
 _ATTR_R = re.compile(rb'\br="([A-Z]+)?(\d+)"')
@@ -55,17 +59,6 @@ def _column_index(letters: bytes) -> int:
 
 class PatchUnsupported(Exception):
     """This package needs the openpyxl engine (the caller falls back)."""
-
-
-def _attr(tag: bytes, name: bytes) -> bytes | None:
-    m = re.search(rb"\b" + name + rb'="([^"]*)"', tag)
-    return m.group(1) if m else None
-
-
-def _set_attr(tag: bytes, name: bytes, value: bytes) -> bytes:
-    if re.search(rb"\b" + name + rb'="', tag):
-        return re.sub(rb"\b" + name + rb'="[^"]*"', name + b'="' + value + b'"', tag, count=1)
-    return re.sub(rb"^<(\w+)", lambda m: b"<" + m.group(1) + b" " + name + b'="' + value + b'"', tag, count=1)
 
 
 # --- styles ---------------------------------------------------------------------------------
@@ -100,7 +93,7 @@ class Styles:
         return self._fill_cache[xf_index]
 
     def _fill_key(self, xf_index: int) -> str | None:
-        fill_id = int(_attr(self.xfs[xf_index], b"fillId") or 0)
+        fill_id = int(attr(self.xfs[xf_index], b"fillId") or 0)
         if fill_id >= len(self.fills):
             return None
         fill = self.fills[fill_id]
@@ -161,14 +154,14 @@ class Styles:
         tag = self.xfs[base] if base < len(self.xfs) else b'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
         if fill is not KEEP:  # None clears; "red", "error"... are sheetdesk's; anything else is an ARGB colour
             fid = self.fill_id(OWN_COLOURS.get(fill, fill) if isinstance(fill, str) else None)
-            tag = _set_attr(tag, b"fillId", str(fid).encode())
-            tag = _set_attr(tag, b"applyFill", b"1")
+            tag = set_attr(tag, b"fillId", str(fid).encode())
+            tag = set_attr(tag, b"applyFill", b"1")
         if numfmt is not None:
-            tag = _set_attr(tag, b"numFmtId", str(self.numfmt_id(numfmt)).encode())
-            tag = _set_attr(tag, b"applyNumberFormat", b"1")
+            tag = set_attr(tag, b"numFmtId", str(self.numfmt_id(numfmt)).encode())
+            tag = set_attr(tag, b"applyNumberFormat", b"1")
         if font is not None:
-            tag = _set_attr(tag, b"fontId", str(font).encode())
-            tag = _set_attr(tag, b"applyFont", b"1")
+            tag = set_attr(tag, b"fontId", str(font).encode())
+            tag = set_attr(tag, b"applyFont", b"1")
         return self._index(self.xfs, tag)
 
     def numfmt_of(self, xf_index: int) -> int:
@@ -176,7 +169,7 @@ class Styles:
             return 0
         known = self._numfmt_cache.get(xf_index)
         if known is None:  # xfs are only ever appended, so an index keeps its format
-            known = self._numfmt_cache[xf_index] = int(_attr(self.xfs[xf_index], b"numFmtId") or 0)
+            known = self._numfmt_cache[xf_index] = int(attr(self.xfs[xf_index], b"numFmtId") or 0)
         return known
 
     def is_general(self, xf_index: int) -> bool:
@@ -259,8 +252,6 @@ def _styles_into(body: bytes, out: dict[int, array], rows: int, span: tuple[int,
 def _styles_streamed(z: zipfile.ZipFile, part: str, columns: set[int], rows: int) -> dict[int, array]:
     """:func:`_styles_at` over a part read block by block: the register's XML (tens of megabytes)
     is not held while the rules' objects are."""
-    from sheetdesk.workbook.fastread import sheet_data_blocks
-
     out = {c: array("I", bytes(4 * (rows + 1))) for c in columns}
     for body in sheet_data_blocks(z, part):
         _styles_into(body, out, rows)
@@ -310,8 +301,6 @@ def _streamed_sequence(z: zipfile.ZipFile, part: str, edits: dict[int, dict[int,
     came from as they are made (:func:`_spliced_only`); ``verdict[0]`` gets the first problem found,
     or None when a block's rows could not be located that way. Raises _NotStreamable, before any
     edit is decided, when the rows are not in order."""
-    from sheetdesk.workbook.fastread import sheet_xml_blocks
-
     rows = sorted(edits)
     last, at, ended = 0, 0, False
     for kind, data in sheet_xml_blocks(z, part):
@@ -460,7 +449,7 @@ def _patch_rows_by_regex(body: bytes, edits: dict[int, dict[int, _Edit]], styles
     for m in _ROW.finditer(body):
         row_xml = m.group(0)
         head = row_xml[: row_xml.index(b">") + 1]
-        r_attr = _attr(head, b"r")
+        r_attr = attr(head, b"r")
         if r_attr is None:
             raise PatchUnsupported("row without r")
         r = int(r_attr)
@@ -478,7 +467,7 @@ def _patch_rows_by_regex(body: bytes, edits: dict[int, dict[int, _Edit]], styles
 
 def _patch_row(row_xml: bytes, head: bytes, r: int, row_edits: dict[int, _Edit], styles: Styles, date1904: bool,
                changes: list[Change], bodies: _CellBodies | None = None) -> bytes:
-    row_style = int(_attr(head, b"s") or 0) if _attr(head, b"customFormat") in (b"1", b"true") else 0
+    row_style = int(attr(head, b"s") or 0) if attr(head, b"customFormat") in (b"1", b"true") else 0
     spans = _cells_in_place(row_xml, len(head), r, row_edits) if row_xml else None
     if spans is not None:  # every edited cell exists: replace just those, the rest of the row is kept as is
         pieces, pos = [], 0
@@ -591,7 +580,7 @@ def _restyle(cell: bytes, style: int) -> bytes:
     head = cell[:end]
     closing = head.endswith(b"/>")
     tag = head[:-2] if closing else head[:-1]
-    tag = _set_attr(tag, b"s", str(style).encode())
+    tag = set_attr(tag, b"s", str(style).encode())
     return tag + (b"/>" if closing else b">") + cell[end:]
 
 
@@ -672,9 +661,9 @@ def _with_print_titles(workbook_xml: bytes, names: list[str]) -> bytes:
     A sheet that has print titles keeps them."""
     positions = []
     for m in re.finditer(rb"<sheet\b[^>]*/>", workbook_xml):
-        name = _attr(m.group(0), b"name")
-        positions.append(None if name is None else _unescape(name.decode("utf-8")))
-    have = {_attr(m.group(0), b"localSheetId") for m in _PRINT_TITLES.finditer(workbook_xml)}
+        name = attr(m.group(0), b"name")
+        positions.append(None if name is None else unescape_attr(name.decode("utf-8")))
+    have = {attr(m.group(0), b"localSheetId") for m in _PRINT_TITLES.finditer(workbook_xml)}
     added = b""
     for name in names:
         if name not in positions or str(positions.index(name)).encode() in have:
@@ -695,12 +684,6 @@ def _with_print_titles(workbook_xml: bytes, names: list[str]) -> bytes:
             at += len(after)
             return workbook_xml[:at] + b"<definedNames>" + added + b"</definedNames>" + workbook_xml[at:]
     raise PatchUnsupported("no </sheets> in workbook.xml")
-
-
-def _unescape(text: str) -> str:
-    from xml.sax.saxutils import unescape
-
-    return unescape(text, {"&quot;": '"', "&apos;": "'"})
 
 
 class _Filled(dict):
@@ -788,8 +771,6 @@ def _rstrip_rows(rows) -> int:
 
 
 def _same_values_or_unreadable(book: Book, name: str, gen: GeneratedSheet) -> bool:
-    from sheetdesk.workbook.fastread import FastReadUnsupported
-
     try:
         return _same_values(book.wb[name], gen)
     except FastReadUnsupported:  # read lazily; a sheet calamine cannot read is simply rebuilt
@@ -846,79 +827,6 @@ def _still_ours(z: zipfile.ZipFile, part: str, xml: bytes) -> bool:
 
 
 # --- the package ------------------------------------------------------------------------------
-
-def _comment_drawing(z: zipfile.ZipFile, part: str) -> str | None:
-    """The id of the sheet's relationship to its comments' VML drawing, if it has one."""
-    folder, _, name = part.rpartition("/")
-    try:
-        rels = z.read(f"{folder}/_rels/{name}.rels")
-    except KeyError:
-        return None
-    for rel in re.findall(rb"<Relationship\b[^>]*>", rels):
-        if rel.split(b'Type="', 1)[-1].split(b'"', 1)[0].endswith(b"/vmlDrawing"):
-            rid = re.search(rb'\bId="([^"]+)"', rel)
-            return rid.group(1).decode() if rid else None
-    return None
-
-
-_WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
-
-
-def _add_sheet(z: zipfile.ZipFile, workbook_xml: bytes, name: str, edits: dict[str, bytes]) -> tuple[bytes, str]:
-    """Register a new worksheet ``name`` (last among the tabs): its part, its relationship and its
-    content type. Returns the new workbook.xml and the part's name; the relationships and content
-    types go into ``edits``."""
-    rels = edits.get("xl/_rels/workbook.xml.rels") or z.read("xl/_rels/workbook.xml.rels")
-    names = set(z.namelist()) | {t.decode().lstrip("/") for t in re.findall(rb'Target="([^"]+)"', rels)}
-    numbers = [int(m.group(1)) for n in names for m in [re.fullmatch(r"(?:xl/)?worksheets/sheet(\d+)\.xml", n)] if m]
-    part = f"xl/worksheets/sheet{max(numbers, default=0) + 1}.xml"
-    taken = set(re.findall(rb'\bId="([^"]+)"', rels))
-    n = 1
-    while f"rIdSd{n}".encode() in taken:
-        n += 1
-    rid = f"rIdSd{n}"
-    rel = (f'<Relationship Id="{rid}" Type="{NS_REL}/worksheet" Target="/{part}"/>').encode()
-    if b"</Relationships>" not in rels:
-        raise PatchUnsupported("workbook relationships without </Relationships>")
-    edits["xl/_rels/workbook.xml.rels"] = rels.replace(b"</Relationships>", rel + b"</Relationships>", 1)
-    types = edits.get("[Content_Types].xml") or z.read("[Content_Types].xml")
-    override = f'<Override PartName="/{part}" ContentType="{_WORKSHEET_TYPE}"/>'.encode()
-    if b"</Types>" not in types:
-        raise PatchUnsupported("content types without </Types>")
-    edits["[Content_Types].xml"] = types.replace(b"</Types>", override + b"</Types>", 1)
-    ids = [int(x) for x in re.findall(rb'<sheet\b[^>]*\bsheetId="(\d+)"', workbook_xml)]
-    tag = (f'<sheet name="{escape(name, {chr(34): "&quot;"})}" sheetId="{max(ids, default=0) + 1}" '
-           f'r:id="{rid}"/>').encode("utf-8")
-    if b"</sheets>" not in workbook_xml:
-        raise PatchUnsupported("no </sheets> in workbook.xml")
-    workbook_xml = workbook_xml.replace(b"</sheets>", tag + b"</sheets>", 1)
-    if b'xmlns:r="' not in workbook_xml[:workbook_xml.find(b"<sheets")]:
-        raise PatchUnsupported("workbook.xml without the relationships namespace")
-    return workbook_xml, part
-
-
-def sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
-    """sheet name -> part name inside the zip."""
-    wb = z.read("xl/workbook.xml")
-    rels = z.read("xl/_rels/workbook.xml.rels")
-    targets = {m.group(1).decode(): m.group(2).decode() for m in
-               re.finditer(rb'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)}
-    targets.update({m.group(2).decode(): m.group(1).decode() for m in
-                    re.finditer(rb'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)})
-    out = {}
-    for m in re.finditer(rb"<sheet\b[^>]*/>", wb):
-        tag = m.group(0)
-        name = _attr(tag, b"name")
-        rid = re.search(rb'\br:id="([^"]+)"', tag) or re.search(rb'\bid="([^"]+)"', tag)
-        if name is None or rid is None:
-            continue
-        target = targets.get(rid.group(1).decode(), "")
-        part = target.lstrip("/") if target.startswith("/") else "xl/" + target
-        from xml.sax.saxutils import unescape
-
-        out[unescape(name.decode("utf-8"), {"&quot;": '"', "&apos;": "'"})] = part
-    return out
-
 
 @dataclass
 class Patch:
@@ -977,8 +885,6 @@ class Patch:
         self.pending = None
 
     def save(self, target: Path) -> None:
-        from sheetdesk.workbook.zipcopy import write_package
-
         self.splice()
         write_package(self.source, target, self.parts)  # other parts: their compressed bytes, as they are
 
@@ -1080,8 +986,6 @@ def _marks_in(z: zipfile.ZipFile, part: str, styles: Styles, marked_styles: dict
     """(the ``wanted`` cells whose mark must be set — decided when spliced where the cell could
     not be found for sure —, the cells that carry a mark nobody wants any more), read a block of
     whole rows at a time: a search for the few mark formats, and the wanted rows located."""
-    from sheetdesk.workbook.fastread import sheet_data_blocks
-
     to_mark: list[int] = []
     to_clear: list[int] = []
     rows = sorted({key >> _COL_BITS for key in wanted})
@@ -1115,7 +1019,7 @@ def _marks_in(z: zipfile.ZipFile, part: str, styles: Styles, marked_styles: dict
             continue
         for r, at, end, row_head in _locate_rows(block, (0, len(block)), inside, missing_ok=True) or ():
             handled.add(r)
-            row_style = int(_attr(row_head, b"s") or 0) if _attr(row_head, b"customFormat") in (b"1", b"true") else 0
+            row_style = int(attr(row_head, b"s") or 0) if attr(row_head, b"customFormat") in (b"1", b"true") else 0
             for col in columns[r]:
                 key = r << _COL_BITS | col
                 if key in settled:
@@ -1205,8 +1109,11 @@ def plan_patch(book: Book, writes: Iterable[CellWrite], counter: dict[str, int],
             part = parts.get(name)
             added = part is None
             if added:  # the desk has none (deleted, or only a person's sheet of that name): one is added
-                workbook_xml, part = _add_sheet(z, workbook_xml, name, package_edits)
-            chunks = _generated_chunks(gen, styles, book.date1904, None if added else _comment_drawing(z, part))
+                try:
+                    workbook_xml, part = add_worksheet(z, workbook_xml, name, package_edits)
+                except UnexpectedPackage as exc:
+                    raise PatchUnsupported(str(exc)) from exc
+            chunks = _generated_chunks(gen, styles, book.date1904, None if added else comment_drawing(z, part))
             head = next(chunks)
             packed = pack(itertools.chain([head], chunks))  # deflated as it is made: never held whole
             if not added:
@@ -1248,8 +1155,6 @@ def verify_patch(tmp: Path, book: Book, written: set[tuple[str, int, int]], gene
     than comparing values and costs a fraction of re-reading the sheet. A sheet whose rows cannot
     be found that way (not stored in order) is re-read with calamine and compared cell by cell.
     """
-    from sheetdesk.errors import WriteFailed
-
     def failed(zh: str, en: str) -> WriteFailed:
         return WriteFailed(f"校验失败：{zh}，原文件未改动", f"verification failed: {en}; original untouched")
 
@@ -1346,8 +1251,6 @@ def _spliced_only(old: bytes, new: list, rows: list[int], written: set[tuple[int
     """() when the new sheet (a sequence as :func:`_patched_sequence` gives it) differs from ``old``
     only in the written cells of ``rows``; (zh, en) saying where it differs otherwise; None when
     the old rows cannot be located in order."""
-    import xml.parsers.expat
-
     try:
         open_end, end = _sheet_body(old)
         old_rows = _locate_rows(old, (open_end, end), rows, missing_ok=True)  # appended rows did not exist
@@ -1449,8 +1352,6 @@ def _cells_by_column(row_xml: bytes, head_length: int) -> dict[int, bytes]:
 
 def _compare_reread(tmp: Path, book: Book, names: list[str], written: set[tuple[str, int, int]], failed) -> None:
     """Re-read ``names`` from the new file with calamine: every cell not written holds what it held."""
-    from sheetdesk.workbook.fastread import FastWorkbook
-
     new = FastWorkbook(tmp)
     try:
         for name in names:
