@@ -244,7 +244,7 @@ def test_x14_dropdown_that_openpyxl_would_drop_survives(tmp_path, cli):
 
 def _corrupting_save(monkeypatch, corrupt):
     """Make the patch engine's save damage its own output, as a bug in it would."""
-    from sheetdesk.workbook import patcher
+    from sheetdesk.workbook.engines.patch import splice as patcher
 
     real = patcher.Patch.save
 
@@ -410,7 +410,7 @@ def test_a_row_spelled_another_way_among_ordinary_rows_is_patched_not_duplicated
 
 
 def test_verification_rereads_a_sheet_whose_rows_it_cannot_locate(tmp_path, cli, monkeypatch):
-    from sheetdesk.workbook import patcher
+    from sheetdesk.workbook.engines.patch import splice as patcher
 
     monkeypatch.setattr(patcher, "_spliced_only", lambda *args: None)  # as for rows stored out of order
 
@@ -428,7 +428,7 @@ def _tracker_values(path: Path) -> list[tuple]:
 
 
 def test_the_tracker_sheetdesk_wrote_is_never_read_back(tmp_path, cli, make_desk, monkeypatch):
-    from sheetdesk.workbook import patcher
+    from sheetdesk.workbook.engines.patch import splice as patcher
 
     path = make_desk([{"received": datetime(2026, 11, 2, 10), "channel": "电话", "customer": "王女士",
                        "description": "机器无法开机"},
@@ -470,7 +470,7 @@ def test_a_tracker_someone_typed_into_is_restored(tmp_path, cli, make_desk):
 
 def spliced(xml: bytes, edits, styles, date1904: bool, changes: list) -> bytes:
     """The sheet XML the patch engine writes for ``edits`` (it streams the pieces; joined here)."""
-    from sheetdesk.workbook import patcher
+    from sheetdesk.workbook.engines.patch import splice as patcher
 
     return b"".join(patcher._patched_sequence(xml, edits, styles, date1904, changes))
 
@@ -478,7 +478,7 @@ def spliced(xml: bytes, edits, styles, date1904: bool, changes: list) -> bytes:
 def test_rows_are_found_whether_or_not_r_comes_first():
     """Office suites write ``<row r=..`` first and in order (the fast path); any other spelling is
     still patched, by walking every row."""
-    from sheetdesk.workbook import patcher
+    from sheetdesk.workbook.engines.patch import splice as patcher
     from sheetdesk.workbook.edits import KEEP
 
     styles = patcher.Styles(b'<styleSheet><fills count="1"><fill/></fills><fonts count="1"><font/></fonts>'
@@ -520,7 +520,7 @@ def test_rows_are_found_whether_or_not_r_comes_first():
 def test_a_date_written_over_libreoffices_custom_general_format_gets_a_date_format():
     """LibreOffice saves its default cell format as numFmtId 164 "General"; a date written into a
     cell with that format must still get a date format (or Excel shows a bare serial)."""
-    from sheetdesk.workbook import patcher
+    from sheetdesk.workbook.engines.patch import splice as patcher
     from sheetdesk.workbook.edits import KEEP
 
     styles = patcher.Styles(b'<styleSheet><numFmts count="1"><numFmt numFmtId="164" formatCode="General"/></numFmts>'
@@ -535,7 +535,7 @@ def test_a_date_written_over_libreoffices_custom_general_format_gets_a_date_form
 
 
 def test_new_cells_keep_column_order_whether_or_not_the_row_has_cells_beyond_them():
-    from sheetdesk.workbook import patcher
+    from sheetdesk.workbook.engines.patch import splice as patcher
     from sheetdesk.workbook.edits import KEEP
 
     styles = patcher.Styles(b'<styleSheet><cellXfs count="1"><xf numFmtId="0"/></cellXfs></styleSheet>')
@@ -553,7 +553,7 @@ def test_new_cells_keep_column_order_whether_or_not_the_row_has_cells_beyond_the
 
 def test_cell_styles_are_found_whichever_attribute_comes_first():
     """A fill sheetdesk set must be found (to clear it later) on cells spelled <c s=".." r="..">, too."""
-    from sheetdesk.workbook import patcher
+    from sheetdesk.workbook.engines.patch import splice as patcher
 
     body = (b'<sheetData><row r="2"><c r="D2" s="4"><v>1</v></c><c r="E2"/></row>'
             b'<row r="3"><c s="5" r="D3"><v>1</v></c><c t="s" r="E3" s="9"><v>0</v></c></row>'
@@ -565,7 +565,8 @@ def test_cell_styles_are_found_whichever_attribute_comes_first():
 def test_cell_styles_found_block_by_block_match_the_whole_scan(tmp_path, monkeypatch):
     """The register's cell styles are scanned while it is inflated block by block (its XML is not
     held while the rules' objects are): tags cut by a block boundary must still be found."""
-    from sheetdesk.workbook import fastread, patcher
+    from sheetdesk.workbook import fastread
+    from sheetdesk.workbook.engines.patch import splice as patcher
 
     rows = b"".join(b'<row r="%d"><c r="A%d" s="%d"><v>1</v></c><c s="%d" r="C%d"/></row>' % (r, r, r % 7, r % 5, r)
                     for r in range(2, 400))
@@ -598,7 +599,7 @@ def test_a_lean_run_lets_the_tickets_go_before_saving_and_keeps_what_the_command
 
 
 def test_an_appended_row_grows_the_sheet_dimension():
-    from sheetdesk.workbook import patcher
+    from sheetdesk.workbook.engines.patch import splice as patcher
     from sheetdesk.workbook.edits import KEEP
 
     styles = patcher.Styles(b'<styleSheet><cellXfs count="1"><xf numFmtId="0"/></cellXfs></styleSheet>')
@@ -668,7 +669,7 @@ def test_splicing_block_by_block_writes_what_splicing_the_whole_sheet_does(tmp_p
 def test_a_splicing_bug_is_caught_before_the_desk_is_replaced(tmp_path, cli, monkeypatch):
     """Each block's spliced rows are checked against the rows they came from as they are made: a
     splice that changed a colleague's cell is refused and the desk is left as it was."""
-    from sheetdesk.workbook import patcher
+    from sheetdesk.workbook.engines.patch import splice as patcher
 
     real = patcher._patch_row
 

@@ -528,7 +528,7 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
         result.release()
         book.release()
         gc.collect()  # the cyclic collector is paused for the run; a few cycles may hold the rest
-    from sheetdesk.workbook import patcher
+    from sheetdesk.workbook.engines.patch import splice as patcher
 
     try:
         patch.splice(pack_parts=saving)
@@ -691,7 +691,7 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
         writes = (w for w in writes if (w.sheet, w.row, w.column) not in blocked)
     marks = [k for k in MARKED_SHEETS if k in book.tables and "check" in book.tables[k].columns]
     if patching:
-        from sheetdesk.workbook import patcher
+        from sheetdesk.workbook.engines.patch import splice as patcher
 
         try:
             patch = patcher.plan_patch(book, writes, plan.counter, [tracker, call_sheet],
