@@ -186,7 +186,7 @@ def _shared_strings(z: zipfile.ZipFile, last: int) -> list[str]:
 
 def mark_openpyxl(wb, key: str, sheet_name: str) -> None:
     """Put the mark of generated sheet ``key`` on ``sheet_name`` in an openpyxl workbook."""
-    from openpyxl.workbook.defined_name import DefinedName  # deferred: only the openpyxl engine loads openpyxl
+    from openpyxl.workbook.defined_name import DefinedName  # deferred: heavy; loaded only to save
 
     mark = MARKS[key]
     if mark in wb.defined_names:

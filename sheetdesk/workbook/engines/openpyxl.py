@@ -11,17 +11,19 @@ import functools
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sheetdesk.schema import SHEETS_BY_KEY
+from sheetdesk.schema import COUNTER, SHEETS_BY_KEY
+from sheetdesk.workbook import counter as counter_sheet
 from sheetdesk.workbook.cells import ILLEGAL_CHARACTERS_RE
 from sheetdesk.workbook.edits import (KEEP, MARK_COLOURS, NUMBER_FORMATS, OWN_COLOURS, PRINT_FOOTER, PRINT_PAPER,
                                       PRINT_TITLE_ROWS, CellWrite, Change, GeneratedSheet, may_refill, same_value)
+from sheetdesk.workbook.marks import MARKS, mark_openpyxl, sheet_of_reference
 from sheetdesk.workbook.reader import Book
 
 
 @functools.cache
 def _fills() -> dict:
     """The openpyxl fills (openpyxl is imported only by the engine that saves through it)."""
-    from openpyxl.styles import PatternFill
+    from openpyxl.styles import PatternFill  # deferred: heavy; loaded only to save
 
     return {key: PatternFill("solid", fgColor=rgb) for key, rgb in OWN_COLOURS.items()}
 
@@ -46,7 +48,7 @@ def _fill_key(cell) -> str | None:
 def apply_writes(book: Book, writes: Iterable[CellWrite], marks: Iterable[str] = ()) -> list[Change]:
     """Apply the writes that change something; return those changes (values and fills). ``marks``:
     sheet keys whose problem marks the writes carry in full — a mark on any other cell is cleared."""
-    from openpyxl.styles import PatternFill
+    from openpyxl.styles import PatternFill  # deferred: heavy; loaded only to save
 
     changes: list[Change] = []
     _add_missing_headers(book, changes)
@@ -83,7 +85,7 @@ def apply_writes(book: Book, writes: Iterable[CellWrite], marks: Iterable[str] =
 
 def _clear_marks(book: Book, sheet_key: str, keep: set[tuple[int, int]], changes: list[Change]) -> None:
     """No fill again on the cells of people's columns that still carry a problem mark no problem asks for."""
-    from openpyxl.styles import PatternFill
+    from openpyxl.styles import PatternFill  # deferred: heavy; loaded only to save
 
     table = book.tables.get(sheet_key)
     if table is None:
@@ -106,8 +108,8 @@ def _clear_marks(book: Book, sheet_key: str, keep: set[tuple[int, int]], changes
 
 
 def _add_missing_headers(book: Book, changes: list[Change]) -> None:
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Font, PatternFill
+    from openpyxl.comments import Comment  # deferred: heavy; loaded only to save
+    from openpyxl.styles import Font, PatternFill  # deferred: heavy; loaded only to save
 
     for sheet_key, col_key in book.added_columns:
         table = book.tables[sheet_key]
@@ -127,8 +129,6 @@ def _add_missing_headers(book: Book, changes: list[Change]) -> None:
 def write_counter(book: Book, counter: dict[str, int], filled: dict[str, str] | None = None) -> list[Change]:
     """Keep the hidden counter sheet in step; create it (hidden) when it is missing. ``filled``
     (ticket ID -> category sheetdesk filled) is remembered beside it; None: the memory is already so."""
-    from sheetdesk.schema import COUNTER
-
     changes: list[Change] = []
     name = COUNTER.name(book.lang)
     if name not in book.wb.sheetnames:
@@ -136,8 +136,6 @@ def write_counter(book: Book, counter: dict[str, int], filled: dict[str, str] | 
         ws.sheet_state = "hidden"
         ws.append([c.name(book.lang) for c in COUNTER.columns])
         changes.append(Change("counter", 1, "month", None, "(sheet created)"))
-    from sheetdesk.workbook import counter as counter_sheet
-
     ws = book.wb[name]
     current = counter_sheet.stored(book)
     wanted = dict(sorted(counter.items()))
@@ -192,10 +190,8 @@ def _trim(rows: list[list[object]]) -> list[list[object]]:
 
 def write_generated(book: Book, gen: GeneratedSheet) -> list[Change]:
     """Rebuild the sheet when its content or colours differ; keep its position among the tabs."""
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    from sheetdesk.workbook.marks import MARKS, mark_openpyxl, sheet_of_reference
+    from openpyxl.styles import Alignment, Font, PatternFill  # deferred: heavy; loaded only to save
+    from openpyxl.utils import get_column_letter  # deferred: heavy; loaded only to save
 
     name = book.generated_name(gen.sheet)  # by its mark: a person's sheet of the same name is never taken
     mark = book.wb.defined_names.get(MARKS[gen.sheet])
@@ -250,7 +246,7 @@ def write_generated(book: Book, gen: GeneratedSheet) -> list[Change]:
 
 def print_setup(ws) -> None:
     """The print layout of a generated sheet (the patch engine writes the same in XML)."""
-    from openpyxl.worksheet.properties import PageSetupProperties
+    from openpyxl.worksheet.properties import PageSetupProperties  # deferred: heavy; loaded only to save
 
     ws.page_setup.paperSize = PRINT_PAPER
     ws.page_setup.orientation = "landscape"
