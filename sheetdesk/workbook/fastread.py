@@ -159,7 +159,7 @@ class FastWorkbook:
 
 
 def _open(path: Path):
-    from python_calamine import CalamineError, CalamineWorkbook
+    from python_calamine import CalamineError, CalamineWorkbook  # deferred: a native reader, loaded on first read
 
     try:
         return CalamineWorkbook.from_path(str(path))

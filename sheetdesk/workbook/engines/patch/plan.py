@@ -20,7 +20,7 @@ from pathlib import Path
 from sheetdesk.schema import COUNTER, SHEETS_BY_KEY
 from sheetdesk.workbook import counter as counter_sheet
 from sheetdesk.workbook.edits import KEEP, NUMBER_FORMATS, CellWrite, Change, GeneratedSheet, may_refill, same_value
-from sheetdesk.workbook.engines.patch import verify
+import sheetdesk.workbook.engines.patch.verify as verify  # as a module: tests replace its check
 from sheetdesk.workbook.engines.patch.cells import ATTR_R, ATTR_S, Edit, column_of, letters_of
 from sheetdesk.workbook.engines.patch.generated import (counter_xml, generated_chunks, same_values_or_unreadable,
                                                         still_ours, with_print_titles, written_by_us)
