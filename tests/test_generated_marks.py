@@ -93,7 +93,7 @@ def test_a_rebuilt_follow_up_plan_keeps_its_header_notes_hidden(make_desk, cli):
     (<legacyDrawing>), or LibreOffice prints every note as an open box over the header row."""
     desk = make_desk(ROWS)
     assert cli("refresh", desk, "--now", NOW).exit_code == 0
-    from sheetdesk.workbook.patcher import sheet_parts
+    from sheetdesk.workbook.opc import sheet_parts
 
     with zipfile.ZipFile(desk) as z:
         part = sheet_parts(z)["回访计划"]

@@ -244,9 +244,9 @@ def test_x14_dropdown_that_openpyxl_would_drop_survives(tmp_path, cli):
 
 def _corrupting_save(monkeypatch, corrupt):
     """Make the patch engine's save damage its own output, as a bug in it would."""
-    from sheetdesk.workbook import patcher
+    from sheetdesk.workbook.engines.patch import Patch
 
-    real = patcher.Patch.save
+    real = Patch.save
 
     def save(self, target):
         real(self, target)
@@ -257,7 +257,7 @@ def _corrupting_save(monkeypatch, corrupt):
             for name, content in data.items():
                 z.writestr(name, content)
 
-    monkeypatch.setattr(patcher.Patch, "save", save)
+    monkeypatch.setattr(Patch, "save", save)
 
 
 def _refused_refresh(tmp_path, cli) -> str:
@@ -352,7 +352,7 @@ def test_verification_inflates_what_it_wrote(tmp_path, cli, monkeypatch):
     path = tmp_path / "desk.xlsx"
     desk_with_extras(path, tiny_png(tmp_path / "logo.png"))
     with zipfile.ZipFile(path) as z:
-        from sheetdesk.workbook.patcher import sheet_parts
+        from sheetdesk.workbook.opc import sheet_parts
 
         assert sheet_parts(z)["跟踪看板"].endswith("sheet5.xml")  # the tracker, rebuilt on the first refresh
     before = path.read_bytes()
@@ -410,9 +410,9 @@ def test_a_row_spelled_another_way_among_ordinary_rows_is_patched_not_duplicated
 
 
 def test_verification_rereads_a_sheet_whose_rows_it_cannot_locate(tmp_path, cli, monkeypatch):
-    from sheetdesk.workbook import patcher
+    from sheetdesk.workbook.engines.patch import verify
 
-    monkeypatch.setattr(patcher, "_spliced_only", lambda *args: None)  # as for rows stored out of order
+    monkeypatch.setattr(verify, "spliced_only", lambda *args: None)  # as for rows stored out of order
 
     def corrupt(data, patched):
         sheet = "xl/worksheets/sheet1.xml"
@@ -428,7 +428,8 @@ def _tracker_values(path: Path) -> list[tuple]:
 
 
 def test_the_tracker_sheetdesk_wrote_is_never_read_back(tmp_path, cli, make_desk, monkeypatch):
-    from sheetdesk.workbook import patcher
+    from sheetdesk.workbook.engines.patch import generated
+    from sheetdesk.workbook.opc import sheet_parts
 
     path = make_desk([{"received": datetime(2026, 11, 2, 10), "channel": "电话", "customer": "王女士",
                        "description": "机器无法开机"},
@@ -441,14 +442,14 @@ def test_the_tracker_sheetdesk_wrote_is_never_read_back(tmp_path, cli, make_desk
     def must_not_compare(ws, gen):
         raise AssertionError(f"{gen.sheet} was read although sheetdesk wrote it and nobody saved it since")
 
-    monkeypatch.setattr(patcher, "_same_values", must_not_compare)
+    monkeypatch.setattr(generated, "same_values", must_not_compare)
     # the next morning: the overdue texts change; the tracker is rebuilt without reading it
     before = _tracker_values(path)
     result = cli("refresh", path, "--now", "2026-11-24 09:00")
     assert result.exit_code == 0, result.output
     assert _tracker_values(path) != before
     with zipfile.ZipFile(path) as z:
-        name = patcher.sheet_parts(z)["跟踪看板"]
+        name = sheet_parts(z)["跟踪看板"]
     tracker_part = parts(path)[name]
     again = cli("refresh", path, "--now", "2026-11-24 09:00")
     assert again.exit_code == 0 and "无需修改" in again.output
@@ -470,18 +471,22 @@ def test_a_tracker_someone_typed_into_is_restored(tmp_path, cli, make_desk):
 
 def spliced(xml: bytes, edits, styles, date1904: bool, changes: list) -> bytes:
     """The sheet XML the patch engine writes for ``edits`` (it streams the pieces; joined here)."""
-    from sheetdesk.workbook import patcher
+    from sheetdesk.workbook.engines.patch.splice import patched_sequence
 
-    return b"".join(patcher._patched_sequence(xml, edits, styles, date1904, changes))
+    sequence, found = patched_sequence(xml, edits, styles, date1904)
+    changes += found
+    return b"".join(sequence)
 
 
 def test_rows_are_found_whether_or_not_r_comes_first():
     """Office suites write ``<row r=..`` first and in order (the fast path); any other spelling is
     still patched, by walking every row."""
-    from sheetdesk.workbook import patcher
-    from sheetdesk.workbook.writer import KEEP
+    from sheetdesk.workbook.engines.patch import PatchUnsupported
+    from sheetdesk.workbook.engines.patch.cells import Edit
+    from sheetdesk.workbook.engines.patch.styles import Styles
+    from sheetdesk.workbook.edits import KEEP
 
-    styles = patcher.Styles(b'<styleSheet><fills count="1"><fill/></fills><fonts count="1"><font/></fonts>'
+    styles = Styles(b'<styleSheet><fills count="1"><fill/></fills><fonts count="1"><font/></fonts>'
                             b'<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
                             b'</cellXfs></styleSheet>')
 
@@ -489,8 +494,8 @@ def test_rows_are_found_whether_or_not_r_comes_first():
         return b"<worksheet><sheetData>" + rows + b"</sheetData></worksheet>"
 
     def edit(value):
-        return {2: {2: patcher._Edit(2, value, KEEP, None, False, "register", "status", None)},
-                10: {1: patcher._Edit(1, "x", KEEP, None, False, "register", "status", None)}}
+        return {2: {2: Edit(2, value, KEEP, None, False, "register", "status", None)},
+                10: {1: Edit(1, "x", KEEP, None, False, "register", "status", None)}}
 
     plain = sheet(b'<row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="A2"><v>2</v></c></row>'
                   b'<row r="10"/>')
@@ -511,7 +516,7 @@ def test_rows_are_found_whether_or_not_r_comes_first():
     odd_gaps = sheet(b'<row spans="1:2" r="1"><c r="A1"><v>1</v></c></row>')
     try:  # where a new row belongs cannot be told from rows spelled another way: openpyxl saves it
         spliced(odd_gaps, edit("x"), styles, False, [])
-    except patcher.PatchUnsupported:
+    except PatchUnsupported:
         pass
     else:
         raise AssertionError("a new row among rows spelled another way must send the save to openpyxl")
@@ -520,14 +525,15 @@ def test_rows_are_found_whether_or_not_r_comes_first():
 def test_a_date_written_over_libreoffices_custom_general_format_gets_a_date_format():
     """LibreOffice saves its default cell format as numFmtId 164 "General"; a date written into a
     cell with that format must still get a date format (or Excel shows a bare serial)."""
-    from sheetdesk.workbook import patcher
-    from sheetdesk.workbook.writer import KEEP
+    from sheetdesk.workbook.engines.patch.cells import Edit
+    from sheetdesk.workbook.engines.patch.styles import Styles
+    from sheetdesk.workbook.edits import KEEP
 
-    styles = patcher.Styles(b'<styleSheet><numFmts count="1"><numFmt numFmtId="164" formatCode="General"/></numFmts>'
+    styles = Styles(b'<styleSheet><numFmts count="1"><numFmt numFmtId="164" formatCode="General"/></numFmts>'
                             b'<cellXfs count="1"><xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0"/>'
                             b'</cellXfs></styleSheet>')
     xml = b'<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData></worksheet>'
-    edits = {2: {2: patcher._Edit(2, datetime(2026, 11, 20, 10), KEEP, "yyyy-mm-dd hh:mm", False, "register",
+    edits = {2: {2: Edit(2, datetime(2026, 11, 20, 10), KEEP, "yyyy-mm-dd hh:mm", False, "register",
                                   "received", None)}}
     out = spliced(xml, edits, styles, False, [])
     style = int(re.search(rb'<c r="B2" s="(\d+)"', out).group(1))
@@ -535,11 +541,12 @@ def test_a_date_written_over_libreoffices_custom_general_format_gets_a_date_form
 
 
 def test_new_cells_keep_column_order_whether_or_not_the_row_has_cells_beyond_them():
-    from sheetdesk.workbook import patcher
-    from sheetdesk.workbook.writer import KEEP
+    from sheetdesk.workbook.engines.patch.cells import Edit
+    from sheetdesk.workbook.engines.patch.styles import Styles
+    from sheetdesk.workbook.edits import KEEP
 
-    styles = patcher.Styles(b'<styleSheet><cellXfs count="1"><xf numFmtId="0"/></cellXfs></styleSheet>')
-    edits = {2: {4: patcher._Edit(4, "新", KEEP, None, False, "register", "status", None)}}
+    styles = Styles(b'<styleSheet><cellXfs count="1"><xf numFmtId="0"/></cellXfs></styleSheet>')
+    edits = {2: {4: Edit(4, "新", KEEP, None, False, "register", "status", None)}}
     for row, expected in [
         (b'<row r="2" spans="1:2"><c r="A2"><v>1</v></c><c r="B2"><v>2</v></c></row>', [b"A2", b"B2", b"D2"]),
         (b'<row r="2"><c r="A2"><v>1</v></c><c r="F2"><v>6</v></c></row>', [b"A2", b"D2", b"F2"]),  # a colleague's F
@@ -553,19 +560,20 @@ def test_new_cells_keep_column_order_whether_or_not_the_row_has_cells_beyond_the
 
 def test_cell_styles_are_found_whichever_attribute_comes_first():
     """A fill sheetdesk set must be found (to clear it later) on cells spelled <c s=".." r="..">, too."""
-    from sheetdesk.workbook import patcher
+    from sheetdesk.workbook.engines.patch.splice import styles_at
 
     body = (b'<sheetData><row r="2"><c r="D2" s="4"><v>1</v></c><c r="E2"/></row>'
             b'<row r="3"><c s="5" r="D3"><v>1</v></c><c t="s" r="E3" s="9"><v>0</v></c></row>'
             b'<row r="4"><c cm="1" s="6" r="D4"><v>1</v></c><c r="DD4" s="8"/></row></sheetData>')
-    found = patcher._styles_at(body, {4, 5}, 4)
+    found = styles_at(body, {4, 5}, 4)
     assert list(found[4]) == [0, 0, 4, 5, 6] and list(found[5]) == [0, 0, 0, 9, 0]
 
 
 def test_cell_styles_found_block_by_block_match_the_whole_scan(tmp_path, monkeypatch):
     """The register's cell styles are scanned while it is inflated block by block (its XML is not
     held while the rules' objects are): tags cut by a block boundary must still be found."""
-    from sheetdesk.workbook import fastread, patcher
+    from sheetdesk.workbook import fastread
+    from sheetdesk.workbook.engines.patch.splice import styles_at, styles_streamed
 
     rows = b"".join(b'<row r="%d"><c r="A%d" s="%d"><v>1</v></c><c s="%d" r="C%d"/></row>' % (r, r, r % 7, r % 5, r)
                     for r in range(2, 400))
@@ -573,11 +581,11 @@ def test_cell_styles_found_block_by_block_match_the_whole_scan(tmp_path, monkeyp
     path = tmp_path / "p.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("sheet.xml", xml)
-    whole = patcher._styles_at(xml, {1, 3}, 400)
+    whole = styles_at(xml, {1, 3}, 400)
     for block in (7, 64, 1000, 1 << 22):
         monkeypatch.setattr(fastread, "BLOCK", block)
         with zipfile.ZipFile(path) as z:
-            streamed = patcher._styles_streamed(z, "sheet.xml", {1, 3}, 400)
+            streamed = styles_streamed(z, "sheet.xml", {1, 3}, 400)
         assert streamed == whole and streamed[1][9] == 2 and streamed[3][9] == 4
 
 
@@ -598,13 +606,14 @@ def test_a_lean_run_lets_the_tickets_go_before_saving_and_keeps_what_the_command
 
 
 def test_an_appended_row_grows_the_sheet_dimension():
-    from sheetdesk.workbook import patcher
-    from sheetdesk.workbook.writer import KEEP
+    from sheetdesk.workbook.engines.patch.cells import Edit
+    from sheetdesk.workbook.engines.patch.styles import Styles
+    from sheetdesk.workbook.edits import KEEP
 
-    styles = patcher.Styles(b'<styleSheet><cellXfs count="1"><xf numFmtId="0"/></cellXfs></styleSheet>')
+    styles = Styles(b'<styleSheet><cellXfs count="1"><xf numFmtId="0"/></cellXfs></styleSheet>')
     xml = (b'<worksheet><dimension ref="A1:C3"/><sheetData><row r="1"><c r="A1"><v>1</v></c></row>'
            b'<row r="3"><c r="A3"><v>3</v></c></row></sheetData></worksheet>')
-    edits = {4: {2: patcher._Edit(2, "新", KEEP, None, False, "register", "customer", None)}}
+    edits = {4: {2: Edit(2, "新", KEEP, None, False, "register", "customer", None)}}
     out = spliced(xml, edits, styles, False, [])
     assert b'<dimension ref="A1:C4"/>' in out and out.endswith(b"</row></sheetData></worksheet>")
 
@@ -668,15 +677,15 @@ def test_splicing_block_by_block_writes_what_splicing_the_whole_sheet_does(tmp_p
 def test_a_splicing_bug_is_caught_before_the_desk_is_replaced(tmp_path, cli, monkeypatch):
     """Each block's spliced rows are checked against the rows they came from as they are made: a
     splice that changed a colleague's cell is refused and the desk is left as it was."""
-    from sheetdesk.workbook import patcher
+    from sheetdesk.workbook.engines.patch import splice
 
-    real = patcher._patch_row
+    real = splice.patch_row
 
     def careless(row_xml, head, r, *args, **kwargs):
         out = real(row_xml, head, r, *args, **kwargs)
         return out.replace(b"<v>42</v>", b"<v>43</v>")  # Y4, a number a colleague typed
 
-    monkeypatch.setattr(patcher, "_patch_row", careless)
+    monkeypatch.setattr(splice, "patch_row", careless)
     assert "第4行第25列" in _refused_refresh(tmp_path, cli)
 
 

@@ -44,7 +44,9 @@ from sheetdesk.rules.register import ROUTED
 from sheetdesk.workbook.cells import column_letter
 from sheetdesk.workbook.reader import Book, merged_ranges, open_book, read_table
 from sheetdesk.workbook.safesave import atomic_write, remove_leftovers, snapshot
-from sheetdesk.workbook.writer import KEEP, CellWrite, Change, GeneratedSheet, apply_writes, write_counter, write_generated
+from sheetdesk.workbook.edits import KEEP, NUMBER_FORMATS, CellWrite, Change, GeneratedSheet
+from sheetdesk.workbook.engines.openpyxl import apply_writes, write_counter, write_generated
+from sheetdesk.workbook.engines.patch import Patch, PatchUnsupported, plan_patch, verify_patch
 
 
 @dataclass
@@ -344,8 +346,6 @@ def _provisional(statuses: list[TicketStatus], cal: WorkCalendar) -> list[Proble
 
 def _append_row(book: Book, append: Append) -> None:
     """Write the row below the last used row of its sheet (people's columns only)."""
-    from sheetdesk.workbook.writer import NUMBER_FORMATS
-
     sheet = SHEETS_BY_KEY[append.sheet_key]
     table = read_table(book, sheet, add_owned=False)
     ws = book.wb[table.name]
@@ -498,7 +498,7 @@ class _Planned:
     """A patch-engine run between its two steps: the edits are decided, the sheets not yet spliced."""
     result: RunResult
     book: Book
-    patch: object  # patcher.Patch
+    patch: Patch
     typed_calls: object
     snap: object  # the desk's file as it was read (safesave.snapshot)
 
@@ -517,11 +517,9 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
         result.release()
         book.release()
         gc.collect()  # the cyclic collector is paused for the run; a few cycles may hold the rest
-    from sheetdesk.workbook import patcher
-
     try:
         patch.splice(pack_parts=saving)
-    except patcher.PatchUnsupported:
+    except PatchUnsupported:
         return _run(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine="openpyxl", lean=lean)
     result.changes = patch.changes
     if append is not None:  # the appended rows are changes, even when nothing else moves
@@ -536,7 +534,7 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
                      book.generated_name("tracker"), book.generated_name("followups")}
 
         def check_patch(tmp: Path) -> None:
-            patcher.verify_patch(tmp, book, written, generated, patch)
+            verify_patch(tmp, book, written, generated, patch)
             verify.assert_typed_read_back(tmp, book.generated_name("followups"), typed_calls)
 
         result.backup = atomic_write(path, patch.save, expected=snap, verify=check_patch,
@@ -680,13 +678,11 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
         writes = (w for w in writes if (w.sheet, w.row, w.column) not in blocked)
     marks = [k for k in MARKED_SHEETS if k in book.tables and "check" in book.tables[k].columns]
     if patching:
-        from sheetdesk.workbook import patcher
-
         try:
-            patch = patcher.plan_patch(book, writes, plan.counter, [tracker, call_sheet],
+            patch = plan_patch(book, writes, plan.counter, [tracker, call_sheet],
                                        {append.sheet_key: append.originals} if append is not None else None,
                                        filled=plan.filled_if_changed, marks=marks)
-        except patcher.PatchUnsupported:
+        except PatchUnsupported:
             return _run(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine="openpyxl",
                         lean=lean)
         typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS) if saving else None

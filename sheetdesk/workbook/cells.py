@@ -12,6 +12,8 @@ import functools
 import re
 from datetime import date, datetime, time
 
+from sheetdesk.rules.limits import CELL_CHARS, cap_text
+
 #: day 0 of Excel's two date systems (openpyxl's CALENDAR_WINDOWS_1900 and CALENDAR_MAC_1904)
 EPOCH_1900 = datetime(1899, 12, 30)
 EPOCH_1904 = datetime(1904, 1, 1)
@@ -73,9 +75,7 @@ XLSXWRITER_OPTIONS = {"remove_timezone": True, "strings_to_formulas": False, "st
 def new_workbook(path, lang: str):
     """An xlsxwriter workbook with :data:`XLSXWRITER_OPTIONS` whose sheets cut every text to what an
     Excel cell holds, saying how much was left out (xlsxwriter would cut it silently)."""
-    import xlsxwriter
-
-    from sheetdesk.rules.limits import CELL_CHARS, cap_text
+    import xlsxwriter  # deferred: only the report, summary and template builders write with it
 
     def capped(ws, row, col, value, cell_format=None):
         if len(value) > CELL_CHARS:

@@ -12,8 +12,10 @@ from pathlib import Path
 
 from sheetdesk.errors import StructureError
 from sheetdesk.rules.ids import parse_id
-from sheetdesk.schema import COUNTER, normalise_header
-from sheetdesk.workbook.reader import Book
+from sheetdesk.schema import COUNTER, REGISTER, find_sheet, normalise_header
+from sheetdesk.workbook.fastread import FastSheet, quiet_stderr
+from sheetdesk.workbook.reader import Book, locate_header
+from sheetdesk.workbook.safesave import list_backups
 
 _MONTH = re.compile(r"^\d{4}(0[1-9]|1[0-2])$")
 
@@ -131,8 +133,6 @@ def backup_ids(book_path: Path, on_backup=lambda: None) -> list[str]:
     that tell: a dozen backups of a large desk are seconds, not minutes. ``on_backup`` is called
     after each backup (progress).
     """
-    from sheetdesk.workbook.safesave import list_backups
-
     out: list[str] = []
     for backup in list_backups(book_path):
         out += _ids_in_backup(backup)
@@ -141,11 +141,7 @@ def backup_ids(book_path: Path, on_backup=lambda: None) -> list[str]:
 
 
 def _ids_in_backup(backup: Path) -> list[str]:
-    from python_calamine import CalamineWorkbook
-
-    from sheetdesk.schema import REGISTER, find_sheet
-    from sheetdesk.workbook.fastread import FastSheet, quiet_stderr
-    from sheetdesk.workbook.reader import locate_header
+    from python_calamine import CalamineWorkbook  # deferred: a native reader, loaded only to read backups
 
     out: list[str] = []
     try:

@@ -16,9 +16,11 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from xml.sax.saxutils import unescape
 
 from sheetdesk.errors import BookUnreadable
 from sheetdesk.workbook.cells import CELL_REF, EPOCH_1900, EPOCH_1904, column_index
+from sheetdesk.workbook.opc import sheet_parts
 
 
 class FastReadUnsupported(Exception):
@@ -96,8 +98,6 @@ class FastWorkbook:
         part = self._parts().get(name)
         if part is None:
             return
-        from xml.sax.saxutils import unescape
-
         found: list[tuple[bytes, str]] = []
         formulas: list[tuple[int, int]] = []
         with zipfile.ZipFile(self._path) as z:
@@ -125,8 +125,6 @@ class FastWorkbook:
 
     def _parts(self) -> dict[str, str]:
         if self._part_map is None:
-            from sheetdesk.workbook.patcher import sheet_parts
-
             try:
                 with zipfile.ZipFile(self._path) as z:
                     self._part_map = sheet_parts(z)
@@ -161,7 +159,7 @@ class FastWorkbook:
 
 
 def _open(path: Path):
-    from python_calamine import CalamineError, CalamineWorkbook
+    from python_calamine import CalamineError, CalamineWorkbook  # deferred: a native reader, loaded on first read
 
     try:
         return CalamineWorkbook.from_path(str(path))

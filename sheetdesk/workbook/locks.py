@@ -22,6 +22,7 @@ from filelock import FileLock, Timeout
 
 from sheetdesk.errors import BookBusy, BookLocked
 from sheetdesk.settings import aware, desk_clock
+from sheetdesk.workbook.safesave import STATE_DIR, state_dir
 
 APP_NAMES = {"excel": ("Excel/WPS", "Excel/WPS"), "libreoffice": ("LibreOffice", "LibreOffice"),
              "wps": ("WPS", "WPS"), "sheetdesk": ("sheetdesk", "sheetdesk")}
@@ -181,8 +182,6 @@ class DeskLock:
     """One sheetdesk writer per desk at a time; others wait up to ``timeout`` seconds, then BookBusy."""
 
     def __init__(self, book: Path, timeout: float = 30.0) -> None:
-        from sheetdesk.workbook.safesave import STATE_DIR
-
         book = Path(book)
         self.book = book
         self.lock_path = book.parent / STATE_DIR / f"{book.name}.lock"
@@ -197,8 +196,6 @@ class DeskLock:
             return ""
 
     def __enter__(self) -> DeskLock:
-        from sheetdesk.workbook.safesave import state_dir
-
         try:
             state_dir(self.book, create=True)
         except OSError:

@@ -19,7 +19,10 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape, unescape
 
-from sheetdesk.schema import FOLLOWUPS, TRACKER, Sheet
+from sheetdesk.rules.followups import header as followups_header
+from sheetdesk.rules.tracker import headers as tracker_headers
+from sheetdesk.schema import FOLLOWUPS, TRACKER, Sheet, normalise_header
+from sheetdesk.workbook.opc import sheet_parts
 
 #: generated sheet key -> the defined name that marks it
 MARKS = {TRACKER.key: "_sheetdesk_tracker", FOLLOWUPS.key: "_sheetdesk_followups"}
@@ -94,17 +97,12 @@ def looks_generated(sheet: Sheet, first_row: list[object]) -> bool:
     if not cells or cells[0] in PLACEHOLDERS:
         return True
     n = _HEADER_CELLS[sheet.key]
-    from sheetdesk.rules.followups import header as followups_header
-    from sheetdesk.rules.tracker import headers as tracker_headers
-
     make = tracker_headers if sheet.key == TRACKER.key else followups_header
     return any(cells[:n] == make(lang)[:n] for lang in ("zh", "en"))
 
 
 def generated_sheets(path: Path, sheetnames: list[str]) -> dict[str, str | None]:
     """Generated sheet key -> the workbook's sheet for it (None: the desk has none yet)."""
-    from sheetdesk.schema import normalise_header
-
     with zipfile.ZipFile(path) as z:
         try:
             workbook_xml = z.read("xl/workbook.xml")
@@ -126,7 +124,6 @@ def generated_sheets(path: Path, sheetnames: list[str]) -> dict[str, str | None]
 
 def first_row(z: zipfile.ZipFile, sheet_name: str) -> list[object]:
     """Row 1 of a sheet, read from the head of its XML (shared strings looked up as far as needed)."""
-    from sheetdesk.workbook.patcher import sheet_parts
 
     part = sheet_parts(z).get(sheet_name)
     if part is None or part not in z.namelist():
@@ -189,7 +186,7 @@ def _shared_strings(z: zipfile.ZipFile, last: int) -> list[str]:
 
 def mark_openpyxl(wb, key: str, sheet_name: str) -> None:
     """Put the mark of generated sheet ``key`` on ``sheet_name`` in an openpyxl workbook."""
-    from openpyxl.workbook.defined_name import DefinedName
+    from openpyxl.workbook.defined_name import DefinedName  # deferred: heavy; loaded only to save
 
     mark = MARKS[key]
     if mark in wb.defined_names:

@@ -16,7 +16,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sheetdesk.errors import UnsupportedContent
+from sheetdesk.errors import BookUnreadable, UnsupportedContent
 
 
 @dataclass(frozen=True)
@@ -114,8 +114,6 @@ def scan(path: Path) -> list[Finding]:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        from sheetdesk.errors import BookUnreadable
-
         raise BookUnreadable(f"{path.name} 已损坏或被截断（{exc}）", f"{path.name} is damaged or truncated ({exc})") from exc
     with zf:
         names = zf.namelist()

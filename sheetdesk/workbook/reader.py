@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 from sheetdesk.errors import BookNotFound, BookUnreadable, StructureError
 from sheetdesk.rules.records import Row, Table
-from sheetdesk.schema import Sheet, column_lookup, desk_language, find_sheet, normalise_header
+from sheetdesk.schema import SHEETS_BY_KEY, TRACKER, Sheet, column_lookup, desk_language, find_sheet, normalise_header
 from sheetdesk.workbook.cells import EPOCH_1904
+from sheetdesk.workbook.fastread import FastReadUnsupported, FastWorkbook
 from sheetdesk.workbook.marks import generated_sheets
 from sheetdesk.workbook.zipguard import check_package
 
@@ -48,8 +49,6 @@ class Book:
         found = self.generated.get(key)
         if found:
             return found
-        from sheetdesk.schema import SHEETS_BY_KEY
-
         base = SHEETS_BY_KEY[key].name(self.lang)
         taken = {n.casefold() for n in self.wb.sheetnames}
         name, n = base, 1
@@ -83,10 +82,6 @@ def open_book(path: Path, *, fast: bool = False, formulas_of: frozenset[str] = f
     check_package(path)
     _refuse_strict(path)
     if fast:
-        from sheetdesk.workbook.fastread import FastReadUnsupported, FastWorkbook
-
-        from sheetdesk.schema import TRACKER
-
         fwb = FastWorkbook(path, formulas_of=formulas_of)
         try:
             # the tracker is only read to compare it, when another program has saved it since sheetdesk did
@@ -97,7 +92,7 @@ def open_book(path: Path, *, fast: bool = False, formulas_of: frozenset[str] = f
         lang = desk_language(fwb.sheetnames)
         return Book(path, fwb, fwb.epoch == EPOCH_1904, lang,  # type: ignore[arg-type]
                     generated=generated_sheets(path, fwb.sheetnames))
-    import openpyxl
+    import openpyxl  # deferred: heavy; read-only commands never load it
 
     try:
         wb = openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", rich_text=True)

@@ -107,7 +107,7 @@ def state_dir(book: Path, create: bool = False) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         if os.name == "nt":  # pragma: no cover - Windows only
             try:
-                import ctypes
+                import ctypes  # deferred: Windows only
 
                 ctypes.windll.kernel32.SetFileAttributesW(str(folder), 0x2)  # FILE_ATTRIBUTE_HIDDEN
             except Exception:

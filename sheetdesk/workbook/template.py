@@ -23,9 +23,9 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from sheetdesk.workbook.marks import MARKS, mark_openpyxl
-from sheetdesk.workbook.writer import print_setup
+from sheetdesk.workbook.engines.openpyxl import print_setup
 from sheetdesk.schema import (COUNTER, DEFAULT_CHANNELS, DEFAULT_EMOTIONS, DEFAULT_TIERS, EN_LIST_VALUES, ESCALATION,
-                              LISTS, MATRIX, PROGRESS, REGISTER, RESULTS, SATISFACTION, SHEETS, SLA, STEPS, TRACKER,
+                              LISTS, MATRIX, SATISFACTION, SHEETS, SLA, STEPS, TRACKER,
                               Sheet)
 
 PRESETS = ("p0p1p2", "four-stage")

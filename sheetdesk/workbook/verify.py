@@ -7,13 +7,11 @@ the original. "No typed value is lost" is checked on every run, not only in the 
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import date, datetime, time
 from pathlib import Path
 
 from sheetdesk.errors import WriteFailed
-from collections import Counter
-from datetime import date, datetime, time
-
-
 from sheetdesk.rules.records import Table
 from sheetdesk.schema import COUNTER, FOLLOWUPS, TRACKER
 from sheetdesk.workbook.cells import to_excel
@@ -73,7 +71,7 @@ def fingerprint(book: Book, skip: set[tuple[str, int, str]]) -> Cells:
 
 
 def assert_kept(tmp: Path, book: Book, protected: Cells) -> None:
-    import openpyxl
+    import openpyxl  # deferred: heavy; only the openpyxl engine's saves are checked with it
 
     wb = openpyxl.load_workbook(tmp, read_only=True, rich_text=True)
     try:
@@ -111,7 +109,7 @@ def assert_typed_kept(tmp: Path, sheet: str, typed: Counter) -> None:
     """Rows of a rebuilt sheet may move; every value typed in it must still be somewhere in it."""
     if not typed:
         return
-    import openpyxl
+    import openpyxl  # deferred: heavy; only the openpyxl engine's saves are checked with it
 
     wb = openpyxl.load_workbook(tmp, read_only=True, rich_text=True)
     try:
@@ -129,7 +127,7 @@ def assert_typed_read_back(tmp: Path, sheet: str, typed: Counter) -> None:
     """:func:`assert_typed_kept` reading the saved copy with calamine (a fraction of openpyxl's time)."""
     if not typed:
         return
-    from python_calamine import CalamineWorkbook
+    from python_calamine import CalamineWorkbook  # deferred: a native reader, loaded only to check a save
 
     wb = CalamineWorkbook.from_path(str(tmp))
     try:

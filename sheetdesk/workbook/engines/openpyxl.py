@@ -1,80 +1,31 @@
-"""Writing results back: cell edits, fills and sheetdesk's own sheets, nothing else.
+"""The openpyxl save engine: cell edits, fills and sheetdesk's own sheets on a loaded workbook.
 
-The interface is deliberately narrow — a list of :class:`CellWrite` and generated tables in, a list
-of :class:`Change` out — so a package-patching engine can replace openpyxl here later without the
-domain noticing. Cells people typed are only ever written when blank.
+It takes the same :class:`~sheetdesk.workbook.edits.CellWrite` and generated sheets as the patch
+engine and reports the same changes; it is the engine for files the patch engine cannot splice and
+for repairs. Cells people typed are only ever written when blank.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import date, datetime
 
-from sheetdesk.schema import SHEETS_BY_KEY
+from sheetdesk.schema import COUNTER, SHEETS_BY_KEY
+from sheetdesk.workbook import counter as counter_sheet
 from sheetdesk.workbook.cells import ILLEGAL_CHARACTERS_RE
+from sheetdesk.workbook.edits import (KEEP, MARK_COLOURS, NUMBER_FORMATS, OWN_COLOURS, PRINT_FOOTER, PRINT_PAPER,
+                                      PRINT_TITLE_ROWS, CellWrite, Change, GeneratedSheet, may_refill, same_value)
+from sheetdesk.workbook.marks import MARKS, mark_openpyxl, sheet_of_reference
 from sheetdesk.workbook.reader import Book
-
-#: fills sheetdesk owns (ARGB); any other fill on a cell is the user's and is left alone
-FILL_COLOURS = {"red": "FFFFC7CE", "amber": "FFFFEB9C"}
-#: the fills that mark a cell people typed which has a problem (light orange: an error, light
-#: yellow: a warning); shades of no standard palette, so a colour a person picked is not taken for one
-MARK_COLOURS = {"error": "FFFFD6AD", "warning": "FFFFF6C4"}
-OWN_COLOURS = {**FILL_COLOURS, **MARK_COLOURS}
 
 
 @functools.cache
 def _fills() -> dict:
     """The openpyxl fills (openpyxl is imported only by the engine that saves through it)."""
-    from openpyxl.styles import PatternFill
+    from openpyxl.styles import PatternFill  # deferred: heavy; loaded only to save
 
     return {key: PatternFill("solid", fgColor=rgb) for key, rgb in OWN_COLOURS.items()}
-
-NUMBER_FORMATS = {"datetime": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd", "text": "@"}
-KEEP = object()
-#: how sheetdesk's own sheets print (both engines): A4 (paper 9) landscape, fitted to one page wide
-#: and as many long as needed, row 1 repeated on every page, page numbers in the footer
-PRINT_PAPER, PRINT_TITLE_ROWS, PRINT_FOOTER = 9, "$1:$1", "&C&P / &N"
-
-
-@dataclass(slots=True)  # a refresh of a big register makes hundreds of thousands: no __dict__ each
-class CellWrite:
-    sheet: str            # schema sheet key
-    row: int
-    column: str           # schema column key
-    #: KEEP: only the fill is written (a person's cell sheetdesk marks but never edits)
-    value: object
-    #: "red" | "amber" | None (clear a fill sheetdesk set) | KEEP (do not touch the fill)
-    fill: object = KEEP
-    #: people's column: write only when the cell is blank
-    only_if_blank: bool = False
-    #: a header cell sheetdesk adds (patch engine: bold on grey, like its own columns' headers)
-    header: bool = False
-    #: the fill marks a problem on a cell people typed ("error" | "warning" | None to clear): only
-    #: MARK_COLOURS count as sheetdesk's there; ``value`` is KEEP (the value is not written)
-    mark: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    sheet: str
-    row: int
-    column: str
-    old: object
-    new: object
-
-
-def same_value(old: object, new: object) -> bool:
-    if old is None or old == "":
-        return new is None or new == ""
-    if isinstance(old, (datetime, date)) and isinstance(new, (datetime, date)):
-        # calamine reads a midnight date-time as a date; 2 Jan 00:00 is the same moment either way
-        as_dt = [v if isinstance(v, datetime) else datetime(v.year, v.month, v.day) for v in (old, new)]
-        return abs((as_dt[0] - as_dt[1]).total_seconds()) < 0.002
-    if isinstance(old, (int, float)) and isinstance(new, (int, float)):
-        return float(old) == float(new)
-    return str(old) == str(new)
 
 
 def _clean(value: object) -> object:
@@ -94,21 +45,10 @@ def _fill_key(cell) -> str | None:
     return "other"
 
 
-def may_refill(current: str | None, wanted: object, mark: bool) -> bool:
-    """Whether sheetdesk may put ``wanted`` on a cell whose fill is ``current`` (a key of OWN_COLOURS,
-    "other" or None): only over no fill or one of its own — on a cell people type, only over a
-    problem mark (an overdue colour there is a person's choice)."""
-    if current == wanted:
-        return False
-    if mark:
-        return current is None or current in MARK_COLOURS
-    return current != "other"
-
-
 def apply_writes(book: Book, writes: Iterable[CellWrite], marks: Iterable[str] = ()) -> list[Change]:
     """Apply the writes that change something; return those changes (values and fills). ``marks``:
     sheet keys whose problem marks the writes carry in full — a mark on any other cell is cleared."""
-    from openpyxl.styles import PatternFill
+    from openpyxl.styles import PatternFill  # deferred: heavy; loaded only to save
 
     changes: list[Change] = []
     _add_missing_headers(book, changes)
@@ -145,7 +85,7 @@ def apply_writes(book: Book, writes: Iterable[CellWrite], marks: Iterable[str] =
 
 def _clear_marks(book: Book, sheet_key: str, keep: set[tuple[int, int]], changes: list[Change]) -> None:
     """No fill again on the cells of people's columns that still carry a problem mark no problem asks for."""
-    from openpyxl.styles import PatternFill
+    from openpyxl.styles import PatternFill  # deferred: heavy; loaded only to save
 
     table = book.tables.get(sheet_key)
     if table is None:
@@ -168,8 +108,8 @@ def _clear_marks(book: Book, sheet_key: str, keep: set[tuple[int, int]], changes
 
 
 def _add_missing_headers(book: Book, changes: list[Change]) -> None:
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Font, PatternFill
+    from openpyxl.comments import Comment  # deferred: heavy; loaded only to save
+    from openpyxl.styles import Font, PatternFill  # deferred: heavy; loaded only to save
 
     for sheet_key, col_key in book.added_columns:
         table = book.tables[sheet_key]
@@ -189,8 +129,6 @@ def _add_missing_headers(book: Book, changes: list[Change]) -> None:
 def write_counter(book: Book, counter: dict[str, int], filled: dict[str, str] | None = None) -> list[Change]:
     """Keep the hidden counter sheet in step; create it (hidden) when it is missing. ``filled``
     (ticket ID -> category sheetdesk filled) is remembered beside it; None: the memory is already so."""
-    from sheetdesk.schema import COUNTER
-
     changes: list[Change] = []
     name = COUNTER.name(book.lang)
     if name not in book.wb.sheetnames:
@@ -198,8 +136,6 @@ def write_counter(book: Book, counter: dict[str, int], filled: dict[str, str] | 
         ws.sheet_state = "hidden"
         ws.append([c.name(book.lang) for c in COUNTER.columns])
         changes.append(Change("counter", 1, "month", None, "(sheet created)"))
-    from sheetdesk.workbook import counter as counter_sheet
-
     ws = book.wb[name]
     current = counter_sheet.stored(book)
     wanted = dict(sorted(counter.items()))
@@ -221,26 +157,6 @@ def write_counter(book: Book, counter: dict[str, int], filled: dict[str, str] | 
         if filled is not None:
             changes.append(Change("counter", 2, "filled_category", None, f"{len(filled)} IDs"))
     return changes
-
-
-@dataclass
-class GeneratedSheet:
-    """A sheet sheetdesk owns entirely and rebuilds on every refresh (the tracker, follow-ups)."""
-    sheet: str                    # schema sheet key
-    header: list[str]
-    #: rows below the header
-    count: int
-    #: the rows' (values, fills), made anew each time it is called: a big desk's tracker is produced
-    #: while it is written, never held as lists
-    make: Callable[[], Iterable[tuple[Sequence[object], Sequence[str | None]]]]
-    widths: list[float]
-    #: rows of the filtered table (the first block); later rows are a second block
-    table_rows: int
-    #: column indexes (0-based) holding date-times, dates
-    datetime_cols: tuple[int, ...] = ()
-    date_cols: tuple[int, ...] = ()
-    #: column indexes whose header marks them as people's columns (blue, like the template)
-    people_cols: tuple[int, ...] = ()
 
 
 def _existing(ws) -> tuple[list[list[object]], list[list[str | None]]]:
@@ -274,10 +190,8 @@ def _trim(rows: list[list[object]]) -> list[list[object]]:
 
 def write_generated(book: Book, gen: GeneratedSheet) -> list[Change]:
     """Rebuild the sheet when its content or colours differ; keep its position among the tabs."""
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    from sheetdesk.workbook.marks import MARKS, mark_openpyxl, sheet_of_reference
+    from openpyxl.styles import Alignment, Font, PatternFill  # deferred: heavy; loaded only to save
+    from openpyxl.utils import get_column_letter  # deferred: heavy; loaded only to save
 
     name = book.generated_name(gen.sheet)  # by its mark: a person's sheet of the same name is never taken
     mark = book.wb.defined_names.get(MARKS[gen.sheet])
@@ -332,7 +246,7 @@ def write_generated(book: Book, gen: GeneratedSheet) -> list[Change]:
 
 def print_setup(ws) -> None:
     """The print layout of a generated sheet (the patch engine writes the same in XML)."""
-    from openpyxl.worksheet.properties import PageSetupProperties
+    from openpyxl.worksheet.properties import PageSetupProperties  # deferred: heavy; loaded only to save
 
     ws.page_setup.paperSize = PRINT_PAPER
     ws.page_setup.orientation = "landscape"
