@@ -177,6 +177,23 @@ def test_an_unclassified_ticket_is_timed_at_the_least_urgent_level(make_desk, cl
     assert "责任人、分类、优先级" in line
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_untriaged_ticket_raised_by_escalation_says_the_level_it_is_timed_at(make_desk, cli, engine):
+    # no category, no matching category keyword, but a burn: timed at P0, not at the default P2
+    path = make_desk([t(datetime(2026, 11, 20, 10), "客户说孩子被烫伤了"),
+                      t(datetime(2026, 11, 20, 10), "客户说孩子被烫伤了", priority="超急")])
+    use_engine(path, engine)
+    refresh_json(cli, path)
+    burn, unknown = register_rows(path)[2], register_rows(path)[3]
+    assert burn["effective_priority"] == "P0" and burn["priority"] is None
+    assert "按默认等级 P2 计时" not in burn["check"]
+    assert "提示：优先级：未分类，按升级后的等级 P0 计时（默认等级 P2）" in burn["check"]
+    assert "暂按升级后的等级 P0 计时（默认等级 P2）" in unknown["check"]
+    en = json.loads(cli("validate", path, "--now", NOW, "--lang", "en", "--json").output)
+    notes = [p["message"] for p in en["problems"] if p["row"] == 2 and p["level"] == "info"]
+    assert "unclassified; timed at the escalated level P0 (default level P2)" in notes
+
+
 def test_the_default_level_comes_from_sheetdesk_toml(make_desk, cli, tmp_path):
     path = make_desk(UNTRIAGED, lang="en")
     (tmp_path / "sheetdesk.toml").write_text('[sla]\ndefault_level = "important"\n', encoding="utf-8")  # P1's alias

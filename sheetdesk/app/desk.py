@@ -28,7 +28,7 @@ from sheetdesk.rules.standup import Standup, build_standup, id_conflicts
 from sheetdesk.rules.tracker import TicketStatus, build_statuses, fill_of, tracker_order, tracker_rows
 from sheetdesk.rules.tracker import headers as tracker_headers
 from sheetdesk.rules.workdays import WorkCalendar
-from sheetdesk.rules.register import Lists, RegisterPlan, plan_register
+from sheetdesk.rules.register import Lists, RegisterPlan, note_escalated_defaults, plan_register
 from sheetdesk.rules.routing import read_matrix
 from sheetdesk.schema import (COUNTER, EXTERNAL_REF_HEADERS, DEFAULT_CHANNELS, DEFAULT_EMOTIONS, DEFAULT_TIERS, EN_LIST_VALUES, ESCALATION,
                               FOLLOWUPS, LISTS, MATRIX, PROGRESS, REGISTER, RESULTS, SHEETS_BY_KEY, SLA, normalise_header,
@@ -626,6 +626,10 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
     rules, rule_problems = read_rules(rules_table, sla)
     escalations = escalate([_candidate(t) for t in plan.tickets], rules)
     result.escalations = escalations
+    raised = {t.row: (t.level.name, escalations[t.row].level.name) for t in plan.tickets
+              if t.untriaged and t.row in escalations and escalations[t.row].level is not t.level}
+    if raised:
+        note_escalated_defaults(plan, raised)
     effective = {row: (e.level.name, e.level.rank) for row, e in escalations.items() if e.level}
     statuses = build_statuses(plan.tickets, rollups, effective, {lv.name: lv for lv in sla.levels}, cal, now)
     result.statuses = statuses

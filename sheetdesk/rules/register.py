@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sheetdesk.rules import dates
@@ -228,6 +228,18 @@ def _default_texts(kind: str, name: str) -> tuple[str, str]:
     if kind == "unclassified":
         return f"未分类，按默认等级 {name} 计时", f"unclassified; timed at the default level {name}"
     return f"未定级，按默认等级 {name} 计时", f"no priority; timed at the default level {name}"
+
+
+def note_escalated_defaults(plan: RegisterPlan, raised: dict[int, tuple[str, str]]) -> None:
+    """An untriaged ticket that escalation raised is timed at the raised level, not the default: its
+    note (written before the rules ran) says so. ``raised``: row -> (default level, raised level)."""
+    for i, p in enumerate(plan.problems):
+        if p.sheet == "register" and p.row in raised and p.column == "priority":
+            default, level = raised[p.row]
+            plan.problems[i] = replace(
+                p, zh=p.zh.replace(f"按默认等级 {default} 计时", f"按升级后的等级 {level} 计时（默认等级 {default}）"),
+                en=p.en.replace(f"timed at the default level {default}",
+                                f"timed at the escalated level {level} (default level {default})"))
 
 
 def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received: datetime | None,
