@@ -55,3 +55,21 @@ def test_demo_is_refreshed_and_idempotent(tmp_path, cli):
     assert "无需修改" in again.output and path.read_bytes() == before
     # running demo again replaces the demo desk rather than failing
     assert cli("demo", tmp_path / "demo").exit_code == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang, hint, cut", [("zh", "幂等", "："), ("en", "idempotent", ": nothing")])
+def test_the_demo_guides_refresh_command_changes_nothing(tmp_path, cli, lang, hint, cut):
+    """The demo is built as of its own date; the command it prints to show idempotence must be run as
+    of that date too, or the real clock moves the deadlines on and the user sees changes."""
+    import shlex
+
+    result = cli("demo", tmp_path / "demo", "--lang", lang)
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.output.splitlines() if hint in line)
+    command = line.split("sheetdesk ", 1)[1].split(cut, 1)[0]
+    path = tmp_path / "demo" / "desk.xlsx"
+    before = path.read_bytes()
+    again = cli(*shlex.split(command))
+    assert again.exit_code == 0, again.output
+    assert path.read_bytes() == before, again.output

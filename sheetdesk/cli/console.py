@@ -225,7 +225,7 @@ def print_demo_guide(result: RunResult, lang: str) -> None:
             "  • 回访计划：结案后 3 个工作日内的回访，回访人、时间、评分、记录由客服填写",
             "  • 分类矩阵 / 时效标准 / 升级规则 / 选项：经理维护的规则，改完再运行 refresh 即生效",
             f"  • 月度汇总：sheetdesk summary {book} --month {result.now:%Y-%m}",
-            f"  • 再运行一次 sheetdesk refresh {book}：什么都不会变（刷新是幂等的）",
+            f"  • 再运行一次 sheetdesk refresh {book} --now \"{result.now:%Y-%m-%d %H:%M}\"：什么都不会变（刷新是幂等的；不带 --now 则按现在的时间重算时限和颜色）",
             f"  • 在登记表新增一行、留空编号，再运行 sheetdesk refresh {book}",
         ]
     else:
@@ -241,7 +241,7 @@ def print_demo_guide(result: RunResult, lang: str) -> None:
             "  • Follow-ups: a call within 3 working days of closing; staff fill caller, time, score and notes",
             "  • Matrix / SLA / Escalation / Lists: the managers' rules; edit them and run refresh again",
             f"  • Monthly summary: sheetdesk summary {book} --month {result.now:%Y-%m}",
-            f"  • Run sheetdesk refresh {book} again: nothing changes (refresh is idempotent)",
+            f"  • Run it again, sheetdesk refresh {book} --now \"{result.now:%Y-%m-%d %H:%M}\": nothing changes (refresh is idempotent; without --now the deadlines and colours move on to the real time)",
             f"  • Add a row to the Register with a blank ID, then run sheetdesk refresh {book}",
         ]
     for line in lines:
