@@ -282,3 +282,20 @@ def test_progress_is_drawn_on_stderr_only_for_a_terminal(make_desk, cli, monkeyp
     as_json = cli("refresh", path, "--json", "--now", NOW)
     json.loads(as_json.stdout)
     assert as_json.stderr == ""  # never with --json
+
+
+# --- output piped into a reader that stops early (`sheetdesk validate --json | head`) ----------------
+
+def test_a_reader_that_stops_early_gets_no_internal_error(make_desk, tmp_path):
+    """`| head` closes the pipe mid-output: the command stops quietly as click does (exit 1), with no
+    「内部错误」 line and no 'Exception ignored' from Python's exit."""
+    path = make_desk([{**ticket(None), "channel": "抖音"} for _ in range(600)])  # > 64 KB of --json
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("SHEETDESK_DEBUG", None)
+    proc = subprocess.Popen([sys.executable, "-m", "sheetdesk", "validate", path, "--json", "--now", NOW],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.read(100)  # the first bytes, then the reader goes away with the rest unread
+    proc.stdout.close()
+    err = proc.stderr.read().decode("utf-8", "replace")
+    assert proc.wait(timeout=600) == 1, err
+    assert "内部错误" not in err and "Exception ignored" not in err and "Traceback" not in err, err

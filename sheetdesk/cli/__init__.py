@@ -95,8 +95,8 @@ def common(func):
         except SheetdeskError as exc:
             click.echo(_t(lang, "错误：", "error: ") + exc.render(lang), err=True)
             sys.exit(exc.exit_code)
-        except click.exceptions.Exit:
-            raise
+        except (click.exceptions.Exit, BrokenPipeError):
+            raise  # a reader that stopped early (`| head`): click ends quietly
         except KeyboardInterrupt:
             click.echo(_t(lang, "已中断，未写入任何内容", "interrupted; nothing was written"), err=True)
             sys.exit(130)
