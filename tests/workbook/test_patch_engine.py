@@ -608,7 +608,7 @@ def test_an_appended_row_grows_the_sheet_dimension():
     assert b'<dimension ref="A1:C4"/>' in out and out.endswith(b"</row></sheetData></worksheet>")
 
 
-def test_a_run_pauses_the_cyclic_collector_and_restores_it(make_desk):
+def test_a_run_pauses_the_cyclic_collector_and_restores_it(make_desk, monkeypatch):
     import gc
 
     from sheetdesk.app import desk
@@ -622,7 +622,7 @@ def test_a_run_pauses_the_cyclic_collector_and_restores_it(make_desk):
         seen.append(gc.isenabled())
         return real(*args, **kwargs)
 
-    desk._run = spy
+    monkeypatch.setattr(desk, "_run", spy)
     try:
         assert gc.isenabled()
         desk.run(path, now=datetime(2026, 11, 23, 9), write=False)
@@ -632,7 +632,6 @@ def test_a_run_pauses_the_cyclic_collector_and_restores_it(make_desk):
         assert not gc.isenabled()
     finally:
         gc.enable()
-        desk._run = real
 
 
 @pytest.mark.parametrize("block", [64, 997])
