@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from openpyxl.styles import PatternFill
 
@@ -68,15 +68,26 @@ def test_refresh_never_loses_what_people_typed(tmp_path_factory, rows, merged, h
     check_refresh(tmp_path_factory.mktemp("prop"), rows, merged, hidden, formatted_tail, extra_sheet)
 
 
+@pytest.mark.parametrize("engine", ["patch", "openpyxl"])
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(rows=st.lists(row, min_size=1, max_size=12), merged=st.booleans(), hidden=st.booleans(),
        formatted_tail=st.booleans(), extra_sheet=st.booleans())
-def test_the_patch_engine_never_loses_what_people_typed(tmp_path_factory, rows, merged, hidden, formatted_tail,
-                                                         extra_sheet):
-    tmp = tmp_path_factory.mktemp("patch")
-    (tmp / "sheetdesk.toml").write_text('[desk]\nengine = "patch"\n', encoding="utf-8")
+def test_each_engine_never_loses_what_people_typed(tmp_path_factory, engine, rows, merged, hidden, formatted_tail,
+                                                   extra_sheet):
+    # a merged total row is left to the patch engine: the openpyxl engine never converges on it (below)
+    assume(engine == "patch" or not merged)
+    tmp = tmp_path_factory.mktemp(engine)
+    (tmp / "sheetdesk.toml").write_text(f'[desk]\nengine = "{engine}"\n', encoding="utf-8")
     check_refresh(tmp, rows, merged, hidden, formatted_tail, extra_sheet)
+
+
+@pytest.mark.parametrize("engine", ["patch", pytest.param("openpyxl", marks=pytest.mark.xfail(
+    strict=True, reason="the openpyxl engine saves 3 changes on every refresh of a desk with a merged total row"))])
+def test_a_merged_total_row_below_the_tickets_converges(tmp_path, engine):
+    """The smallest example hypothesis found on the openpyxl engine: one empty ticket row, a merged 合计 below."""
+    (tmp_path / "sheetdesk.toml").write_text(f'[desk]\nengine = "{engine}"\n', encoding="utf-8")
+    check_refresh(tmp_path, [{}], merged=True, hidden=False, formatted_tail=False, extra_sheet=False)
 
 
 def check_refresh(tmp, rows, merged, hidden, formatted_tail, extra_sheet):
