@@ -294,8 +294,10 @@ def _default_level(settings: Settings, sla):
 
 
 def _merged_conflicts(book: Book) -> tuple[list[Problem], set[tuple[str, int, str]]]:
-    """Merged cells over columns sheetdesk fills: a warning on each row they cover, and the cells
-    left alone (writing into a merged range would hide the value, or fail on the openpyxl path)."""
+    """Merged cells over columns sheetdesk fills: a warning on each row they cover. Every cell inside
+    a merged range is left alone — values and cell marks alike: writing into a merged range would
+    hide the value, fail on the openpyxl path, or (a mark on a covered cell, which openpyxl does not
+    keep) be written again on every refresh."""
     problems: list[Problem] = []
     blocked: set[tuple[str, int, str]] = set()
     for key, table in book.tables.items():
@@ -306,14 +308,16 @@ def _merged_conflicts(book: Book) -> tuple[list[Problem], set[tuple[str, int, st
         filled = {k: c for k, c in table.columns.items()
                   if sheet.column(k).owned or (key == "register" and k in ("id", "category", *ROUTED))}
         for r1, c1, r2, c2 in ranges:
+            first = max(r1, table.header_row + 1)
+            inside = [k for k, c in table.columns.items() if c1 <= c <= c2]
+            blocked.update((key, row, k) for row in range(first, r2 + 1) for k in inside)
             keys = [k for k, c in sorted(filled.items(), key=lambda kc: kc[1]) if c1 <= c <= c2]
             if not keys:
                 continue
-            where = f"{column_letter(c1)}{max(r1, table.header_row + 1)}:{column_letter(c2)}{r2}"
+            where = f"{column_letter(c1)}{first}:{column_letter(c2)}{r2}"
             zh_cols = "、".join(sheet.column(k).zh for k in keys)
             en_cols = ", ".join(sheet.column(k).en for k in keys)
-            for row in range(max(r1, table.header_row + 1), r2 + 1):
-                blocked.update((key, row, k) for k in keys)
+            for row in range(first, r2 + 1):
                 problems.append(Problem(
                     key, row, keys[0],
                     f"合并单元格 {where} 覆盖了 sheetdesk 要填写的列（{zh_cols}），这些单元格未填写；请取消合并",
