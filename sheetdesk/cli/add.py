@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from sheetdesk.app import desk
 from sheetdesk.cli.console import busy
 from sheetdesk.cli.options import book_argument, common, force_option, json_option, parse_time
 from sheetdesk.schema import text as _t
@@ -38,8 +39,6 @@ def add(book: Path, customer: str, channel: str, description: str, contact: str 
         expectation: str | None, emotion: str | None, category: str | None, priority: str | None,
         owner: str | None, force: bool, as_json: bool, lang: str, now: datetime | None) -> None:
     """登记一条反馈并输出其编号 / register a ticket and print its new ID."""
-    from sheetdesk.app import desk  # imported when the command runs: keeps --help fast
-
     now = now or load_settings(Path(book)).now()
     values: dict[str, object] = {
         "received": parse_time(received, "--received", now), "channel": channel, "customer": customer,

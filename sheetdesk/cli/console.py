@@ -10,13 +10,16 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sheetdesk.rules import dates
 from sheetdesk.app.desk import RunResult
 from sheetdesk.app.doctor import BAD, OK, Diagnosis
 from sheetdesk.cli.options import DEFAULT_BOOK
+from sheetdesk.rules import dates
 from sheetdesk.rules.problems import ERROR, INFO, WARNING
+from sheetdesk.rules.standup import format_lateness
+from sheetdesk.rules.tracker import STAGE_NAMES
 from sheetdesk.schema import SHEETS_BY_KEY
 from sheetdesk.schema import text as _t
 
@@ -100,8 +103,6 @@ class Steps:
     """
 
     def __init__(self, *, lang: str = "zh", show: bool = True) -> None:
-        from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
         self.lang = lang
         self.shown = show and stderr_is_terminal()
         console = Console(file=std_stream("stderr"), stderr=True,
@@ -274,8 +275,6 @@ def print_demo_guide(result: RunResult, lang: str) -> None:
 
 
 def _stage(stage: str | None, lang: str) -> str:
-    from sheetdesk.rules.tracker import STAGE_NAMES
-
     if stage is None:
         return ""
     zh, en = STAGE_NAMES[stage]
@@ -309,10 +308,6 @@ def _others(item, lang: str) -> str:
 def print_standup(result: RunResult, lang: str) -> None:
     """The stand-up summary: one line per ticket in each list, late and due-soon in working time
     (sorted by it), escalated tickets marked, every cut list saying how many more there are."""
-    from rich.markup import escape
-
-    from sheetdesk.rules.standup import format_lateness
-
     s = result.standup
     if s is None:
         return
@@ -413,8 +408,6 @@ def _print_id_conflicts(console: Console, conflicts, lang: str) -> None:
 
 def standup_json(result: RunResult, lang: str) -> dict | None:
     """The stand-up for scripts: every item of every list (nothing is cut)."""
-    from sheetdesk.rules.standup import format_lateness
-
     s = result.standup
     if s is None:
         return None

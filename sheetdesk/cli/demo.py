@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from sheetdesk.app import desk
 from sheetdesk.app.templates import create_demo
 from sheetdesk.cli.console import print_demo_guide, print_result, print_standup
 from sheetdesk.cli.options import common
@@ -18,8 +19,6 @@ from sheetdesk.cli.options import common
 @common
 def demo(directory: Path, lang: str, now: datetime | None) -> None:
     """生成并刷新一个示例台账 / a sample desk with realistic data, refreshed."""
-    from sheetdesk.app import desk  # imported when the command runs: keeps --help fast
-
     now = now or datetime(2026, 11, 23, 9, 0)
     target = create_demo(directory, lang=lang, today=now.date())
     result = desk.run(target, now=now)

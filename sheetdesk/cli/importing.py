@@ -10,7 +10,15 @@ import click
 
 from sheetdesk.app import importer
 from sheetdesk.cli.console import Steps, echo_json, import_json, print_import, print_import_examples
-from sheetdesk.cli.options import DEFAULT_BOOK, book_argument, common, dry_run_option, force_option, json_option, lang_for
+from sheetdesk.cli.options import (
+    DEFAULT_BOOK,
+    book_argument,
+    common,
+    dry_run_option,
+    force_option,
+    json_option,
+    lang_for,
+)
 from sheetdesk.errors import InputError, SheetdeskError
 from sheetdesk.settings import load_settings
 

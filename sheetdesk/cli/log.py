@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from sheetdesk.app import desk
 from sheetdesk.cli.console import busy
 from sheetdesk.cli.options import DEFAULT_BOOK, check_book, common, force_option, is_book_arg, lang_for, parse_time
 from sheetdesk.errors import InputError
@@ -39,8 +40,6 @@ def log(args: tuple[str, ...], by: str, at: str | None, force: bool, lang: str, 
 
     STEP 可用中文或英文（首次响应 / first-response） / STEP in Chinese or English.
     """
-    from sheetdesk.app import desk  # imported when the command runs: keeps --help fast
-
     book, ticket_id, step, note = log_args(args)
     lang = lang_for(book, lang)
     check_book(book)

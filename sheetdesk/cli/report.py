@@ -8,6 +8,7 @@ from datetime import datetime
 
 import click
 
+from sheetdesk.app import desk, reports
 from sheetdesk.cli.console import Steps, busy
 from sheetdesk.cli.options import book_and_ids, check_book, common
 from sheetdesk.errors import InputError
@@ -24,8 +25,6 @@ from sheetdesk.workbook.report_writer import write_index, write_report
 @common
 def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: str, now: datetime | None) -> None:
     """已审核工单的处理结果报告，归档到 archive/YYYY/MM/ / per-ticket result reports into the archive."""
-    from sheetdesk.app import desk, reports  # imported when the command runs: keeps --help fast
-
     book, ids = book_and_ids(args)
     check_book(book)
     if pdf:

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from sheetdesk.app import mailer
+from sheetdesk.app import summary as summ
 from sheetdesk.cli.console import Steps
 from sheetdesk.cli.options import DEFAULT_BOOK, common
 from sheetdesk.errors import BookNotFound, InputError
@@ -30,8 +31,6 @@ from sheetdesk.workbook.summary_writer import write_summary
 def summary(books: tuple[Path, ...], month_text: str | None, week_text: str | None, output: Path | None,
             mail_to: tuple[str, ...], lang: str, now: datetime | None) -> None:
     """月度（或周）汇总，含图表；多个台账合并 / the manager's summary with charts; several desks merge."""
-    from sheetdesk.app import summary as summ  # imported when the command runs: keeps --help fast
-
     if bool(month_text) == bool(week_text):
         raise InputError("请指定 --month YYYY-MM 或 --week YYYY-Www 之一", "give exactly one of --month YYYY-MM or --week YYYY-Www")
     period = summ.parse_month(month_text) if month_text else summ.parse_week(week_text or "")
