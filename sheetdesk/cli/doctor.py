@@ -10,8 +10,7 @@ import click
 
 from sheetdesk.app.doctor import diagnose
 from sheetdesk.cli.console import Steps, print_diagnosis
-from sheetdesk.cli.options import book_argument, common, force_option
-from sheetdesk.errors import BookNotFound
+from sheetdesk.cli.options import book_argument, common, force_option, require_book
 
 
 @click.command()
@@ -21,8 +20,7 @@ from sheetdesk.errors import BookNotFound
 @common
 def doctor(book: Path, fix: bool, force: bool, lang: str, now: datetime | None) -> None:
     """诊断台账文件，--fix 修复 / diagnose the desk file; --fix repairs what it can."""
-    if not Path(book).exists():
-        raise BookNotFound(f"找不到工作簿 {book}", f"workbook not found: {book}")
+    require_book(book)
     with Steps(lang=lang) as steps:
         d = diagnose(Path(book), fix=fix, force=force, steps=steps)
     print_diagnosis(d, book, fix, lang)

@@ -8,8 +8,7 @@ from pathlib import Path
 import click
 
 from sheetdesk.cli.console import Steps, print_export
-from sheetdesk.cli.options import DEFAULT_BOOK, common
-from sheetdesk.errors import BookNotFound
+from sheetdesk.cli.options import DEFAULT_BOOK, common, require_book
 
 
 @click.command()
@@ -27,8 +26,7 @@ def export(books: tuple[Path, ...], db_url: str | None, branch_names: tuple[str,
 
     paths = list(books) or [Path(DEFAULT_BOOK)]
     for p in paths:
-        if not p.exists():
-            raise BookNotFound(f"找不到工作簿 {p}", f"workbook not found: {p}")
+        require_book(p)
     url = dbexport.resolve_url(db_url, paths[0])
     names = dbexport.branch_names(paths, branch_names)
     with Steps(lang=lang) as steps:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from sheetdesk.errors import InputError, SheetdeskError
+from sheetdesk.errors import BookNotFound, InputError, SheetdeskError
 from sheetdesk.rules import dates
 from sheetdesk.schema import desk_language
 from sheetdesk.schema import text as _t
@@ -100,6 +100,12 @@ def check_book(book: Path) -> None:
         raise InputError(f"{book} 是 {zh} 格式，sheetdesk 只能读写 .xlsx：请用 Excel/WPS 另存为 .xlsx 后再试",
                          f"{book} is in {en or zh} format; sheetdesk works on .xlsx only: save as .xlsx in Excel/WPS "
                          "and retry")
+
+
+def require_book(book: Path) -> None:
+    """For the commands that read a desk before anything else would notice it is missing."""
+    if not Path(book).exists():
+        raise BookNotFound.at(book)
 
 
 def _check_books(kwargs: dict) -> None:

@@ -11,8 +11,8 @@ import click
 from sheetdesk.app import mailer
 from sheetdesk.app import summary as summ
 from sheetdesk.cli.console import Steps
-from sheetdesk.cli.options import DEFAULT_BOOK, common
-from sheetdesk.errors import BookNotFound, InputError
+from sheetdesk.cli.options import DEFAULT_BOOK, common, require_book
+from sheetdesk.errors import InputError
 from sheetdesk.rules import kpis
 from sheetdesk.schema import text as _t
 from sheetdesk.settings import load_settings
@@ -37,8 +37,7 @@ def summary(books: tuple[Path, ...], month_text: str | None, week_text: str | No
     recipients = mailer.check_recipients(mail_to)
     paths = list(books) or [Path(DEFAULT_BOOK)]
     for p in paths:
-        if not p.exists():
-            raise BookNotFound(f"找不到工作簿 {p}", f"workbook not found: {p}")
+        require_book(p)
     now = now or load_settings(paths[0]).now()  # the first desk's clock, as for its mail and its file
     with Steps(lang=lang) as steps:
         steps.step("读取台账", "reading desks", total=len(paths))
