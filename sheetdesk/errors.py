@@ -24,6 +24,13 @@ class SheetdeskError(Exception):
 class BookNotFound(SheetdeskError):
     """The workbook file does not exist."""
 
+    @classmethod
+    def at(cls, path: object, *, suggest_init: bool = False) -> BookNotFound:
+        """The one wording of "workbook not found"; ``suggest_init`` adds how to make a desk, for the
+        commands a first-time user runs on a desk that is not there yet (refresh, add, import)."""
+        return cls(f"找不到工作簿 {path}" + ("（可用 sheetdesk init 新建）" if suggest_init else ""),
+                   f"workbook not found: {path}" + (" (create one with sheetdesk init)" if suggest_init else ""))
+
 
 class BookUnreadable(SheetdeskError):
     """Not an xlsx, truncated, corrupt or password protected."""

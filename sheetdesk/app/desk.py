@@ -217,8 +217,7 @@ def run(path: Path, *, now: datetime | None = None, write: bool = True, dry_run:
     result's roll-ups then have none), which halves the peak memory of a big desk's refresh."""
     path = Path(path)
     if not path.exists():
-        raise BookNotFound(f"找不到工作簿 {path}（可用 sheetdesk init 新建）",
-                           f"workbook not found: {path} (create one with sheetdesk init)")
+        raise BookNotFound.at(path, suggest_init=True)
     settings = settings or load_settings(path)
     now = now or settings.now()
     saving = write and not dry_run

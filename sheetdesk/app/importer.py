@@ -481,8 +481,7 @@ def existing_refs(book: Path) -> tuple[set[str], str]:
     from python_calamine import CalamineWorkbook
 
     if not book.exists():
-        raise BookNotFound(f"找不到工作簿 {book}（可用 sheetdesk init 新建）",
-                           f"workbook not found: {book} (create one with sheetdesk init)")
+        raise BookNotFound.at(book, suggest_init=True)
     if not zipfile.is_zipfile(book):
         raise BookUnreadable(f"{book.name} 不是有效的 xlsx 文件（可能已损坏、被截断，或是旧版 .xls/加密文件）",
                              f"{book.name} is not a valid xlsx file (damaged, truncated, an old .xls or encrypted)")

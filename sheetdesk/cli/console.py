@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections import Counter
+from pathlib import Path
 
+import click
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sheetdesk.rules import dates
 from sheetdesk.app.desk import RunResult
+from sheetdesk.app.doctor import BAD, OK, Diagnosis
+from sheetdesk.cli.options import DEFAULT_BOOK
+from sheetdesk.rules import dates
 from sheetdesk.rules.problems import ERROR, INFO, WARNING
+from sheetdesk.rules.standup import format_lateness
+from sheetdesk.rules.tracker import STAGE_NAMES
 from sheetdesk.schema import SHEETS_BY_KEY
 from sheetdesk.schema import text as _t
 
@@ -95,8 +103,6 @@ class Steps:
     """
 
     def __init__(self, *, lang: str = "zh", show: bool = True) -> None:
-        from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
         self.lang = lang
         self.shown = show and stderr_is_terminal()
         console = Console(file=std_stream("stderr"), stderr=True,
@@ -121,6 +127,26 @@ class Steps:
     def advance(self, n: int = 1) -> None:
         if self._task is not None:
             self._progress.advance(self._task, n)
+
+
+def busy(lang: str, zh: str, en: str, *, show: bool = True) -> Steps:
+    """A spinner on stderr (terminal only) while one long step runs."""
+    steps = Steps(lang=lang, show=show)
+    steps.step(zh, en)
+    return steps
+
+
+def echo_json(data: object) -> None:
+    """JSON on stdout, written as it is encoded: a 50k desk's problems would otherwise be one string
+    of tens of megabytes (and its encoded copy) on top of the run's memory."""
+    out = std_stream("stdout")
+    pieces: list[str] = []
+    for piece in json.JSONEncoder(ensure_ascii=False, indent=2).iterencode(data):
+        pieces.append(piece)
+        if len(pieces) == 8192:  # handed over a few hundred kilobytes at a time, not token by token
+            out.write("".join(pieces))
+            pieces.clear()
+    out.write("".join(pieces) + "\n")
 
 
 def _level(level: str, lang: str) -> str:
@@ -249,8 +275,6 @@ def print_demo_guide(result: RunResult, lang: str) -> None:
 
 
 def _stage(stage: str | None, lang: str) -> str:
-    from sheetdesk.rules.tracker import STAGE_NAMES
-
     if stage is None:
         return ""
     zh, en = STAGE_NAMES[stage]
@@ -284,10 +308,6 @@ def _others(item, lang: str) -> str:
 def print_standup(result: RunResult, lang: str) -> None:
     """The stand-up summary: one line per ticket in each list, late and due-soon in working time
     (sorted by it), escalated tickets marked, every cut list saying how many more there are."""
-    from rich.markup import escape
-
-    from sheetdesk.rules.standup import format_lateness
-
     s = result.standup
     if s is None:
         return
@@ -388,8 +408,6 @@ def _print_id_conflicts(console: Console, conflicts, lang: str) -> None:
 
 def standup_json(result: RunResult, lang: str) -> dict | None:
     """The stand-up for scripts: every item of every list (nothing is cut)."""
-    from sheetdesk.rules.standup import format_lateness
-
     s = result.standup
     if s is None:
         return None
@@ -418,3 +436,147 @@ def standup_json(result: RunResult, lang: str) -> dict | None:
                              for c in s.id_conflicts],
             "calls_due": [{"id": c.ticket_id, "customer": c.customer, "type": c.type, "due": dates.fmt(c.due),
                            "late": c.late} for c in s.calls_due]}
+
+
+# --- doctor, export, restore -------------------------------------------------------------------------
+
+def print_diagnosis(d: Diagnosis, book: Path, fix: bool, lang: str) -> None:
+    """One line per finding, marked ✓ (fine or fixed), ✗ (broken) or ! (worth a look), then what to do."""
+    marks = {OK: "✓", BAD: "✗"}
+    for f in d.findings:
+        mark = "✓" if f.fixed else marks.get(f.level, "!")
+        suffix = _t(lang, "（已修复）", " (fixed)") if f.fixed else ""
+        click.echo(f"{mark} {_t(lang, f.zh, f.en)}{suffix}")
+    if d.written:
+        click.echo(_t(lang, f"已修复并保存 {book}（原文件已备份）", f"repaired and saved {book} (previous version backed up)"))
+    elif any(f.fixable for f in d.findings) and not fix:
+        click.echo(_t(lang, f"运行 sheetdesk doctor {book} --fix 修复标记的问题", f"run sheetdesk doctor {book} --fix to repair"))
+
+
+def print_export(done, url_shown: str, lang: str) -> None:
+    """Per desk: the rows of each table and what moved, then what was left out and why."""
+    labels = {"tickets": ("工单", "tickets"), "progress": ("进度", "progress rows"), "results": ("结果", "results"),
+              "followups": ("回访", "follow-ups")}
+    for ex in done:
+        parts = []
+        for table, (zh, en) in labels.items():
+            c = ex.counts[table]
+            moved = _t(lang, f"新增 {c.inserted}，更新 {c.updated}，删除 {c.deleted}",
+                       f"{c.inserted} new, {c.updated} updated, {c.deleted} deleted")
+            parts.append(_t(lang, f"{zh} {c.rows}（{moved}）", f"{c.rows} {en} ({moved})"))
+        click.echo(_t(lang, f"已导出 {ex.book} → 分支“{ex.branch}”：" + "；".join(parts),
+                      f"exported {ex.book} → branch '{ex.branch}': " + "; ".join(parts)))
+        if ex.unnumbered:
+            click.echo(_t(lang, f"  {ex.unnumbered} 行尚未编号，未导出：先运行 sheetdesk refresh {ex.book}",
+                          f"  {ex.unnumbered} row(s) not numbered yet were left out: run sheetdesk refresh {ex.book} first"))
+        if ex.duplicates:
+            click.echo(_t(lang, f"  {ex.duplicates} 行的编号与前面的行重复：各自作为单独的工单导出，编号记为“编号#行号”；"
+                                f"该编号的进度、结果和回访未导出，请在登记表改正重复的编号（见校验列）",
+                          f"  {ex.duplicates} row(s) repeat an earlier row's ID: each is exported as its own ticket, "
+                          f"keyed 'ID#row'; the ID's progress, results and follow-ups are left out until the duplicate "
+                          f"ID is corrected in the Register (see Check)"))
+    click.echo(_t(lang, f"数据库：{url_shown}", f"database: {url_shown}"))
+
+
+def print_backups(book: Path, infos, lang: str, problems: dict | None = None) -> None:
+    """The backups, newest first: when and by which command each was made, and what it holds; a
+    damaged one is marked instead of numbered, with the reason below the table."""
+    problems = problems or {}
+    table = Table(title=escape(_t(lang, f"{book} 的备份（最新在前）", f"backups of {book} (newest first)")))
+    for head in ("N", _t(lang, "备份时间", "Backed up"), _t(lang, "由…产生", "Made by"),
+                 _t(lang, "该版本保存于", "Version saved"), _t(lang, "大小", "Size"), _t(lang, "工单行数", "Tickets"),
+                 _t(lang, "文件", "File")):
+        table.add_column(head)
+    n = 0
+    for b in infos:
+        if problems.get(b.path) is None:
+            n += 1
+        taken = f"{b.taken:%Y-%m-%d %H:%M:%S}" if b.taken else "—"
+        tickets = "—" if b.tickets is None else str(b.tickets)
+        number = str(n) if problems.get(b.path) is None else _t(lang, "损坏", "damaged")
+        table.add_row(number, taken, escape(b.command or "—"), f"{b.saved:%Y-%m-%d %H:%M:%S}", f"{b.size:,}", tickets,
+                      escape(b.path.name))
+    stdout_console().print(table)
+    for b in infos:
+        problem = problems.get(b.path)
+        if problem is not None:
+            click.echo(_t(lang, f"损坏：{b.path.name} 不是可读的工作簿，不能恢复（{problem[0]}）",
+                          f"damaged: {b.path.name} is not a readable workbook and cannot be restored ({problem[1]})"))
+    click.echo(_t(lang, f"恢复：sheetdesk restore {book} --pick N", f"to restore: sheetdesk restore {book} --pick N"))
+
+
+# --- import ------------------------------------------------------------------------------------------
+
+def print_import_examples(written: list[Path], lang: str) -> None:
+    """What was written, and the commands that import each example export with its map."""
+    folder = written[0].parent if written else Path(".")
+    names = "、".join(p.name for p in written) if lang == "zh" else ", ".join(p.name for p in written)
+    click.echo(_t(lang, f"已写出导入示例到 {folder}：{names}", f"wrote the import examples into {folder}: {names}"))
+    click.echo(_t(lang, "试一试（先用 sheetdesk init 新建台账；示例日期为 2026 年 11 月）：",
+                  "try them (create a desk with sheetdesk init first; the examples are dated November 2026):"))
+    for mapping in (p for p in written if p.suffix == ".toml"):
+        for export in (p for p in written if p.suffix != ".toml" and p.name.startswith(mapping.stem)):
+            click.echo(f"  sheetdesk import {DEFAULT_BOOK} {export} --map {mapping}")
+
+
+def import_json(result, lang: str) -> dict:
+    return {
+        "file": str(result.job.source.path), "book": str(result.job.book), "dry_run": result.dry_run,
+        "imported": [{"line": row.line, "id": new_id} for row, new_id in result.imported],
+        "skipped": [{"line": s.row.line, "external_ref": s.ref, "repeats_line": s.repeats} for s in result.skipped],
+        "rejected": [{"line": r.row.line, "reasons": [x.text(lang) for x in r.reasons]} for r in result.rejected],
+        "rejected_file": str(result.rejected_file) if result.rejected_file else None,
+    }
+
+
+def _id_list(ids: list[str], lang: str) -> str:
+    """A handful of IDs in full; a long list as its ends (in ID order, not the file's)."""
+    sep = "、" if lang == "zh" else ", "
+    ids = sorted(ids, key=lambda i: (i.partition("-")[0], len(i), i))
+    return sep.join(ids) if len(ids) <= 12 else sep.join(ids[:5]) + " … " + sep.join(ids[-2:])
+
+
+def print_import(result, lang: str) -> None:
+    """The rows that did not land (line, column, value, why), then one summary line."""
+    console = stdout_console()
+    job = result.job
+    console.print(_t(lang, f"读取 {job.source.path}：{job.size} 行（{job.source.describe(lang)}）",
+                     f"read {job.source.path}: {job.size} rows ({job.source.describe(lang)})"), markup=False)
+    if result.rejected:
+        table = Table(title=_t(lang, "未能导入的行", "Rows not imported"))
+        for head in (_t(lang, "行", "Line"), _t(lang, "列", "Column"), _t(lang, "值", "Value"), _t(lang, "原因", "Reason")):
+            table.add_column(head)
+        shown = 0
+        for rej in result.rejected:
+            for reason in rej.reasons:
+                if shown < MAX_ROWS:
+                    table.add_row(str(rej.row.line), escape(reason.where(lang)), escape(reason.value),
+                                  escape(reason.zh if lang == "zh" else reason.en))
+                shown += 1
+        console.print(table)
+        if shown > MAX_ROWS:
+            console.print(_t(lang, f"……另有 {shown - MAX_ROWS} 条未显示，完整列表见拒绝文件",
+                             f"… {shown - MAX_ROWS} more not shown; the rejected file has them all"))
+    repeats = sum(1 for s in result.skipped if s.repeats is not None)
+    ids = [i for _, i in result.imported if i]
+    if result.dry_run:
+        parts = [_t(lang, f"试运行：可导入 {len(result.imported)} 条", f"dry run: {len(result.imported)} would be imported")]
+    else:
+        parts = [_t(lang, f"已导入 {len(result.imported)} 条", f"imported {len(result.imported)}")
+                 + (f"（{_id_list(ids, lang)}）" if ids and lang == "zh" else f" ({_id_list(ids, lang)})" if ids else "")]
+    skipped = len(result.skipped) - repeats
+    parts.append(_t(lang, f"跳过 {skipped} 条已导入过的", f"skipped {skipped} already imported"))
+    if repeats:
+        parts.append(_t(lang, f"跳过 {repeats} 条文件内重复的", f"skipped {repeats} repeated within the file"))
+    parts.append(_t(lang, f"拒绝 {len(result.rejected)} 条", f"rejected {len(result.rejected)}"))
+    line = _t(lang, "，", ", ").join(parts)
+    if result.rejected_file:
+        line += _t(lang, f"（见 {result.rejected_file}）", f" (see {result.rejected_file})")
+    console.print(line, markup=False)
+    if result.rejected_error:
+        click.echo(_t(lang, f"注意：拒绝文件未能写入：{result.rejected_error}",
+                      f"warning: could not write the rejected file: {result.rejected_error}"), err=True)
+    if result.rejected and not result.dry_run:
+        console.print(_t(lang, "改正拒绝文件中的行后，可用同一映射再次导入它；已导入的行不会重复",
+                         "fix the rows in the rejected file and import it again with the same mapping; "
+                         "rows already imported are not added twice"), markup=False)

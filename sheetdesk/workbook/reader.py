@@ -74,7 +74,7 @@ class Book:
 def open_book(path: Path, *, fast: bool = False, formulas_of: frozenset[str] = frozenset()) -> Book:
     """The desk as an openpyxl workbook, or — ``fast``, for read-only commands — read by calamine."""
     if not path.exists():
-        raise BookNotFound(f"找不到工作簿 {path}", f"workbook not found: {path}")
+        raise BookNotFound.at(path)
     if not zipfile.is_zipfile(path):
         raise BookUnreadable(
             f"{path.name} 不是有效的 xlsx 文件（可能已损坏、被截断，或是旧版 .xls/加密文件）",

@@ -1,0 +1,73 @@
+"""``sheetdesk report [BOOK] [ID]... | --all``: per-ticket result reports, archived under
+archive/YYYY/MM/ with an index."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+import click
+
+from sheetdesk.app import desk, reports
+from sheetdesk.cli.console import Steps, busy
+from sheetdesk.cli.options import book_and_ids, check_book, common
+from sheetdesk.errors import InputError
+from sheetdesk.schema import text as _t
+from sheetdesk.settings import load_settings
+from sheetdesk.workbook.report_writer import write_index, write_report
+
+
+@click.command()
+@click.argument("args", nargs=-1, metavar="[BOOK] [ID]...")
+@click.option("--all", "all_", is_flag=True, help="所有已审核且尚未归档的工单 / every reviewed ticket without a report")
+@click.option("--external", is_flag=True, help="另出对外版（客户与联系方式脱敏） / also a masked copy for outside")
+@click.option("--pdf", is_flag=True, help="同时用 LibreOffice 生成 PDF / also a PDF (needs LibreOffice)")
+@common
+def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: str, now: datetime | None) -> None:
+    """已审核工单的处理结果报告，归档到 archive/YYYY/MM/ / per-ticket result reports into the archive."""
+    book, ids = book_and_ids(args)
+    check_book(book)
+    if pdf:
+        reports.soffice()  # the one-line install hint comes before anything is written
+    with busy(lang, f"正在读取 {book}", f"reading {book}"):
+        result = desk.run(book, now=now, write=False)
+    built = reports.build_reports(result)
+    root = reports.archive_dir(book)
+    conflicts = result.plan.conflicts if result.plan else {}
+    chosen, refused = reports.refuse_unsafe(reports.select(built, ids, all_, root, conflicts))
+    for zh, en in refused:  # a malformed typed ID never names a file; the others are still written
+        click.echo(_t(lang, "注意：", "warning: ") + _t(lang, zh, en), err=True)
+    written, unchanged = [], 0
+    with Steps(lang=lang, show=len(chosen) >= 20) as steps:
+        steps.step("生成报告", "writing reports", total=len(chosen))
+        for rep in chosen:
+            copies = [rep] + ([reports.external_copy(rep)] if external else [])
+            for copy in copies:
+                done = reports.archive_report(root, copy, write_report, result.now)
+                if done.written:
+                    written.append(done.path)
+                    if pdf:
+                        written.append(reports.pdf_of(done.path))
+                else:
+                    unchanged += 1
+            steps.advance()
+    index = (write_index(root, reports.index_rows(root, load_settings(book).timezone), result.desk_lang)
+             if root.exists() else None)
+    for path in written:
+        click.echo(_t(lang, f"已写入 {path}", f"wrote {path}"))
+    if unchanged:
+        click.echo(_t(lang, f"{unchanged} 份报告内容未变，未重复写入", f"{unchanged} report(s) unchanged; nothing rewritten"))
+    if not chosen and not refused:
+        click.echo(_t(lang, "没有需要出报告的工单（需已审核：审核人和审核日期已填写）",
+                      "no tickets to report (a report needs Reviewer and Reviewed on filled)"))
+    if all_ and conflicts:
+        skipped = sorted(conflicts)
+        more_zh = f"等 {len(skipped)} 个" if len(skipped) > 20 else ""
+        more_en = f" and {len(skipped) - 20} more" if len(skipped) > 20 else ""
+        click.echo(_t(lang, f"登记表中重复的编号不出报告：{'、'.join(skipped[:20])}{more_zh}（改正重复的编号后再运行）",
+                      f"no report for IDs on several Register rows: {', '.join(skipped[:20])}{more_en} "
+                      f"(correct them, then run again)"))
+    if index is not None:
+        click.echo(_t(lang, f"归档索引：{index}", f"archive index: {index}"))
+    if refused and ids:  # the IDs named on the command line were not all reported
+        sys.exit(InputError.exit_code)
