@@ -11,7 +11,6 @@ import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import openpyxl
 import xlsxwriter
 
 from sheetdesk.schema import PROGRESS, REGISTER, RESULTS, SHEETS

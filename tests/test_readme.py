@@ -9,8 +9,8 @@ import click
 import pytest
 
 from sheetdesk.cli import main
-from sheetdesk.settings import load_settings
 from sheetdesk.rules.workdays import WorkCalendar
+from sheetdesk.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from sheetdesk.rules import dates
 from sheetdesk.app.desk import run
 from sheetdesk.errors import InputError, SettingsError, SheetdeskError
+from sheetdesk.rules import dates
 from sheetdesk.settings import load_settings
 
 metadata = sa.MetaData()

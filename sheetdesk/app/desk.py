@@ -8,45 +8,56 @@ from __future__ import annotations
 
 import contextlib
 import gc
+from collections.abc import Callable, Iterable, Iterator
 from copy import copy
 from dataclasses import dataclass, field
-from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
-from datetime import date
-
-from sheetdesk.rules import dates
-from sheetdesk.rules import followups
 from sheetdesk.errors import BookNotFound, InputError, SettingsError
+from sheetdesk.rules import dates, followups
 from sheetdesk.rules.escalation import Candidate, Escalation, escalate, read_rules
-from sheetdesk.rules.results import latest_by_ticket, read_results, reopenings
 from sheetdesk.rules.problems import ERROR, WARNING, Problem, join_cell
 from sheetdesk.rules.progress import read_log, roll_up
-from sheetdesk.rules.sla import overdue_text
+from sheetdesk.rules.register import ROUTED, Lists, RegisterPlan, note_escalated_defaults, plan_register
+from sheetdesk.rules.results import latest_by_ticket, read_results, reopenings
+from sheetdesk.rules.routing import read_matrix
+from sheetdesk.rules.sla import overdue_text, read_sla
 from sheetdesk.rules.standup import Standup, build_standup, id_conflicts
 from sheetdesk.rules.tracker import TicketStatus, build_statuses, fill_of, tracker_order, tracker_rows
 from sheetdesk.rules.tracker import headers as tracker_headers
 from sheetdesk.rules.workdays import WorkCalendar
-from sheetdesk.rules.register import Lists, RegisterPlan, note_escalated_defaults, plan_register
-from sheetdesk.rules.routing import read_matrix
-from sheetdesk.schema import (COUNTER, EXTERNAL_REF_HEADERS, DEFAULT_CHANNELS, DEFAULT_EMOTIONS, DEFAULT_TIERS, EN_LIST_VALUES, ESCALATION,
-                              FOLLOWUPS, LISTS, MATRIX, PROGRESS, REGISTER, RESULTS, SHEETS_BY_KEY, SLA, normalise_header,
-                              step_name)
+from sheetdesk.schema import (
+    COUNTER,
+    DEFAULT_CHANNELS,
+    DEFAULT_EMOTIONS,
+    DEFAULT_TIERS,
+    EN_LIST_VALUES,
+    ESCALATION,
+    EXTERNAL_REF_HEADERS,
+    FOLLOWUPS,
+    LISTS,
+    MATRIX,
+    PROGRESS,
+    REGISTER,
+    RESULTS,
+    SHEETS_BY_KEY,
+    SLA,
+    normalise_header,
+    step_name,
+)
 from sheetdesk.settings import Settings, load_settings
-from sheetdesk.rules.sla import read_sla
 from sheetdesk.workbook import verify
-from sheetdesk.workbook.counter import filled_categories, read_counter
-from sheetdesk.workbook.locks import DeskLock, check_not_open
-from sheetdesk.workbook.package import ensure_savable
-from sheetdesk.workbook.fastread import FastReadUnsupported
-from sheetdesk.rules.register import ROUTED
 from sheetdesk.workbook.cells import column_letter
-from sheetdesk.workbook.reader import Book, merged_ranges, open_book, read_table
-from sheetdesk.workbook.safesave import atomic_write, remove_leftovers, snapshot
+from sheetdesk.workbook.counter import filled_categories, read_counter
 from sheetdesk.workbook.edits import KEEP, NUMBER_FORMATS, CellWrite, Change, GeneratedSheet
 from sheetdesk.workbook.engines.openpyxl import apply_writes, write_counter, write_generated
 from sheetdesk.workbook.engines.patch import Patch, PatchUnsupported, plan_patch, verify_patch
+from sheetdesk.workbook.fastread import FastReadUnsupported
+from sheetdesk.workbook.locks import DeskLock, check_not_open
+from sheetdesk.workbook.package import ensure_savable
+from sheetdesk.workbook.reader import Book, merged_ranges, open_book, read_table
+from sheetdesk.workbook.safesave import atomic_write, remove_leftovers, snapshot
 
 
 @dataclass

@@ -16,15 +16,14 @@ from pathlib import Path
 
 from sheetdesk.errors import BookUnreadable, SheetdeskError, StructureError
 from sheetdesk.schema import COUNTER, REGISTER, SHEETS, find_sheet
-from sheetdesk.workbook import package, verify
-from sheetdesk.workbook.marks import MARKS, mark_openpyxl
-from sheetdesk.workbook.counter import archived_ids, backup_ids, counter_problems, read_counter, serials_in
 from sheetdesk.settings import desk_clock
+from sheetdesk.workbook import package, verify
+from sheetdesk.workbook.counter import archived_ids, backup_ids, counter_problems, read_counter, serials_in
 from sheetdesk.workbook.fastread import FastReadUnsupported
 from sheetdesk.workbook.locks import DeskLock, check_not_open, find_office_locks, legacy_lock_files
+from sheetdesk.workbook.marks import MARKS, mark_openpyxl
 from sheetdesk.workbook.reader import Book, locate_header, open_book, read_table
-from sheetdesk.workbook.safesave import (LEFTOVER_AGE, atomic_write, list_backups, remove_leftovers, snapshot,
-                                         temp_files)
+from sheetdesk.workbook.safesave import LEFTOVER_AGE, atomic_write, list_backups, remove_leftovers, snapshot, temp_files
 
 OK, WARN, BAD = "ok", "warning", "error"
 REQUIRED_SHEETS = ("register", "matrix", "sla")

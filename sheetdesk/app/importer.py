@@ -21,15 +21,15 @@ import hashlib
 import io
 import sys
 import zipfile
-from importlib.resources import files
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from importlib.resources import files
 from pathlib import Path
 from typing import Callable
 
-from sheetdesk.rules import dates
 from sheetdesk.app import desk
 from sheetdesk.errors import BookNotFound, BookUnreadable, InputError
+from sheetdesk.rules import dates
 from sheetdesk.rules.problems import ERROR
 from sheetdesk.schema import EXTERNAL_REF_HEADERS, REGISTER, column_lookup, desk_language, find_sheet, normalise_header
 from sheetdesk.workbook.zipguard import check_package

@@ -18,18 +18,17 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from sheetdesk.rules import dates
-from sheetdesk.rules.contacts import contact_text, mask_contact, mask_name, scrub_text
 from sheetdesk.app.desk import RunResult
 from sheetdesk.errors import InputError, SheetdeskError
+from sheetdesk.rules import dates
+from sheetdesk.rules.contacts import contact_text, mask_contact, mask_name, scrub_text
 from sheetdesk.rules.ids import file_name_problem
 from sheetdesk.rules.problems import row_list
 from sheetdesk.rules.report import Report, Stage, Step
-from sheetdesk.schema import step_name
 from sheetdesk.rules.results import rating_name
-from sheetdesk.schema import STAGES
-from sheetdesk.settings import DEFAULT_TIMEZONE, desk_time
 from sheetdesk.rules.tracker import STAGE_NAMES
+from sheetdesk.schema import STAGES, step_name
+from sheetdesk.settings import DEFAULT_TIMEZONE, desk_time
 
 ARCHIVE = "archive"
 

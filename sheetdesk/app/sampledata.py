@@ -91,7 +91,7 @@ def fill_demo(wb: Workbook, lang: str = "zh", today: date = date(2026, 11, 23), 
     start = today - timedelta(days=55)
 
     rows: list[dict] = []
-    for i in range(44):
+    for _ in range(44):
         day = start + timedelta(days=rng.randint(0, 54))
         if day.weekday() == 6 and rng.random() < 0.7:
             day -= timedelta(days=1)

@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from sheetdesk.rules import kpis
-from sheetdesk.rules.kpis import SummaryData
 from sheetdesk.app.desk import RunResult, run
 from sheetdesk.errors import InputError
+from sheetdesk.rules import kpis
+from sheetdesk.rules.kpis import SummaryData
 from sheetdesk.rules.results import latest_by_ticket
-from sheetdesk.settings import load_settings
 from sheetdesk.rules.workdays import WorkCalendar
+from sheetdesk.settings import load_settings
 
 
 def parse_month(text: str) -> kpis.Period:

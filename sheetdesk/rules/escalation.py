@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 
 from sheetdesk.rules.problems import Problem
 from sheetdesk.rules.records import Table
-from sheetdesk.schema import normalise_header
 from sheetdesk.rules.sla import Level, SlaTable, split_list
+from sheetdesk.schema import normalise_header
 
 KEYWORD, BATCH, VIP = "keyword", "batch", "vip"
 RULE_NAMES = {KEYWORD: ("关键词", "keyword", "keywords"), BATCH: ("批量", "batch"), VIP: ("vip", "重要客户")}

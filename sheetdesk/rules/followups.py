@@ -9,19 +9,17 @@ calls after the purchase date are optional (``[followups] periodic = [7, 30, 90]
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import functools
 import itertools
-
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sheetdesk.rules import dates
-from sheetdesk.rules.problems import ERROR, WARNING, Problem, row_list
+from sheetdesk.rules.problems import ERROR, WARNING, row_list
 from sheetdesk.rules.records import Table
-from sheetdesk.schema import FOLLOWUPS, normalise_header
 from sheetdesk.rules.workdays import WorkCalendar
+from sheetdesk.schema import FOLLOWUPS, normalise_header
 
 STAFF_COLUMNS = ("caller", "called_at", "score", "notes")
 POST_CLOSE = ("结案回访", "Post-close call")

@@ -15,6 +15,7 @@ from sheetdesk.rules.problems import ERROR, Problem, ambiguous_id
 from sheetdesk.rules.records import Table
 from sheetdesk.schema import STAGES, STEPS, step_key
 
+
 @dataclass(frozen=True, slots=True)
 class LogEntry:
     row: int

@@ -6,9 +6,9 @@ patcher can replace the openpyxl layer without touching anything that consumes t
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from sheetdesk.schema import Sheet
 

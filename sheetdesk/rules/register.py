@@ -17,8 +17,8 @@ from sheetdesk.rules.ids import IdRow, plan_ids
 from sheetdesk.rules.problems import ERROR, INFO, WARNING, Problem, row_list
 from sheetdesk.rules.records import Row, Table
 from sheetdesk.rules.routing import Matrix, split_categories
-from sheetdesk.schema import REGISTER, normalise_header
 from sheetdesk.rules.sla import Level, SlaTable
+from sheetdesk.schema import REGISTER, normalise_header
 
 #: columns the routing may fill when blank, in this order
 ROUTED = ("department", "owner", "collaborators", "priority")

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from sheetdesk.rules.problems import Problem
 from sheetdesk.rules.records import Table
-from sheetdesk.schema import normalise_header
 from sheetdesk.rules.sla import SlaTable, split_list
+from sheetdesk.schema import normalise_header
 
 _CATEGORY_SPLIT = re.compile(r"[,，、+＋/／;；]+")
 

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from sheetdesk.rules.durations import Duration, DurationError, due_time, format_amount, parse_duration
 from sheetdesk.rules.problems import ERROR, Problem
 from sheetdesk.rules.records import Table
-from sheetdesk.schema import STAGES, normalise_header
 from sheetdesk.rules.workdays import WorkCalendar
+from sheetdesk.schema import STAGES, normalise_header
 
 _ALIAS_SPLIT = ",，、;；/"
 #: an SLA pause: (from, until), until None while the clock still stands

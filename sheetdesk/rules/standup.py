@@ -16,10 +16,10 @@ from datetime import date, datetime, timedelta
 from sheetdesk.rules.escalation import Escalation
 from sheetdesk.rules.followups import Call
 from sheetdesk.rules.register import Ticket
-from sheetdesk.schema import REGISTER, STAGES
 from sheetdesk.rules.sla import OPEN_LATE, StageState
 from sheetdesk.rules.tracker import TicketStatus
 from sheetdesk.rules.workdays import WorkCalendar
+from sheetdesk.schema import REGISTER, STAGES
 
 
 @dataclass(slots=True)

@@ -13,12 +13,19 @@ from datetime import datetime
 from sheetdesk.rules.durations import format_business_seconds
 from sheetdesk.rules.limits import CELL_CHARS, cap_text
 from sheetdesk.rules.progress import Rollup
-from sheetdesk.schema import step_name
 from sheetdesk.rules.register import Ticket
-from sheetdesk.schema import STAGES
-from sheetdesk.rules.sla import (AMBER_STATES, OPEN, OPEN_LATE, RED_STATES, STATE_NAMES, UNTIMED, Level, StageState,
-                                 stage_states)
+from sheetdesk.rules.sla import (
+    AMBER_STATES,
+    OPEN_LATE,
+    RED_STATES,
+    STATE_NAMES,
+    UNTIMED,
+    Level,
+    StageState,
+    stage_states,
+)
 from sheetdesk.rules.workdays import WorkCalendar
+from sheetdesk.schema import STAGES, step_name
 
 NEW_STATUS = ("新登记", "New")
 STAGE_NAMES = {

@@ -73,7 +73,7 @@ def with_marks(workbook_xml: bytes, marks: dict[str, str]) -> bytes:
         tag = (f'<definedName name="{mark}" hidden="1">{escape(reference(sheet_name))}</definedName>').encode("utf-8")
         pattern = re.compile(rb'<definedName\b[^>]*\bname="' + re.escape(mark.encode()) + rb'"[^>]*>[^<]*</definedName>')
         if pattern.search(workbook_xml):
-            workbook_xml = pattern.sub(lambda _: tag, workbook_xml, count=1)
+            workbook_xml = pattern.sub(lambda _, tag=tag: tag, workbook_xml, count=1)
         elif b"</definedNames>" in workbook_xml:
             workbook_xml = workbook_xml.replace(b"</definedNames>", tag + b"</definedNames>", 1)
         elif b"<definedNames/>" in workbook_xml:

@@ -8,11 +8,10 @@ sheet or a missing required header is structural (and stops the command before a
 from __future__ import annotations
 
 import zipfile
-from datetime import datetime
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-
 
 from sheetdesk.errors import BookNotFound, BookUnreadable, StructureError
 from sheetdesk.rules.records import Row, Table

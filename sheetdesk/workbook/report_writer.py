@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-
 from sheetdesk.rules.report import Report
 from sheetdesk.workbook.cells import new_workbook
 

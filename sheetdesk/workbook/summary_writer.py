@@ -11,13 +11,12 @@ import tempfile
 from datetime import timezone
 from pathlib import Path
 
-
-from sheetdesk.rules.results import rating_name
-from sheetdesk.settings import aware
 from sheetdesk.rules.kpis import SummaryData, metrics
+from sheetdesk.rules.results import rating_name
+from sheetdesk.schema import text as _t
+from sheetdesk.settings import aware
 from sheetdesk.workbook.cells import new_workbook
 from sheetdesk.workbook.safesave import follow_umask
-from sheetdesk.schema import text as _t
 
 GROUP_COLUMNS = (
     ("name", None, None), ("received", "受理量", "Received"), ("share", "占比", "Share"),

@@ -22,11 +22,24 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from sheetdesk.workbook.marks import MARKS, mark_openpyxl
+from sheetdesk.schema import (
+    COUNTER,
+    DEFAULT_CHANNELS,
+    DEFAULT_EMOTIONS,
+    DEFAULT_TIERS,
+    EN_LIST_VALUES,
+    ESCALATION,
+    LISTS,
+    MATRIX,
+    SATISFACTION,
+    SHEETS,
+    SLA,
+    STEPS,
+    TRACKER,
+    Sheet,
+)
 from sheetdesk.workbook.engines.openpyxl import print_setup
-from sheetdesk.schema import (COUNTER, DEFAULT_CHANNELS, DEFAULT_EMOTIONS, DEFAULT_TIERS, EN_LIST_VALUES, ESCALATION,
-                              LISTS, MATRIX, SATISFACTION, SHEETS, SLA, STEPS, TRACKER,
-                              Sheet)
+from sheetdesk.workbook.marks import MARKS, mark_openpyxl
 
 PRESETS = ("p0p1p2", "four-stage")
 LANGS = ("zh", "en")

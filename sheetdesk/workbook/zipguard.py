@@ -80,7 +80,7 @@ def _check(z: zipfile.ZipFile, raw) -> None:
             raise _Bomb(info.filename, f"使全部部件解压后达 {total_out:,} 字节（压缩前 {total_in:,}）",
                         f"brings the inflated parts to {total_out:,} bytes (from {total_in:,} stored)")
     # members sharing bytes: the classic way to multiply one deflate stream into gigabytes
-    for (start, name), (next_start, next_name) in zip(starts, starts[1:]):
+    for (_, name), (next_start, next_name) in zip(starts, starts[1:]):
         if ends[name] > next_start:
             raise _Bomb(next_name, f"与部件 {name} 的数据重叠", f"overlaps the data of part {name}")
 

@@ -13,13 +13,13 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from tests.helpers import NOW
 from sheetdesk.app import dbexport
-from sheetdesk.rules import dates, kpis
 from sheetdesk.app.desk import run
+from sheetdesk.app.summary import tickets_from_run
+from sheetdesk.rules import dates, kpis
 from sheetdesk.schema import PROGRESS as PROGRESS_SHEET
 from sheetdesk.schema import REGISTER as REGISTER_SHEET
-from sheetdesk.app.summary import tickets_from_run
+from tests.helpers import NOW
 
 PG_URL = os.environ.get("SHEETDESK_TEST_PG_URL")
 NOW_DT = dates.parse_now(NOW)

@@ -8,10 +8,10 @@ from datetime import datetime
 
 import pytest
 
-from tests.helpers import NOW, register_rows, sheet_rows
-from sheetdesk.rules import dates
 from sheetdesk.app.desk import run
 from sheetdesk.app.summary import tickets_from_run
+from sheetdesk.rules import dates
+from tests.helpers import NOW, register_rows, sheet_rows
 
 
 def t(received, id_, customer, **extra):

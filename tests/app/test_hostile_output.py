@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import NOW, register_rows
 from sheetdesk.rules.contacts import is_valid_phone, mask_contact, scrub_text
 from sheetdesk.rules.ids import file_name_problem
+from tests.helpers import NOW, register_rows
 
 FULL_WIDTH = str.maketrans("0123456789@", "０１２３４５６７８９＠")
 

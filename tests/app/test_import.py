@@ -12,8 +12,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tests.helpers import NOW, register_rows
 from sheetdesk.app.importer import Mapping, load_mapping, read_source
+from tests.helpers import NOW, register_rows
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "sheetdesk" / "examples" / "import"
 

@@ -6,10 +6,9 @@ import zipfile
 from datetime import datetime
 
 import openpyxl
+import pytest
 
 from tests.helpers import NOW, libreoffice_convert, soffice
-
-import pytest
 
 
 def t(received, id_, **extra):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zipfile
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import openpyxl
 import pytest

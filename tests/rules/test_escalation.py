@@ -2,8 +2,8 @@ from datetime import datetime, timedelta
 
 from sheetdesk.rules.escalation import Candidate, escalate, read_rules
 from sheetdesk.rules.records import Row, Table
-from sheetdesk.schema import ESCALATION
 from sheetdesk.rules.sla import Level, SlaTable
+from sheetdesk.schema import ESCALATION
 
 P0, P1, P2 = Level(2, "P0", 0, ("紧急",)), Level(3, "P1", 1, ("重要",)), Level(4, "P2", 2, ("一般",))
 SLA = SlaTable([P0, P1, P2])

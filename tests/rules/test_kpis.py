@@ -2,8 +2,17 @@
 
 from datetime import datetime
 
-from sheetdesk.rules.kpis import KpiTicket, group_table, iso_week, kpis, month, overdue_reasons, \
-    satisfaction_distribution, shift_month, trend
+from sheetdesk.rules.kpis import (
+    KpiTicket,
+    group_table,
+    iso_week,
+    kpis,
+    month,
+    overdue_reasons,
+    satisfaction_distribution,
+    shift_month,
+    trend,
+)
 from sheetdesk.rules.workdays import WorkCalendar
 
 CAL = WorkCalendar()

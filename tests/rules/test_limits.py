@@ -7,7 +7,6 @@ import pytest
 
 from sheetdesk.rules.limits import CELL_CHARS, cap_text, join_capped
 from sheetdesk.rules.problems import Problem, join_cell
-
 from tests.helpers import col_of
 
 NOW = "2026-11-23 09:00"

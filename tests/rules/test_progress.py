@@ -1,9 +1,8 @@
 from datetime import datetime
 
 from sheetdesk.rules.progress import LogEntry, read_log, roll_up
-from sheetdesk.schema import step_key
 from sheetdesk.rules.records import Row, Table
-from sheetdesk.schema import PROGRESS
+from sheetdesk.schema import PROGRESS, step_key
 
 RECEIVED = {"202611-001": datetime(2026, 11, 2, 10), "202611-002": datetime(2026, 11, 3, 10)}
 NOW = datetime(2026, 11, 23, 9)

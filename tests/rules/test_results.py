@@ -7,9 +7,9 @@ import pytest
 from sheetdesk.rules.followups import merge_calls, plan_calls
 from sheetdesk.rules.progress import LogEntry, roll_up
 from sheetdesk.rules.records import Row, Table
-from sheetdesk.schema import RESULTS
 from sheetdesk.rules.results import FAIR, SATISFIED, UNSATISFIED, rating_of, read_results, reopenings
 from sheetdesk.rules.workdays import WorkCalendar
+from sheetdesk.schema import RESULTS
 
 NOW = datetime(2026, 11, 23, 9, 0)
 CAL = WorkCalendar()

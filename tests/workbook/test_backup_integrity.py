@@ -18,9 +18,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tests.helpers import NOW, register_rows
 from sheetdesk.workbook import safesave
 from sheetdesk.workbook.safesave import list_backups, temp_files
+from tests.helpers import NOW, register_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 TICKETS = [{"received": datetime(2026, 11, 20, 9), "channel": "电话", "customer": f"客户{i}",

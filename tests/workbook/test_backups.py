@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.helpers import register_rows
 from sheetdesk.settings import TEST_NOW_ENV, load_settings
 from sheetdesk.workbook.safesave import list_backups
+from tests.helpers import register_rows
 
 TICKETS = [{"received": datetime(2026, 11, 27, 9), "channel": "电话", "customer": f"客户{i}",
             "contact": "13812345678", "description": "机器无法开机"} for i in range(2)]

@@ -14,8 +14,8 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
 from openpyxl.utils.datetime import to_excel as openpyxl_to_excel
 
-from tests.helpers import NOW
 from sheetdesk.workbook import cells
+from tests.helpers import NOW
 
 
 @given(st.integers(min_value=1, max_value=18278))

@@ -6,8 +6,8 @@ import openpyxl
 import pytest
 
 from sheetdesk.app import desk
-from sheetdesk.schema import SHEETS, SHEETS_BY_KEY
 from sheetdesk.app.templates import template_file
+from sheetdesk.schema import SHEETS, SHEETS_BY_KEY
 from sheetdesk.workbook.template import PRESETS, build_template
 
 CASES = [(lang, preset) for lang in ("zh", "en") for preset in PRESETS]

@@ -14,8 +14,14 @@ from pathlib import Path
 import pytest
 
 from sheetdesk.errors import BookBusy, BookLocked
-from sheetdesk.workbook.locks import (DeskLock, OfficeLock, check_not_open, find_office_locks,
-                                      parse_libreoffice_owner, parse_mso_owner)
+from sheetdesk.workbook.locks import (
+    DeskLock,
+    OfficeLock,
+    check_not_open,
+    find_office_locks,
+    parse_libreoffice_owner,
+    parse_mso_owner,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRE = "李四,lisi,pc01,23.11.2026 09:12,file:///C:/Users/lisi/AppData/Roaming/LibreOffice/4;"

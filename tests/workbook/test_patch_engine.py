@@ -480,10 +480,10 @@ def spliced(xml: bytes, edits, styles, date1904: bool, changes: list) -> bytes:
 def test_rows_are_found_whether_or_not_r_comes_first():
     """Office suites write ``<row r=..`` first and in order (the fast path); any other spelling is
     still patched, by walking every row."""
+    from sheetdesk.workbook.edits import KEEP
     from sheetdesk.workbook.engines.patch import PatchUnsupported
     from sheetdesk.workbook.engines.patch.cells import Edit
     from sheetdesk.workbook.engines.patch.styles import Styles
-    from sheetdesk.workbook.edits import KEEP
 
     styles = Styles(b'<styleSheet><fills count="1"><fill/></fills><fonts count="1"><font/></fonts>'
                             b'<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
@@ -524,9 +524,9 @@ def test_rows_are_found_whether_or_not_r_comes_first():
 def test_a_date_written_over_libreoffices_custom_general_format_gets_a_date_format():
     """LibreOffice saves its default cell format as numFmtId 164 "General"; a date written into a
     cell with that format must still get a date format (or Excel shows a bare serial)."""
+    from sheetdesk.workbook.edits import KEEP
     from sheetdesk.workbook.engines.patch.cells import Edit
     from sheetdesk.workbook.engines.patch.styles import Styles
-    from sheetdesk.workbook.edits import KEEP
 
     styles = Styles(b'<styleSheet><numFmts count="1"><numFmt numFmtId="164" formatCode="General"/></numFmts>'
                             b'<cellXfs count="1"><xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0"/>'
@@ -540,9 +540,9 @@ def test_a_date_written_over_libreoffices_custom_general_format_gets_a_date_form
 
 
 def test_new_cells_keep_column_order_whether_or_not_the_row_has_cells_beyond_them():
+    from sheetdesk.workbook.edits import KEEP
     from sheetdesk.workbook.engines.patch.cells import Edit
     from sheetdesk.workbook.engines.patch.styles import Styles
-    from sheetdesk.workbook.edits import KEEP
 
     styles = Styles(b'<styleSheet><cellXfs count="1"><xf numFmtId="0"/></cellXfs></styleSheet>')
     edits = {2: {4: Edit(4, "新", KEEP, None, False, "register", "status", None)}}
@@ -605,9 +605,9 @@ def test_a_lean_run_lets_the_tickets_go_before_saving_and_keeps_what_the_command
 
 
 def test_an_appended_row_grows_the_sheet_dimension():
+    from sheetdesk.workbook.edits import KEEP
     from sheetdesk.workbook.engines.patch.cells import Edit
     from sheetdesk.workbook.engines.patch.styles import Styles
-    from sheetdesk.workbook.edits import KEEP
 
     styles = Styles(b'<styleSheet><cellXfs count="1"><xf numFmtId="0"/></cellXfs></styleSheet>')
     xml = (b'<worksheet><dimension ref="A1:C3"/><sheetData><row r="1"><c r="A1"><v>1</v></c></row>'

@@ -14,8 +14,7 @@ import pytest
 
 from sheetdesk.errors import BookChanged, UnsupportedContent, WriteFailed
 from sheetdesk.workbook import safesave
-from sheetdesk.workbook.safesave import (Snapshot, atomic_write, changed_since, list_backups, restore_backup,
-                                         snapshot)
+from sheetdesk.workbook.safesave import Snapshot, atomic_write, changed_since, list_backups, restore_backup, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,15 +11,32 @@ import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
+from sheetdesk.app.sampledata import fill_demo
+from sheetdesk.app.templates import template_file
 from sheetdesk.rules.escalation import read_rules
 from sheetdesk.rules.records import Row, Table
 from sheetdesk.rules.routing import read_matrix
-from sheetdesk.schema import (COUNTER, DEFAULT_CHANNELS, DEFAULT_EMOTIONS, DEFAULT_TIERS, EN_LIST_VALUES, ESCALATION,
-                              LISTS, MATRIX, PROGRESS, REGISTER, RESULTS, SATISFACTION, SHEETS, SLA, STEPS, TRACKER,
-                              Sheet, normalise_header)
-from sheetdesk.app.sampledata import fill_demo
 from sheetdesk.rules.sla import read_sla, split_list
-from sheetdesk.app.templates import template_file
+from sheetdesk.schema import (
+    COUNTER,
+    DEFAULT_CHANNELS,
+    DEFAULT_EMOTIONS,
+    DEFAULT_TIERS,
+    EN_LIST_VALUES,
+    ESCALATION,
+    LISTS,
+    MATRIX,
+    PROGRESS,
+    REGISTER,
+    RESULTS,
+    SATISFACTION,
+    SHEETS,
+    SLA,
+    STEPS,
+    TRACKER,
+    Sheet,
+    normalise_header,
+)
 from sheetdesk.workbook.template import PRESETS, build_template, write_template
 
 CASES = [(lang, preset) for lang in ("zh", "en") for preset in PRESETS]

@@ -14,8 +14,20 @@ from datetime import date, datetime
 from sheetdesk.schema import COUNTER, SHEETS_BY_KEY
 from sheetdesk.workbook import counter as counter_sheet
 from sheetdesk.workbook.cells import ILLEGAL_CHARACTERS_RE
-from sheetdesk.workbook.edits import (KEEP, MARK_COLOURS, NUMBER_FORMATS, OWN_COLOURS, PRINT_FOOTER, PRINT_PAPER,
-                                      PRINT_TITLE_ROWS, CellWrite, Change, GeneratedSheet, may_refill, same_value)
+from sheetdesk.workbook.edits import (
+    KEEP,
+    MARK_COLOURS,
+    NUMBER_FORMATS,
+    OWN_COLOURS,
+    PRINT_FOOTER,
+    PRINT_PAPER,
+    PRINT_TITLE_ROWS,
+    CellWrite,
+    Change,
+    GeneratedSheet,
+    may_refill,
+    same_value,
+)
 from sheetdesk.workbook.marks import MARKS, mark_openpyxl, sheet_of_reference
 from sheetdesk.workbook.reader import Book
 

@@ -16,8 +16,15 @@ from xml.sax.saxutils import escape
 from sheetdesk.schema import COUNTER
 from sheetdesk.workbook import counter as counter_sheet
 from sheetdesk.workbook.cells import column_letter as get_column_letter
-from sheetdesk.workbook.edits import (FILL_COLOURS, NUMBER_FORMATS, PRINT_FOOTER, PRINT_PAPER, PRINT_TITLE_ROWS,
-                                      GeneratedSheet, same_value)
+from sheetdesk.workbook.edits import (
+    FILL_COLOURS,
+    NUMBER_FORMATS,
+    PRINT_FOOTER,
+    PRINT_PAPER,
+    PRINT_TITLE_ROWS,
+    GeneratedSheet,
+    same_value,
+)
 from sheetdesk.workbook.engines.patch.cells import CellBodies, cell_xml
 from sheetdesk.workbook.engines.patch.styles import HEADER_BLUE, HEADER_GREY, Styles
 from sheetdesk.workbook.engines.patch.unsupported import PatchUnsupported

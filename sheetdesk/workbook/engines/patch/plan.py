@@ -17,15 +17,30 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sheetdesk.workbook.engines.patch.verify as verify  # as a module: tests replace its check
 from sheetdesk.schema import COUNTER, SHEETS_BY_KEY
 from sheetdesk.workbook import counter as counter_sheet
 from sheetdesk.workbook.edits import KEEP, NUMBER_FORMATS, CellWrite, Change, GeneratedSheet, may_refill, same_value
-import sheetdesk.workbook.engines.patch.verify as verify  # as a module: tests replace its check
 from sheetdesk.workbook.engines.patch.cells import ATTR_R, ATTR_S, Edit, column_of, letters_of
-from sheetdesk.workbook.engines.patch.generated import (counter_xml, generated_chunks, same_values_or_unreadable,
-                                                        still_ours, with_print_titles, written_by_us)
-from sheetdesk.workbook.engines.patch.splice import (DIMENSION, NOT_R_FIRST, ROW_HEAD, NotStreamable, ascending_rows,
-                                                     grown_dimension, locate_rows, patched_sequence, styles_streamed)
+from sheetdesk.workbook.engines.patch.generated import (
+    counter_xml,
+    generated_chunks,
+    same_values_or_unreadable,
+    still_ours,
+    with_print_titles,
+    written_by_us,
+)
+from sheetdesk.workbook.engines.patch.splice import (
+    DIMENSION,
+    NOT_R_FIRST,
+    ROW_HEAD,
+    NotStreamable,
+    ascending_rows,
+    grown_dimension,
+    locate_rows,
+    patched_sequence,
+    styles_streamed,
+)
 from sheetdesk.workbook.engines.patch.styles import Styles
 from sheetdesk.workbook.engines.patch.unsupported import PatchUnsupported
 from sheetdesk.workbook.fastread import sheet_data_blocks, sheet_xml_blocks
@@ -33,6 +48,7 @@ from sheetdesk.workbook.marks import marked_sheets, with_marks
 from sheetdesk.workbook.opc import UnexpectedPackage, add_worksheet, attr, comment_drawing, sheet_parts
 from sheetdesk.workbook.reader import Book
 from sheetdesk.workbook.zipcopy import Packed, pack, write_package
+
 
 class StreamedSplice:
     """The new sheet as :func:`~sheetdesk.workbook.engines.patch.splice.patched_sequence` would give

@@ -16,8 +16,16 @@ from sheetdesk.workbook.cells import CELL_REF
 from sheetdesk.workbook.cells import column_index as column_index_from_string
 from sheetdesk.workbook.cells import column_letter as get_column_letter
 from sheetdesk.workbook.edits import Change
-from sheetdesk.workbook.engines.patch.cells import (ATTR_R, CELL_ATTRS, CellBodies, Edit, cell_end, column_of,
-                                                    edited_cell, letters_of)
+from sheetdesk.workbook.engines.patch.cells import (
+    ATTR_R,
+    CELL_ATTRS,
+    CellBodies,
+    Edit,
+    cell_end,
+    column_of,
+    edited_cell,
+    letters_of,
+)
 from sheetdesk.workbook.engines.patch.styles import Styles
 from sheetdesk.workbook.engines.patch.unsupported import PatchUnsupported
 from sheetdesk.workbook.fastread import sheet_data_blocks

@@ -135,7 +135,7 @@ class Styles:
         for container, items in ((b"fills", self.fills), (b"fonts", self.fonts), (b"cellXfs", self.xfs)):
             body = b"".join(items)
             new = b"<" + container + b' count="' + str(len(items)).encode() + b'">' + body + b"</" + container + b">"
-            xml = re.sub(rb"<" + container + rb"\b[^>]*?(?:/>|>.*?</" + container + rb">)", lambda m: new, xml,
+            xml = re.sub(rb"<" + container + rb"\b[^>]*?(?:/>|>.*?</" + container + rb">)", lambda m, new=new: new, xml,
                          count=1, flags=re.S)
         fmts = b"".join(f'<numFmt numFmtId="{i}" formatCode="{escape(c, {chr(34): "&quot;"})}"/>'.encode()
                         for i, c in sorted(self.numfmts.items()))
