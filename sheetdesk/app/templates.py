@@ -11,7 +11,6 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from sheetdesk.app.sampledata import fill_demo
 from sheetdesk.errors import InputError
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "workbook_templates"
@@ -43,6 +42,7 @@ def create_demo(directory: Path, *, lang: str = "zh", today: date | None = None)
     """A desk full of realistic tickets; an earlier demo in the same place is replaced."""
     import openpyxl  # the demo builds its desk with openpyxl; other commands never load it
 
+    from sheetdesk.app.sampledata import fill_demo  # (openpyxl too)
     from sheetdesk.workbook.template import build_template  # (uses openpyxl)
 
     target = Path(directory) / "desk.xlsx"
