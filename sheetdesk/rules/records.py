@@ -1,7 +1,7 @@
 """Plain records the workbook layer hands to the domain: a sheet as rows of values by column key.
 
-The domain never sees a workbook object, only these; a faster reader (calamine) or a package
-patcher can replace the openpyxl layer without touching anything that consumes them.
+The rules never see a workbook object, only these: whichever reader (calamine or openpyxl) and
+whichever save engine a run uses, the rules that consume records stay the same.
 """
 
 from __future__ import annotations
