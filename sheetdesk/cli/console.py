@@ -336,8 +336,11 @@ def print_standup(result: RunResult, lang: str) -> None:
                     _t(lang, "生效优先级", "Priority")]
     unassigned = _t(lang, "（未分派）", "(unassigned)")
 
+    shared = {c.ticket_id for c in s.id_conflicts}  # rows sharing an ID are told apart by their row
+
     def ticket(i) -> list[str]:
-        return [i.ticket_id, i.customer, i.owner or unassigned, _prio(i, lang)]
+        shown = _t(lang, f"{i.ticket_id}（第{i.row}行）", f"{i.ticket_id} (row {i.row})") if i.ticket_id in shared else i.ticket_id
+        return [shown, i.customer, i.owner or unassigned, _prio(i, lang)]
 
     show(_t(lang, "待补全", "Needs completing"), s.incomplete,
          [_t(lang, "登记表行", "Register row"), _t(lang, "反馈编号", "ID"), _t(lang, "客户", "Customer"),

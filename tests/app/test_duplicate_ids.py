@@ -98,9 +98,12 @@ def test_standup_lists_the_conflict_and_both_tickets_as_new(make_desk, cli):
     text = cli("refresh", path, "--now", NOW).output
     assert "编号冲突（1）" in text and "第2行 王女士；第3行 李先生" in text
     assert "新登记（自上次晨会）（2）" in text
+    # in the lists, the two tickets sharing an ID are told apart by their register row
+    assert "202611-001（第2行）" in text and "202611-001（第3行）" in text
 
     en = cli("refresh", path, "--now", NOW, "--lang", "en").output
     assert "ID conflicts (1)" in en and "row 2 王女士; row 3 李先生" in en
+    assert "202611-001 (row 2)" in en and "202611-001 (row 3)" in en
 
     data = json.loads(cli("refresh", path, "--now", NOW, "--json").output)
     standup = data["standup"]
