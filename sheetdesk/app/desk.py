@@ -517,9 +517,40 @@ class _Planned:
     snap: object  # the desk's file as it was read (safesave.snapshot)
 
 
+#: how a run reads and saves the desk (:func:`_mode` picks one, :func:`_run` falls back from the first two)
+PATCH = "patch"        # calamine reads; the patch engine splices the sheets it edits (a save or a dry run)
+READ = "read"          # calamine reads; nothing is written, the rules' answer is the result (validate)
+OPENPYXL = "openpyxl"  # openpyxl reads, edits and saves the whole workbook (the engine setting, every fallback)
+
+
+def _mode(path: Path, settings: Settings, *, saving: bool, dry_run: bool) -> str:
+    if not saving and not dry_run:
+        return READ
+    if settings.engine == "patch" and path.suffix.lower() in (".xlsx", ".xlsm"):
+        return PATCH
+    return OPENPYXL
+
+
 def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run: bool,
-         append: Append | None = None, engine: str | None = None, lean: bool = False) -> RunResult:
-    planned = _plan(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine=engine, lean=lean)
+         append: Append | None = None, lean: bool = False) -> RunResult:
+    """The one place the engine is chosen and the one place it falls back: a desk the calamine path
+    cannot do (calamine cannot read it, or the patch engine meets XML it does not handle — both say
+    :class:`PatchUnsupported`) runs again, from the file, with openpyxl."""
+    mode = _mode(path, settings, saving=saving, dry_run=dry_run)
+    if mode != OPENPYXL:
+        try:
+            return _run_with(mode, path, now, settings, saving=saving, dry_run=dry_run, append=append, lean=lean)
+        except PatchUnsupported:
+            pass
+        # out of the handler, the failed attempt's frames (its book, records and planned edits) are gone;
+        # the paused cyclic collector takes what they left in cycles before openpyxl reads the desk
+        gc.collect()
+    return _run_with(OPENPYXL, path, now, settings, saving=saving, dry_run=dry_run, append=append, lean=lean)
+
+
+def _run_with(mode: str, path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run: bool,
+              append: Append | None = None, lean: bool = False) -> RunResult:
+    planned = _plan(mode, path, now, settings, saving=saving, dry_run=dry_run, append=append, lean=lean)
     if isinstance(planned, RunResult):
         return planned
     # _plan has returned: its rules' objects (records, tickets, states, tracker rows) are gone unless
@@ -531,10 +562,7 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
         result.release()
         book.release()
         gc.collect()  # the cyclic collector is paused for the run; a few cycles may hold the rest
-    try:
-        patch.splice(pack_parts=saving)
-    except PatchUnsupported:
-        return _run(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine="openpyxl", lean=lean)
+    patch.splice(pack_parts=saving)  # PatchUnsupported: _run falls back
     result.changes = patch.changes
     if append is not None:  # the appended rows are changes, even when nothing else moves
         result.changes[:0] = [Change(append.sheet_key, n, "(row)", None, "appended") for n in append.row_numbers]
@@ -568,26 +596,21 @@ def _backup_note(result: RunResult, append: Append | None) -> dict:
     return {"command": command, "tickets": max(result.register_rows - added, 0)}
 
 
-def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run: bool,
-          append: Append | None = None, engine: str | None = None, lean: bool = False) -> RunResult | _Planned:
+def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run: bool,
+          append: Append | None = None, lean: bool = False) -> RunResult | _Planned:
     """Read the desk and apply the rules. The openpyxl engine and read-only runs finish here; a
-    patch-engine run returns its planned edits for :func:`_run` to splice and save."""
-    engine = engine or settings.engine
+    patch-engine run returns its planned edits for :func:`_run_with` to splice and save."""
     # the patch engine plans the edits of a save and of a dry run (which lists them and stops there)
-    patching = (saving or dry_run) and engine == "patch" and path.suffix.lower() in (".xlsx", ".xlsm")
-    fast = patching or (not saving and not dry_run)
+    patching = mode == PATCH
+    fast = mode != OPENPYXL  # calamine reads
     snap = snapshot(path) if saving else None
     result = RunResult(path, now, "zh", dry_run=dry_run)
     cal = _calendar(settings)
     try:
         # the register's formula cells are noted while its XML is read (appended rows go below them)
         book = open_book(path, fast=fast, formulas_of=frozenset((REGISTER.zh, REGISTER.en)) if patching else frozenset())
-    except FastReadUnsupported:
-        if patching:
-            return _run(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine="openpyxl",
-                        lean=lean)
-        book = open_book(path)
-        fast = False
+    except FastReadUnsupported as exc:  # calamine cannot read this file: openpyxl reads it (and saves, if saving)
+        raise PatchUnsupported(str(exc)) from None
     if saving and not patching:  # the patch engine copies what it does not edit, so nothing is at risk
         ensure_savable(path)
     result.desk_lang = book.lang
@@ -658,7 +681,7 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
 
     problems = (sla_problems + matrix_problems + rule_problems + plan.problems + log_problems + rollup_problems
                 + result_problems + merged_problems)
-    if fast and not patching:  # read-only: the problems and the ticket picture are the whole answer
+    if mode == READ:  # read-only: the problems and the ticket picture are the whole answer
         result.problems = _sorted(problems)
         return result
     overdue = {s.ticket.row: overdue_text(s.states, cal, book.lang) for s in statuses}
@@ -696,13 +719,10 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
         writes = (w for w in writes if (w.sheet, w.row, w.column) not in blocked)
     marks = [k for k in MARKED_SHEETS if k in book.tables and "check" in book.tables[k].columns]
     if patching:
-        try:
-            patch = plan_patch(book, writes, plan.counter, [tracker, call_sheet],
-                                       {append.sheet_key: append.originals} if append is not None else None,
-                                       filled=plan.filled_if_changed, marks=marks)
-        except PatchUnsupported:
-            return _run(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine="openpyxl",
-                        lean=lean)
+        # PatchUnsupported: _run falls back
+        patch = plan_patch(book, writes, plan.counter, [tracker, call_sheet],
+                           {append.sheet_key: append.originals} if append is not None else None,
+                           filled=plan.filled_if_changed, marks=marks)
         typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS) if saving else None
         return _Planned(result, book, patch, typed_calls, snap)
     writes = list(writes)
