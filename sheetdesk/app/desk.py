@@ -60,9 +60,10 @@ from sheetdesk.workbook.reader import Book, merged_ranges, open_book, read_table
 from sheetdesk.workbook.safesave import atomic_write, remove_leftovers, snapshot
 
 
-@dataclass
+@dataclass(frozen=True)
 class Append:
-    """Rows ``add``, ``log`` or ``import`` append before the refresh.
+    """Rows ``add``, ``log`` or ``import`` ask to append before the refresh (where they land is the
+    run's answer: :class:`Appended`).
 
     With ``refuse`` levels, a problem of that level on an appended row stops the whole run (nothing
     written); with ``refuse=()`` the rows land and their problems are in the result, per row.
@@ -73,7 +74,17 @@ class Append:
     refuse: tuple[str, ...] = (ERROR,)
     #: several rows at once (import); ``values`` is the single-row form
     rows: list[dict[str, object]] | None = None
-    row: int = 0
+
+    def all_rows(self) -> list[dict[str, object]]:
+        return list(self.rows or []) + ([self.values] if self.values is not None else [])
+
+
+@dataclass
+class Appended:
+    """Where a run put an :class:`Append`'s rows (``RunResult.appended``)."""
+    sheet_key: str
+    #: the first row the rows go to (a log entry's row), and each row's number, in order
+    row: int
     row_numbers: list[int] = field(default_factory=list)
     #: the register's 外部编号 column that import's references go to (patch engine), and its header
     #: when the import adds the column
@@ -82,9 +93,6 @@ class Append:
     #: (patch engine) appended row -> its cells as the file holds them: a row that is not a record
     #: may still hold sheetdesk's own cells (a ticket whose people's cells were cleared)
     originals: dict[int, list[object]] = field(default_factory=dict)
-
-    def all_rows(self) -> list[dict[str, object]]:
-        return list(self.rows or []) + ([self.values] if self.values is not None else [])
 
 
 @dataclass
@@ -103,7 +111,7 @@ class RunResult:
     calendar: WorkCalendar | None = None
     escalations: dict[int, Escalation] = field(default_factory=dict)
     calls: list[followups.Call] = field(default_factory=list)
-    appended: Append | None = None
+    appended: Appended | None = None
     results: list | None = None
     #: register rows read (kept when :meth:`release` lets ``plan.tickets`` go)
     rows_read: int | None = None
@@ -358,8 +366,8 @@ def _provisional(statuses: list[TicketStatus], cal: WorkCalendar) -> list[Proble
     return out
 
 
-def _append_row(book: Book, append: Append) -> None:
-    """Write the row below the last used row of its sheet (people's columns only)."""
+def _append_row(book: Book, append: Append) -> Appended:
+    """Write the rows below the last used row of their sheet (people's columns only)."""
     sheet = SHEETS_BY_KEY[append.sheet_key]
     table = read_table(book, sheet, add_owned=False)
     ws = book.wb[table.name]
@@ -367,12 +375,11 @@ def _append_row(book: Book, append: Append) -> None:
         append, [c.value for c in ws[table.header_row]], table.header_row,
         lambda c: (v for (v,) in ws.iter_rows(min_row=table.header_row + 1, min_col=c, max_col=c, values_only=True)))
     first = max([table.header_row] + [r.row for r in table.rows] + referenced) + 1
-    append.row = first
-    append.row_numbers = []
+    appended = Appended(append.sheet_key, first)
     ref_column = 0
     for offset, values in enumerate(append.all_rows()):
         row = first + offset
-        append.row_numbers.append(row)
+        appended.row_numbers.append(row)
         ref = values.get("external_ref")
         if ref is not None and ref != "":  # import's dedupe key: a people's column outside the contract
             ref_column = ref_column or _external_ref_column(ws, table, book.lang)
@@ -383,16 +390,18 @@ def _append_row(book: Book, append: Append) -> None:
             if isinstance(value, datetime) and kind in NUMBER_FORMATS:
                 cell.number_format = NUMBER_FORMATS[kind]
     del book.tables[append.sheet_key]
+    return appended
 
 
-def _append_to_grid(book: Book, append: Append, *, saving: bool):
+def _append_to_grid(book: Book, append: Append, *, saving: bool) -> tuple[Appended, Callable[[], None]]:
     """Put the rows below the last used row of calamine's grid (people's columns only), so every
-    reader sees them; returns the function that takes them out again once the sheets are read.
+    reader sees them; returns where they went and the function that takes them out again once the
+    sheets are read.
     Import's references go to the register's 外部编号 column, when it has one and the run saves."""
     sheet = SHEETS_BY_KEY[append.sheet_key]
     table = read_table(book, sheet, add_owned=False, last_only=True)  # where the records end is all it needs
     grid = book.wb[table.name]._rows
-    append.ref_column, append.ref_header = 0, None
+    ref_column, ref_header = 0, None
     length, saved = len(grid), {}
     # calamine reads a formula whose result is empty as an empty cell: the cell is still somebody's
     formulas = book.wb.formula_cells(table.name)
@@ -400,13 +409,13 @@ def _append_to_grid(book: Book, append: Append, *, saving: bool):
         while len(grid) < table.header_row:
             grid.append([])
         header = grid[table.header_row - 1]
-        append.ref_column = _ref_column_in(header)
-        if not append.ref_column:  # the first import: the column goes after the last one anything is in
-            append.ref_column = max([_last_filled(row) for row in grid] + [c for _, c in formulas]) + 1
-            append.ref_header = EXTERNAL_REF_HEADERS[0 if book.lang == "zh" else 1]
+        ref_column = _ref_column_in(header)
+        if not ref_column:  # the first import: the column goes after the last one anything is in
+            ref_column = max([_last_filled(row) for row in grid] + [c for _, c in formulas]) + 1
+            ref_header = EXTERNAL_REF_HEADERS[0 if book.lang == "zh" else 1]
             saved[table.header_row] = header  # in the grid while the sheets are read: owned columns go after it
-            cells = list(header) + [""] * max(0, append.ref_column - len(header))
-            cells[append.ref_column - 1] = append.ref_header
+            cells = list(header) + [""] * max(0, ref_column - len(header))
+            cells[ref_column - 1] = ref_header
             grid[table.header_row - 1] = cells
     people = {i for key, i in table.columns.items() if not sheet.column(key).owned}
     # a row whose people's cells hold formulas is not blank, whatever they evaluate to
@@ -415,14 +424,14 @@ def _append_to_grid(book: Book, append: Append, *, saving: bool):
         lambda c: (cells[c - 1] if len(cells) >= c else None for cells in grid[table.header_row:]))
     first = max([table.header_row] + [r.row for r in table.rows] + [r for r, c in formulas if c in people]
                 + referenced) + 1
-    append.row, append.row_numbers, append.originals = first, [], {}
+    appended = Appended(append.sheet_key, first, ref_column=ref_column, ref_header=ref_header)
     width = max(table.columns.values())
     for offset, values in enumerate(append.all_rows()):
         r = first + offset
-        append.row_numbers.append(r)
+        appended.row_numbers.append(r)
         while len(grid) < r:
             grid.append([])
-        saved[r] = append.originals[r] = grid[r - 1]
+        saved[r] = appended.originals[r] = grid[r - 1]
         cells = list(grid[r - 1]) + [""] * max(0, width - len(grid[r - 1]))
         for key, value in _append_values(table, sheet, values, book.lang):
             cells[table.columns[key] - 1] = value
@@ -433,7 +442,7 @@ def _append_to_grid(book: Book, append: Append, *, saving: bool):
         for r, cells in saved.items():
             grid[r - 1] = cells
         del grid[length:]
-    return restore
+    return appended, restore
 
 
 def _referenced_rows(append: Append, header: list[object], header_row: int,
@@ -471,17 +480,17 @@ def _append_values(table, sheet, values: dict[str, object], lang: str):
         yield key, value
 
 
-def _appended_writes(book: Book, append: Append) -> list[CellWrite]:
+def _appended_writes(book: Book, append: Append, appended: Appended) -> list[CellWrite]:
     table = book.tables[append.sheet_key]
     sheet = SHEETS_BY_KEY[append.sheet_key]
     writes = [CellWrite(append.sheet_key, r, key, value)
-              for r, values in zip(append.row_numbers, append.all_rows())
+              for r, values in zip(appended.row_numbers, append.all_rows())
               for key, value in _append_values(table, sheet, values, book.lang)]
-    if append.ref_header:
-        writes.append(CellWrite(append.sheet_key, table.header_row, "external_ref", append.ref_header, header=True))
-    if append.ref_column:
+    if appended.ref_header:
+        writes.append(CellWrite(append.sheet_key, table.header_row, "external_ref", appended.ref_header, header=True))
+    if appended.ref_column:
         writes += [CellWrite(append.sheet_key, r, "external_ref", str(values["external_ref"]))
-                   for r, values in zip(append.row_numbers, append.all_rows())
+                   for r, values in zip(appended.row_numbers, append.all_rows())
                    if values.get("external_ref") not in (None, "")]
     return writes
 
@@ -499,8 +508,8 @@ def _external_ref_column(ws, table, lang: str) -> int:
     return header.column
 
 
-def _refuse_bad_append(append: Append, problems: list[Problem]) -> None:
-    rows = set(append.row_numbers)
+def _refuse_bad_append(append: Append, appended: Appended, problems: list[Problem]) -> None:
+    rows = set(appended.row_numbers)
     bad = [p for p in problems if p.sheet == append.sheet_key and p.row in rows and p.level in append.refuse]
     if bad:
         raise InputError("未写入：" + "；".join(p.cell_text("zh") for p in bad),
@@ -517,9 +526,40 @@ class _Planned:
     snap: object  # the desk's file as it was read (safesave.snapshot)
 
 
+#: how a run reads and saves the desk (:func:`_mode` picks one, :func:`_run` falls back from the first two)
+PATCH = "patch"        # calamine reads; the patch engine splices the sheets it edits (a save or a dry run)
+READ = "read"          # calamine reads; nothing is written, the rules' answer is the result (validate)
+OPENPYXL = "openpyxl"  # openpyxl reads, edits and saves the whole workbook (the engine setting, every fallback)
+
+
+def _mode(path: Path, settings: Settings, *, saving: bool, dry_run: bool) -> str:
+    if not saving and not dry_run:
+        return READ
+    if settings.engine == "patch" and path.suffix.lower() in (".xlsx", ".xlsm"):
+        return PATCH
+    return OPENPYXL
+
+
 def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run: bool,
-         append: Append | None = None, engine: str | None = None, lean: bool = False) -> RunResult:
-    planned = _plan(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine=engine, lean=lean)
+         append: Append | None = None, lean: bool = False) -> RunResult:
+    """The one place the engine is chosen and the one place it falls back: a desk the calamine path
+    cannot do (calamine cannot read it, or the patch engine meets XML it does not handle — both say
+    :class:`PatchUnsupported`) runs again, from the file, with openpyxl."""
+    mode = _mode(path, settings, saving=saving, dry_run=dry_run)
+    if mode != OPENPYXL:
+        try:
+            return _run_with(mode, path, now, settings, saving=saving, dry_run=dry_run, append=append, lean=lean)
+        except PatchUnsupported:
+            pass
+        # out of the handler, the failed attempt's frames (its book, records and planned edits) are gone;
+        # the paused cyclic collector takes what they left in cycles before openpyxl reads the desk
+        gc.collect()
+    return _run_with(OPENPYXL, path, now, settings, saving=saving, dry_run=dry_run, append=append, lean=lean)
+
+
+def _run_with(mode: str, path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run: bool,
+              append: Append | None = None, lean: bool = False) -> RunResult:
+    planned = _plan(mode, path, now, settings, saving=saving, dry_run=dry_run, append=append, lean=lean)
     if isinstance(planned, RunResult):
         return planned
     # _plan has returned: its rules' objects (records, tickets, states, tracker rows) are gone unless
@@ -531,13 +571,11 @@ def _run(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run
         result.release()
         book.release()
         gc.collect()  # the cyclic collector is paused for the run; a few cycles may hold the rest
-    try:
-        patch.splice(pack_parts=saving)
-    except PatchUnsupported:
-        return _run(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine="openpyxl", lean=lean)
+    patch.splice(pack_parts=saving)  # PatchUnsupported: _run falls back
     result.changes = patch.changes
-    if append is not None:  # the appended rows are changes, even when nothing else moves
-        result.changes[:0] = [Change(append.sheet_key, n, "(row)", None, "appended") for n in append.row_numbers]
+    if result.appended is not None:  # the appended rows are changes, even when nothing else moves
+        result.changes[:0] = [Change(result.appended.sheet_key, n, "(row)", None, "appended")
+                              for n in result.appended.row_numbers]
     if result.changes and saving:
         # only the cells that changed may differ in the new file: every other cell is checked
         written = {(book.tables[c.sheet].name, c.row, book.tables[c.sheet].columns[c.column]) for c in patch.changes
@@ -564,43 +602,40 @@ def _backup_note(result: RunResult, append: Append | None) -> dict:
         command = "refresh"
     else:
         command = "log" if append.sheet_key == "progress" else "import" if append.rows is not None else "add"
-    added = len(append.row_numbers) if append is not None and append.sheet_key == "register" else 0
+    appended = result.appended
+    added = len(appended.row_numbers) if appended is not None and appended.sheet_key == "register" else 0
     return {"command": command, "tickets": max(result.register_rows - added, 0)}
 
 
-def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run: bool,
-          append: Append | None = None, engine: str | None = None, lean: bool = False) -> RunResult | _Planned:
+def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: bool, dry_run: bool,
+          append: Append | None = None, lean: bool = False) -> RunResult | _Planned:
     """Read the desk and apply the rules. The openpyxl engine and read-only runs finish here; a
-    patch-engine run returns its planned edits for :func:`_run` to splice and save."""
-    engine = engine or settings.engine
+    patch-engine run returns its planned edits for :func:`_run_with` to splice and save."""
     # the patch engine plans the edits of a save and of a dry run (which lists them and stops there)
-    patching = (saving or dry_run) and engine == "patch" and path.suffix.lower() in (".xlsx", ".xlsm")
-    fast = patching or (not saving and not dry_run)
+    patching = mode == PATCH
+    fast = mode != OPENPYXL  # calamine reads
     snap = snapshot(path) if saving else None
     result = RunResult(path, now, "zh", dry_run=dry_run)
     cal = _calendar(settings)
     try:
         # the register's formula cells are noted while its XML is read (appended rows go below them)
         book = open_book(path, fast=fast, formulas_of=frozenset((REGISTER.zh, REGISTER.en)) if patching else frozenset())
-    except FastReadUnsupported:
-        if patching:
-            return _run(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine="openpyxl",
-                        lean=lean)
-        book = open_book(path)
-        fast = False
+    except FastReadUnsupported as exc:  # calamine cannot read this file: openpyxl reads it (and saves, if saving)
+        raise PatchUnsupported(str(exc)) from None
     if saving and not patching:  # the patch engine copies what it does not edit, so nothing is at risk
         ensure_savable(path)
     result.desk_lang = book.lang
     restore_grid = None
+    appended = None
     if append is not None:
         if fast:  # the rows join calamine's grid, to be read with the others (and written as edits)
-            restore_grid = _append_to_grid(book, append, saving=patching)
+            appended, restore_grid = _append_to_grid(book, append, saving=patching)
         else:
-            _append_row(book, append)
-        result.appended = append
+            appended = _append_row(book, append)
+        result.appended = appended
     register = read_table(book, REGISTER)
-    if append is not None and append.ref_column:
-        register.columns["external_ref"] = append.ref_column  # import's reference: outside the contract
+    if appended is not None and appended.ref_column:
+        register.columns["external_ref"] = appended.ref_column  # import's reference: outside the contract
     sla_table = read_table(book, SLA)
     matrix_table = read_table(book, MATRIX)
     progress_table = read_table(book, PROGRESS, required=False)
@@ -658,22 +693,22 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
 
     problems = (sla_problems + matrix_problems + rule_problems + plan.problems + log_problems + rollup_problems
                 + result_problems + merged_problems)
-    if fast and not patching:  # read-only: the problems and the ticket picture are the whole answer
+    if mode == READ:  # read-only: the problems and the ticket picture are the whole answer
         result.problems = _sorted(problems)
         return result
     overdue = {s.ticket.row: overdue_text(s.states, cal, book.lang) for s in statuses}
     problems += _provisional(statuses, cal)
     result.problems = _sorted(problems)
-    if append is not None:
-        _refuse_bad_append(append, problems)
+    if append is not None and appended is not None:
+        _refuse_bad_append(append, appended, problems)
 
     def all_writes():
         """Every cell sheetdesk would write, as a stream: the patch engine keeps only those that
         change (a daily refresh of 50k tickets considers half a million cells and edits a few thousand)."""
         for (row, key), value in plan.writes.items():
             yield CellWrite("register", row, key, value, only_if_blank=True)
-        if append is not None and patching:
-            yield from _appended_writes(book, append)
+        if append is not None and appended is not None and patching:
+            yield from _appended_writes(book, append, appended)
         yield from _owned_writes(book, plan, statuses, overdue, escalations)
         for sheet_key in MARKED_SHEETS:
             yield from _check_writes(book, sheet_key, result.problems)
@@ -696,13 +731,10 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
         writes = (w for w in writes if (w.sheet, w.row, w.column) not in blocked)
     marks = [k for k in MARKED_SHEETS if k in book.tables and "check" in book.tables[k].columns]
     if patching:
-        try:
-            patch = plan_patch(book, writes, plan.counter, [tracker, call_sheet],
-                                       {append.sheet_key: append.originals} if append is not None else None,
-                                       filled=plan.filled_if_changed, marks=marks)
-        except PatchUnsupported:
-            return _run(path, now, settings, saving=saving, dry_run=dry_run, append=append, engine="openpyxl",
-                        lean=lean)
+        # PatchUnsupported: _run falls back
+        patch = plan_patch(book, writes, plan.counter, [tracker, call_sheet],
+                           {appended.sheet_key: appended.originals} if appended is not None else None,
+                           filled=plan.filled_if_changed, marks=marks)
         typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS) if saving else None
         return _Planned(result, book, patch, typed_calls, snap)
     writes = list(writes)
@@ -710,9 +742,9 @@ def _plan(path: Path, now: datetime, settings: Settings, *, saving: bool, dry_ru
     typed_calls = verify.typed_values(calls_table, followups.STAFF_COLUMNS)
     result.changes = (apply_writes(book, writes, marks) + write_counter(book, plan.counter, plan.filled_if_changed)
                       + write_generated(book, tracker) + write_generated(book, call_sheet))
-    if append is not None:  # the appended rows are changes, even when nothing else moves
-        for number in reversed(append.row_numbers):
-            result.changes.insert(0, Change(append.sheet_key, number, "(row)", None, "appended"))
+    if appended is not None:  # the appended rows are changes, even when nothing else moves
+        for number in reversed(appended.row_numbers):
+            result.changes.insert(0, Change(appended.sheet_key, number, "(row)", None, "appended"))
 
     if saving and result.changes:
         def check(tmp: Path) -> None:
