@@ -76,3 +76,42 @@ def test_no_private_name_crosses_a_module():
                 crossing += [f"{_module(path)}:{line} {target}.{n}" for n in names
                              if n.startswith("_") and not n.startswith("__")]
     assert not crossing, "private names used across modules (make them public or move them): " + ", ".join(crossing)
+
+
+def _module_level_imports(path: Path) -> set[str]:
+    """The sheetdesk modules a module imports when it is loaded (not those its functions import)."""
+    out = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.If):  # `if sys.version_info ...:` / `if TYPE_CHECKING:` blocks
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sheetdesk"):
+            if node.module == "sheetdesk":
+                out |= {f"sheetdesk.{a.name}" for a in node.names}
+            else:
+                out.add(node.module)
+                out |= {f"{node.module}.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name.startswith("sheetdesk")}
+    return out
+
+
+def test_no_import_cycles():
+    known = {_module(p): p for p in MODULES}
+    graph = {m: {t for t in _module_level_imports(p) if t in known and t != m} for m, p in known.items()}
+    cycles, state = [], {}
+
+    def visit(m: str, stack: list[str]) -> None:
+        state[m] = "open"
+        for t in sorted(graph[m]):
+            if state.get(t) == "open":
+                cycles.append(stack[stack.index(t):] + [t])
+            elif t not in state:
+                visit(t, stack + [t])
+        state[m] = "done"
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m, [m])
+    # a package's __init__ importing its own modules is how a package is assembled, not a cycle
+    real = [c for c in cycles if not any(a.startswith(b + ".") or b.startswith(a + ".") for a, b in zip(c, c[1:]))]
+    assert not real, "import cycles: " + "; ".join(" → ".join(c) for c in real)
