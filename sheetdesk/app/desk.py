@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Callable, Iterable, Iterator
-from copy import copy
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from sheetdesk.errors import BookNotFound, InputError, SettingsError
+from sheetdesk.app.append import Append, Appended, append_row, append_to_grid, appended_writes, refuse_bad_append
+from sheetdesk.app.checks import CHECKED_SHEETS, check_writes, mark_writes, merged_conflicts
+from sheetdesk.errors import BookNotFound, SettingsError
 from sheetdesk.rules import dates, followups
 from sheetdesk.rules.escalation import Candidate, Escalation, escalate, read_rules
-from sheetdesk.rules.problems import ERROR, WARNING, Problem, join_cell
+from sheetdesk.rules.problems import WARNING, Problem
 from sheetdesk.rules.progress import read_log, roll_up
-from sheetdesk.rules.register import ROUTED, Lists, RegisterPlan, note_escalated_defaults, plan_register
+from sheetdesk.rules.register import Lists, RegisterPlan, note_escalated_defaults, plan_register
 from sheetdesk.rules.results import latest_by_ticket, read_results, reopenings
 from sheetdesk.rules.routing import read_matrix
 from sheetdesk.rules.sla import overdue_text, read_sla
@@ -34,7 +35,6 @@ from sheetdesk.schema import (
     DEFAULT_TIERS,
     EN_LIST_VALUES,
     ESCALATION,
-    EXTERNAL_REF_HEADERS,
     FOLLOWUPS,
     LISTS,
     MATRIX,
@@ -43,56 +43,18 @@ from sheetdesk.schema import (
     RESULTS,
     SHEETS_BY_KEY,
     SLA,
-    normalise_header,
-    step_name,
 )
 from sheetdesk.settings import Settings, load_settings
 from sheetdesk.workbook import verify
-from sheetdesk.workbook.cells import column_letter
 from sheetdesk.workbook.counter import filled_categories, read_counter
-from sheetdesk.workbook.edits import KEEP, NUMBER_FORMATS, CellWrite, Change, GeneratedSheet
+from sheetdesk.workbook.edits import KEEP, CellWrite, Change, GeneratedSheet
 from sheetdesk.workbook.engines.openpyxl import apply_writes, write_counter, write_generated
 from sheetdesk.workbook.engines.patch import Patch, PatchUnsupported, plan_patch, verify_patch
 from sheetdesk.workbook.fastread import FastReadUnsupported
 from sheetdesk.workbook.locks import DeskLock, check_not_open
 from sheetdesk.workbook.package import ensure_savable
-from sheetdesk.workbook.reader import Book, merged_ranges, open_book, read_table
+from sheetdesk.workbook.reader import Book, open_book, read_table
 from sheetdesk.workbook.safesave import atomic_write, remove_leftovers, snapshot
-
-
-@dataclass(frozen=True)
-class Append:
-    """Rows ``add``, ``log`` or ``import`` ask to append before the refresh (where they land is the
-    run's answer: :class:`Appended`).
-
-    With ``refuse`` levels, a problem of that level on an appended row stops the whole run (nothing
-    written); with ``refuse=()`` the rows land and their problems are in the result, per row.
-    """
-    sheet_key: str                    # "register" | "progress"
-    values: dict[str, object] | None = None
-    #: problem levels that refuse the row (log also refuses warnings: a step after closing)
-    refuse: tuple[str, ...] = (ERROR,)
-    #: several rows at once (import); ``values`` is the single-row form
-    rows: list[dict[str, object]] | None = None
-
-    def all_rows(self) -> list[dict[str, object]]:
-        return list(self.rows or []) + ([self.values] if self.values is not None else [])
-
-
-@dataclass
-class Appended:
-    """Where a run put an :class:`Append`'s rows (``RunResult.appended``)."""
-    sheet_key: str
-    #: the first row the rows go to (a log entry's row), and each row's number, in order
-    row: int
-    row_numbers: list[int] = field(default_factory=list)
-    #: the register's 外部编号 column that import's references go to (patch engine), and its header
-    #: when the import adds the column
-    ref_column: int = 0
-    ref_header: str | None = None
-    #: (patch engine) appended row -> its cells as the file holds them: a row that is not a record
-    #: may still hold sheetdesk's own cells (a ticket whose people's cells were cleared)
-    originals: dict[int, list[object]] = field(default_factory=dict)
 
 
 @dataclass
@@ -183,49 +145,6 @@ def _remembered(book: Book) -> dict[str, str]:
     return remembered
 
 
-def _check_writes(book: Book, sheet_key: str, problems: list[Problem]) -> Iterator[CellWrite]:
-    """The 校验 cell of every row of a sheet: its messages, or cleared when the row is clean."""
-    table = book.tables.get(sheet_key)
-    if table is None or "check" not in table.columns:
-        return
-    by_row: dict[int, list[Problem]] = {}
-    for p in problems:
-        if p.sheet == sheet_key and p.row is not None:
-            by_row.setdefault(p.row, []).append(p)
-    # the records and the rows with problems, merged in row order (the records are; no set or sorted
-    # copy of a 100k-row log's numbers)
-    pending, i = sorted(by_row), 0
-    for record in table.rows:
-        while i < len(pending) and pending[i] <= record.row:
-            if pending[i] < record.row:  # a row with problems that is not a record (or not kept as one)
-                yield CellWrite(sheet_key, pending[i], "check", join_cell(by_row[pending[i]], book.lang))
-            i += 1
-        yield CellWrite(sheet_key, record.row, "check", join_cell(by_row.get(record.row, []), book.lang))
-    for r in pending[i:]:
-        yield CellWrite(sheet_key, r, "check", join_cell(by_row[r], book.lang))
-
-
-def _mark_writes(book: Book, sheet_key: str, problems: list[Problem]) -> Iterator[CellWrite]:
-    """Light orange on each cell of people's columns an error names, light yellow for a warning
-    (sheetdesk's own columns keep their own colours; a note needs nobody). The engines clear every
-    other mark of the sheet."""
-    table = book.tables.get(sheet_key)
-    if table is None or "check" not in table.columns:
-        return
-    owned = {c.key for c in SHEETS_BY_KEY[sheet_key].columns if c.owned}
-    marks: dict[tuple[int, str], str] = {}
-    for p in problems:
-        if (p.sheet == sheet_key and p.row is not None and p.column and p.column not in owned
-                and p.level in (ERROR, WARNING) and marks.get((p.row, p.column)) != ERROR):
-            marks[(p.row, p.column)] = p.level
-    for (row, column), level in marks.items():
-        yield CellWrite(sheet_key, row, column, KEEP, fill=level, mark=True)
-
-
-#: the sheets people type into: 校验 and the problem marks on their cells
-MARKED_SHEETS = ("register", "matrix", "sla", "escalation", "progress", "results")
-
-
 def run(path: Path, *, now: datetime | None = None, write: bool = True, dry_run: bool = False,
         force: bool = False, settings: Settings | None = None, append: Append | None = None,
         lean: bool = False) -> RunResult:
@@ -311,43 +230,6 @@ def _default_level(settings: Settings, sla):
     return level
 
 
-def _merged_conflicts(book: Book) -> tuple[list[Problem], set[tuple[str, int, str]]]:
-    """Merged cells over columns sheetdesk fills: a warning on each row they cover. Every cell inside
-    a merged range is left alone — values and cell marks alike: writing into a merged range would
-    hide the value, fail on the openpyxl path, or (a mark on a covered cell, which openpyxl does not
-    keep) be written again on every refresh."""
-    problems: list[Problem] = []
-    blocked: set[tuple[str, int, str]] = set()
-    for key, table in book.tables.items():
-        ranges = merged_ranges(book, table) if key in _CHECKED_SHEETS else []
-        if not ranges:
-            continue
-        sheet = table.sheet
-        filled = {k: c for k, c in table.columns.items()
-                  if sheet.column(k).owned or (key == "register" and k in ("id", "category", *ROUTED))}
-        for r1, c1, r2, c2 in ranges:
-            first = max(r1, table.header_row + 1)
-            inside = [k for k, c in table.columns.items() if c1 <= c <= c2]
-            blocked.update((key, row, k) for row in range(first, r2 + 1) for k in inside)
-            keys = [k for k, c in sorted(filled.items(), key=lambda kc: kc[1]) if c1 <= c <= c2]
-            if not keys:
-                continue
-            where = f"{column_letter(c1)}{first}:{column_letter(c2)}{r2}"
-            zh_cols = "、".join(sheet.column(k).zh for k in keys)
-            en_cols = ", ".join(sheet.column(k).en for k in keys)
-            for row in range(first, r2 + 1):
-                problems.append(Problem(
-                    key, row, keys[0],
-                    f"合并单元格 {where} 覆盖了 sheetdesk 要填写的列（{zh_cols}），这些单元格未填写；请取消合并",
-                    f"merged cells {where} cover columns sheetdesk fills ({en_cols}); left unfilled: unmerge them",
-                    WARNING))
-    return problems, blocked
-
-
-#: the sheets people type into that sheetdesk also writes (their 校验, and the register's routing)
-_CHECKED_SHEETS = ("register", "matrix", "sla", "escalation", "progress", "results")
-
-
 def _provisional(statuses: list[TicketStatus], cal: WorkCalendar) -> list[Problem]:
     """A warning on each deadline computed in a year whose official holidays are not known yet."""
     out = []
@@ -364,156 +246,6 @@ def _provisional(statuses: list[TicketStatus], cal: WorkCalendar) -> list[Proble
             f"deadline computed on plain weekends ({label} official holidays not known yet); provisional",
             WARNING))
     return out
-
-
-def _append_row(book: Book, append: Append) -> Appended:
-    """Write the rows below the last used row of their sheet (people's columns only)."""
-    sheet = SHEETS_BY_KEY[append.sheet_key]
-    table = read_table(book, sheet, add_owned=False)
-    ws = book.wb[table.name]
-    referenced = _referenced_rows(
-        append, [c.value for c in ws[table.header_row]], table.header_row,
-        lambda c: (v for (v,) in ws.iter_rows(min_row=table.header_row + 1, min_col=c, max_col=c, values_only=True)))
-    first = max([table.header_row] + [r.row for r in table.rows] + referenced) + 1
-    appended = Appended(append.sheet_key, first)
-    ref_column = 0
-    for offset, values in enumerate(append.all_rows()):
-        row = first + offset
-        appended.row_numbers.append(row)
-        ref = values.get("external_ref")
-        if ref is not None and ref != "":  # import's dedupe key: a people's column outside the contract
-            ref_column = ref_column or _external_ref_column(ws, table, book.lang)
-            ws.cell(row, ref_column, str(ref)).number_format = "@"
-        for key, value in _append_values(table, sheet, values, book.lang):
-            cell = ws.cell(row, table.columns[key], value)
-            kind = sheet.column(key).kind
-            if isinstance(value, datetime) and kind in NUMBER_FORMATS:
-                cell.number_format = NUMBER_FORMATS[kind]
-    del book.tables[append.sheet_key]
-    return appended
-
-
-def _append_to_grid(book: Book, append: Append, *, saving: bool) -> tuple[Appended, Callable[[], None]]:
-    """Put the rows below the last used row of calamine's grid (people's columns only), so every
-    reader sees them; returns where they went and the function that takes them out again once the
-    sheets are read.
-    Import's references go to the register's 外部编号 column, when it has one and the run saves."""
-    sheet = SHEETS_BY_KEY[append.sheet_key]
-    table = read_table(book, sheet, add_owned=False, last_only=True)  # where the records end is all it needs
-    grid = book.wb[table.name]._rows
-    ref_column, ref_header = 0, None
-    length, saved = len(grid), {}
-    # calamine reads a formula whose result is empty as an empty cell: the cell is still somebody's
-    formulas = book.wb.formula_cells(table.name)
-    if saving and any(row.get("external_ref") not in (None, "") for row in append.all_rows()):
-        while len(grid) < table.header_row:
-            grid.append([])
-        header = grid[table.header_row - 1]
-        ref_column = _ref_column_in(header)
-        if not ref_column:  # the first import: the column goes after the last one anything is in
-            ref_column = max([_last_filled(row) for row in grid] + [c for _, c in formulas]) + 1
-            ref_header = EXTERNAL_REF_HEADERS[0 if book.lang == "zh" else 1]
-            saved[table.header_row] = header  # in the grid while the sheets are read: owned columns go after it
-            cells = list(header) + [""] * max(0, ref_column - len(header))
-            cells[ref_column - 1] = ref_header
-            grid[table.header_row - 1] = cells
-    people = {i for key, i in table.columns.items() if not sheet.column(key).owned}
-    # a row whose people's cells hold formulas is not blank, whatever they evaluate to
-    referenced = _referenced_rows(
-        append, grid[table.header_row - 1] if len(grid) >= table.header_row else [], table.header_row,
-        lambda c: (cells[c - 1] if len(cells) >= c else None for cells in grid[table.header_row:]))
-    first = max([table.header_row] + [r.row for r in table.rows] + [r for r, c in formulas if c in people]
-                + referenced) + 1
-    appended = Appended(append.sheet_key, first, ref_column=ref_column, ref_header=ref_header)
-    width = max(table.columns.values())
-    for offset, values in enumerate(append.all_rows()):
-        r = first + offset
-        appended.row_numbers.append(r)
-        while len(grid) < r:
-            grid.append([])
-        saved[r] = appended.originals[r] = grid[r - 1]
-        cells = list(grid[r - 1]) + [""] * max(0, width - len(grid[r - 1]))
-        for key, value in _append_values(table, sheet, values, book.lang):
-            cells[table.columns[key] - 1] = value
-        grid[r - 1] = cells  # (the reference stays out: no rule reads it)
-    del book.tables[append.sheet_key]
-
-    def restore() -> None:
-        for r, cells in saved.items():
-            grid[r - 1] = cells
-        del grid[length:]
-    return appended, restore
-
-
-def _referenced_rows(append: Append, header: list[object], header_row: int,
-                     column: Callable[[int], Iterable[object]]) -> list[int]:
-    """Register rows whose 外部编号 holds a value (``column(c)``: the values below the header in column
-    c): such a row belongs to an import's ticket even with its other cells cleared, so nothing is
-    appended into it."""
-    ref = _ref_column_in(header) if append.sheet_key == "register" else 0
-    return [r for r, value in enumerate(column(ref), header_row + 1) if value not in (None, "")] if ref else []
-
-
-def _last_filled(row: list[object]) -> int:
-    n = len(row)
-    while n and row[n - 1] in (None, ""):
-        n -= 1
-    return n
-
-
-def _ref_column_in(header: list[object]) -> int:
-    names = {normalise_header(n) for n in EXTERNAL_REF_HEADERS}
-    return next((c for c, v in enumerate(header, 1) if isinstance(v, str) and normalise_header(v) in names), 0)
-
-
-def _append_values(table, sheet, values: dict[str, object], lang: str):
-    """(column key, value) of an appended row's filled cells, a step key in the desk's language."""
-    for key, value in values.items():
-        if value is None or value == "" or key == "external_ref":
-            continue
-        if key == "step":
-            value = step_name(str(value), lang)
-        if key not in table.columns:
-            col = sheet.column(key)
-            raise InputError(f"工作表“{table.name}”没有“{col.zh}”列，无法写入 {value}",
-                             f"sheet '{table.name}' has no '{col.en}' column to hold {value}")
-        yield key, value
-
-
-def _appended_writes(book: Book, append: Append, appended: Appended) -> list[CellWrite]:
-    table = book.tables[append.sheet_key]
-    sheet = SHEETS_BY_KEY[append.sheet_key]
-    writes = [CellWrite(append.sheet_key, r, key, value)
-              for r, values in zip(appended.row_numbers, append.all_rows())
-              for key, value in _append_values(table, sheet, values, book.lang)]
-    if appended.ref_header:
-        writes.append(CellWrite(append.sheet_key, table.header_row, "external_ref", appended.ref_header, header=True))
-    if appended.ref_column:
-        writes += [CellWrite(append.sheet_key, r, "external_ref", str(values["external_ref"]))
-                   for r, values in zip(appended.row_numbers, append.all_rows())
-                   if values.get("external_ref") not in (None, "")]
-    return writes
-
-
-def _external_ref_column(ws, table, lang: str) -> int:
-    """The register's 外部编号/External ref column; added after the last column anything is in when
-    the desk has none (a colleague's unlabelled column is not taken over)."""
-    found = _ref_column_in([c.value for c in ws[table.header_row]])
-    if found:
-        return found
-    last = max((_last_filled(list(row)) for row in ws.iter_rows(values_only=True)), default=0)
-    header = ws.cell(table.header_row, last + 1, EXTERNAL_REF_HEADERS[0 if lang == "zh" else 1])
-    header._style = copy(ws.cell(table.header_row, table.columns["customer"])._style)
-    ws.column_dimensions[header.column_letter].width = 18
-    return header.column
-
-
-def _refuse_bad_append(append: Append, appended: Appended, problems: list[Problem]) -> None:
-    rows = set(appended.row_numbers)
-    bad = [p for p in problems if p.sheet == append.sheet_key and p.row in rows and p.level in append.refuse]
-    if bad:
-        raise InputError("未写入：" + "；".join(p.cell_text("zh") for p in bad),
-                         "nothing written: " + "; ".join(p.cell_text("en") for p in bad))
 
 
 @dataclass
@@ -629,9 +361,9 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
     appended = None
     if append is not None:
         if fast:  # the rows join calamine's grid, to be read with the others (and written as edits)
-            appended, restore_grid = _append_to_grid(book, append, saving=patching)
+            appended, restore_grid = append_to_grid(book, append, saving=patching)
         else:
-            appended = _append_row(book, append)
+            appended = append_row(book, append)
         result.appended = appended
     register = read_table(book, REGISTER)
     if appended is not None and appended.ref_column:
@@ -642,7 +374,7 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
     results_table = read_table(book, RESULTS, required=False)
     rules_table = read_table(book, ESCALATION, required=False)
     calls_table = read_table(book, FOLLOWUPS, required=False, add_owned=False)
-    merged_problems, blocked = _merged_conflicts(book)
+    merged_problems, blocked = merged_conflicts(book)
     if restore_grid is not None:
         restore_grid()  # the grid holds what the file holds: the new rows are edits into empty cells
         del restore_grid  # (it holds the grid, let go just below)
@@ -700,7 +432,7 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
     problems += _provisional(statuses, cal)
     result.problems = _sorted(problems)
     if append is not None and appended is not None:
-        _refuse_bad_append(append, appended, problems)
+        refuse_bad_append(append, appended, problems)
 
     def all_writes():
         """Every cell sheetdesk would write, as a stream: the patch engine keeps only those that
@@ -708,11 +440,11 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
         for (row, key), value in plan.writes.items():
             yield CellWrite("register", row, key, value, only_if_blank=True)
         if append is not None and appended is not None and patching:
-            yield from _appended_writes(book, append, appended)
+            yield from appended_writes(book, append, appended)
         yield from _owned_writes(book, plan, statuses, overdue, escalations)
-        for sheet_key in MARKED_SHEETS:
-            yield from _check_writes(book, sheet_key, result.problems)
-            yield from _mark_writes(book, sheet_key, result.problems)
+        for sheet_key in CHECKED_SHEETS:
+            yield from check_writes(book, sheet_key, result.problems)
+            yield from mark_writes(book, sheet_key, result.problems)
 
     order, open_rows = tracker_order(statuses)
     header = tracker_headers(book.lang)
@@ -729,7 +461,7 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
     writes = (w for w in all_writes() if w.sheet in book.tables and w.column in book.tables[w.sheet].columns)
     if blocked:
         writes = (w for w in writes if (w.sheet, w.row, w.column) not in blocked)
-    marks = [k for k in MARKED_SHEETS if k in book.tables and "check" in book.tables[k].columns]
+    marks = [k for k in CHECKED_SHEETS if k in book.tables and "check" in book.tables[k].columns]
     if patching:
         # PatchUnsupported: _run falls back
         patch = plan_patch(book, writes, plan.counter, [tracker, call_sheet],

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Callable
 
 from sheetdesk.app import desk
+from sheetdesk.app.append import Append
 from sheetdesk.errors import BookNotFound, BookUnreadable, InputError
 from sheetdesk.rules import dates
 from sheetdesk.rules.problems import ERROR
@@ -697,7 +698,7 @@ def run_import(job: ImportJob, *, now: datetime, force: bool = False, dry_run: b
     good = candidates
     if candidates:
         check = desk.run(job.book, now=now, write=False,
-                         append=desk.Append("register", rows=[c.values for c in candidates], refuse=()))
+                         append=Append("register", rows=[c.values for c in candidates], refuse=()))
         by_row = dict(zip(check.appended.row_numbers, candidates))
         bad: dict[int, list[Reason]] = {}
         for p in check.problems:
@@ -709,7 +710,7 @@ def run_import(job: ImportJob, *, now: datetime, force: bool = False, dry_run: b
 
     if good and not dry_run:
         done = desk.run(job.book, now=now, force=force,
-                        append=desk.Append("register", rows=[c.values for c in good], refuse=()), lean=True)
+                        append=Append("register", rows=[c.values for c in good], refuse=()), lean=True)
         result.run = done
         result.imported = list(zip((c.row for c in good), done.new_ids))
     else:

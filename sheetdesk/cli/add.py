@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from sheetdesk.app import desk
+from sheetdesk.app.append import Append
 from sheetdesk.cli.console import busy
 from sheetdesk.cli.options import book_argument, common, force_option, json_option, parse_time
 from sheetdesk.schema import text as _t
@@ -47,7 +48,7 @@ def add(book: Path, customer: str, channel: str, description: str, contact: str 
         "priority": priority, "owner": owner,
     }
     with busy(lang, f"正在登记到 {book}", f"adding to {book}", show=not as_json):
-        result = desk.run(book, now=now, force=force, append=desk.Append("register", values), lean=True)
+        result = desk.run(book, now=now, force=force, append=Append("register", values), lean=True)
     row = result.appended.row_numbers[0] if result.appended and result.appended.row_numbers else None
     escalation = result.escalations.get(row) if row else None
     reason = escalation.reason(lang) if escalation and escalation.level else None

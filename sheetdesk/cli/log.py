@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from sheetdesk.app import desk
+from sheetdesk.app.append import Append
 from sheetdesk.cli.console import busy
 from sheetdesk.cli.options import DEFAULT_BOOK, check_book, common, force_option, is_book_arg, lang_for, parse_time
 from sheetdesk.errors import InputError
@@ -52,7 +53,7 @@ def log(args: tuple[str, ...], by: str, at: str | None, force: bool, lang: str, 
     when = parse_time(at, "--at", now)
     values = {"id": ticket_id.strip(), "time": when, "by": by, "step": key, "note": note}
     with busy(lang, f"正在记录到 {book}", f"logging to {book}"):
-        result = desk.run(book, now=now, force=force, append=desk.Append("progress", values, refuse=("error", "warning")),
+        result = desk.run(book, now=now, force=force, append=Append("progress", values, refuse=("error", "warning")),
                           lean=True)
     row = result.appended.row if result.appended else 0
     click.echo(_t(lang, f"已记录：{ticket_id} {step_name(key, lang)}（进度跟踪 第{row}行）",

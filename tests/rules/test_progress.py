@@ -74,12 +74,12 @@ def test_check_cells_are_written_in_row_order_for_records_and_rows_with_problems
     that is only now getting a problem is merged back in row order (the change list reads top down)."""
     from types import SimpleNamespace
 
-    from sheetdesk.app.desk import _check_writes
+    from sheetdesk.app.checks import check_writes
     from sheetdesk.rules.problems import Problem
     from sheetdesk.schema import SHEETS_BY_KEY
 
     table = Table(SHEETS_BY_KEY["progress"], "进度跟踪", 1, {"id": 1, "check": 6},
                   [Row(2, {"check": "旧"}), Row(5, {"check": "旧"})])
     problems = [Problem("progress", r, "id", f"问题{r}", f"problem {r}") for r in (3, 5, 7)]
-    writes = list(_check_writes(SimpleNamespace(tables={"progress": table}, lang="zh"), "progress", problems))
+    writes = list(check_writes(SimpleNamespace(tables={"progress": table}, lang="zh"), "progress", problems))
     assert [(w.row, w.value) for w in writes] == [(2, None), (3, "反馈编号：问题3"), (5, "反馈编号：问题5"), (7, "反馈编号：问题7")]
