@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sheetdesk.rules.durations import format_business_seconds
-from sheetdesk.rules.limits import CELL_CHARS, cap_text
+from sheetdesk.rules.limits import cap_text
 from sheetdesk.rules.progress import Rollup
 from sheetdesk.rules.register import Ticket
 from sheetdesk.rules.sla import (
@@ -147,7 +147,7 @@ def tracker_order(statuses: list[TicketStatus]) -> tuple[list[TicketStatus | str
 
 def _fit(text: str | None, lang: str) -> str | None:
     """A person's text copied into the tracker, cut to what a cell holds (a pasted essay as a name)."""
-    return cap_text(text, lang) if text and len(text) > CELL_CHARS else text
+    return cap_text(text, lang) if text else text
 
 
 def tracker_rows(order: list[TicketStatus | str | None], overdue: dict[int, str | None], cal: WorkCalendar,

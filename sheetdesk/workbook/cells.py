@@ -12,7 +12,7 @@ import functools
 import re
 from datetime import date, datetime, time
 
-from sheetdesk.rules.limits import CELL_CHARS, cap_text
+from sheetdesk.rules.limits import cap_text
 
 #: day 0 of Excel's two date systems (openpyxl's CALENDAR_WINDOWS_1900 and CALENDAR_MAC_1904)
 EPOCH_1900 = datetime(1899, 12, 30)
@@ -78,9 +78,7 @@ def new_workbook(path, lang: str):
     import xlsxwriter  # deferred: only the report, summary and template builders write with it
 
     def capped(ws, row, col, value, cell_format=None):
-        if len(value) > CELL_CHARS:
-            value = cap_text(value, lang)
-        return ws.write_string(row, col, value, cell_format)
+        return ws.write_string(row, col, cap_text(value, lang), cell_format)
 
     class Capped(xlsxwriter.Workbook):
         def add_worksheet(self, name=None, worksheet_class=None):
