@@ -106,7 +106,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.count < 1:
         parser.error("count must be at least 1")
-    print(generate(args.count, args.out or Path(f"desk-{args.count}.xlsx"), seed=args.seed))
+    out = args.out or Path(f"desk-{args.count}.xlsx")
+    if not out.parent.is_dir():
+        parser.error(f"{out.parent} is not a directory")
+    print(generate(args.count, out, seed=args.seed))
 
 
 if __name__ == "__main__":

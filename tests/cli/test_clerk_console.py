@@ -299,3 +299,12 @@ def test_a_reader_that_stops_early_gets_no_internal_error(make_desk, tmp_path):
     err = proc.stderr.read().decode("utf-8", "replace")
     assert proc.wait(timeout=600) == 1, err
     assert "内部错误" not in err and "Exception ignored" not in err and "Traceback" not in err, err
+
+
+def test_generate_script_refuses_a_missing_folder_in_one_line(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    bad = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "10",
+                          str(tmp_path / "missing" / "x.xlsx")], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and "is not a directory" in bad.stderr
+    assert list(tmp_path.iterdir()) == []
