@@ -198,5 +198,5 @@ def refuse_bad_append(append: Append, appended: Appended, problems: list[Problem
     rows = set(appended.row_numbers)
     bad = [p for p in problems if p.sheet == append.sheet_key and p.row in rows and p.level in append.refuse]
     if bad:
-        raise InputError("未写入：" + "；".join(p.cell_text("zh") for p in bad),
-                         "nothing written: " + "; ".join(p.cell_text("en") for p in bad))
+        raise InputError("未写入，因为" + "；".join(p.plain_text("zh") for p in bad),
+                         "nothing written because " + "; ".join(p.plain_text("en") for p in bad))

@@ -26,11 +26,14 @@ class Problem:
     def cell_text(self, lang: str) -> str:
         """What goes into the row's 校验 cell: column name, then the message."""
         prefix = {INFO: ("提示：", "Note: "), WARNING: ("注意：", "Warning: ")}.get(self.level, ("", ""))
-        head = prefix[0] if lang == "zh" else prefix[1]
+        return (prefix[0] if lang == "zh" else prefix[1]) + self.plain_text(lang)
+
+    def plain_text(self, lang: str) -> str:
+        """Column name and message without the level, for a sentence that states the level itself."""
         if self.column:
             col = SHEETS_BY_KEY[self.sheet].column(self.column).name(lang)
-            return f"{head}{col}{'：' if lang == 'zh' else ': '}{self.text(lang)}"
-        return head + self.text(lang)
+            return f"{col}{'：' if lang == 'zh' else ': '}{self.text(lang)}"
+        return self.text(lang)
 
 
 

@@ -95,7 +95,7 @@ def read_log(table: Table | None, received: dict[str, datetime | None], now: dat
                 ok = False
             start = received.get(ticket_id) if ticket_id and ticket_id not in conflicts else None
             if start is not None and moment < start:
-                problems.append(_p(row.row, "time", f"时间 {dates.fmt(moment)} 早于该反馈的登记时间 {dates.fmt(start)}",
+                problems.append(_p(row.row, "time", f"时间 {dates.fmt(moment)} 早于该反馈的反馈时间 {dates.fmt(start)}",
                                    f"time {dates.fmt(moment)} is before the ticket was received ({dates.fmt(start)})",
                                    value=row.get("time")))
                 ok = False

@@ -111,7 +111,7 @@ def read_results(table: Table | None, received: dict[str, datetime | None], now:
                                    f"rated at {dates.fmt(rated_at)} is in the future (now {dates.fmt(now)})"))
                 rated_at = None
             elif start is not None and rated_at < start:
-                problems.append(_p(row.row, "rated_at", f"评价时间 {dates.fmt(rated_at)} 早于登记时间 {dates.fmt(start)}",
+                problems.append(_p(row.row, "rated_at", f"评价时间 {dates.fmt(rated_at)} 早于该反馈的反馈时间 {dates.fmt(start)}",
                                    f"rated at {dates.fmt(rated_at)} is before the ticket was received ({dates.fmt(start)})"))
                 rated_at = None
         if rating == UNSATISFIED and rated_at is None and ok:

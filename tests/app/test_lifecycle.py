@@ -180,6 +180,10 @@ def test_add_and_log_refuse_bad_input_and_write_nothing(make_desk, cli):
         assert result.exit_code == 2, (args, result.output)
         assert "Traceback" not in result.output
         assert path.read_bytes() == before, args
+    early = cli("log", path, "202611-001", "首次响应", "--by", "李工", "--at", "2026-11-01 10:00", "--now", NOW)
+    # one sentence: the refusal, then the column and what is wrong, without a second level word
+    assert "未写入，因为时间：时间 2026-11-01 10:00 早于该反馈的反馈时间 2026-11-02 10:00" in early.output
+    assert "注意" not in early.output
 
 
 def test_log_after_close_is_refused(make_desk, cli):
