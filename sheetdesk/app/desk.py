@@ -183,7 +183,8 @@ def _cyclic_gc_paused():
             gc.enable()
 
 
-def _calendar(settings: Settings) -> WorkCalendar:
+def desk_calendar(settings: Settings) -> WorkCalendar:
+    """The desk's working calendar: the official one with the team's own days from sheetdesk.toml."""
     try:
         return WorkCalendar.from_settings(settings.calendar)
     except ValueError as exc:
@@ -348,7 +349,7 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
     fast = mode != OPENPYXL  # calamine reads
     snap = snapshot(path) if saving else None
     result = RunResult(path, now, "zh", dry_run=dry_run)
-    cal = _calendar(settings)
+    cal = desk_calendar(settings)
     try:
         # the register's formula cells are noted while its XML is read (appended rows go below them)
         book = open_book(path, fast=fast, formulas_of=frozenset((REGISTER.zh, REGISTER.en)) if patching else frozenset())

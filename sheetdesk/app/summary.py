@@ -6,7 +6,7 @@ deadlines a refresh would write; nothing is written to the desks themselves.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sheetdesk.app.desk import RunResult, run
@@ -14,26 +14,36 @@ from sheetdesk.errors import InputError
 from sheetdesk.rules import kpis
 from sheetdesk.rules.kpis import SummaryData
 from sheetdesk.rules.results import latest_by_ticket
+from sheetdesk.rules.schedule import previous_month, previous_week
 from sheetdesk.rules.workdays import WorkCalendar
 from sheetdesk.settings import load_settings
 
+#: the word ``--month`` / ``--week`` take for the period before today's (on the desk's clock)
+PREVIOUS = "previous"
 
-def parse_month(text: str) -> kpis.Period:
+
+def parse_month(text: str, today: date | None = None) -> kpis.Period:
+    """``YYYY-MM``, or ``previous``: the month before ``today``'s."""
+    if text.strip().lower() == PREVIOUS and today is not None:
+        return kpis.month(*previous_month(today))
     try:
         year, month_no = (int(x) for x in text.strip().split("-"))
         return kpis.month(year, month_no)
     except ValueError:
-        raise InputError(f"--month 的值“{text}”应为 YYYY-MM，如 2026-11",
-                         f"--month '{text}' should be YYYY-MM, e.g. 2026-11") from None
+        raise InputError(f"--month 的值“{text}”应为 YYYY-MM（如 2026-11）或 previous（上月）",
+                         f"--month '{text}' should be YYYY-MM (e.g. 2026-11) or previous") from None
 
 
-def parse_week(text: str) -> kpis.Period:
+def parse_week(text: str, today: date | None = None) -> kpis.Period:
+    """``YYYY-Www``, or ``previous``: the ISO week before ``today``'s."""
+    if text.strip().lower() == PREVIOUS and today is not None:
+        return kpis.iso_week(*previous_week(today))
     try:
         year, week = text.strip().upper().split("-W")
         return kpis.iso_week(int(year), int(week))
     except ValueError:
-        raise InputError(f"--week 的值“{text}”应为 YYYY-Www，如 2026-W47",
-                         f"--week '{text}' should be YYYY-Www, e.g. 2026-W47") from None
+        raise InputError(f"--week 的值“{text}”应为 YYYY-Www（如 2026-W47）或 previous（上周）",
+                         f"--week '{text}' should be YYYY-Www (e.g. 2026-W47) or previous") from None
 
 
 def tickets_from_run(result: RunResult, branch: str) -> list[kpis.KpiTicket]:
