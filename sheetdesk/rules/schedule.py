@@ -140,7 +140,7 @@ def tr_value(argv: Sequence[str]) -> str:
 
 def task_name(key: str, desk: str) -> str:
     """A Task Scheduler name per job and desk; characters task names refuse are replaced."""
-    return re.sub(r'[\\/:*?"<>|]', "_", f"sheetdesk {key} {desk}").strip()
+    return re.sub(r'[\\/:*?"<>|]', "_", f"sheetdesk-{key} {desk}").strip()
 
 
 def schtasks_command(name: str, at: time, argv: Sequence[str]) -> str:

@@ -209,7 +209,7 @@ def test_schtasks_arguments_survive_paths_with_spaces(tmp_path, cli):
     for argv in tasks:
         assert argv[:3] == ["schtasks", "/Create", "/F"]
         assert argv[argv.index("/SC") + 1] == "DAILY"
-        assert argv[argv.index("/TN") + 1].startswith("sheetdesk ")
+        assert argv[argv.index("/TN") + 1].startswith("sheetdesk-")
         command = windows_argv(argv[argv.index("/TR") + 1])   # what the task runs, split again
         assert str(book.resolve()) in command
     first = windows_argv(tasks[0][tasks[0].index("/TR") + 1])

@@ -57,8 +57,8 @@ def test_quoting():
     assert s.sh_command(["x", "it's"]) == "x 'it'\"'\"'s'"
     argv = [r"C:\Program Files\sd\sheetdesk.exe", "refresh", r"D:\售后 台账\desk.xlsx", "--if-workday"]
     assert s.tr_value(argv) == r'\"C:\Program Files\sd\sheetdesk.exe\" refresh \"D:\售后 台账\desk.xlsx\" --if-workday'
-    assert s.schtasks_command("sheetdesk standup 售后", time(8, 45), argv).startswith(
-        'schtasks /Create /F /SC DAILY /TN "sheetdesk standup 售后" /ST 08:45 /TR "\\"C:\\Program Files')
+    assert s.schtasks_command("sheetdesk-standup 售后", time(8, 45), argv).startswith(
+        'schtasks /Create /F /SC DAILY /TN "sheetdesk-standup 售后" /ST 08:45 /TR "\\"C:\\Program Files')
     assert s.cmd_problems(argv) == []
     assert s.cmd_problems(["a", r"D:\R&D\desk.xlsx"]) == [r"D:\R&D\desk.xlsx"]
-    assert s.task_name("standup", 'a/b:c') == "sheetdesk standup a_b_c"
+    assert s.task_name("standup", 'a/b:c') == "sheetdesk-standup a_b_c"
