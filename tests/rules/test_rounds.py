@@ -9,7 +9,7 @@ from sheetdesk.rules.durations import parse_duration
 from sheetdesk.rules.kpis import KpiTicket, LaterRound, kpis, month, trend
 from sheetdesk.rules.progress import LogEntry, roll_up
 from sheetdesk.rules.register import Ticket
-from sheetdesk.rules.sla import LATE, OPEN_LATE, ON_TIME, Level, overdue_text
+from sheetdesk.rules.sla import LATE, ON_TIME, OPEN_LATE, Level, overdue_text
 from sheetdesk.rules.tracker import build_statuses, headers
 from sheetdesk.rules.workdays import WorkCalendar
 
