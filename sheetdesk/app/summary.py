@@ -58,11 +58,15 @@ def tickets_from_run(result: RunResult, branch: str) -> list[kpis.KpiTicket]:
         if not t.id or t.received is None:
             continue
         r = ratings.get(t.id)
-        response, closed = s.states["first_response"], s.states["closed"]
+        # attainment is the first round's; each later round (二次处理) is judged on its own
+        response, closed = s.first_states["first_response"], s.first_states["closed"]
+        later = tuple(kpis.LaterRound(x.number, x.start, x.states["closed"].due, x.states["closed"].done)
+                      for x in s.later_rounds)
         out.append(kpis.KpiTicket(
             t.id, t.received, t.category, s.effective, s.rank, t.department, t.owner,
             response.due, response.done, closed.due, s.rollup.closed_at if s.closed else None,
-            r.rating if r else None, r.rated_at if r else None, r.overdue_reason if r else "", branch))
+            r.rating if r else None, r.rated_at if r else None, r.overdue_reason if r else "", branch,
+            later, closed.done if later else None))
     return out
 
 
@@ -96,7 +100,7 @@ def build(books: list[Path], period: kpis.Period, *, weekly: bool, now: datetime
         data.trend = kpis.trend(tickets, period, now)
     data.late = sorted((t for t in tickets if period.has(t.received) and (
         (t.response_due and (t.response_done or now) > t.response_due)
-        or (t.closed_due and (t.closed_at or now) > t.closed_due))), key=lambda t: (t.rank, t.received))
+        or (t.closed_due and (t.resolution_done or now) > t.closed_due))), key=lambda t: (t.rank, t.received))
     return data
 
 
