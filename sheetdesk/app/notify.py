@@ -240,7 +240,7 @@ def post_webhook(target: Target, url: str, secret: str, body: dict[str, Any], op
         if not retry or attempts > opts.retries:
             tried_zh = f"（共尝试 {attempts} 次）" if attempts > 1 else ""
             tried_en = f" (tried {attempts} times)" if attempts > 1 else ""
-            return Outcome(target, False, redact(f"发送失败：{last_zh}{tried_zh}", secrets),
+            return Outcome(target, False, redact(f"未发送：{last_zh}{tried_zh}", secrets),
                            redact(f"not sent: {last_en}{tried_en}", secrets), attempts)
         sleep(_wait(headers, attempts, opts.backoff))
 
