@@ -21,6 +21,11 @@ default_level = "P2"          # untriaged tickets are timed at this level; defau
 business_hours = ["09:00-12:00", "13:30-18:00"]
 holidays = ["2026-12-31"]
 workdays = []
+
+[notify]                     # group messages: see sheetdesk.app.notify and docs/notify.md
+[[notify.targets]]
+type = "wecom"
+url_env = "SHEETDESK_WECOM_URL"
 ```
 """
 
@@ -264,7 +269,7 @@ def _check_targets(targets: list[Any], path: Path) -> None:
         where = f"[[notify.targets]] 第{i}个"
         where_en = f"[[notify.targets]] #{i}"
 
-        def bad(zh: str, en: str) -> SettingsError:
+        def bad(zh: str, en: str, where: str = where, where_en: str = where_en) -> SettingsError:
             return SettingsError(f"{path}：{where}：{zh}", f"{path}: {where_en}: {en}")
 
         if not isinstance(target, dict):
