@@ -157,6 +157,20 @@ FOLLOWUPS = Sheet("followups", "回访计划", "Follow-ups", (
 
 TRACKER = Sheet("tracker", "跟踪看板", "Tracker", ())
 
+#: who can be @-mentioned in a group message (``sheetdesk notify``): one row per person, matched to
+#: 责任人 by name; the platform ids are the ones each app's bot mentions with
+STAFF = Sheet("staff", "人员", "Staff", (
+    C("name", "姓名", "Name", required=True, width=10),
+    C("department", "部门", "Department", width=12),
+    C("mobile", "手机", "Mobile", width=14, kind="text"),
+    C("wecom_id", "企业微信账号", "WeCom user ID", width=16, kind="text"),
+    C("dingtalk_mobile", "钉钉手机号", "DingTalk mobile", width=14, kind="text"),
+    C("feishu_id", "飞书 open_id", "Feishu open ID", width=22, kind="text"),
+    C("email", "邮箱", "E-mail", width=22),
+    C("active", "在职", "Active", width=8),
+    C("check", "校验", "Check", owned=True, width=40),
+))
+
 #: the hidden sheet that remembers the last serial issued per month (PRODUCT.md §3, IDs)
 COUNTER = Sheet("counter", "_sheetdesk", "_sheetdesk", (
     C("month", "月份", "Month", kind="text"),
@@ -165,7 +179,7 @@ COUNTER = Sheet("counter", "_sheetdesk", "_sheetdesk", (
 
 #: the order sheets appear in a new desk
 SHEETS: tuple[Sheet, ...] = (
-    REGISTER, PROGRESS, RESULTS, FOLLOWUPS, TRACKER, MATRIX, SLA, ESCALATION, LISTS, COUNTER,
+    REGISTER, PROGRESS, RESULTS, FOLLOWUPS, TRACKER, MATRIX, SLA, ESCALATION, LISTS, STAFF, COUNTER,
 )
 SHEETS_BY_KEY = {s.key: s for s in SHEETS}
 

@@ -21,12 +21,18 @@ default_level = "P2"          # untriaged tickets are timed at this level; defau
 business_hours = ["09:00-12:00", "13:30-18:00"]
 holidays = ["2026-12-31"]
 workdays = []
+
+[notify]                     # group messages: see sheetdesk.app.notify and docs/notify.md
+[[notify.targets]]
+type = "wecom"
+url_env = "SHEETDESK_WECOM_URL"
 ```
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -106,7 +112,14 @@ SCHEMA: dict[str, dict[str, KeyRule]] = {
     "mail": {"host": _STR, "port": _POS_INT, "from": _STR, "user": _STR, "password_env": _STR, "password": _STR,
              "starttls": _BOOL, "ssl": _BOOL, "timeout": _POS_NUM, "cafile": _STR},
     "database": {"url": _STR, "branch": _STR},
+    "notify": {"show_names": _BOOL, "timeout": _POS_NUM, "retries": _NON_NEG_INT, "backoff": _POS_NUM,
+               "targets": _LIST},
 }
+#: the keys of one [[notify.targets]] table (which of them a type needs: :func:`_check_targets`)
+_TARGET_KEYS: dict[str, KeyRule] = {"type": _STR, "name": _STR, "url_env": _STR, "secret_env": _STR, "style": _STR,
+                                    "to": _LIST}
+TARGET_TYPES = ("wecom", "dingtalk", "feishu", "mail")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _YEAR_KEYS: dict[str, KeyRule] = {"complete": _BOOL, "holidays": _LIST, "workdays": _LIST}
 
 
@@ -234,6 +247,9 @@ def _check_schema(raw: dict[str, Any], path: Path) -> None:
         if not isinstance(table, dict):
             raise SettingsError(f"{path}：{section} 应为一节设置 [{section}]，实际为 {table!r}",
                                 f"{path}: {section} must be a section [{section}], got {table!r}")
+        if section == "notify" and isinstance(table.get("targets"), dict):
+            raise SettingsError(f"{path}：群消息目标应写成 [[notify.targets]]（两层方括号，每个目标一节）",
+                                f"{path}: write each target as [[notify.targets]] (double brackets, one table per target)")
         _check_keys(table, keys, f"[{section}]", path)
         if section == "calendar" and isinstance(table.get("years"), dict):
             for year, entry in table["years"].items():
@@ -242,6 +258,56 @@ def _check_schema(raw: dict[str, Any], path: Path) -> None:
                     raise SettingsError(f"{path}：{where} 应为 [calendar.years.YYYY] 一节",
                                         f"{path}: {where} must be a [calendar.years.YYYY] section")
                 _check_keys(entry, _YEAR_KEYS, where, path)
+        if section == "notify" and isinstance(table.get("targets"), list):
+            _check_targets(table["targets"], path)
+
+
+def _check_targets(targets: list[Any], path: Path) -> None:
+    """Each [[notify.targets]] table: a known type, the environment variables it needs named (never a
+    URL or a secret written in the file: those values are not repeated in the message)."""
+    for i, target in enumerate(targets, 1):
+        where = f"[[notify.targets]] 第{i}个"
+        where_en = f"[[notify.targets]] #{i}"
+
+        def bad(zh: str, en: str, where: str = where, where_en: str = where_en) -> SettingsError:
+            return SettingsError(f"{path}：{where}：{zh}", f"{path}: {where_en}: {en}")
+
+        if not isinstance(target, dict):
+            raise bad("应为一个 [[notify.targets]] 表", "must be a [[notify.targets]] table")
+        for key in ("url", "secret", "webhook", "token"):
+            if key in target:
+                raise bad(f"不要把 {key} 写在配置文件里：删除它，把值放进环境变量，并用 {key.replace('webhook', 'url').replace('token', 'secret')}_env 指明变量名",
+                          f"do not write {key} in the file: remove it, put the value in an environment variable and "
+                          f"name that variable with {key.replace('webhook', 'url').replace('token', 'secret')}_env")
+        _check_keys(target, _TARGET_KEYS, where, path)
+        kind = target.get("type")
+        if kind not in TARGET_TYPES:
+            raise bad(f"type 应为 {' | '.join(TARGET_TYPES)} 之一，实际为 {kind!r}",
+                      f"type must be one of {' | '.join(TARGET_TYPES)}, got {kind!r}")
+        for key in ("url_env", "secret_env"):
+            if key in target and not _ENV_NAME.fullmatch(target[key]):
+                raise bad(f"{key} 应为环境变量名（如 SHEETDESK_WECOM_URL），而不是网址或密钥本身",
+                          f"{key} must name an environment variable (e.g. SHEETDESK_WECOM_URL), not hold the URL or secret")
+        if kind == "mail":
+            to = target.get("to")
+            if not to or not all(isinstance(a, str) and "@" in a for a in to):
+                raise bad("type = \"mail\" 需要收件人：to = [\"someone@example.com\"]（邮件服务器见 [mail]）",
+                          "type = \"mail\" needs recipients: to = [\"someone@example.com\"] (the server is [mail])")
+            for key in ("url_env", "secret_env", "style"):
+                if key in target:
+                    raise bad(f"type = \"mail\" 不用 {key}", f"type = \"mail\" takes no {key}")
+            continue
+        if "url_env" not in target:
+            raise bad(f"type = \"{kind}\" 需要 url_env：存放机器人 Webhook 地址的环境变量名",
+                      f"type = \"{kind}\" needs url_env: the environment variable holding the bot's webhook URL")
+        if kind == "wecom" and "secret_env" in target:
+            raise bad("企业微信群机器人没有签名密钥：删除 secret_env", "a WeCom group bot has no signing secret: remove secret_env")
+        if "to" in target:
+            raise bad(f"type = \"{kind}\" 不用 to（发到群里）", f"type = \"{kind}\" takes no to (it posts to the group)")
+        styles = {"feishu": ("post", "card")}.get(kind, ("markdown",))
+        if "style" in target and target["style"] not in styles:
+            raise bad(f"style 应为 {' | '.join(styles)} 之一，实际为 {target['style']!r}",
+                      f"style must be one of {' | '.join(styles)}, got {target['style']!r}")
 
 
 def _check_keys(table: dict[str, Any], keys: dict[str, KeyRule], where: str, path: Path) -> None:

@@ -24,6 +24,7 @@ from sheetdesk.rules.register import Lists, RegisterPlan, note_escalated_default
 from sheetdesk.rules.results import latest_by_ticket, read_results, reopenings
 from sheetdesk.rules.routing import read_matrix
 from sheetdesk.rules.sla import overdue_text, read_sla
+from sheetdesk.rules.staff import Person, missing_owners, read_staff
 from sheetdesk.rules.standup import Standup, build_standup, id_conflicts
 from sheetdesk.rules.tracker import TicketStatus, build_statuses, fill_of, tracker_order, tracker_rows
 from sheetdesk.rules.tracker import headers as tracker_headers
@@ -43,6 +44,7 @@ from sheetdesk.schema import (
     RESULTS,
     SHEETS_BY_KEY,
     SLA,
+    STAFF,
 )
 from sheetdesk.settings import Settings, load_settings
 from sheetdesk.workbook import verify
@@ -77,6 +79,8 @@ class RunResult:
     results: list | None = None
     #: register rows read (kept when :meth:`release` lets ``plan.tickets`` go)
     rows_read: int | None = None
+    #: the 人员 / Staff sheet's people (who a group message may @-mention)
+    staff: list[Person] = field(default_factory=list)
     _kept_ids: list[str | None] | None = None
 
     @property
@@ -375,6 +379,7 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
     results_table = read_table(book, RESULTS, required=False)
     rules_table = read_table(book, ESCALATION, required=False)
     calls_table = read_table(book, FOLLOWUPS, required=False, add_owned=False)
+    staff_table = read_table(book, STAFF, required=False)
     merged_problems, blocked = merged_conflicts(book)
     if restore_grid is not None:
         restore_grid()  # the grid holds what the file holds: the new rows are edits into empty cells
@@ -424,8 +429,11 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
     result.standup.calls_due = [c for c in calls if c.planned and not c.done and c.due is not None
                                 and c.due <= result.standup.next_standup.date()]
 
+    result.staff, staff_problems = read_staff(staff_table)
+    staff_problems += missing_owners(result.staff, (t.owner for t in plan.tickets),
+                                     staff_table.rows[0].row if staff_table is not None and staff_table.rows else None)
     problems = (sla_problems + matrix_problems + rule_problems + plan.problems + log_problems + rollup_problems
-                + result_problems + merged_problems)
+                + result_problems + merged_problems + staff_problems)
     if mode == READ:  # read-only: the problems and the ticket picture are the whole answer
         result.problems = _sorted(problems)
         return result

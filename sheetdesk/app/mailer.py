@@ -113,7 +113,7 @@ def subject(label: str, weekly: bool, lang: str) -> str:
     return f"After-sales {'weekly' if weekly else 'monthly'} summary {label}"
 
 
-def compose(path: Path, recipients: list[str], settings: MailSettings, subject_text: str, body: str) -> EmailMessage:
+def compose(path: Path | None, recipients: list[str], settings: MailSettings, subject_text: str, body: str) -> EmailMessage:
     msg = EmailMessage()
     msg["Subject"] = subject_text
     msg["From"] = settings.sender
@@ -121,6 +121,8 @@ def compose(path: Path, recipients: list[str], settings: MailSettings, subject_t
     msg["Date"] = format_datetime(aware(desk_now(settings.timezone), settings.timezone))  # sent now, desk's zone
     msg["Message-ID"] = make_msgid(domain=parseaddr(settings.sender)[1].split("@")[-1] or None)
     msg.set_content(body)
+    if path is None:  # the stand-up goes as text (sheetdesk notify)
+        return msg
     msg.add_attachment(Path(path).read_bytes(), maintype=XLSX[0], subtype=XLSX[1], filename=Path(path).name)
     return msg
 
@@ -136,8 +138,8 @@ def _password(settings: MailSettings) -> str | None:
     return value
 
 
-def send(path: Path, recipients: list[str], settings: MailSettings, subject_text: str, body: str) -> None:
-    """Send ``path`` to ``recipients``; every failure becomes one :class:`MailError` line."""
+def send(path: Path | None, recipients: list[str], settings: MailSettings, subject_text: str, body: str) -> None:
+    """Send ``path`` (None: the body alone) to ``recipients``; every failure becomes one :class:`MailError` line."""
     password = _password(settings)
     msg = compose(path, recipients, settings, subject_text, body)
     where = f"{settings.host}:{settings.port}"

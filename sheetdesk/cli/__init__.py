@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from sheetdesk import __version__
-from sheetdesk.cli import add, demo, doctor, export, importing, init, log, refresh, report, restore, summary
+from sheetdesk.cli import add, demo, doctor, export, importing, init, log, notify, refresh, report, restore, summary
 from sheetdesk.cli import schedule as schedule_cli
 from sheetdesk.cli.console import setup_streams
 
@@ -32,5 +32,5 @@ def main() -> None:
 
 for _command in (init.init, demo.demo, refresh.refresh, refresh.validate, add.add, log.log, summary.summary,
                  report.report, doctor.doctor, restore.restore, export.export, importing.import_,
-                 schedule_cli.schedule_):
+                 notify.notify, schedule_cli.schedule_):
     main.add_command(_command)

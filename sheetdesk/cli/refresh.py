@@ -3,13 +3,16 @@ checks, read-only)."""
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from pathlib import Path
 
 import click
 
 from sheetdesk.app import desk
+from sheetdesk.app.notify import EXIT_NOT_NOTIFIED
 from sheetdesk.cli.console import busy, echo_json, print_result, print_standup, result_json
+from sheetdesk.cli.notify import send_and_report
 from sheetdesk.cli.options import book_argument, common, dry_run_option, force_option, if_workday_option, json_option
 
 
@@ -18,9 +21,13 @@ from sheetdesk.cli.options import book_argument, common, dry_run_option, force_o
 @force_option
 @dry_run_option()
 @json_option
+@click.option("--notify", "notify", is_flag=True,
+              help="保存后把晨会摘要发到 sheetdesk.toml 的群消息目标（失败时退出码 3） / post the stand-up "
+                   "to the notify targets after saving (exit code 3 if not sent)")
 @common
 @if_workday_option
-def refresh(book: Path, as_json: bool, dry_run: bool, force: bool, lang: str, now: datetime | None) -> None:
+def refresh(book: Path, as_json: bool, dry_run: bool, force: bool, notify: bool, lang: str,
+            now: datetime | None) -> None:
     """校验、编号、分派并保存 / validate, number, route and save the desk."""
     with busy(lang, f"正在刷新 {book}", f"refreshing {book}", show=not as_json):
         result = desk.run(book, now=now, dry_run=dry_run, force=force, lean=True)
@@ -29,6 +36,8 @@ def refresh(book: Path, as_json: bool, dry_run: bool, force: bool, lang: str, no
     else:
         print_result(result, lang)
         print_standup(result, lang)
+    if notify and not send_and_report(book, result, lang, dry_run=dry_run, err=as_json, after_refresh=True):
+        sys.exit(EXIT_NOT_NOTIFIED)
 
 
 @click.command()

@@ -43,6 +43,8 @@ class Item:
     #: what is not decided yet (unassigned list): "owner", "category", "priority"
     missing: tuple[str, ...] = ()
     row: int = 0
+    #: the effective priority's rank (0 = most urgent), for the group message's order and mentions
+    rank: int = 99
 
     @property
     def escalated(self) -> bool:
@@ -153,7 +155,7 @@ def build_standup(statuses: list[TicketStatus], cal: WorkCalendar, now: datetime
         t = st.ticket
         e = _escalation(escalations, t.row)
         item = functools.partial(Item, ticket_id=t.id or "", customer=t.customer, owner=t.owner,
-                                 priority=st.effective, escalation=e, row=t.row)
+                                 priority=st.effective, escalation=e, row=t.row, rank=st.rank)
         if t.received is not None and t.received >= last:
             s.new.append(item(due=None))
         if st.closed:

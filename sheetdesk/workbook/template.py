@@ -34,6 +34,7 @@ from sheetdesk.schema import (
     SATISFACTION,
     SHEETS,
     SLA,
+    STAFF,
     STEPS,
     TRACKER,
     Sheet,
@@ -225,6 +226,10 @@ def build_template(lang: str = "zh", preset: str = "p0p1p2") -> Workbook:
              for name, params, rank, on, note in ESCALATION_ROWS[lang]]
     _rows(sheets["escalation"], ESCALATION, rules, ("rule", "parameters", "level", "enabled", "note"))
     _lists(sheets["lists"], lang)
+    # the matrix's default owners, so mentions only need each app's id filled in
+    people = {row[3]: row[2] for row in reversed(matrix)}  # each owner once, at their first department
+    _rows(sheets["staff"], STAFF, [(name, people[name], "是" if lang == "zh" else "yes")
+                                   for name in dict.fromkeys(row[3] for row in matrix)], ("name", "department", "active"))
     for ws in (sheets["matrix"], sheets["escalation"]):
         for row in ws.iter_rows(min_row=2):
             for cell in row:

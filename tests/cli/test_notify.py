@@ -1,0 +1,357 @@
+"""sheetdesk notify / refresh --notify against real servers on localhost: an HTTP server in the test
+process plays 企业微信, 钉钉 and 飞书 (checking each payload's shape, signature and headers, and
+answering success, errors and rate limits), and the local SMTP server the mail tests use takes the
+mail target. No secret or webhook URL ever shows in what sheetdesk prints."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import time
+import urllib.parse
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import openpyxl
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.app.test_mail import Inbox, free_port
+from tests.helpers import NOW, fill_rows, register_rows
+
+WECOM_KEY = "wecomkey-0a1b2c3d4e5f6789"
+DING_TOKEN = "dingtoken9f8e7d6c5b4a3210"
+DING_SECRET = "SECdingsecret1234567890abcdef"
+FEISHU_HOOK = "feishuhook-1234-5678-9abc-def012345678"
+FEISHU_SECRET = "feishusecretQWERTY123456"
+SECRETS = (WECOM_KEY, DING_TOKEN, DING_SECRET, FEISHU_HOOK, FEISHU_SECRET)
+
+REGISTER = [
+    {"channel": "电话", "customer": "王小明", "contact": "13812345678", "description": "充电器冒烟，险些起火",
+     "received": datetime(2026, 11, 18, 10), "priority": "P0", "category": "产品质量类", "owner": "李工"},
+    {"channel": "邮件", "customer": "赵大海", "contact": "zhao@example.com", "description": "快递一直没收到",
+     "received": datetime(2026, 11, 16, 10), "priority": "P1", "category": "物流类", "owner": "外包老周"},
+    {"channel": "电话", "customer": "孙丽", "contact": "13900000000", "description": "怎么设置定时",
+     "received": datetime(2026, 11, 20, 17), "priority": "P2", "category": "功能使用类", "owner": "王工"},
+]
+STAFF = [
+    {"name": "李工", "department": "维修部", "mobile": "13700001111", "wecom_id": "ligong",
+     "dingtalk_mobile": "13900001111", "feishu_id": "ou_ligong123", "active": "是"},
+    {"name": "王工", "department": "产品技术支持", "wecom_id": "wanggong", "active": "是"},
+]
+
+
+class Hook:
+    """The fake group-bot server: records each request; answers from a script, then success."""
+
+    def __init__(self):
+        self.requests = []
+        self.script = []  # (status, body, headers) answered in order
+
+    def answer(self):
+        if self.script:
+            return self.script.pop(0)
+        return 200, {"errcode": 0, "errmsg": "ok"}, {}
+
+
+@pytest.fixture
+def hook():
+    state = Hook()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            raw = self.rfile.read(int(self.headers["Content-Length"]))
+            url = urllib.parse.urlsplit(self.path)
+            state.requests.append({"path": url.path, "query": urllib.parse.parse_qs(url.query),
+                                   "headers": dict(self.headers), "body": json.loads(raw.decode("utf-8")),
+                                   "at": time.time()})
+            status, body, headers = state.answer()
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.base = f"http://127.0.0.1:{server.server_address[1]}"
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+def staff_edit(rows):
+    def edit(wb):
+        ws = wb["人员"]
+        for r in range(2, ws.max_row + 1):  # the template's people, replaced by the test's
+            for c in range(1, ws.max_column + 1):
+                ws.cell(r, c).value = None
+        fill_rows(ws, "staff", rows)
+    return edit
+
+
+@pytest.fixture
+def desk(make_desk, tmp_path, hook, monkeypatch):
+    """desk(targets_toml, **notify) -> book with the register above, the staff sheet and the env set."""
+    monkeypatch.setenv("SD_WECOM_URL", f"{hook.base}/cgi-bin/webhook/send?key={WECOM_KEY}")
+    monkeypatch.setenv("SD_DING_URL", f"{hook.base}/robot/send?access_token={DING_TOKEN}")
+    monkeypatch.setenv("SD_DING_SECRET", DING_SECRET)
+    monkeypatch.setenv("SD_FEISHU_URL", f"{hook.base}/open-apis/bot/v2/hook/{FEISHU_HOOK}")
+    monkeypatch.setenv("SD_FEISHU_SECRET", FEISHU_SECRET)
+
+    def make(targets: str, notify: str = "backoff = 0.01\nretries = 2\ntimeout = 5\n"):
+        book = make_desk(REGISTER, edit=staff_edit(STAFF))
+        (tmp_path / "sheetdesk.toml").write_text(f"[notify]\n{notify}\n{targets}", encoding="utf-8")
+        return book
+
+    return make
+
+
+WECOM = '[[notify.targets]]\ntype = "wecom"\nurl_env = "SD_WECOM_URL"\n'
+DING = '[[notify.targets]]\ntype = "dingtalk"\nurl_env = "SD_DING_URL"\nsecret_env = "SD_DING_SECRET"\n'
+FEISHU = '[[notify.targets]]\ntype = "feishu"\nurl_env = "SD_FEISHU_URL"\nsecret_env = "SD_FEISHU_SECRET"\n'
+OUTPUTS: list[str] = []
+
+
+def notify(cli, book, *more):
+    result = cli("notify", book, "--now", NOW, *more)
+    OUTPUTS.append(result.output + result.stderr)
+    return result
+
+
+def no_contacts(text: str) -> None:
+    for contact in ("13812345678", "zhao@example.com", "13900000000", "王小明", "赵大海"):
+        assert contact not in text
+
+
+def test_wecom_markdown_late_first_masked_and_mentions(cli, desk, hook):
+    book = desk(WECOM)
+    result = notify(cli, book)
+    assert result.exit_code == 0, result.output
+    assert "企业微信（SD_WECOM_URL）：已发送" in result.output
+    [req] = hook.requests
+    assert req["path"] == "/cgi-bin/webhook/send" and req["query"]["key"] == [WECOM_KEY]
+    assert req["headers"]["Content-Type"].startswith("application/json")
+    assert req["body"]["msgtype"] == "markdown"
+    content = req["body"]["markdown"]["content"]
+    assert len(content.encode()) <= 4096
+    no_contacts(content)
+    assert "王** · P0" in content and "赵** · P1" in content
+    assert content.index("P0") < content.index("赵** · P1")  # most urgent first
+    assert "<@ligong>" in content  # a late P0 owner on the staff sheet
+    assert "外包老周" in content and "<@外包老周>" not in content  # not on the sheet: named, not mentioned
+    assert "<@wanggong>" not in content  # P2 ticket, not late
+    assert "共 3 件未结" in content
+
+
+def test_dingtalk_signed_in_the_query_with_at_mobiles(cli, desk, hook):
+    book = desk(DING)
+    before = int(time.time() * 1000)
+    result = notify(cli, book)
+    assert result.exit_code == 0, result.output
+    [req] = hook.requests
+    assert req["query"]["access_token"] == [DING_TOKEN]
+    timestamp = req["query"]["timestamp"][0]
+    assert before - 1000 <= int(timestamp) <= int(time.time() * 1000)
+    expected = base64.b64encode(hmac.new(DING_SECRET.encode(), f"{timestamp}\n{DING_SECRET}".encode(),
+                                         hashlib.sha256).digest()).decode()
+    assert req["query"]["sign"] == [expected]  # parse_qs undid the URL encoding
+    body = req["body"]
+    assert body["msgtype"] == "markdown" and body["markdown"]["title"].startswith("售后晨会摘要")
+    assert body["at"] == {"atMobiles": ["13900001111"], "isAtAll": False}
+    assert "@13900001111" in body["markdown"]["text"]
+    no_contacts(json.dumps(body, ensure_ascii=False))
+
+
+@pytest.mark.parametrize("style", ["post", "card"])
+def test_feishu_signed_in_the_body(cli, desk, hook, style):
+    hook.script = [(200, {"code": 0, "msg": "success", "data": {}}, {})]
+    book = desk(FEISHU + f'style = "{style}"\n')
+    result = notify(cli, book)
+    assert result.exit_code == 0, result.output
+    [req] = hook.requests
+    body = req["body"]
+    assert req["path"] == f"/open-apis/bot/v2/hook/{FEISHU_HOOK}"
+    expected = base64.b64encode(hmac.new(f"{body['timestamp']}\n{FEISHU_SECRET}".encode(), b"",
+                                         hashlib.sha256).digest()).decode()
+    assert body["sign"] == expected and abs(int(body["timestamp"]) - time.time()) < 5
+    text = json.dumps(body, ensure_ascii=False)
+    no_contacts(text)
+    if style == "post":
+        assert body["msg_type"] == "post"
+        post = body["content"]["post"]["zh_cn"]
+        assert post["title"].startswith("售后晨会摘要")
+        assert {"tag": "at", "user_id": "ou_ligong123"} in post["content"][-1]
+    else:
+        assert body["msg_type"] == "interactive"
+        assert "<at id=ou_ligong123></at>" in body["card"]["elements"][0]["text"]["content"]
+
+
+def test_rate_limit_is_retried_with_backoff(cli, desk, hook):
+    hook.script = [(200, {"errcode": 45009, "errmsg": "api freq out of limit"}, {}),
+                   (503, {"errcode": -1, "errmsg": "system busy"}, {})]
+    book = desk(WECOM, "backoff = 0.2\nretries = 3\n")
+    result = notify(cli, book)
+    assert result.exit_code == 0, result.output
+    assert len(hook.requests) == 3
+    assert "已发送（3 次尝试）" in result.output
+    gaps = [b["at"] - a["at"] for a, b in zip(hook.requests, hook.requests[1:])]
+    assert gaps[0] >= 0.2 and gaps[1] >= 0.4  # doubled
+
+
+def test_rate_limit_honours_retry_after(cli, desk, hook):
+    hook.script = [(429, {"code": 11232, "msg": "frequency limited"}, {"Retry-After": "1"})]
+    book = desk(FEISHU)
+    result = notify(cli, book)
+    assert result.exit_code == 0, result.output
+    assert len(hook.requests) == 2 and hook.requests[1]["at"] - hook.requests[0]["at"] >= 1
+
+
+def test_platform_error_is_one_line_not_retried_exit_3(cli, desk, hook):
+    hook.script = [(200, {"errcode": 310000, "errmsg": "sign not match"}, {})]
+    book = desk(DING + WECOM)
+    result = notify(cli, book)
+    assert result.exit_code == 3
+    assert len(hook.requests) == 2  # the error is not retried; the next target still gets its message
+    assert "钉钉（SD_DING_URL）：未发送：errcode 310000: sign not match" in result.output
+    assert "企业微信（SD_WECOM_URL）：已发送" in result.output
+
+
+def test_server_errors_give_up_after_the_retries(cli, desk, hook):
+    hook.script = [(500, {"errcode": -1, "errmsg": "boom"}, {})] * 5
+    book = desk(WECOM)  # retries = 2
+    result = notify(cli, book, "--lang", "en")
+    assert result.exit_code == 3
+    assert len(hook.requests) == 3
+    assert "not sent: HTTP 500 errcode -1: boom (tried 3 times)" in result.output
+
+
+def test_refresh_notify_saves_even_when_sending_fails(cli, desk, hook, tmp_path):
+    hook.script = [(500, {"errcode": -1, "errmsg": "down"}, {})] * 5
+    book = desk(WECOM)
+    result = cli("refresh", book, "--now", NOW, "--notify")
+    OUTPUTS.append(result.output)
+    assert result.exit_code == 3, result.output
+    assert "台账已刷新，但群消息未全部送达（退出码 3）" in result.output
+    assert all(r["id"] for r in register_rows(book).values())  # numbered and saved all the same
+    hook.script = []
+    result = cli("refresh", book, "--now", NOW, "--notify", "--json")
+    OUTPUTS.append(result.output)
+    assert result.exit_code == 0
+    json.loads(result.stdout)  # the JSON stays clean: the notify lines go to stderr
+    assert "企业微信（SD_WECOM_URL）：已发送" in result.stderr
+
+
+def test_refresh_notify_without_targets_still_refreshes(cli, make_desk, tmp_path):
+    book = make_desk(REGISTER)
+    result = cli("refresh", book, "--now", NOW, "--notify")
+    assert result.exit_code == 3
+    assert "未发送群消息" in result.output and "[[notify.targets]]" in result.output
+    assert all(r["id"] for r in register_rows(book).values())
+
+
+def test_dry_run_prints_every_payload_and_sends_nothing(cli, desk, hook):
+    book = desk(WECOM + DING + FEISHU + '[[notify.targets]]\ntype = "mail"\nto = ["lead@example.com"]\n')
+    result = notify(cli, book, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert hook.requests == []
+    assert '"msgtype": "markdown"' in result.output and '"msg_type": "post"' in result.output
+    assert "Subject: 售后晨会摘要 2026-11-23" in result.output
+    no_contacts(result.output)
+
+
+def test_mail_target_through_the_local_smtp_server(cli, desk, tmp_path, monkeypatch):
+    monkeypatch.delenv("SHEETDESK_SMTP_PASSWORD", raising=False)
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        book = desk('[[notify.targets]]\ntype = "mail"\nto = ["lead@example.com"]\n')
+        toml = tmp_path / "sheetdesk.toml"
+        toml.write_text(toml.read_text(encoding="utf-8") + f'[mail]\nhost = "127.0.0.1"\nport = {port}\n'
+                        'starttls = false\nfrom = "desk@example.com"\n', encoding="utf-8")
+        result = notify(cli, book)
+    finally:
+        controller.stop()
+    assert result.exit_code == 0, result.output
+    assert "邮件（lead@example.com）：已发送" in result.output
+    [envelope] = inbox.envelopes
+    assert envelope.rcpt_tos == ["lead@example.com"]
+    msg = inbox.message()
+    assert msg["Subject"] == "售后晨会摘要 2026-11-23"
+    body = msg.get_body(("plain",)).get_content()
+    assert "已超时（2）" in body and "王**" in body
+    no_contacts(body)
+    assert not list(msg.iter_attachments())
+
+
+def test_show_names_unmasks_customer_names_but_never_contacts(cli, desk, hook):
+    book = desk(WECOM, "show_names = true\n")
+    assert notify(cli, book).exit_code == 0
+    content = hook.requests[0]["body"]["markdown"]["content"]
+    assert "王小明" in content and "13812345678" not in content
+
+
+@pytest.mark.parametrize("targets, expected", [
+    ('[[notify.targets]]\ntype = "wecom"\nurl = "https://qyapi.weixin.qq.com/x?key=LEAKED"\n', "不要把 url 写在配置文件里"),
+    ('[[notify.targets]]\ntype = "wecom"\nurl_env = "https://qyapi.weixin.qq.com/x?key=LEAKED"\n', "url_env 应为环境变量名"),
+    ('[[notify.targets]]\ntype = "slack"\nurl_env = "X"\n', "type 应为 wecom | dingtalk | feishu | mail 之一"),
+    ('[[notify.targets]]\ntype = "dingtalk"\n', "需要 url_env"),
+    ('[[notify.targets]]\ntype = "wecom"\nurl_env = "X"\nsecret_env = "Y"\n', "企业微信群机器人没有签名密钥"),
+    ('[[notify.targets]]\ntype = "mail"\n', "需要收件人"),
+    ('[notify.targets]\ntype = "wecom"\n', "[[notify.targets]]（两层方括号"),
+    ('[[notify.targets]]\ntype = "feishu"\nurl_env = "X"\nstyle = "fancy"\n', "style 应为 post | card 之一"),
+])
+def test_bad_targets_are_one_line_without_the_value(cli, make_desk, tmp_path, targets, expected):
+    book = make_desk(REGISTER)
+    (tmp_path / "sheetdesk.toml").write_text(targets, encoding="utf-8")
+    result = cli("notify", book, "--now", NOW)
+    assert result.exit_code == 1
+    assert expected in result.output and "LEAKED" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_unreachable_or_unset_webhooks(cli, desk, monkeypatch):
+    port = free_port()  # nobody listens there
+    monkeypatch.setenv("SD_WECOM_URL", f"http://127.0.0.1:{port}/cgi-bin/webhook/send?key={WECOM_KEY}")
+    monkeypatch.delenv("SD_DING_SECRET")
+    monkeypatch.setenv("SD_FEISHU_URL", f"not a url {FEISHU_HOOK}")
+    book = desk(WECOM + DING + FEISHU)
+    result = notify(cli, book)
+    assert result.exit_code == 3
+    assert "企业微信（SD_WECOM_URL）：未发送：无法连接" in result.output
+    assert "环境变量 SD_DING_SECRET 未设置" in result.output
+    assert "环境变量 SD_FEISHU_URL 不是网址" in result.output
+
+
+def test_owners_missing_from_the_staff_sheet_are_a_note_in_its_check(cli, make_desk, tmp_path):
+    for engine in ("patch", "openpyxl"):
+        book = make_desk(REGISTER, edit=staff_edit(STAFF), name=f"{engine}.xlsx")
+        (tmp_path / "sheetdesk.toml").write_text(f'[desk]\nengine = "{engine}"\n', encoding="utf-8")
+        result = cli("refresh", book, "--now", NOW)
+        assert result.exit_code == 0, result.output
+        ws = openpyxl.load_workbook(book)["人员"]
+        assert ws.cell(2, 9).value == "提示：登记表的责任人 外包老周 不在人员表中：群消息无法 @ 提醒，可在此表补上"
+        assert ws.cell(3, 9).value is None
+
+
+def test_no_secret_or_webhook_url_in_any_output_or_log(tmp_path):
+    """Runs last in this file: every output above, and every file sheetdesk wrote beside the desks."""
+    texts = list(OUTPUTS)
+    for path in tmp_path.parent.rglob("*"):
+        if path.is_file() and path.suffix in (".log", ".txt", ".json", ".toml", ""):
+            texts.append(path.read_text(encoding="utf-8", errors="replace"))
+    assert len(OUTPUTS) >= 10
+    for text in texts:
+        for secret in SECRETS:
+            assert secret not in text
