@@ -91,6 +91,9 @@ def test_report_and_summary_if_workday_skip_a_holiday(desk, cli):
     summary = cli("summary", desk, "--month", "previous", "--now", HOLIDAY, "--if-workday")
     assert summary.exit_code == 0 and "国庆节" in summary.stderr
     assert not (desk.parent / "summaries").exists()
+    notify = cli("notify", desk, "--now", HOLIDAY, "--if-workday")  # no targets: it would fail if it ran
+    assert notify.exit_code == 0 and "国庆节" in notify.stderr
+    assert cli("notify", desk, "--now", MAKEUP_SATURDAY, "--if-workday").exit_code != 0
 
 
 # --- the first working day ----------------------------------------------------------------------
@@ -180,8 +183,7 @@ def test_schedule_prints_cron_lines_in_the_desks_zone(tmp_path, cli):
     fields = [line.split(None, 5) for line in jobs]
     assert [f[:5] for f in fields] == [["45", "8", "*", "*", "*"], ["0", "9", "*", "*", "*"]]
     standup, summary = (shlex.split(f[5]) for f in fields)
-    assert standup[-3:] == ["refresh", str(book.resolve()), "--if-workday"] or \
-        standup[-4:] == ["refresh", str(book.resolve()), "--notify", "--if-workday"]
+    assert standup[-4:] == ["refresh", str(book.resolve()), "--notify", "--if-workday"]
     assert summary[summary.index("summary"):] == ["summary", str(book.resolve()), "--month", "previous",
                                                   "--if-first-workday", "--mail-to", "boss@example.cn"]
     assert not any(line.startswith("# 45") for line in lines)  # same zone: no converted copy
