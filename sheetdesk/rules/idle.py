@@ -4,10 +4,13 @@
 The seeds ask the owner to keep the customer informed at a set rhythm (seed 003: every 2 working days;
 seed 004: daily). The rhythm is the SLA sheet's 进展更新 column, per level, written like any SLA time
 (1个工作日, 2wd, 24小时); blank means the level is not checked. A ticket is idle from the moment its
-last progress row (of any step), its reopening or — with no row yet — its received time is further
-back than the cadence, measured the way the cadence is written: working days on the official
-calendar, wall-clock hours around the clock. A ticket waiting on the customer (an SLA pause) is not
-idle: the next move is the customer's.
+last progress row (of any step) or its reopening is further back than the cadence, measured the way
+the cadence is written: working days on the official calendar, wall-clock hours around the clock.
+
+A ticket nobody has logged anything on yet is watched by its first-response deadline instead (it is
+late, or not yet due: a P2 may take 7 working days to answer, so a 2-day cadence must not nag first);
+only a level that times no first response counts the cadence from the received time. A ticket waiting
+on the customer (an SLA pause) is not idle: the next move is the customer's.
 """
 
 from __future__ import annotations
@@ -86,7 +89,10 @@ def find_idle(statuses: Iterable[TicketStatus], levels: dict[str, Level], last_l
         pauses = st.rollup.pauses
         if pauses and pauses[-1][1] is None:  # waiting on the customer
             continue
-        since = max(m for m in (t.received, last_logged.get(t.id), st.rollup.reopened_at) if m is not None)
+        signs = [m for m in (last_logged.get(t.id), st.rollup.reopened_at) if m is not None]
+        if not signs and level is not None and level.stages.get("first_response") is not None:
+            continue  # nothing logged yet: the first-response deadline watches it (the 已超时 list)
+        since = max([t.received, *signs])
         due = due_time(cal, since, cadence)
         if now <= due:
             continue

@@ -30,13 +30,6 @@ def engine(request, tmp_path):
     return request.param
 
 
-def no_update_cadence(wb):
-    """These desks are about notes and marks: the idle check (进展更新) is switched off."""
-    ws = wb["时效标准"]
-    for r in range(2, ws.max_row + 1):
-        ws.cell(r, col_of(ws, "sla", "update_every")).value = None
-
-
 def refresh(cli, path):
     result = cli("refresh", path, "--now", NOW)
     assert result.exit_code == 0, result.output
@@ -68,7 +61,7 @@ def test_the_suggestion_note_stays_only_while_sheetdesk_s_category_is_unchanged(
         ticket(datetime(2026, 11, 2, 10)),                          # blank: sheetdesk fills 产品质量类
         ticket(datetime(2026, 11, 2, 11), category="产品质量类"),    # typed, the same as the keyword says
         ticket(datetime(2026, 11, 2, 12), category="服务体验类"),    # typed, something else
-    ], edit=no_update_cadence)
+    ])
     refresh(cli, path)
     rows = register_rows(path)
     assert rows[2]["category"] == "产品质量类" and note(rows[2]["check"])
@@ -240,7 +233,7 @@ def test_marks_survive_a_libreoffice_save_and_still_clear(tmp_path, make_desk, c
 
 
 def test_add_marks_a_warning_and_remembers_the_category_it_filled(make_desk, cli, engine):
-    path = make_desk([ticket(datetime(2026, 11, 2, 10), category="产品质量类")], edit=no_update_cadence)
+    path = make_desk([ticket(datetime(2026, 11, 2, 10), category="产品质量类")])
     refresh(cli, path)
     result = cli("add", path, "--customer", "新客户", "--channel", "电话", "--description", "机器无法开机",
                  "--received", "2026-11-20 10:00", "--purchase-date", "2026-11-25", "--now", NOW)

@@ -87,9 +87,7 @@ def test_gbk_export_lands_with_ids_mapped_channels_and_routed_categories(make_de
     assert rows[0]["category"] == "产品质量类" and rows[0]["department"] == "维修部"   # mapped value, routed
     assert rows[1]["category"] == "物流类" and rows[1]["owner"] == "孙工"             # blank: keyword routing
     assert rows[2]["category"] == "技术支持类" and rows[2]["contact"] == "021-62345678"
-    # notes only, besides the idle warning three weeks without a progress row earn (进展更新)
-    assert all(part.startswith("提示") or "无进展记录" in part
-               for r in rows for part in (r["check"] or "提示").split("；"))
+    assert all(part.startswith("提示") for r in rows for part in (r["check"] or "提示").split("；"))  # notes only
     ws = openpyxl.load_workbook(desk)["登记表"]
     header = [c.value for c in ws[1]]
     assert header[-1] == "外部编号" and header.count("外部编号") == 1

@@ -137,10 +137,17 @@ def test_the_count_skips_national_day_and_counts_the_make_up_saturday(make_desk,
 def test_english_desk(make_desk, cli):
     rows = [{"id": "202611-001", "channel": "Phone", "customer": "Acme", "contact": "13812345678",
              "description": "won't turn on", "received": datetime(2026, 11, 16, 10), "owner": "Li", "priority": "P1"}]
-    path = make_desk(rows, lang="en")
+    path = make_desk(rows, lang="en", progress=[{"id": "202611-001", "time": datetime(2026, 11, 16, 10),
+                                                 "by": "Li", "step": "First response"}])
     result = cli("refresh", path, "--now", NOW, "--lang", "en")
     assert result.exit_code == 0, result.output
     assert "Idle (no progress update) (1)" in result.output and "every 2wd" in result.output
     check = register_rows(path, lang="en")[2]["check"]
     assert "no progress logged for 4 working days (last 2026-11-16 10:00); P1 asks for an update every 2wd" in check
     assert owner_fill(path, 2, "Register", "en") == WARNING_FILL
+
+
+def test_a_ticket_nobody_has_touched_is_late_not_idle(make_desk, cli):
+    path = make_desk([t(datetime(2026, 11, 16, 10), "202611-001", "甲公司")])
+    out = standup(cli, path, NOW)
+    assert out["idle"] == [] and [i["id"] for i in out["late"]] == ["202611-001"]

@@ -18,12 +18,12 @@ from sheetdesk.schema import SLA
 CAL = WorkCalendar()
 
 
-def level(name="P1", every="2个工作日", rank=1):
-    return Level(2 + rank, name, rank, (), {}, parse_duration(every))
+def level(name="P1", every="2个工作日", rank=1, response="4小时"):
+    return Level(2 + rank, name, rank, (), {"first_response": parse_duration(response)}, parse_duration(every))
 
 
 LEVELS = {lv.name: lv for lv in (level("P0", "1个工作日", 0), level("P1"), level("P2", None, 2),
-                                 level("P3", "24小时", 3))}
+                                 level("P3", "24小时", 3), level("P4", "2个工作日", 4, response=None))}
 
 
 def status(received, *, priority="P1", ticket_id="202609-001", rollup=None, now=None):
@@ -55,25 +55,34 @@ def test_the_make_up_saturday_counts():
     assert idle([st], logged, datetime(2026, 10, 12, 9, 30)) == []
 
 
-def test_no_row_yet_counts_from_the_received_time_and_a_row_restarts_it():
+def test_a_row_restarts_the_count():
     st = status(datetime(2026, 11, 2, 10))
-    [item] = idle([st], {}, datetime(2026, 11, 5, 10))
-    assert item.since == datetime(2026, 11, 2, 10) and item.status is None and item.status_text("zh") == "新登记"
+    [item] = idle([st], {"202609-001": datetime(2026, 11, 2, 11)}, datetime(2026, 11, 5, 10))
+    assert item.since == datetime(2026, 11, 2, 11)
     assert idle([st], {"202609-001": datetime(2026, 11, 4, 9)}, datetime(2026, 11, 5, 10)) == []
+
+
+def test_with_no_row_yet_the_first_response_deadline_watches_the_ticket():
+    # untouched for weeks: late for its first response (the 已超时 list), never idle on top
+    assert idle([status(datetime(2026, 11, 2, 10))], {}, datetime(2026, 11, 20, 10)) == []
+    # a level that times no first response counts the cadence from the received time
+    [item] = idle([status(datetime(2026, 11, 2, 10), priority="P4")], {}, datetime(2026, 11, 5, 10))
+    assert item.since == datetime(2026, 11, 2, 10) and item.status is None and item.status_text("zh") == "新登记"
 
 
 def test_each_level_has_its_own_cadence_and_blank_is_not_checked():
     received, now = datetime(2026, 11, 2, 10), datetime(2026, 11, 3, 11)  # 1 working day and 1 hour later
-    found = idle([status(received, priority=p, ticket_id=f"202611-00{i}") for i, p in enumerate(("P0", "P1", "P2"))],
-                 {}, now)
+    ids = [f"202611-00{i}" for i in range(3)]
+    found = idle([status(received, priority=p, ticket_id=i) for i, p in zip(ids, ("P0", "P1", "P2"))],
+                 dict.fromkeys(ids, received), now)
     assert [i.priority for i in found] == ["P0"]
-    assert idle([status(received, priority="P9")], {}, now) == []  # a level the SLA sheet does not have
+    assert idle([status(received, priority="P9")], {"202609-001": received}, now) == []  # not in the SLA sheet
 
 
 def test_a_wall_clock_cadence_runs_around_the_clock():
     # 24小时 from Friday 17:00 ends Saturday 17:00, weekend or not
-    st = status(datetime(2026, 11, 20, 17), priority="P3")
-    [item] = idle([st], {}, datetime(2026, 11, 21, 18))
+    st = status(datetime(2026, 11, 20, 16), priority="P3")
+    [item] = idle([st], {"202609-001": datetime(2026, 11, 20, 17)}, datetime(2026, 11, 21, 18))
     assert item.wall and item.idle_text(CAL, "zh") == "25小时"
 
 
@@ -81,7 +90,8 @@ def test_closed_and_waiting_tickets_are_not_idle():
     received, now = datetime(2026, 11, 2, 10), datetime(2026, 11, 20, 10)
     closed = Rollup(status="closed", clock_start=received)
     waiting = Rollup(status="waiting", clock_start=received, pauses=[(datetime(2026, 11, 3, 10), None)])
-    assert idle([status(received, rollup=closed), status(received, rollup=waiting)], {}, now) == []
+    assert idle([status(received, rollup=closed), status(received, rollup=waiting)],
+                {"202609-001": datetime(2026, 11, 3, 10)}, now) == []
 
 
 def test_a_reopening_restarts_the_count():
@@ -95,7 +105,7 @@ def test_longest_past_the_cadence_first_and_a_warning_on_the_owner():
     now = datetime(2026, 11, 20, 10)
     a = status(datetime(2026, 11, 16, 10), ticket_id="202611-001")
     b = status(datetime(2026, 11, 10, 10), ticket_id="202611-002")
-    found = idle([a, b], {}, now)
+    found = idle([a, b], {"202611-001": datetime(2026, 11, 16, 10), "202611-002": datetime(2026, 11, 10, 10)}, now)
     assert [i.ticket_id for i in found] == ["202611-002", "202611-001"]
     [p, _] = idle_problems(found, CAL)
     assert (p.sheet, p.column, p.level) == ("register", "owner", "warning")
