@@ -99,6 +99,8 @@ SLA = Sheet("sla", "时效标准", "SLA", (
     C("tech_engaged", "技术介入", "Tech engaged", width=12),
     C("solution", "方案提供", "Solution", width=12),
     C("closed", "问题关闭", "Closed", width=12),
+    # how often an open ticket needs a progress row (seed 003: every 2 working days); blank = not checked
+    C("update_every", "进展更新", "Update every", width=12),
     C("check", "校验", "Check", owned=True, width=40),
 ))
 

@@ -18,6 +18,7 @@ from sheetdesk.app.checks import CHECKED_SHEETS, check_writes, mark_writes, merg
 from sheetdesk.errors import BookNotFound, SettingsError
 from sheetdesk.rules import dates, followups
 from sheetdesk.rules.escalation import Candidate, Escalation, escalate, read_rules
+from sheetdesk.rules.idle import find_idle, idle_problems, last_progress
 from sheetdesk.rules.problems import WARNING, Problem
 from sheetdesk.rules.progress import read_log, roll_up
 from sheetdesk.rules.register import Lists, RegisterPlan, note_escalated_defaults, plan_register
@@ -402,6 +403,7 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
     results, result_problems = read_results(results_table, received, now, book.date1904, plan.conflicts)
     result.results = results
     rollups, rollup_problems = roll_up(entries, received, reopenings(results), settings.pause_steps)
+    last_logged = last_progress(entries)
     if progress_table is not None:
         # from here on only the log's 校验 cells are written (and, by the patch engine, compared with
         # the records): a row whose 校验 is empty needs no record for that, and a 100k-row log's go
@@ -418,10 +420,12 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
     if raised:
         note_escalated_defaults(plan, raised)
     effective = {row: (e.level.name, e.level.rank) for row, e in escalations.items() if e.level}
-    statuses = build_statuses(plan.tickets, rollups, effective, {lv.name: lv for lv in sla.levels}, cal, now)
+    levels = {lv.name: lv for lv in sla.levels}
+    statuses = build_statuses(plan.tickets, rollups, effective, levels, cal, now)
     result.statuses = statuses
     result.standup = build_standup(statuses, cal, now, escalations, plan.tickets)
     result.standup.id_conflicts = id_conflicts(plan.tickets, plan.conflicts)
+    result.standup.idle = find_idle(statuses, levels, last_logged, cal, now)
     result.calendar = cal
 
     calls = _calls(statuses, results, calls_table, cal, settings, now, book, plan.conflicts)
@@ -433,7 +437,7 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
     staff_problems += missing_owners(result.staff, (t.owner for t in plan.tickets),
                                      staff_table.rows[0].row if staff_table is not None and staff_table.rows else None)
     problems = (sla_problems + matrix_problems + rule_problems + plan.problems + log_problems + rollup_problems
-                + result_problems + merged_problems + staff_problems)
+                + result_problems + merged_problems + staff_problems + idle_problems(result.standup.idle, cal))
     if mode == READ:  # read-only: the problems and the ticket picture are the whole answer
         result.problems = _sorted(problems)
         return result

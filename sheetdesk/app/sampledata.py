@@ -209,6 +209,7 @@ def fill_demo(wb: Workbook, lang: str = "zh", today: date = date(2026, 11, 23), 
     unhappy = "不满意" if zh else "Unsatisfied"  # the demo shows a reopening by rating
     if results and not any(r["satisfaction"] == unhappy for r in results):
         results[-1]["satisfaction"] = unhappy
+    _progress_updates(log, numbered, closed, results, unhappy, duplicate.get("id"), now, zh, seed)
     # most post-close calls are already made; the rest show up as due or late in the stand-up
     calls = []
     customer_of = {r["id"]: r.get("customer") for r in rows if r.get("id")}
@@ -230,3 +231,29 @@ def fill_demo(wb: Workbook, lang: str = "zh", today: date = date(2026, 11, 23), 
         _put(res_ws, RESULTS, i, entry, lang)
         if entry.get("reviewer") is None:
             res_ws.cell(i, _col(res_ws, RESULTS, "reviewed_on", lang)).value = None
+
+
+def _progress_updates(log: list[dict], numbered: dict[str, datetime], closed: dict[str, datetime],
+                      results: list[dict], unhappy: str, shared_id: str | None, now: datetime, zh: bool,
+                      seed: int) -> None:
+    """Open tickets get the 进展更新 rows engineers log on the last working day, so that the stand-up's
+    停滞 list shows a few forgotten tickets rather than every open one. Its own RNG: the rest of the
+    demo stays as it was."""
+    rng = random.Random(seed + 2)
+    day = now.date() - timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    reopened = {r["id"]: r["rated_at"] for r in results if r["satisfaction"] == unhappy}
+    last: dict[str, datetime] = {}
+    for entry in log:
+        last[entry["id"]] = max(entry["time"], last.get(entry["id"], entry["time"]))
+    open_ids = [i for i, _ in sorted(numbered.items(), key=lambda kv: kv[1])
+                if (i not in closed or i in reopened) and i != shared_id]
+    for k, ticket_id in enumerate(open_ids):
+        if k % 3 == 2:  # forgotten: the stand-up lists it as idle
+            continue
+        when = datetime.combine(day, time(rng.randint(10, 17), rng.choice((0, 10, 25, 40, 50))))
+        if when <= max(last.get(ticket_id, numbered[ticket_id]), reopened.get(ticket_id, numbered[ticket_id])):
+            continue
+        log.append({"id": ticket_id, "time": when, "by": "小周" if zh else "Zhou", "step": "进展更新" if zh else "Update",
+                    "note": "已向客户同步处理进度" if zh else "told the customer where things stand"})

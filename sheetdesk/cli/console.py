@@ -15,6 +15,7 @@ from rich.table import Table
 
 from sheetdesk.app.desk import RunResult
 from sheetdesk.app.doctor import BAD, OK, Diagnosis
+from sheetdesk.cli.idle_view import idle_cells, idle_heads, idle_json, idle_title
 from sheetdesk.cli.options import DEFAULT_BOOK
 from sheetdesk.rules import dates
 from sheetdesk.rules.problems import ERROR, INFO, WARNING
@@ -359,6 +360,9 @@ def print_standup(result: RunResult, lang: str) -> None:
                          _t(lang, "剩余（工作时间）", "Left (working time)"), _t(lang, "其他环节", "Other stages")],
          lambda i: ticket(i) + [_stage(i.stage, lang), dates.fmt(i.due), format_lateness(i.business_seconds, cal, lang),
                                 _others(i, lang)])
+    show(idle_title(lang), s.idle, ticket_heads + idle_heads(lang),
+         lambda i: [i.ticket_id, i.customer, i.owner or unassigned, i.priority] + idle_cells(i, cal, lang),
+         skip_empty=True)
 
     def state(i) -> str:
         if i.stage is None:
@@ -434,6 +438,7 @@ def standup_json(result: RunResult, lang: str) -> dict | None:
                            for i in s.incomplete],
             "late": items(s.late), "due_before_next_standup": items(s.due_soon), "escalated": items(s.escalated),
             "reopened": items(s.reopened), "new": items(s.new), "unassigned": items(s.unassigned),
+            "idle": idle_json(s.idle, cal, lang),
             "by_owner": s.by_owner, "provisional_years": s.provisional_years,
             "id_conflicts": [{"id": c.ticket_id, "rows": [{"row": row, "customer": customer} for row, customer in c.rows]}
                              for c in s.id_conflicts],

@@ -19,6 +19,7 @@ from typing import Any
 
 from sheetdesk.rules.contacts import mask_name
 from sheetdesk.rules.followups import Call
+from sheetdesk.rules.idle import Idle
 from sheetdesk.rules.staff import Person, by_name, name_key
 from sheetdesk.rules.standup import Item, Standup, format_lateness
 from sheetdesk.rules.tracker import STAGE_NAMES
@@ -73,10 +74,10 @@ def clean(text: object) -> str:
     return " ".join(str(text or "").translate(_MARKUP).split())
 
 
-def idle_items(s: Standup) -> list[Item]:
-    """HOOK(idle): the stand-up's idle tickets once :mod:`sheetdesk.rules.standup` lists them
-    (``Standup.idle``); none until then. The message shows them between due-soon and reopened."""
-    return list(getattr(s, "idle", None) or [])
+def idle_items(s: Standup) -> list[Idle]:
+    """The stand-up's idle tickets (no progress update within their level's cadence), longest idle
+    first; the message shows them between due-soon and reopened."""
+    return list(s.idle)
 
 
 def build_digest(s: Standup, cal: WorkCalendar, lang: str, show_names: bool = False) -> Digest:
@@ -88,9 +89,9 @@ def build_digest(s: Standup, cal: WorkCalendar, lang: str, show_names: bool = Fa
     def who(customer: str) -> str:
         return clean(customer if show_names else mask_name(customer)) or t("（无名）", "(no name)")
 
-    def head(i: Item) -> str:
+    def head(i: Item | Idle) -> str:
         prio = i.priority or t("未定级", "no level")
-        if i.escalated:
+        if isinstance(i, Item) and i.escalated:
             prio += t("（升级）", " (escalated)")
         return f"{clean(i.ticket_id) or t(f'第{i.row}行', f'row {i.row}')} {who(i.customer)} · {clean(prio)} · " \
                f"{clean(i.owner) or t('未分派', 'unassigned')}"
@@ -127,7 +128,8 @@ def build_digest(s: Standup, cal: WorkCalendar, lang: str, show_names: bool = Fa
     parts: list[tuple[str, list[str]]] = [
         ("late", [late(i) for i in late_items]),
         ("due_soon", [soon(i) for i in s.due_soon]),
-        ("idle", [head(i) for i in idle]),
+        ("idle", [head(i) + " · " + t(f"{i.idle_text(cal, lang)}无进展更新", f"no update for {i.idle_text(cal, lang)}")
+                  for i in idle]),
         ("reopened", [reopened(i) for i in s.reopened]),
         ("unassigned", [unassigned(i) for i in s.unassigned]),
         ("calls_due", [call(c) for c in s.calls_due]),

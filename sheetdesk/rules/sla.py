@@ -36,6 +36,8 @@ class Level:
     rank: int  # 0 = most urgent
     aliases: tuple[str, ...]
     stages: dict[str, Duration | None] = field(default_factory=dict)
+    #: the 进展更新 cadence: an open ticket with no progress row for longer is idle; None = not checked
+    update_every: Duration | None = None
 
 
 @dataclass
@@ -80,6 +82,11 @@ def read_sla(table: Table) -> tuple[SlaTable, list[Problem]]:
             except DurationError as exc:
                 stages[stage] = None
                 problems.append(Problem("sla", row.row, stage, exc.zh, exc.en, value=row.get(stage)))
+        update_every = None
+        try:
+            update_every = parse_duration(row.get("update_every")) if table.has("update_every") else None
+        except DurationError as exc:
+            problems.append(Problem("sla", row.row, "update_every", exc.zh, exc.en, value=row.get("update_every")))
         aliases = tuple(split_list(row.text("aliases")))
         for word in (name, *aliases):
             key = normalise_header(word)
@@ -90,7 +97,7 @@ def read_sla(table: Table) -> tuple[SlaTable, list[Problem]]:
                     f"'{word}' already names level {seen[key]}; a name cannot point at two levels"))
             else:
                 seen[key] = name
-        levels.append(Level(row.row, name, len(levels), aliases, stages))
+        levels.append(Level(row.row, name, len(levels), aliases, stages, update_every))
     if not levels:
         problems.append(Problem("sla", None, None, "时效标准表没有任何级别，无法计算时限",
                                 "the SLA sheet has no levels; no deadlines can be computed", ERROR))

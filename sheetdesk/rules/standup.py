@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 
 from sheetdesk.rules.escalation import Escalation
 from sheetdesk.rules.followups import Call
+from sheetdesk.rules.idle import Idle
 from sheetdesk.rules.register import Ticket
 from sheetdesk.rules.sla import OPEN_LATE, StageState
 from sheetdesk.rules.tracker import TicketStatus
@@ -96,6 +97,8 @@ class Standup:
     calls_due: list[Call] = field(default_factory=list)
     #: IDs held by more than one register row, until someone corrects them
     id_conflicts: list[IdConflict] = field(default_factory=list)
+    #: open tickets with no progress row for longer than their level's 进展更新 cadence (停滞)
+    idle: list[Idle] = field(default_factory=list)
 
 
 def _business_start(cal: WorkCalendar, day: date) -> datetime:

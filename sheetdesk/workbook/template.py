@@ -79,22 +79,25 @@ MATRIX_EN = (
      "delivery,courier,shipping,shipped,not received,never arrived,wrong item,missing item"),
     ("Other", "invoices, returns, exchanges", "Customer service", "Zhao", "", "P2", "invoice,refund,return,exchange"),
 )
-# (level, aliases, first response, tech engaged, solution, closed)
+# (level, aliases, first response, tech engaged, solution, closed, update every). p0p1p2 is seed 000's
+# table (response, resolution, "P0 starts within 2 hours"), with the solution times seeds 003/004 give the
+# same levels (紧急: 24小时内给出初步方案; 重大, i.e. impaired use: 48小时内给出解决方案); the update cadence
+# is seed 003's every 2 working days, daily for the most urgent level (seed 004 updates daily).
 SLA_P0P1P2 = {
-    "zh": (("P0", "紧急,一级,高", "24小时", None, None, "48小时"),
-           ("P1", "重要,二级,中", "48小时", None, None, "7个工作日"),
-           ("P2", "一般,三级,常规,低", "7个工作日", None, None, "15个工作日")),
-    "en": (("P0", "urgent,critical,high", "24h", None, None, "48h"),
-           ("P1", "important,medium", "48h", None, None, "7wd"),
-           ("P2", "normal,low,routine", "7wd", None, None, "15wd")),
+    "zh": (("P0", "紧急,一级,高", "24小时", "2小时", "24小时", "48小时", "1个工作日"),
+           ("P1", "重要,二级,中", "48小时", None, "48小时", "7个工作日", "2个工作日"),
+           ("P2", "一般,三级,常规,低", "7个工作日", None, None, "15个工作日", "2个工作日")),
+    "en": (("P0", "urgent,critical,high", "24h", "2h", "24h", "48h", "1wd"),
+           ("P1", "important,medium", "48h", None, "48h", "7wd", "2wd"),
+           ("P2", "normal,low,routine", "7wd", None, None, "15wd", "2wd")),
 }
 SLA_FOUR_STAGE = {
-    "zh": (("一级", "P0,紧急,高", "30分钟", "1小时", "4小时", "24小时"),
-           ("二级", "P1,重要,中", "2小时", "3小时", "12小时", "72小时"),
-           ("三级", "P2,一般,常规,低", "4小时", "6小时", "24小时", "5个工作日")),
-    "en": (("Level 1", "P0,urgent,critical,high", "30m", "1h", "4h", "24h"),
-           ("Level 2", "P1,important,medium", "2h", "3h", "12h", "72h"),
-           ("Level 3", "P2,normal,low,routine", "4h", "6h", "24h", "5wd")),
+    "zh": (("一级", "P0,紧急,高", "30分钟", "1小时", "4小时", "24小时", "1个工作日"),
+           ("二级", "P1,重要,中", "2小时", "3小时", "12小时", "72小时", "2个工作日"),
+           ("三级", "P2,一般,常规,低", "4小时", "6小时", "24小时", "5个工作日", "2个工作日")),
+    "en": (("Level 1", "P0,urgent,critical,high", "30m", "1h", "4h", "24h", "1wd"),
+           ("Level 2", "P1,important,medium", "2h", "3h", "12h", "72h", "2wd"),
+           ("Level 3", "P2,normal,low,routine", "4h", "6h", "24h", "5wd", "2wd")),
 }
 #: the matrix's default priorities under the four-stage preset
 FOUR_STAGE_PRIORITY = {"zh": {"P1": "二级", "P2": "三级"}, "en": {"P1": "Level 2", "P2": "Level 3"}}
@@ -220,7 +223,8 @@ def build_template(lang: str = "zh", preset: str = "p0p1p2") -> Workbook:
     _rows(sheets["matrix"], MATRIX, matrix,
           ("category", "subcategory", "department", "owner", "collaborators", "priority", "keywords"))
     sla = (SLA_P0P1P2 if preset == "p0p1p2" else SLA_FOUR_STAGE)[lang]
-    _rows(sheets["sla"], SLA, sla, ("priority", "aliases", "first_response", "tech_engaged", "solution", "closed"))
+    _rows(sheets["sla"], SLA, sla, ("priority", "aliases", "first_response", "tech_engaged", "solution", "closed",
+                                      "update_every"))
     levels = [row[0] for row in sla]
     rules = [(name, params, levels[min(rank, len(levels) - 1)], on, note)
              for name, params, rank, on, note in ESCALATION_ROWS[lang]]

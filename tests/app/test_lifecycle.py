@@ -72,7 +72,7 @@ def test_lifecycle_through_refresh(make_desk, cli, tmp_path):
     # late first response: red, and how late in the SLA's own clock — 48小时 is wall-clock, so the
     # weekend counts (20 Nov 09:00 → 23 Nov 09:00 = 3 days); working-day SLAs say it in business time
     assert rows[3]["response_due"] == datetime(2026, 11, 20, 9)
-    assert rows[3]["overdue"] == "响应超时 3天"
+    assert rows[3]["overdue"] == "响应超时 3天；方案超时 3天"  # P1's 方案提供 is 48小时 too
     ws = openpyxl.load_workbook(path)["登记表"]
     header = {c.value: c.column for c in ws[1]}
     assert fill(ws.cell(3, header["响应时限"])) == RED

@@ -40,7 +40,7 @@ def received_fill(path, row: int):
 
 TITLES = ("待补全", "已超时", "下次晨会前到期", "升级工单", "重新打开", "新登记", "未分派", "待回访", "按责任人",
           "Needs completing", "Late", "Due before", "Escalated", "Reopened", "New since", "Unassigned",
-          "Follow-up calls", "By owner")
+          "Follow-up calls", "By owner", "停滞", "Idle")
 
 
 def section(output: str, title: str) -> str:
@@ -216,11 +216,12 @@ def test_a_default_level_the_sla_sheet_lacks_stops_with_a_clear_line(make_desk, 
 # --- one line per ticket, in one unit, sorted by it ------------------------------------------------
 
 ORDER = [
-    # P0 (24小时, wall clock): response due Fri 20 Nov 10:00 → 8 working hours late by Monday 09:00
+    # P0 (技术介入 2小时, wall clock): due Thu 19 Nov 12:00 → 1 working day 6 hours late by Monday 09:00
+    # (its response, solution and resolution, 24/24/48小时, are late too)
     t(datetime(2026, 11, 19, 10), id="202611-001", customer="A", owner="李工", priority="P0"),
     # P2 (7个工作日): response due Thu 19 Nov 09:00 → 2 working days late
     t(datetime(2026, 11, 10, 9), id="202611-002", customer="B", owner="李工", priority="P2"),
-    # a burn on Friday afternoon: P0 by escalation, due on Saturday → late by no working time yet
+    # a burn on Friday afternoon: P0 by escalation, its 2-hour start due at 17:00 → 1 working hour late
     t(datetime(2026, 11, 20, 15), "孩子手被烫伤了", id="202611-003", customer="C", owner="李工"),
     # due before tomorrow's stand-up: at 10:00 today (1 working hour) and at 18:00 (a working day)
     t(datetime(2026, 11, 21, 10), id="202611-004", customer="D", owner="李工", priority="P1"),
@@ -235,8 +236,8 @@ def test_one_line_per_late_ticket_sorted_in_working_time(make_desk, cli):
     late = section(result.output, "已超时（3）")
     lines = [line for line in late.splitlines() if "202611-" in line]
     assert [line.split()[1] for line in lines] == ["202611-002", "202611-001", "202611-003"]
-    assert "2个工作日" in lines[0] and "8小时" in lines[1] and "<1分钟" in lines[2]
-    assert "问题关闭" in lines[1]            # A's resolution is late too: in the other stages column
+    assert "2个工作日" in lines[0] and "1个工作日6小时" in lines[1] and "1小时" in lines[2]
+    assert "技术介入" in lines[1] and "问题关闭" in lines[1]  # A's other late stages: in the other stages column
     assert late.count("202611-001") == 1   # one line per ticket
     assert "P0（升级）" in lines[2] and "P0（升级）" not in lines[1]
 
@@ -248,8 +249,10 @@ def test_one_line_per_late_ticket_sorted_in_working_time(make_desk, cli):
     out = refresh_json(cli, path)["standup"]
     assert [i["id"] for i in out["late"]] == ["202611-002", "202611-001", "202611-003"]
     hours = [i["hours"] for i in out["late"]]
-    assert hours == sorted(hours, reverse=True) and hours[:2] == [18.0, 8.0]
-    assert out["late"][1]["other_stages"] == [{"stage": "closed", "late": True, "due": "2026-11-21 10:00"}]
+    assert hours == sorted(hours, reverse=True) and hours[:2] == [18.0, 15.0]
+    assert out["late"][1]["other_stages"] == [{"stage": "first_response", "late": True, "due": "2026-11-20 10:00"},
+                                              {"stage": "solution", "late": True, "due": "2026-11-20 10:00"},
+                                              {"stage": "closed", "late": True, "due": "2026-11-21 10:00"}]
     assert out["late"][2]["escalated"] and not out["late"][0]["escalated"]
 
 

@@ -202,17 +202,21 @@ def test_a_save_and_reload_keeps_names_and_validations(saved, lang, preset, tmp_
 def test_default_sla_levels():
     def levels(lang, preset):
         ws = build_template(lang, preset)[SLA.name(lang)]
-        return [[ws.cell(r, c).value for c in range(1, 7)] for r in (2, 3, 4)]
+        return [[ws.cell(r, c).value for c in range(1, 8)] for r in (2, 3, 4)]
 
+    # every level has the stages the seeds name: seed 000's response and resolution, P0's 2-hour start;
+    # the solution times of seeds 003/004; the 进展更新 cadence (seed 003: 2 working days, the top level daily)
     zh = levels("zh", "p0p1p2")
     assert [row[0] for row in zh] == ["P0", "P1", "P2"]
-    assert zh[0] == ["P0", "紧急,一级,高", "24小时", None, None, "48小时"]
-    assert zh[2][2:] == ["7个工作日", None, None, "15个工作日"]
+    assert zh[0] == ["P0", "紧急,一级,高", "24小时", "2小时", "24小时", "48小时", "1个工作日"]
+    assert zh[1][2:] == ["48小时", None, "48小时", "7个工作日", "2个工作日"]
+    assert zh[2][2:] == ["7个工作日", None, None, "15个工作日", "2个工作日"]
+    assert levels("en", "p0p1p2")[0][2:] == ["24h", "2h", "24h", "48h", "1wd"]
     four = levels("zh", "four-stage")
     assert [row[0] for row in four] == ["一级", "二级", "三级"]
-    assert four[0][2:] == ["30分钟", "1小时", "4小时", "24小时"]
-    assert four[2][2:] == ["4小时", "6小时", "24小时", "5个工作日"]
-    assert levels("en", "four-stage")[0][2:] == ["30m", "1h", "4h", "24h"]
+    assert four[0][2:] == ["30分钟", "1小时", "4小时", "24小时", "1个工作日"]
+    assert four[2][2:] == ["4小时", "6小时", "24小时", "5个工作日", "2个工作日"]
+    assert levels("en", "four-stage")[0][2:] == ["30m", "1h", "4h", "24h", "1wd"]
 
 
 @pytest.mark.parametrize("lang, preset", CASES)
