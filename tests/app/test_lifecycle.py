@@ -80,7 +80,8 @@ def test_lifecycle_through_refresh(make_desk, cli, tmp_path):
     # the reopening starts a second round of the resolution stages only: the first response keeps
     # the first round's deadline (48h from 16 Nov 10:00) and was met
     assert rows[2]["response_due"] == datetime(2026, 11, 18, 10)
-    assert rows[2]["overdue"] is None
+    # only the second round's own stages can be late: its 方案提供 (48小时 from the 19 Nov 10:00 rating)
+    assert rows[2]["overdue"] == "第2轮方案超时 47小时"
 
     # keyword escalation: typed priority untouched, effective P0, reason names the keyword
     assert rows[4]["priority"] == "P1" and rows[4]["effective_priority"] == "P0"
