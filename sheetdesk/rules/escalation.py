@@ -286,9 +286,9 @@ def escalate(cands: list[Candidate], rules: list[Rule]) -> dict[int, Escalation]
                 e.reasons.append((f"重复投诉（同一联系方式，{rep.text('zh', received)}）→至少{rule.level.name}",
                                   f"repeat complaint (same contact, {rep.text('en', received)}) → at least {rule.level.name}"))
         elif rule.kind == EMOTION:
-            wanted = {normalise_header(m) for m in rule.emotions}
+            moods = {normalise_header(m) for m in rule.emotions}
             for c in cands:
-                if c.emotion and normalise_header(c.emotion) in wanted:
+                if c.emotion and normalise_header(c.emotion) in moods:
                     words = repeat_words(c.description, rule.words)
                     if words:
                         e = result[c.row]

@@ -13,7 +13,6 @@ from sheetdesk.app.summary import tickets_from_run
 from sheetdesk.rules import dates
 from tests.helpers import NOW, register_rows, sheet_rows
 
-
 PHONES: dict[str, str] = {}  # one number per customer: a shared one would make a repeat complaint
 
 
