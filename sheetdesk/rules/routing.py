@@ -41,6 +41,7 @@ class Matrix:
         self._keywords = [(entry.category, [(k, k.lower()) for k in entry.keywords]) for entry in self.entries
                           if entry.keywords]
         self._lookups: dict[str, MatrixEntry | None] = {}  # a register repeats a handful of categories
+        self._keyword_rows: dict[str, list[MatrixEntry]] = {}
 
     def get(self, category: str) -> MatrixEntry | None:
         try:
@@ -69,7 +70,10 @@ class Matrix:
         matrix row whose keywords the description matches when the category has several rows (each
         row a subcategory), else the first of the category's keywords found; '' when none is."""
         wanted = normalise_header(category)
-        rows = [e for e in self.entries if normalise_header(e.category) == wanted and e.keywords]
+        rows = self._keyword_rows.get(wanted)
+        if rows is None:  # a register repeats a handful of categories
+            rows = self._keyword_rows[wanted] = [e for e in self.entries
+                                                 if normalise_header(e.category) == wanted and e.keywords]
         lowered = description.lower()
         for entry in rows:
             hit = next((k for k in entry.keywords if k.lower() in lowered), None)
