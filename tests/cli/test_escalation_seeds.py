@@ -57,7 +57,7 @@ def test_property_damage_and_public_accusations_go_to_the_top_level(make_desk, c
     assert rows[3]["effective_priority"] == "P0"
     assert rows[3]["escalation_reason"] == "舆情“骗子、12315、曝光”→P0"
     assert rows[4]["effective_priority"] == "P2" and rows[4]["escalation_reason"] is None
-    # P0 answers within 24 hours on the clock: the holiday-free Saturday does not matter here
+    # P0 answers within 24 hours, clock time (a wall-clock SLA runs through any day)
     assert rows[2]["response_due"] == datetime(2026, 10, 10, 10)
     assert escalated(out) == {2: "财产损失“泡坏”→P0", 3: "舆情“骗子、12315、曝光”→P0"}
     console = cli("refresh", path, "--now", OCT_NOW)
