@@ -17,13 +17,14 @@ from sheetdesk.app.append import Append, Appended, append_row, append_to_grid, a
 from sheetdesk.app.checks import CHECKED_SHEETS, check_writes, mark_writes, merged_conflicts
 from sheetdesk.errors import BookNotFound, SettingsError
 from sheetdesk.rules import dates, followups
+from sheetdesk.rules.contacts import contact_keys
 from sheetdesk.rules.escalation import Candidate, Escalation, escalate, read_rules
 from sheetdesk.rules.idle import find_idle, idle_problems, last_progress
 from sheetdesk.rules.problems import WARNING, Problem
-from sheetdesk.rules.progress import read_log, roll_up
+from sheetdesk.rules.progress import Rollup, read_log, roll_up
 from sheetdesk.rules.register import Lists, RegisterPlan, note_escalated_defaults, plan_register
 from sheetdesk.rules.results import latest_by_ticket, read_results, reopenings
-from sheetdesk.rules.routing import read_matrix
+from sheetdesk.rules.routing import Matrix, read_matrix
 from sheetdesk.rules.sla import overdue_text, read_sla
 from sheetdesk.rules.staff import Person, missing_owners, read_staff
 from sheetdesk.rules.standup import Standup, build_standup, id_conflicts
@@ -413,7 +414,7 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
         for rollup in rollups.values():
             rollup.entries = []
     rules, rule_problems = read_rules(rules_table, sla)
-    escalations = escalate([_candidate(t) for t in plan.tickets], rules)
+    escalations = escalate([_candidate(t, matrix, rollups) for t in plan.tickets], rules)
     result.escalations = escalations
     raised = {t.row: (t.level.name, escalations[t.row].level.name) for t in plan.tickets
               if t.untriaged and t.row in escalations and escalations[t.row].level is not t.level}
@@ -465,7 +466,7 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
     lang = book.lang
     # the generated sheets' rows are made while they are written (and again only if compared)
     tracker = GeneratedSheet("tracker", header, len(order), lambda: tracker_rows(order, overdue, cal, lang),
-                             [13, 14, 12, 10, 10, 10] + [16, 16, 10] * 4 + [16, 28, 14, 8], open_rows,
+                             [13, 14, 12, 10, 10, 10] + [16, 16, 10] * 4 + [16, 28, 14, 8, 16], open_rows,
                              tuple(i for i, _ in enumerate(header) if 6 <= i < 18 and (i - 6) % 3 != 2))
     call_sheet = GeneratedSheet("followups", followups.header(lang), len(calls), lambda: followups.sheet_rows(calls, lang),
                                 [c.width for c in FOLLOWUPS.columns], len(calls), datetime_cols=(5,),
@@ -503,11 +504,15 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
     return result
 
 
-def _candidate(t) -> Candidate:
+def _candidate(t, matrix: Matrix, rollups: dict[str, Rollup]) -> Candidate:
     v = t.values
     text = " ".join(str(v.get(k) or "") for k in ("description", "expectation"))
-    return Candidate(t.row, t.received, text, str(v.get("product") or "").strip(), t.category,
-                     str(v.get("tier") or "").strip(), t.level)
+    product = str(v.get("product") or "").strip()
+    rollup = rollups.get(t.id) if t.id else None
+    return Candidate(t.row, t.received, text, product, t.category, str(v.get("tier") or "").strip(), t.level,
+                     keyword=matrix.keyword_of(t.lead_category, text) if t.category and not product else "",
+                     emotion=str(v.get("emotion") or "").strip(), ticket_id=t.id,
+                     contacts=contact_keys(v.get("contact")), closed_at=rollup.closed_at if rollup and rollup.closed else None)
 
 
 def _calls(statuses: list[TicketStatus], results, table, cal: WorkCalendar, settings: Settings, now: datetime,

@@ -123,6 +123,29 @@ def fill_demo(wb: Workbook, lang: str = "zh", today: date = date(2026, 11, 23), 
         "product": products[3], "description": "水壶把手发烫，孩子手被烫伤了" if zh else "Handle got hot, my child got a burn",
         "expectation": "赔偿" if zh else "compensation", "emotion": "愤怒" if zh else "Angry",
     })
+    # the seeds' other escalations and a 复合型 ticket (fixed times: the random rows stay as they were)
+    showcase.append({  # 财产损失 → the most urgent level
+        "received": datetime.combine(today - timedelta(days=2), time(10, 15)), "channel": channels[0],
+        "customer": customers[7], "tier": "普通" if zh else "Regular", "contact": "13700002001",
+        "product": products[2], "description": "洗碗机漏水，把橱柜和木地板泡坏了" if zh
+        else "The dishwasher leaked and ruined my kitchen floor",
+        "expectation": "赔偿损失" if zh else "compensation", "emotion": "激动" if zh else "Agitated",
+    })
+    showcase.append({  # 复合型: the lead category routes it, the other's department collaborates
+        "received": datetime.combine(today - timedelta(days=2), time(15, 30)), "channel": channels[2],
+        "customer": customers[9], "tier": "普通" if zh else "Regular", "contact": "13700002002",
+        "product": products[0], "description": "收到时外壳破损，快递外箱也被压坏了" if zh
+        else "The casing arrived broken and the courier crushed the box",
+        "category": "产品质量类,物流类" if zh else "Product quality,Logistics",
+        "expectation": "换新" if zh else "replacement", "emotion": "激动" if zh else "Agitated",
+    })
+    showcase.append({  # the injured child's parent calls again while the first ticket is open: 重复投诉
+        "received": datetime.combine(today - timedelta(days=1), time(11, 0)), "channel": channels[0],
+        "customer": customers[4], "tier": "普通" if zh else "Regular", "contact": "138 1234 5678",
+        "product": products[3], "description": "上次反映的水壶问题还没有人联系我" if zh
+        else "Nobody has called me back about the kettle yet",
+        "expectation": "尽快回复" if zh else "a call back", "emotion": "焦急" if zh else "Anxious",
+    })
     rows.extend(showcase)
     rows.sort(key=lambda r: r["received"])
 

@@ -315,3 +315,30 @@ def scrub_text(text: str, names: Iterable[str] = ()) -> str:
         pos = last
     out.append(text[pos:])
     return "".join(out)
+
+
+# --- the same customer by contact ---------------------------------------------------------------
+
+_NATIONAL = re.compile(r"^(?:0086|86)(?=1\d{10}$)")
+
+
+def contact_keys(value: object) -> tuple[str, ...]:
+    """The contact cell's numbers and addresses in one comparable form each: a mobile as its 11
+    digits (with or without +86), any other number as its digits, an e-mail case folded, anything
+    else (a WeChat ID) case folded without spaces. Parts too short to name one customer are left out."""
+    keys: list[str] = []
+    for part in split_contacts(contact_text(value)):
+        text = normalise(part).strip()
+        if "@" in text:
+            key = text.replace(" ", "")
+        elif _PHONEISH.match(text):
+            key = _NATIONAL.sub("", re.sub(r"\D", "", text))
+            if len(key) < MIN_MASKED_DIGITS:
+                continue
+        else:
+            key = re.sub(r"\s+", "", text)
+            if len(key) < 6:
+                continue
+        if key not in keys:
+            keys.append(key)
+    return tuple(keys)

@@ -1,4 +1,5 @@
-"""Escalation (升级规则): keyword, batch and VIP rules that raise a ticket's effective priority.
+"""Escalation (升级规则): keyword, property damage, publicity, repeat, emotion, batch and VIP rules
+that raise a ticket's effective priority.
 
 Managers edit the rules as rows of the 升级规则 sheet; levels name rows of the SLA sheet (or their
 aliases), and "raise to" always means "at least": a rule never lowers what the clerk typed. The typed
@@ -14,14 +15,31 @@ from datetime import datetime, timedelta
 
 from sheetdesk.rules.problems import Problem
 from sheetdesk.rules.records import Table
+from sheetdesk.rules.repeats import NTH_WORD, Contact, repeat_words, repeats
+from sheetdesk.rules.routing import split_categories
 from sheetdesk.rules.sla import Level, SlaTable, split_list
 from sheetdesk.schema import normalise_header
 
 KEYWORD, BATCH, VIP = "keyword", "batch", "vip"
-RULE_NAMES = {KEYWORD: ("关键词", "keyword", "keywords"), BATCH: ("批量", "batch"), VIP: ("vip", "重要客户")}
+PROPERTY, PUBLICITY, REPEAT, EMOTION = "property", "publicity", "repeat", "emotion"
+RULE_NAMES = {KEYWORD: ("关键词", "keyword", "keywords"), BATCH: ("批量", "batch"), VIP: ("vip", "重要客户"),
+              PROPERTY: ("财产损失", "property damage", "property"), PUBLICITY: ("舆情", "publicity", "public accusation"),
+              REPEAT: ("重复投诉", "repeat complaint", "repeat"), EMOTION: ("情绪", "emotion", "angry repeat")}
+#: the rules whose parameters are words found in the description, and what their reason calls them
+WORD_RULES = {KEYWORD: ("关键词", "keyword"), PROPERTY: ("财产损失", "property damage"),
+              PUBLICITY: ("舆情", "publicity")}
+#: how a batch is keyed: product model + category only, or the model else the matched keyword
+BY_MODEL, BY_MODEL_OR_KEYWORD = "model", "model-or-keyword"
+_BATCH_KEYS = {BY_MODEL: ("型号", "产品型号", "model", "product"),
+               BY_MODEL_OR_KEYWORD: ("型号或关键词", "型号或子类", "model or keyword", "model-or-keyword",
+                                     "model or subcategory")}
+#: 情绪 rule defaults: the emotions that count, and the words that say the customer complains again
+DEFAULT_EMOTIONS = ("愤怒",)
+DEFAULT_REPEAT_WORDS = (NTH_WORD, "多次投诉", "再次投诉", "反复投诉", "又投诉", "屡次")
 _YES = {"是", "启用", "开", "y", "yes", "true", "1", "on", "√", "✓"}
 _NO = {"否", "停用", "关", "n", "no", "false", "0", "off", "×", "✗"}
 _PARAM = re.compile(r"\s*([^=＝:：;；,，]+?)\s*[=＝:：]\s*([^;；,，]+)")
+_LIST_PARAM = re.compile(r"\s*([^=＝:：]+?)\s*[=＝:：]\s*(.*)")
 
 
 @dataclass(frozen=True)
@@ -34,6 +52,10 @@ class Rule:
     count: int = 5
     days: float = 7
     tier: str = "VIP"
+    #: batch rule: BY_MODEL or BY_MODEL_OR_KEYWORD
+    key: str = BY_MODEL
+    #: 情绪 rule: the emotions (客户情绪) that count
+    emotions: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -60,6 +82,31 @@ def _params(text: str) -> dict[str, str]:
     return {normalise_header(k): v.strip() for k, v in _PARAM.findall(text)}
 
 
+def _list_params(text: str) -> dict[str, tuple[str, ...]]:
+    """``情绪=愤怒,激动; 关键词=第N次,多次投诉``: each part before = names a list (parts split by ;)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for part in re.split(r"[;；\n]+", text):
+        found = _LIST_PARAM.match(part)
+        if found:
+            out[normalise_header(found.group(1))] = tuple(split_list(found.group(2)))
+    return out
+
+
+def _word_hits(text: str, words: tuple[str, ...]) -> tuple[str, ...]:
+    """The words found in ``text``; a word of digits only (315, 12315) counts only as a number of its
+    own, not inside a phone number or an order number."""
+    lowered = text.lower()
+    hits = []
+    for w in words:
+        low = w.lower()
+        if low.isdigit():
+            if re.search(rf"(?<![0-9]){re.escape(low)}(?![0-9])", lowered):
+                hits.append(w)
+        elif low in lowered:
+            hits.append(w)
+    return tuple(hits)
+
+
 def read_rules(table: Table | None, sla: SlaTable) -> tuple[list[Rule], list[Problem]]:
     rules: list[Rule] = []
     problems: list[Problem] = []
@@ -72,8 +119,9 @@ def read_rules(table: Table | None, sla: SlaTable) -> tuple[list[Rule], list[Pro
     for row in table.rows:
         kind = _rule_kind(row.text("rule"))
         if kind is None:
-            bad(row.row, "rule", f"未知规则“{row.text('rule')}”，应为：关键词、批量 或 VIP",
-                f"unknown rule '{row.text('rule')}'; expected Keyword, Batch or VIP", row.get("rule"))
+            bad(row.row, "rule", f"未知规则“{row.text('rule')}”，应为：关键词、财产损失、舆情、重复投诉、情绪、批量 或 VIP",
+                f"unknown rule '{row.text('rule')}'; expected Keyword, Property damage, Publicity, Repeat complaint, "
+                f"Emotion, Batch or VIP", row.get("rule"))
             continue
         enabled_text = normalise_header(row.text("enabled"))
         if enabled_text and enabled_text not in _YES | _NO:
@@ -86,28 +134,60 @@ def read_rules(table: Table | None, sla: SlaTable) -> tuple[list[Rule], list[Pro
                 row.get("level"))
             continue
         params = _params(row.text("parameters"))
-        if kind == KEYWORD:
+        if kind in WORD_RULES:
             words = tuple(split_list(row.text("parameters")))
             if not words:
-                bad(row.row, "parameters", "关键词规则没有关键词，应写成 烫伤,过敏,起火",
-                    "the keyword rule has no keywords; write e.g. burn, allergy, fire")
+                name_zh, name_en = WORD_RULES[kind]
+                bad(row.row, "parameters", f"{name_zh}规则没有关键词，应写成 {_EXAMPLE_WORDS[kind][0]}",
+                    f"the {name_en} rule has no words; write e.g. {_EXAMPLE_WORDS[kind][1]}")
                 continue
             rules.append(Rule(row.row, kind, level, enabled, words=words))
         elif kind == BATCH:
+            key = _batch_key(params.get("键") or params.get("key") or "")
             try:
                 count = int(float(params.get("数量") or params.get("count") or 5))
                 days = float(params.get("天数") or params.get("days") or 7)
-                if count < 2 or days <= 0:
+                if count < 2 or days <= 0 or key is None:
                     raise ValueError
             except ValueError:
-                bad(row.row, "parameters", f"批量规则参数“{row.text('parameters')}”无效，应写成 数量=5; 天数=7",
-                    f"batch parameters '{row.text('parameters')}' are invalid; write count=5; days=7")
+                bad(row.row, "parameters", f"批量规则参数“{row.text('parameters')}”无效，应写成 数量=5; 天数=7; 键=型号或关键词",
+                    f"batch parameters '{row.text('parameters')}' are invalid; write count=5; days=7; key=model or keyword")
                 continue
-            rules.append(Rule(row.row, kind, level, enabled, count=count, days=days))
+            rules.append(Rule(row.row, kind, level, enabled, count=count, days=days, key=key))
+        elif kind == REPEAT:
+            try:
+                days = float(params.get("天数") or params.get("days") or 30)
+                if days < 0:
+                    raise ValueError
+            except ValueError:
+                bad(row.row, "parameters", f"重复投诉规则参数“{row.text('parameters')}”无效，应写成 天数=30",
+                    f"repeat complaint parameters '{row.text('parameters')}' are invalid; write days=30")
+                continue
+            rules.append(Rule(row.row, kind, level, enabled, days=days))
+        elif kind == EMOTION:
+            lists = _list_params(row.text("parameters"))
+            emotions = lists.get("情绪") or lists.get("emotion") or lists.get("emotions") or DEFAULT_EMOTIONS
+            words = lists.get("关键词") or lists.get("words") or lists.get("keywords") or DEFAULT_REPEAT_WORDS
+            rules.append(Rule(row.row, kind, level, enabled, words=words, emotions=emotions))
         else:
             tier = params.get("客户等级") or params.get("tier") or "VIP"
             rules.append(Rule(row.row, kind, level, enabled, tier=tier))
     return rules, problems
+
+
+_EXAMPLE_WORDS = {KEYWORD: ("烫伤,过敏,起火", "burn, allergy, fire"),
+                  PROPERTY: ("财产损失,烧坏,泡坏", "property damage, burnt, flooded"),
+                  PUBLICITY: ("欺诈,骗子,315,媒体,网上曝光", "fraud, scam, journalist, social media")}
+
+
+def _batch_key(text: str) -> str | None:
+    if not text.strip():
+        return BY_MODEL  # a rule row written before the key existed keeps its meaning
+    wanted = normalise_header(text)
+    for key, names in _BATCH_KEYS.items():
+        if wanted in {normalise_header(n) for n in names}:
+            return key
+    return None
 
 
 @dataclass(slots=True)
@@ -119,19 +199,43 @@ class Candidate:
     category: str
     tier: str
     level: Level | None
+    #: the first keyword of its lead category found in the description (Matrix.keyword_of)
+    keyword: str = ""
+    emotion: str = ""
+    ticket_id: str | None = None
+    #: contacts.contact_keys of its contact cell, for the repeat rule
+    contacts: tuple[str, ...] = ()
+    closed_at: datetime | None = None
 
 
 def _raise(current: Level | None, target: Level) -> Level:
     return target if current is None or target.rank < current.rank else current
 
 
-def batches(cands: list[Candidate], count: int, days: float) -> dict[int, tuple[str, int]]:
-    """row -> (batch key, size): tickets of one 产品型号 + 问题分类 with ``count`` or more inside a window."""
-    #: (received, candidate) per product + category
+def _group(c: Candidate, key: str) -> tuple[str, str, str] | None:
+    """(lead category, product or keyword, how it shows in the batch key) of a candidate, or None when
+    it has nothing to be grouped by."""
+    lead = split_categories(c.category)
+    if not lead or c.received is None:
+        return None
+    if c.product:
+        return normalise_header(lead[0]), "model:" + normalise_header(c.product), f"{c.product}+{lead[0]}"
+    if key == BY_MODEL_OR_KEYWORD and c.keyword:
+        return normalise_header(lead[0]), "keyword:" + c.keyword.lower(), f"{lead[0]}+{c.keyword}"
+    return None
+
+
+def batches(cands: list[Candidate], count: int, days: float, key: str = BY_MODEL) -> dict[int, tuple[str, int]]:
+    """row -> (batch key, size): tickets of one 问题分类 (its lead category) and one 产品型号 — or, with
+    BY_MODEL_OR_KEYWORD, one matched keyword when there is no model — with ``count`` or more inside a window."""
+    #: (received, candidate) per group; the group's label is its first member's
     groups: dict[tuple[str, str], list[tuple[datetime, Candidate]]] = {}
+    labels: dict[int, str] = {}
     for c in cands:
-        if c.product and c.category and c.received is not None:
-            groups.setdefault((normalise_header(c.product), normalise_header(c.category)), []).append((c.received, c))
+        group = _group(c, key)
+        if group is not None and c.received is not None:
+            groups.setdefault(group[:2], []).append((c.received, c))
+            labels[c.row] = group[2]
     span = timedelta(days=days)
     out: dict[int, tuple[str, int]] = {}
     for members in groups.values():
@@ -151,9 +255,9 @@ def batches(cands: list[Candidate], count: int, days: float) -> dict[int, tuple[
                 continue
             run = [member for member, _ in pairs]
             received, first = run[0]
-            key = f"{first.product}+{first.category}@{received:%Y%m%d}"
+            name = f"{labels[first.row]}@{received:%Y%m%d}"
             for _, m in run:
-                out[m.row] = (key, len(run))
+                out[m.row] = (name, len(run))
     return out
 
 
@@ -161,16 +265,38 @@ def escalate(cands: list[Candidate], rules: list[Rule]) -> dict[int, Escalation]
     result = {c.row: Escalation(c.level) for c in cands}
     said: dict[tuple[int, tuple[str, ...]] | tuple[int, str, int], tuple[str, str]] = {}  # tens of thousands of tickets share a few reasons: one text each
     for rule in (r for r in rules if r.enabled):
-        if rule.kind == KEYWORD:
+        if rule.kind in WORD_RULES:
+            name_zh, name_en = WORD_RULES[rule.kind]
             for c in cands:
-                hits = tuple(w for w in rule.words if w.lower() in c.description.lower())
+                hits = _word_hits(c.description, rule.words)
                 if hits:
                     e = result[c.row]
                     e.level = _raise(e.level, rule.level)
                     e.reasons.append(said.get((id(rule), hits)) or said.setdefault((id(rule), hits), (
-                        f"关键词“{'、'.join(hits)}”→{rule.level.name}", f"keyword '{', '.join(hits)}' → {rule.level.name}")))
+                        f"{name_zh}“{'、'.join(hits)}”→{rule.level.name}",
+                        f"{name_en} '{', '.join(hits)}' → {rule.level.name}")))
+        elif rule.kind == REPEAT:
+            found = repeats([Contact(c.row, c.received, c.contacts, c.ticket_id, c.closed_at) for c in cands if c.contacts],
+                            rule.days)
+            by_row = {c.row: c for c in cands}
+            for row, rep in found.items():
+                e = result[row]
+                e.level = _raise(e.level, rule.level)
+                received = by_row[row].received
+                e.reasons.append((f"重复投诉（同一联系方式，{rep.text('zh', received)}）→至少{rule.level.name}",
+                                  f"repeat complaint (same contact, {rep.text('en', received)}) → at least {rule.level.name}"))
+        elif rule.kind == EMOTION:
+            moods = {normalise_header(m) for m in rule.emotions}
+            for c in cands:
+                if c.emotion and normalise_header(c.emotion) in moods:
+                    words = repeat_words(c.description, rule.words)
+                    if words:
+                        e = result[c.row]
+                        e.level = _raise(e.level, rule.level)
+                        e.reasons.append((f"情绪：{c.emotion}且“{'、'.join(words)}”→至少{rule.level.name}",
+                                          f"emotion: {c.emotion} and '{', '.join(words)}' → at least {rule.level.name}"))
         elif rule.kind == BATCH:
-            for row, (key, size) in batches(cands, rule.count, rule.days).items():
+            for row, (key, size) in batches(cands, rule.count, rule.days, rule.key).items():
                 e = result[row]
                 e.level = _raise(e.level, rule.level)
                 e.batch_key = key

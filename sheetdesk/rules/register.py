@@ -55,6 +55,15 @@ class Ticket:
     values: Mapping[str, object]
     #: no priority was typed or routed (or it is unknown): timed at the desk's default level
     untriaged: bool = False
+    #: 协同部门 as typed or routed
+    collaborators: str = ""
+    #: 复合型: several categories; the first leads
+    compound: bool = False
+
+    @property
+    def lead_category(self) -> str:
+        parts = split_categories(self.category)
+        return parts[0] if parts else self.category
 
 
 @dataclass
@@ -220,6 +229,17 @@ def _suggested_texts(suggested: str, words: tuple[str, ...]) -> tuple[str, str]:
             f"'{suggested}' suggested by keyword '{', '.join(words)}' (please check)")
 
 
+@functools.lru_cache(maxsize=256)
+def _compound_texts(lead: str, department: str, collaborators: str) -> tuple[str, str]:
+    """The note on a 复合型 ticket: which category leads and who works with it."""
+    zh = f"复合型问题：主导分类 {lead}" + (f"（{department}）" if department else "")
+    en = f"compound problem: {lead} leads" + (f" ({department})" if department else "")
+    if collaborators:
+        zh += f"，协同部门 {collaborators}"
+        en += f"; collaborating: {collaborators}"
+    return zh, en
+
+
 @functools.lru_cache(maxsize=64)
 def _default_texts(kind: str, name: str) -> tuple[str, str]:
     """The note on a ticket timed at the default level (a few texts shared by every such row)."""
@@ -282,14 +302,22 @@ def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received
     lead = split_categories(category) if category else []
     entry = matrix.get(lead[0]) if lead else None  # "," alone names no category
     values = {key: row.text(key) for key in ROUTED}
+    compound = len(lead) > 1
     if entry is not None:
         filled = False
+        # a 复合型 ticket's collaborators are its other categories' departments
+        routed = {key: getattr(entry, key) for key in ROUTED}
+        if compound:
+            routed["collaborators"] = matrix.collaborators_of(lead)
         for key in ROUTED:
-            if not values[key] and getattr(entry, key):
-                values[key] = getattr(entry, key)
+            if not values[key] and routed[key]:
+                values[key] = routed[key]
                 plan.writes[(row.row, key)] = values[key]
                 filled = True
         plan.routed += filled
+        if compound:
+            zh, en = _compound_texts(lead[0], values["department"], values["collaborators"])
+            plan.problems.append(_p(row.row, "category", zh, en, INFO))
 
     level = None
     # a ticket nobody has triaged yet is still timed: at the default level, said in 校验 (the typed
@@ -309,4 +337,5 @@ def _route(row: Row, plan: RegisterPlan, matrix: Matrix, sla: SlaTable, received
     if untriaged:
         level = default_level
     return Ticket(row.row, ticket_id, received, row.text("customer"), category, level,
-                  values["department"], values["owner"], row.values, untriaged)
+                  values["department"], values["owner"], row.values, untriaged,
+                  values["collaborators"], compound)

@@ -41,6 +41,7 @@ class Matrix:
         self._keywords = [(entry.category, [(k, k.lower()) for k in entry.keywords]) for entry in self.entries
                           if entry.keywords]
         self._lookups: dict[str, MatrixEntry | None] = {}  # a register repeats a handful of categories
+        self._keyword_rows: dict[str, list[MatrixEntry]] = {}
 
     def get(self, category: str) -> MatrixEntry | None:
         try:
@@ -62,6 +63,36 @@ class Matrix:
                 found.setdefault(category, [])
                 found[category].extend(h for h in hits if h not in found[category])
         return found
+
+
+    def keyword_of(self, category: str, description: str) -> str:
+        """What a ticket of ``category`` without a product model is batched by: the subcategory of the
+        matrix row whose keywords the description matches when the category has several rows (each
+        row a subcategory), else the first of the category's keywords found; '' when none is."""
+        wanted = normalise_header(category)
+        rows = self._keyword_rows.get(wanted)
+        if rows is None:  # a register repeats a handful of categories
+            rows = self._keyword_rows[wanted] = [e for e in self.entries
+                                                 if normalise_header(e.category) == wanted and e.keywords]
+        lowered = description.lower()
+        for entry in rows:
+            hit = next((k for k in entry.keywords if k.lower() in lowered), None)
+            if hit is not None:
+                return entry.subcategory if len(rows) > 1 and entry.subcategory else hit
+        return ""
+
+    def collaborators_of(self, categories: list[str]) -> str:
+        """A 复合型 ticket's collaborating departments: the departments of its other categories (not
+        the lead's own), in the order named, each once; '' for a single category."""
+        lead = self.get(categories[0]) if categories else None
+        seen = {normalise_header(lead.department)} if lead is not None and lead.department else set()
+        out: list[str] = []
+        for name in categories[1:]:
+            entry = self.get(name)
+            if entry is not None and entry.department and normalise_header(entry.department) not in seen:
+                seen.add(normalise_header(entry.department))
+                out.append(entry.department)
+        return (", " if all(d.isascii() for d in out) else "、").join(out)
 
 
 def split_categories(text: str) -> list[str]:

@@ -138,8 +138,15 @@ def headers(lang: str) -> list[str]:
         cols += [f"{name}时限", f"{name}完成", f"{name}状态"] if zh else \
             [f"{name} due", f"{name} done", f"{name} state"]
     cols += ["剩余/超时", "超时", "暂停计时"] if zh else ["Left / late", "Overdue", "Paused"]
-    cols += ["轮次"] if zh else ["Round"]
+    cols += ["轮次", "协同部门"] if zh else ["Round", "Collaborators"]
     return cols
+
+
+def category_text(t: Ticket, lang: str) -> str | None:
+    """The tracker's category: a 复合型 ticket shows its lead category, marked."""
+    if not t.compound:
+        return t.category or None
+    return f"{t.lead_category}（复合型）" if lang == "zh" else f"{t.lead_category} (compound)"
 
 
 def _left_text(status: TicketStatus, cal: WorkCalendar, lang: str) -> str | None:
@@ -202,7 +209,7 @@ def tracker_rows(order: list[TicketStatus | str | None], overdue: dict[int, str 
             yield ("已关闭" if lang == "zh" else "Closed tickets",) + (None,) * (width - 1), blank
             continue
         t = s.ticket
-        row: list[object] = [_fit(t.id, lang), _fit(t.customer, lang), _fit(t.category, lang) or None,
+        row: list[object] = [_fit(t.id, lang), _fit(t.customer, lang), _fit(category_text(t, lang), lang) or None,
                              s.effective or None, _fit(t.owner, lang) or None, s.status_text(lang)]
         fill: list[str | None] = [None] * 6
         for stage in STAGES:
@@ -210,9 +217,8 @@ def tracker_rows(order: list[TicketStatus | str | None], overdue: dict[int, str 
             state_name = STATE_NAMES[st.state][0 if lang == "zh" else 1]
             row += [st.due, st.done, state_name if st.state != UNTIMED else None]
             fill += [fill_of(st), None, fill_of(st)]
-        row += [_left_text(s, cal, lang) if not s.closed else None, overdue.get(t.row), _paused_text(s, cal, lang)]
-        fill += [None, "red" if overdue.get(t.row) else None, None]
-        row.append(s.round_text(lang))
-        fill.append(None)
+        row += [_left_text(s, cal, lang) if not s.closed else None, overdue.get(t.row), _paused_text(s, cal, lang),
+                s.round_text(lang), _fit(t.collaborators, lang) or None]
+        fill += [None, "red" if overdue.get(t.row) else None, None, None, None]
         fill_row = tuple(fill)
         yield tuple(row), patterns.setdefault(fill_row, fill_row)

@@ -102,17 +102,37 @@ SLA_FOUR_STAGE = {
 #: the matrix's default priorities under the four-stage preset
 FOUR_STAGE_PRIORITY = {"zh": {"P1": "二级", "P2": "三级"}, "en": {"P1": "Level 2", "P2": "Level 3"}}
 ESCALATION_ROWS = {
-    "zh": (("关键词", "烫伤,烧伤,过敏,起火,着火,冒烟,爆炸,触电,漏电伤人,人身,受伤,安全隐患,曝光,媒体,投诉到12315",
-            0, "是", "涉及人身安全或舆情的反馈一律按最高级别处理"),
-           ("批量", "数量=5; 天数=7", 1, "是", "同一产品型号+问题分类在任意7天内达到5单，至少按第二级处理，并标记批量问题"),
+    "zh": (("关键词", "烫伤,烧伤,过敏,起火,着火,冒烟,爆炸,触电,漏电伤人,人身,受伤,安全隐患",
+            0, "是", "涉及人身安全的反馈一律按最高级别处理"),
+           ("财产损失", "财产损失,财物损失,财产受损,连带损失,家具损坏,泡坏,被淹,烧毁,殃及", 0, "是",
+            "客户出现财产损失直接按最高级别处理（种子：“客户出现人身财产损失”直接标紧急）"),
+           ("舆情", "欺诈,诈骗,骗子,骗人,虚假宣传,315,12315,消协,消费者协会,媒体,记者,曝光,黑猫投诉,发微博", 0, "是",
+            "公开指控或扬言曝光、投诉到315/12315的反馈按最高级别处理（纯数字的词只按独立数字匹配，不会匹配电话号码）"),
+           ("重复投诉", "天数=30", 1, "是",
+            "同一客户（按联系方式）在上一单未关闭或关闭后30天内再次反馈，至少按第二级处理"),
+           ("情绪", "情绪=愤怒; 关键词=第N次,多次投诉,再次投诉,反复投诉,又投诉,屡次", 1, "是",
+            "客户情绪为愤怒且描述说明多次投诉（第N次 = 第二次、第3次 …），至少按第二级处理"),
+           ("批量", "数量=5; 天数=7; 键=型号或关键词", 1, "是",
+            "同一问题分类+产品型号（无型号时按分类+命中的关键词）在任意7天内达到5单，至少按第二级处理，并标记批量问题"),
            ("VIP", "客户等级=VIP", 1, "否", "VIP客户至少按第二级处理（默认停用）")),
     # matched as substrings, so no short words that hide inside others ("fire" in firmware, "media" in
     # immediately, "press" in express)
     "en": (("Keyword", "burn,scald,allergic,allergy,caught fire,on fire,smoke,explosion,exploded,electric shock,"
-                       "injury,injured,safety hazard,journalist,social media,newspaper,go public", 0, "Yes",
-            "anything about personal safety or publicity goes to the top level"),
-           ("Batch", "count=5; days=7", 1, "Yes",
-            "5 or more of one product + category inside any 7 days: at least the second level, marked as a batch"),
+                       "injury,injured,safety hazard", 0, "Yes",
+            "anything about personal safety goes to the top level"),
+           ("Property damage", "property damage,damaged my,flooded,ruined my,water damage,burnt down", 0, "Yes",
+            "damage to the customer's property goes to the top level"),
+           ("Publicity", "fraud,scam,cheated,false advertising,consumer association,journalist,social media,newspaper,"
+                         "go public,reporter", 0, "Yes",
+            "public accusations and threats to go public go to the top level"),
+           ("Repeat complaint", "days=30", 1, "Yes",
+            "the same customer (by contact) again while an earlier ticket is open or closed within 30 days: "
+            "at least the second level"),
+           ("Emotion", "emotion=Angry; words=again,third time,many times,complained before,keep complaining", 1, "Yes",
+            "an angry customer who says they complain again: at least the second level"),
+           ("Batch", "count=5; days=7; key=model or keyword", 1, "Yes",
+            "5 or more of one category + product model (without a model: category + matched keyword) inside any "
+            "7 days: at least the second level, marked as a batch"),
            ("VIP", "tier=VIP", 1, "No", "VIP customers at least the second level (off by default)")),
 }
 #: defined name -> (sheet key, column key) of the list it names

@@ -13,9 +13,12 @@ from sheetdesk.app.summary import tickets_from_run
 from sheetdesk.rules import dates
 from tests.helpers import NOW, register_rows, sheet_rows
 
+PHONES: dict[str, str] = {}  # one number per customer: a shared one would make a repeat complaint
+
 
 def t(received, id_, customer, **extra):
-    return {"id": id_, "received": received, "channel": "电话", "customer": customer, "contact": "13812345678",
+    phone = PHONES.setdefault(customer, f"1380000{len(PHONES) + 1:04d}")
+    return {"id": id_, "received": received, "channel": "电话", "customer": customer, "contact": phone,
             "product": "XR-200", "description": "机器无法开机，指示灯不亮", **extra}
 
 

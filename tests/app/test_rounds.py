@@ -54,7 +54,10 @@ def test_a_second_round_keeps_the_first(make_desk, cli, tmp_path, engine):
     rows = register_rows(path)
 
     # 001: the first response (30 min) keeps its deadline and stays met; the second round was closed in time
-    assert rows[2]["response_due"] == datetime(2026, 9, 24, 10) and rows[2]["overdue"] is None
+    assert rows[2]["response_due"] == datetime(2026, 9, 24, 10)
+    # P1's 方案提供 (48小时) is timed again from the rating: done only with the 12 Oct close, late; the
+    # first response is not in the text (it stays the first round's, met)
+    assert rows[2]["overdue"] == "第2轮方案超时 12.2天（已完成）"
     assert rows[2]["status"] == "问题关闭"
     # its second round: 7 working days from the rating (Mon 28 Sep 10:00) — 29, 30 Sep; 1–7 Oct 国庆;
     # 8, 9 Oct; Sat 10 Oct a make-up working day; 12, 13 Oct → Tue 13 Oct 10:00
@@ -65,11 +68,11 @@ def test_a_second_round_keeps_the_first(make_desk, cli, tmp_path, engine):
     assert rows[4]["status"] == "重新打开"
     assert rows[4]["response_due"] == datetime(2026, 9, 23, 9)
     assert rows[4]["resolution_due"] == datetime(2026, 10, 10, 10)
-    assert rows[4]["overdue"].startswith("第2轮解决超时 ")
+    assert rows[4]["overdue"].startswith("第2轮方案超时 19天；第2轮解决超时 ")
     assert "响应" not in rows[4]["overdue"]
 
     _, header, tracker = sheet_rows(path, "跟踪看板")
-    assert header[-1] == "轮次"
+    assert header[-2:] == ["轮次", "协同部门"]
     by_id = {r["反馈编号"]: r for r in tracker if r.get("反馈编号")}
     assert by_id["202609-001"]["轮次"] == "第2轮" and by_id["202609-003"]["轮次"] == "第2轮"
     assert by_id["202609-002"]["轮次"] == "第1轮"

@@ -147,7 +147,9 @@ def test_parallel_adds_and_logs_queue_and_lose_nothing(make_desk, tmp_path):
     n = 6
 
     def add(i):
+        # a model of its own each: six of one model in a week would be a batch (and `add` would say so)
         return sheetdesk("add", path, "--customer", f"客户{i}", "--channel", "电话", "--description", f"第{i}台无法开机",
+                         "--product", f"XR-{i}",
                          "--received", f"2026-11-2{i % 3} 10:0{i}", "--now", NOW)
 
     def log(i):

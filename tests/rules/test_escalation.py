@@ -1,7 +1,9 @@
 from datetime import datetime, timedelta
 
+from sheetdesk.rules.contacts import contact_keys
 from sheetdesk.rules.escalation import Candidate, escalate, read_rules
 from sheetdesk.rules.records import Row, Table
+from sheetdesk.rules.repeats import Contact, repeat_words, repeats
 from sheetdesk.rules.sla import Level, SlaTable
 from sheetdesk.schema import ESCALATION
 
@@ -70,3 +72,111 @@ def test_escalation_never_lowers_and_vip_is_off_by_default():
     assert result[2].level is P0
     on, _ = read_rules(rules_table(("VIP", "客户等级=VIP", "P1", "是")), SLA)
     assert escalate([cand(2, 0, tier="VIP")], on)[2].level is P1
+
+
+# --- 财产损失, 舆情, 重复投诉, 情绪 (issue 17 item 5) and batches without a model (item 6) ---------------
+
+SEED_RULES = rules_table(("财产损失", "财产损失,泡坏,烧毁", "P0", "是"),
+                         ("舆情", "欺诈,骗子,315,12315,媒体,曝光", "P0", "是"),
+                         ("重复投诉", "天数=30", "P1", "是"),
+                         ("情绪", "情绪=愤怒; 关键词=第N次,多次投诉", "P1", "是"),
+                         ("批量", "数量=5; 天数=7; 键=型号或关键词", "P1", "是"))
+
+
+def seed_rules():
+    rules, problems = read_rules(SEED_RULES, SLA)
+    assert problems == []
+    return rules
+
+
+def test_new_rule_rows_are_read_with_their_parameters():
+    property_, publicity, repeat, emotion, batch = seed_rules()
+    assert (property_.kind, publicity.kind, repeat.kind, emotion.kind) == ("property", "publicity", "repeat", "emotion")
+    assert repeat.days == 30 and repeat.level is P1
+    assert emotion.emotions == ("愤怒",) and emotion.words == ("第N次", "多次投诉")
+    assert batch.key == "model-or-keyword"
+    old, _ = read_rules(rules_table(("批量", "数量=5; 天数=7", "P1", "是")), SLA)
+    assert old[0].key == "model"  # a row written before the key existed keeps grouping by model
+
+
+def test_bad_new_rule_rows_are_reported():
+    _, problems = read_rules(rules_table(("舆情", "", "P0", "是"), ("重复投诉", "天数=很久", "P1", "是"),
+                                         ("批量", "数量=5; 键=颜色", "P1", "是")), SLA)
+    assert [(p.row, p.column) for p in problems] == [(2, "parameters"), (3, "parameters"), (4, "parameters")]
+    assert "舆情规则没有关键词" in problems[0].zh and "键=型号或关键词" in problems[2].zh
+
+
+def test_property_damage_and_public_accusations_go_to_the_top_level_naming_the_rule():
+    result = escalate([cand(2, 0, "热水器漏水把木地板泡坏了"), cand(3, 0, "你们就是骗子，我要投诉到12315"),
+                       cand(4, 0, "订单号 2026031512 无法开机"), cand(5, 0, "3月15日买的，无法开机")], seed_rules())
+    assert result[2].level is P0 and result[2].reason("zh") == "财产损失“泡坏”→P0"
+    assert result[3].level is P0 and result[3].reason("zh") == "舆情“骗子、12315”→P0"
+    assert result[3].reason("en") == "publicity '骗子, 12315' → P0"
+    # 315 only as a number of its own: not inside an order number
+    assert result[4].level is P2 and result[5].level is P2
+
+
+def contact_cand(row, day, phone, ticket_id, closed_day=None, **kw):
+    c = cand(row, day, product="", category="其他类", **kw)
+    c.ticket_id, c.contacts = ticket_id, contact_keys(phone)
+    c.closed_at = None if closed_day is None else datetime(2026, 11, 1, 9) + timedelta(days=closed_day)
+    return c
+
+
+def test_the_same_contact_again_while_open_or_soon_after_closing_is_a_repeat():
+    cands = [contact_cand(2, 0, "13812345678", "202611-001"),                 # open
+             contact_cand(3, 2, "+86 138 1234 5678", "202611-002"),           # the same customer: repeat
+             contact_cand(4, 0, "13900000001", "202611-003", closed_day=1),
+             contact_cand(5, 20, "13900000001", "202611-004"),                # closed 19 days before: repeat
+             contact_cand(6, 0, "13700000002", "202611-005", closed_day=1),
+             contact_cand(7, 40, "13700000002", "202611-006"),                # closed 39 days before: not
+             contact_cand(8, 3, "13600000003", "202611-007")]                 # someone else
+    result = escalate(cands, seed_rules())
+    assert result[2].level is P2 and result[2].reason("zh") is None          # the first complaint stays
+    assert result[3].level is P1
+    assert result[3].reason("zh") == "重复投诉（同一联系方式，工单202611-001未关闭）→至少P1"
+    assert result[5].level is P1 and "工单202611-003于11-02关闭" in result[5].reason("zh")
+    assert result[7].level is P2 and result[8].level is P2
+
+
+def test_repeats_compare_with_the_earlier_ticket_that_stayed_open_longest():
+    rows = [Contact(2, datetime(2026, 11, 1), ("a",), "A"),                              # still open
+            Contact(3, datetime(2026, 11, 2), ("a",), "B", closed_at=datetime(2026, 11, 3)),
+            Contact(4, datetime(2026, 12, 30), ("a",), "C")]
+    found = repeats(rows, 30)
+    assert found[3].earlier_id == "A" and found[4].earlier_id == "A"
+    assert repeats(rows, 0).keys() == {3, 4}
+    assert repeats([Contact(2, datetime(2026, 11, 1), ("a",), "A"), Contact(3, datetime(2026, 11, 2), ("b",), "B")],
+                   30) == {}
+
+
+def test_an_angry_customer_complaining_again_is_raised_but_not_on_a_first_time():
+    cands = [cand(2, 0, "这是我第三次打电话了，还是没人处理"), cand(3, 0, "第一次用就坏了"),
+             cand(4, 0, "已经多次投诉"), cand(5, 0, "这是我第3次反映")]
+    cands[0].emotion, cands[1].emotion, cands[2].emotion, cands[3].emotion = "愤怒", "愤怒", "平静", "愤怒"
+    result = escalate(cands, seed_rules())
+    assert result[2].level is P1 and result[2].reason("zh") == "情绪：愤怒且“第三次”→至少P1"
+    assert result[3].level is P2                                              # 第一次 is not a repeat
+    assert result[4].level is P2                                              # not angry
+    assert result[5].level is P1
+    assert repeat_words("第 几 次了", ("第N次",)) == ["第 几 次"]
+
+
+def test_five_logistics_delays_without_a_model_are_a_batch_by_category_and_keyword():
+    cands = [cand(r, d, "物流延迟，快递三天没动", product="", category="物流类") for r, d in
+             ((2, 0), (3, 1), (4, 2), (5, 3), (6, 4))]
+    for c in cands:
+        c.keyword = "物流"
+    cands.append(cand(7, 1, "物流延迟", product="", category="物流类"))  # no keyword matched: not grouped
+    result = escalate(cands, seed_rules())
+    assert [r for r in result if result[r].batch_key] == [2, 3, 4, 5, 6]
+    assert result[2].batch_key == "物流类+物流@20261101"
+    assert "批量问题 物流类+物流@20261101（7天内5单）→至少P1" in result[2].reason("zh")
+    by_model, _ = read_rules(rules_table(("批量", "数量=5; 天数=7; 键=型号", "P1", "是")), SLA)
+    assert not any(e.batch_key for e in escalate(cands, by_model).values())
+
+
+def test_a_model_still_keys_the_batch_and_a_compound_category_counts_by_its_lead():
+    cands = [cand(r, r, category="产品质量类" if r % 2 else "产品质量类,物流类") for r in range(2, 7)]
+    result = escalate(cands, seed_rules())
+    assert {result[r].batch_key for r in range(2, 7)} == {"XR-200+产品质量类@20261103"}

@@ -66,8 +66,8 @@ def test_a_missed_first_round_stays_missed():
     assert s.states["closed"].state == ON_TIME  # the second round closed in time
 
 
-def test_the_tracker_ends_with_the_round():
-    assert headers("zh")[-1] == "轮次" and headers("en")[-1] == "Round"
+def test_the_tracker_shows_the_round_before_the_collaborators():
+    assert headers("zh")[-2:] == ["轮次", "协同部门"] and headers("en")[-2:] == ["Round", "Collaborators"]
 
 
 def test_later_rounds_are_counted_apart():

@@ -235,7 +235,12 @@ def test_defaults_read_back_without_problems(saved, lang, preset):
     assert not by_kind["vip"].enabled
     if lang == "zh":
         assert sla.resolve("紧急").name == sla.levels[0].name
-        assert {"烫伤", "过敏", "起火", "爆炸", "触电", "人身", "安全隐患", "曝光"} <= set(by_kind["keyword"].words)
+        assert {"烫伤", "过敏", "起火", "爆炸", "触电", "人身", "安全隐患"} <= set(by_kind["keyword"].words)
+        assert {"欺诈", "骗子", "315", "媒体", "曝光", "12315"} <= set(by_kind["publicity"].words)
+        assert "财产损失" in by_kind["property"].words and by_kind["property"].level.rank == 0
+        assert by_kind["repeat"].days == 30 and by_kind["repeat"].level.rank == 1
+        assert by_kind["emotion"].emotions == ("愤怒",) and "第N次" in by_kind["emotion"].words
+        assert by_kind["batch"].key == "model-or-keyword"
         priorities = {e.category: e.priority for e in matrix.entries}
         if preset == "four-stage":
             assert priorities["产品质量类"] == priorities["技术支持类"] == "二级"
