@@ -22,7 +22,7 @@ from sheetdesk.rules.problems import WARNING, Problem
 from sheetdesk.rules.progress import read_log, roll_up
 from sheetdesk.rules.register import Lists, RegisterPlan, note_escalated_defaults, plan_register
 from sheetdesk.rules.results import latest_by_ticket, read_results, reopenings
-from sheetdesk.rules.routing import read_matrix
+from sheetdesk.rules.routing import Matrix, read_matrix
 from sheetdesk.rules.sla import overdue_text, read_sla
 from sheetdesk.rules.standup import Standup, build_standup, id_conflicts
 from sheetdesk.rules.tracker import TicketStatus, build_statuses, fill_of, tracker_order, tracker_rows
@@ -75,6 +75,8 @@ class RunResult:
     calls: list[followups.Call] = field(default_factory=list)
     appended: Appended | None = None
     results: list | None = None
+    #: the 分类矩阵 as read (the summary's 不满意TOP3 tells subcategories by it)
+    matrix: Matrix | None = None
     #: register rows read (kept when :meth:`release` lets ``plan.tickets`` go)
     rows_read: int | None = None
     _kept_ids: list[str | None] | None = None
@@ -384,6 +386,7 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
 
     sla, sla_problems = read_sla(sla_table)
     matrix, matrix_problems = read_matrix(matrix_table, sla)
+    result.matrix = matrix
     plan = plan_register(register, matrix, sla, _lists(book), _read_counter(book, register), now, book.date1904,
                          _default_level(settings, sla), _remembered(book))
     result.plan = plan

@@ -1,0 +1,126 @@
+"""The seeds' reports and summaries (issue 17 items 13, 15–18), through the real CLI on real workbooks:
+不满意TOP3, quarterly and yearly summaries, the manager's second review of major tickets, the
+100-point scale and the four-stage preset's priorities."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import openpyxl
+import pytest
+
+from sheetdesk.schema import LISTS, SHEETS_BY_KEY
+from tests.helpers import NOW, col_of, register_rows
+
+
+def ticket(id_, received, category, description, **extra):
+    return {"id": id_, "received": received, "channel": "电话", "customer": "客户" + id_[-3:],
+            "contact": "13812345678", "category": category, "description": description, **extra}
+
+
+def kpi_values(path):
+    ws = openpyxl.load_workbook(path)["指标"]
+    return {r[0]: r[1] for r in ws.iter_rows(min_row=2, values_only=True)}
+
+
+# --- 13: TOP3 among the unhappy -----------------------------------------------------------------
+
+NOVEMBER = [
+    ticket("202611-001", datetime(2026, 11, 2, 10), "物流类", "发货延迟三天还没到"),
+    ticket("202611-002", datetime(2026, 11, 3, 10), "物流类", "发货延迟，催了好几次"),
+    ticket("202611-003", datetime(2026, 11, 4, 10), "物流类", "包裹丢件了"),
+    ticket("202611-004", datetime(2026, 11, 5, 10), "产品质量类", "外观破损，有裂纹"),
+    ticket("202611-005", datetime(2026, 11, 6, 10), "服务体验类", "客服态度差"),
+    ticket("202611-006", datetime(2026, 11, 9, 10), "产品质量类", "无法开机"),
+    ticket("202611-007", datetime(2026, 11, 10, 10), "产品质量类", "无法开机"),
+    ticket("202611-008", datetime(2026, 11, 11, 10), "产品质量类", "异响"),
+]
+UNHAPPY = ["202611-001", "202611-002", "202611-003", "202611-004", "202611-005"]
+RATINGS = ([{"id": i, "satisfaction": "不满意", "rated_at": datetime(2026, 11, 16, 10)} for i in UNHAPPY]
+           + [{"id": i, "satisfaction": "满意", "rated_at": datetime(2026, 11, 16, 10)}
+              for i in ("202611-006", "202611-007", "202611-008")])
+
+
+def test_month_summary_names_the_top_three_among_the_unhappy(make_desk, cli, tmp_path):
+    path = make_desk(NOVEMBER, results=RATINGS)
+    result = cli("summary", path, "--month", "2026-11", "--now", NOW)
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "summaries" / "2026-11.xlsx"
+    k = kpi_values(out)
+    assert k["前三问题分类"] == "产品质量类、物流类、服务体验类"  # all tickets: 4, 3, 1
+    # among the five 不满意: 物流类 3 (60 %), then the ties of one in name order
+    assert k["不满意前三问题分类"] == "物流类 60%、产品质量类 20%、服务体验类 20%"
+    assert k["不满意前三子类"] == "物流类/发货延迟 40%、产品质量类/外观破损 20%、服务体验类 20%"
+    ws = openpyxl.load_workbook(out)["不满意TOP3"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0] == ("问题分类", "不满意数", "占比")
+    assert rows[1] == ("物流类", 3, pytest.approx(0.6))
+    assert rows[5] == ("子类", "不满意数", "占比")
+    assert rows[6] == ("物流类/发货延迟", 2, pytest.approx(0.4))
+
+
+# --- 15: quarterly and yearly -------------------------------------------------------------------
+
+QUARTER = [
+    # received on the eve of 国庆: 7 working days skip Oct 1–7 and count the make-up Saturday Oct 10
+    ticket("202609-001", datetime(2026, 9, 30, 16), "产品质量类", "无法开机"),
+    # received the day before the make-up Saturday: due Mon 19 Oct (Oct 10 is a working day)
+    ticket("202610-001", datetime(2026, 10, 9, 10), "产品质量类", "无法开机"),
+    ticket("202611-001", datetime(2026, 11, 2, 10), "物流类", "发货延迟"),
+    ticket("202612-001", datetime(2026, 12, 1, 10), "物流类", "发货延迟"),
+]
+QUARTER_LOG = [
+    {"id": "202609-001", "time": datetime(2026, 9, 30, 17), "by": "李工", "step": "首次响应"},
+    {"id": "202609-001", "time": datetime(2026, 10, 15, 15), "by": "李工", "step": "问题关闭"},
+    {"id": "202610-001", "time": datetime(2026, 10, 9, 11), "by": "李工", "step": "首次响应"},
+    {"id": "202610-001", "time": datetime(2026, 10, 19, 9), "by": "李工", "step": "问题关闭"},
+    {"id": "202611-001", "time": datetime(2026, 11, 2, 11), "by": "孙工", "step": "首次响应"},
+    {"id": "202611-001", "time": datetime(2026, 11, 25, 11), "by": "孙工", "step": "问题关闭"},
+]
+
+
+def test_quarter_and_year_summaries_cover_the_period(make_desk, cli, tmp_path):
+    path = make_desk(QUARTER, progress=QUARTER_LOG)
+    now = "2026-12-04 09:00"
+    refreshed = cli("refresh", path, "--now", now)
+    assert refreshed.exit_code == 0, refreshed.output
+    due = {r["id"]: r["resolution_due"] for r in register_rows(path).values()}
+    assert due["202609-001"] == datetime(2026, 10, 15, 16)   # Sep 30 + 7 wd over the holiday
+    assert due["202610-001"] == datetime(2026, 10, 19, 10)   # the make-up Saturday counts
+
+    result = cli("summary", path, "--quarter", "2026-Q4", "--now", now)
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "summaries" / "2026-Q4.xlsx"
+    assert "期末未结" in result.output
+    k = kpi_values(out)
+    assert k["统计期间"] == "2026-Q4"
+    assert k["受理量"] == 3 and k["结案量"] == 3 and k["期末未结"] == 1
+    # 202610-001 closed on time (09:00 < 10:00), 202611-001 (P2) closed late (15 wd from 2 Nov: 23 Nov)
+    assert k["解决达标率"] == pytest.approx(1 / 2)
+    wb = openpyxl.load_workbook(out)
+    assert {"指标", "分类", "优先级", "部门", "责任人", "满意度", "不满意TOP3", "超时原因", "趋势"} <= set(wb.sheetnames)
+    assert "时效监控" not in wb.sheetnames
+    trend = wb["趋势"]
+    assert trend["A13"].value == "2026-12" and trend["A2"].value == "2026-01"  # the 12 months up to the quarter's end
+    assert "季度汇总 2026-Q4" in wb["指标"].oddHeader.left.text
+    assert wb.properties.title == "售后反馈季度汇总 2026-Q4"
+
+    result = cli("summary", path, "--year", "2026", "--now", now)
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(tmp_path / "summaries" / "2026.xlsx")
+    assert wb.properties.title == "售后反馈年度汇总 2026"
+    k = kpi_values(tmp_path / "summaries" / "2026.xlsx")
+    assert k["受理量"] == 4 and k["期末未结"] == 1
+
+    for args, word in ((("--quarter", "2026-Q5"), "--quarter"), (("--year", "26x"), "--year"),
+                       (("--quarter", "2026-Q4", "--month", "2026-11"), "之一")):
+        bad = cli("summary", path, *args, "--now", now)
+        assert bad.exit_code != 0 and word in bad.output and "Traceback" not in bad.output
+
+
+def test_quarter_mail_names_the_quarter():
+    from sheetdesk.app.mailer import subject
+    from sheetdesk.rules import kpis
+    q = kpis.quarter(2026, 4)
+    assert subject(q.label, kpis.period_name(q, "zh"), "zh") == "售后反馈季度汇总 2026-Q4"
+    assert subject(q.label, kpis.period_name(q, "en"), "en") == "After-sales quarterly summary 2026-Q4"
