@@ -108,6 +108,7 @@ LISTS = Sheet("lists", "选项", "Lists", (
     C("emotion", "客户情绪", "Emotion", width=10),
     C("step", "节点", "Step", width=12),
     C("satisfaction", "客户满意度", "Satisfaction", width=12),
+    C("scale", "评分制", "Rating scale", width=10),
 ))
 
 PROGRESS = Sheet("progress", "进度跟踪", "Progress", (

@@ -21,7 +21,7 @@ from sheetdesk.rules.escalation import Candidate, Escalation, escalate, read_rul
 from sheetdesk.rules.problems import WARNING, Problem
 from sheetdesk.rules.progress import read_log, roll_up
 from sheetdesk.rules.register import Lists, RegisterPlan, note_escalated_defaults, plan_register
-from sheetdesk.rules.results import latest_by_ticket, read_results, reopenings
+from sheetdesk.rules.results import latest_by_ticket, read_results, read_scale, reopenings
 from sheetdesk.rules.routing import Matrix, read_matrix
 from sheetdesk.rules.sla import overdue_text, read_sla
 from sheetdesk.rules.standup import Standup, build_standup, id_conflicts
@@ -131,6 +131,12 @@ def _lists(book: Book) -> Lists:
         if not values[key]:  # an emptied list means "use the defaults", never "allow nothing"
             values[key] = list(defaults[key]) + list(EN_LIST_VALUES[key])
     return Lists(**values)
+
+
+def _scale_entries(book: Book) -> list[tuple[int, str]]:
+    """选项's 评分制 entries: (row, text)."""
+    table = read_table(book, LISTS, required=False, add_owned=False)
+    return [(r.row, r.text("scale")) for r in table.rows if r.text("scale")] if table is not None else []
 
 
 def _read_counter(book: Book, register) -> dict[str, int]:
@@ -396,7 +402,9 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
         if t.id and t.id not in received:
             received[t.id] = t.received
     entries, log_problems = read_log(progress_table, received, now, book.date1904, plan.conflicts)
-    results, result_problems = read_results(results_table, received, now, book.date1904, plan.conflicts)
+    scale, scale_problems = read_scale(_scale_entries(book), settings.rating_scale)
+    results, result_problems = read_results(results_table, received, now, book.date1904, plan.conflicts, scale)
+    result_problems = scale_problems + result_problems
     result.results = results
     rollups, rollup_problems = roll_up(entries, received, reopenings(results), settings.pause_steps)
     if progress_table is not None:

@@ -124,3 +124,84 @@ def test_quarter_mail_names_the_quarter():
     q = kpis.quarter(2026, 4)
     assert subject(q.label, kpis.period_name(q, "zh"), "zh") == "售后反馈季度汇总 2026-Q4"
     assert subject(q.label, kpis.period_name(q, "en"), "en") == "After-sales quarterly summary 2026-Q4"
+
+
+# --- 17: the 100-point scale --------------------------------------------------------------------
+
+RATED = [ticket("202611-001", datetime(2026, 11, 2, 10), "产品质量类", "无法开机"),
+         ticket("202611-002", datetime(2026, 11, 2, 11), "产品质量类", "无法开机")]
+RATED_LOG = [{"id": i, "time": datetime(2026, 11, 4, 15), "by": "李工", "step": "问题关闭"}
+             for i in ("202611-001", "202611-002")]
+SCORES = [{"id": "202611-001", "satisfaction": 10, "rated_at": datetime(2026, 11, 5, 10)},
+          {"id": "202611-002", "satisfaction": 95, "rated_at": datetime(2026, 11, 5, 10)}]
+
+
+def with_scale(value):
+    def edit(wb):
+        ws = wb[LISTS.name("zh")]
+        ws.cell(2, col_of(ws, "lists", "scale"), value)
+    return edit
+
+
+def satisfaction_kpis(cli, path):
+    result = cli("summary", path, "--month", "2026-11", "--now", NOW)
+    assert result.exit_code == 0, result.output
+    return kpi_values(path.parent / "summaries" / "2026-11.xlsx")
+
+
+def test_without_a_scale_a_10_is_satisfied(make_desk, cli):
+    path = make_desk(RATED, progress=RATED_LOG, results=SCORES)
+    assert satisfaction_kpis(cli, path)["满意率"] == 1.0
+
+
+@pytest.mark.parametrize("how", ["sheet", "toml"])
+def test_on_the_100_point_scale_a_10_is_unsatisfied_and_reopens(make_desk, cli, how):
+    path = make_desk(RATED, progress=RATED_LOG, results=SCORES, edit=with_scale("百分制") if how == "sheet" else None)
+    if how == "toml":
+        (path.parent / "sheetdesk.toml").write_text("[results]\nscale = 100\n", encoding="utf-8")
+    assert satisfaction_kpis(cli, path)["满意率"] == 0.5
+    result = cli("refresh", path, "--now", NOW)
+    assert result.exit_code == 0, result.output
+    status = {r["id"]: r["status"] for r in register_rows(path).values()}
+    assert status["202611-002"] == "问题关闭" and status["202611-001"] != "问题关闭"  # the 10 reopened it
+
+
+def test_the_sheet_wins_over_the_toml_and_a_bad_scale_is_one_line(make_desk, cli):
+    path = make_desk(RATED, progress=RATED_LOG, results=SCORES, edit=with_scale(100))
+    (path.parent / "sheetdesk.toml").write_text("[results]\nscale = 10\n", encoding="utf-8")
+    result = cli("validate", path, "--now", NOW)
+    assert "评分制 100 与 sheetdesk.toml 的 [results] scale = 10 不一致" in result.output
+    assert satisfaction_kpis(cli, path)["满意率"] == 0.5
+    (path.parent / "sheetdesk.toml").write_text("[results]\nscale = 50\n", encoding="utf-8")
+    bad = cli("validate", path, "--now", NOW)
+    assert bad.exit_code != 0 and "[results] scale 应为10 或 100" in bad.output and "Traceback" not in bad.output
+    (path.parent / "sheetdesk.toml").unlink()
+    path = make_desk(RATED, progress=RATED_LOG, results=SCORES, edit=with_scale("五分制"), name="bad.xlsx")
+    bad = cli("validate", path, "--now", NOW)
+    assert "无法识别评分制“五分制”，应为 10 或 100" in bad.output
+
+
+# --- 18: the four-stage preset's priorities -----------------------------------------------------
+
+def test_four_stage_priorities_follow_seed_002(make_desk, cli):
+    rows = [
+        ticket("202610-001", datetime(2026, 10, 9, 10), "物流类", "快递没收到"),
+        ticket("202610-002", datetime(2026, 10, 9, 10), "功能使用类", "怎么设置定时"),
+        ticket("202610-003", datetime(2026, 10, 9, 10), "服务体验类", "客服态度差"),
+        ticket("202610-004", datetime(2026, 10, 9, 10), "产品质量类", "无法开机", priority="高"),
+        ticket("202610-005", datetime(2026, 10, 9, 10), "产品质量类", "无法开机", priority="紧急"),
+        # 三级: 5 working days from the eve of 国庆 — Oct 8, 9, the make-up Saturday Oct 10, 12, 13
+        ticket("202609-001", datetime(2026, 9, 30, 10), "其他类", "开发票", priority="低"),
+    ]
+    path = make_desk(rows, preset="four-stage")
+    result = cli("refresh", path, "--now", "2026-10-14 09:00")
+    assert result.exit_code == 0, result.output
+    got = {r["id"]: r for r in register_rows(path).values()}
+    assert {i: got[i]["effective_priority"] for i in got} == {
+        "202610-001": "二级", "202610-002": "二级", "202610-003": "二级", "202610-004": "二级",
+        "202610-005": "一级", "202609-001": "三级"}
+    assert got["202610-004"]["response_due"] == datetime(2026, 10, 9, 12)   # 二级: 2 hours
+    assert got["202609-001"]["resolution_due"] == datetime(2026, 10, 13, 10)
+    matrix = openpyxl.load_workbook(path)[SHEETS_BY_KEY["matrix"].name("zh")]
+    assert [matrix.cell(r, col_of(matrix, "matrix", "priority")).value for r in range(2, 8)] == \
+        ["二级", "二级", "二级", "二级", "二级", "三级"]

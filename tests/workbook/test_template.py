@@ -206,7 +206,8 @@ def test_default_sla_levels():
 
     zh = levels("zh", "p0p1p2")
     assert [row[0] for row in zh] == ["P0", "P1", "P2"]
-    assert zh[0] == ["P0", "紧急,一级,高", "24小时", None, None, "48小时"]
+    assert zh[0] == ["P0", "紧急,一级", "24小时", None, None, "48小时"]
+    assert zh[1][1] == "重要,二级,高" and zh[2][1] == "一般,三级,常规,中,低"
     assert zh[2][2:] == ["7个工作日", None, None, "15个工作日"]
     four = levels("zh", "four-stage")
     assert [row[0] for row in four] == ["一级", "二级", "三级"]
@@ -231,11 +232,15 @@ def test_defaults_read_back_without_problems(saved, lang, preset):
     assert not by_kind["vip"].enabled
     if lang == "zh":
         assert sla.resolve("紧急").name == sla.levels[0].name
+        assert sla.resolve("高").rank == 1  # 高 is not 紧急
         assert {"烫伤", "过敏", "起火", "爆炸", "触电", "人身", "安全隐患", "曝光"} <= set(by_kind["keyword"].words)
         priorities = {e.category: e.priority for e in matrix.entries}
         if preset == "four-stage":
             assert priorities["产品质量类"] == priorities["技术支持类"] == "二级"
-            assert priorities["物流类"] == "三级"
+            # seed 002: 物流延迟, 操作咨询 and 服务体验 are 二级; suggestions and the rest 三级
+            assert priorities["物流类"] == priorities["功能使用类"] == priorities["服务体验类"] == "二级"
+            assert priorities["其他类"] == "三级"
+            assert sla.resolve("高").name == "二级" and sla.resolve("中").name == "三级"
         else:
             assert priorities["产品质量类"] == "P1" and priorities["功能使用类"] == "P2"
 
