@@ -105,6 +105,9 @@ class Result:
     reviewed_on: date | None
     overdue_reason: str
     values: Mapping[str, object]
+    #: the manager's second review (复核) a major problem needs before its report
+    second_reviewer: str = ""
+    second_reviewed_on: date | None = None
 
 
 def _p(row: int, column: str, zh: str, en: str, level: str = ERROR, value: object = None) -> Problem:
@@ -164,8 +167,19 @@ def read_results(table: Table | None, received: dict[str, datetime | None], now:
             problems.append(_p(row.row, "reviewed_on", f"无法识别的日期“{row.text('reviewed_on')}”，应为日期，如 2026-11-17",
                                f"cannot read '{row.text('reviewed_on')}' as a date; expected e.g. 2026-11-17",
                                value=row.get("reviewed_on")))
+        second_on, ok_second = dates.to_date(row.get("second_reviewed_on"), date1904)
+        if not ok_second:
+            problems.append(_p(row.row, "second_reviewed_on",
+                               f"无法识别的日期“{row.text('second_reviewed_on')}”，应为日期，如 2026-11-17",
+                               f"cannot read '{row.text('second_reviewed_on')}' as a date; expected e.g. 2026-11-17",
+                               value=row.get("second_reviewed_on")))
+        elif second_on is not None and reviewed_on is not None and second_on < reviewed_on:
+            problems.append(_p(row.row, "second_reviewed_on",
+                               f"复核日期 {second_on} 早于审核日期 {reviewed_on}，复核应在审核之后",
+                               f"second review {second_on} is before the review {reviewed_on}; it should follow it",
+                               WARNING, row.get("second_reviewed_on")))
         results.append(Result(row.row, ticket_id, rating, score, rated_at, row.text("reviewer"), reviewed_on,
-                              row.text("overdue_reason"), row.values))
+                              row.text("overdue_reason"), row.values, row.text("second_reviewer"), second_on))
     return results, problems
 
 

@@ -205,3 +205,58 @@ def test_four_stage_priorities_follow_seed_002(make_desk, cli):
     matrix = openpyxl.load_workbook(path)[SHEETS_BY_KEY["matrix"].name("zh")]
     assert [matrix.cell(r, col_of(matrix, "matrix", "priority")).value for r in range(2, 8)] == \
         ["二级", "二级", "二级", "二级", "二级", "三级"]
+
+
+# --- 16: the manager's second review of major problems ------------------------------------------
+
+def report_fields(path):
+    ws = openpyxl.load_workbook(path).active
+    return {r[0]: r[1] for r in ws.iter_rows(values_only=True) if r[0]}
+
+
+def reviewed(id_, **extra):
+    return {"id": id_, "result": "已处理", "satisfaction": "满意", "rated_at": datetime(2026, 11, 20, 10),
+            "prepared_by": "李工", "prepared_on": datetime(2026, 11, 20), "reviewer": "赵主管",
+            "reviewed_on": datetime(2026, 11, 20), **extra}
+
+
+MAJOR = [
+    ticket("202611-001", datetime(2026, 11, 2, 10), "产品质量类", "充电时起火冒烟"),       # keyword → P0
+    ticket("202611-002", datetime(2026, 11, 2, 11), "产品质量类", "无法开机"),            # P1: no second review
+] + [ticket(f"202611-0{n}", datetime(2026, 11, 3, 9 + n - 10), "产品质量类", "无法开机", product="X3")
+     for n in range(10, 15)]                                                        # five X3 in a week: 批量问题
+MAJOR_LOG = [{"id": t["id"], "time": datetime(2026, 11, 18, 15), "by": "李工", "step": "问题关闭"} for t in MAJOR]
+
+
+def test_a_major_ticket_is_archived_only_after_the_second_review(make_desk, cli, tmp_path):
+    second = {"second_reviewer": "钱经理", "second_reviewed_on": datetime(2026, 11, 21)}
+    results = [reviewed("202611-001"), reviewed("202611-002"), reviewed("202611-010"),
+               reviewed("202611-011", **second)]
+    path = make_desk(MAJOR, progress=MAJOR_LOG, results=results)
+    refused = cli("report", path, "202611-001", "--now", NOW)
+    assert refused.exit_code != 0 and "Traceback" not in refused.output
+    assert "重大问题需售后服务经理复核后才能归档" in refused.output and "202611-001（最高级别 P0）" in refused.output
+    assert not (tmp_path / "archive" / "2026" / "11" / "202611-001.xlsx").exists()
+    en = cli("report", path, "202611-010", "--now", NOW, "--lang", "en")
+    assert en.exit_code != 0 and "202611-010 (batch problem)" in en.output
+
+    everything = cli("report", path, "--all", "--now", NOW)
+    assert everything.exit_code == 0, everything.output
+    out = everything.output.replace("\n", "")
+    assert "等待经理复核" in out and "202611-001（最高级别 P0）" in out and "202611-010（批量问题）" in out
+    folder = tmp_path / "archive" / "2026" / "11"
+    assert sorted(p.name for p in folder.glob("*.xlsx")) == ["202611-002.xlsx", "202611-011.xlsx"]
+    f = report_fields(folder / "202611-011.xlsx")   # a batch ticket with both reviews
+    assert f["审核人"] == "赵主管" and f["审核日期"] == datetime(2026, 11, 20)
+    assert f["复核人"] == "钱经理" and f["复核日期"] == datetime(2026, 11, 21)
+    assert "复核人" not in report_fields(folder / "202611-002.xlsx")  # not major: one review
+
+    def add_second_review(wb):
+        ws = wb[SHEETS_BY_KEY["results"].name("zh")]
+        ws.cell(2, col_of(ws, "results", "second_reviewer"), "钱经理")
+        ws.cell(2, col_of(ws, "results", "second_reviewed_on"), datetime(2026, 11, 21))
+    path = make_desk(MAJOR, progress=MAJOR_LOG, results=results, edit=add_second_review)
+    allowed = cli("report", path, "202611-001", "--now", NOW)
+    assert allowed.exit_code == 0, allowed.output
+    f = report_fields(folder / "202611-001.xlsx")
+    assert f["优先级"] == "P0" and f["复核人"] == "钱经理" and f["复核日期"] == datetime(2026, 11, 21)
