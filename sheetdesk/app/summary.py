@@ -6,6 +6,7 @@ deadlines a refresh would write; nothing is written to the desks themselves.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -38,12 +39,11 @@ def parse_week(text: str) -> kpis.Period:
 
 
 def parse_quarter(text: str) -> kpis.Period:
-    try:
-        year, number = text.strip().upper().split("-Q")
-        return kpis.quarter(int(year), int(number))
-    except ValueError:
+    m = re.fullmatch(r"(\d{4})\s*-?\s*Q([1-4])", text.strip(), re.IGNORECASE)
+    if m is None:
         raise InputError(f"--quarter 的值“{text}”应为 YYYY-Qn（n 为 1–4），如 2026-Q4",
-                         f"--quarter '{text}' should be YYYY-Qn (n from 1 to 4), e.g. 2026-Q4") from None
+                         f"--quarter '{text}' should be YYYY-Qn (n from 1 to 4), e.g. 2026-Q4")
+    return kpis.quarter(int(m.group(1)), int(m.group(2)))
 
 
 def parse_year(text: str) -> kpis.Period:

@@ -105,6 +105,8 @@ def test_quarter_and_year_summaries_cover_the_period(make_desk, cli, tmp_path):
     assert "季度汇总 2026-Q4" in wb["指标"].oddHeader.left.text
     assert wb.properties.title == "售后反馈季度汇总 2026-Q4"
 
+    assert cli("summary", path, "--quarter", "2026q4", "-o", tmp_path / "q.xlsx", "--now", now).exit_code == 0
+
     result = cli("summary", path, "--year", "2026", "--now", now)
     assert result.exit_code == 0, result.output
     wb = openpyxl.load_workbook(tmp_path / "summaries" / "2026.xlsx")
