@@ -191,7 +191,8 @@ def _cyclic_gc_paused():
             gc.enable()
 
 
-def _calendar(settings: Settings) -> WorkCalendar:
+def desk_calendar(settings: Settings) -> WorkCalendar:
+    """The desk's working calendar: the official one with the team's own days from sheetdesk.toml."""
     try:
         return WorkCalendar.from_settings(settings.calendar)
     except ValueError as exc:
@@ -245,7 +246,7 @@ def _provisional(statuses: list[TicketStatus], cal: WorkCalendar) -> list[Proble
         if not s.provisional:
             continue
         last = max(st.due for st in s.states.values() if st.due)
-        years = [y for y in range(s.rollup.clock_start.year, last.year + 1)  # type: ignore[union-attr]
+        years = [y for y in range(s.ticket.received.year, last.year + 1)  # type: ignore[union-attr]
                  if cal.is_provisional(date(y, 1, 1))]
         label = "、".join(str(y) for y in years)
         out.append(Problem(
@@ -356,7 +357,7 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
     fast = mode != OPENPYXL  # calamine reads
     snap = snapshot(path) if saving else None
     result = RunResult(path, now, "zh", dry_run=dry_run)
-    cal = _calendar(settings)
+    cal = desk_calendar(settings)
     try:
         # the register's formula cells are noted while its XML is read (appended rows go below them)
         book = open_book(path, fast=fast, formulas_of=frozenset((REGISTER.zh, REGISTER.en)) if patching else frozenset())
@@ -439,7 +440,8 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
     if mode == READ:  # read-only: the problems and the ticket picture are the whole answer
         result.problems = _sorted(problems)
         return result
-    overdue = {s.ticket.row: overdue_text(s.states, cal, book.lang) for s in statuses}
+    overdue = {s.ticket.row: overdue_text(s.states, cal, book.lang, s.round_text(book.lang) if s.round > 1 else None)
+               for s in statuses}
     problems += _provisional(statuses, cal)
     result.problems = _sorted(problems)
     if append is not None and appended is not None:
@@ -462,7 +464,7 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
     lang = book.lang
     # the generated sheets' rows are made while they are written (and again only if compared)
     tracker = GeneratedSheet("tracker", header, len(order), lambda: tracker_rows(order, overdue, cal, lang),
-                             [13, 14, 12, 10, 10, 10] + [16, 16, 10] * 4 + [16, 28, 14], open_rows,
+                             [13, 14, 12, 10, 10, 10] + [16, 16, 10] * 4 + [16, 28, 14, 8], open_rows,
                              tuple(i for i, _ in enumerate(header) if 6 <= i < 18 and (i - 6) % 3 != 2))
     call_sheet = GeneratedSheet("followups", followups.header(lang), len(calls), lambda: followups.sheet_rows(calls, lang),
                                 [c.width for c in FOLLOWUPS.columns], len(calls), datetime_cols=(5,),

@@ -7,7 +7,7 @@ deadlines a refresh would write; nothing is written to the desks themselves.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sheetdesk.app.desk import RunResult, run
@@ -16,26 +16,36 @@ from sheetdesk.rules import kpis
 from sheetdesk.rules.kpis import SummaryData
 from sheetdesk.rules.results import latest_by_ticket
 from sheetdesk.rules.routing import subcategory_of
+from sheetdesk.rules.schedule import previous_month, previous_week
 from sheetdesk.rules.workdays import WorkCalendar
 from sheetdesk.settings import load_settings
 
+#: the word ``--month`` / ``--week`` take for the period before today's (on the desk's clock)
+PREVIOUS = "previous"
 
-def parse_month(text: str) -> kpis.Period:
+
+def parse_month(text: str, today: date | None = None) -> kpis.Period:
+    """``YYYY-MM``, or ``previous``: the month before ``today``'s."""
+    if text.strip().lower() == PREVIOUS and today is not None:
+        return kpis.month(*previous_month(today))
     try:
         year, month_no = (int(x) for x in text.strip().split("-"))
         return kpis.month(year, month_no)
     except ValueError:
-        raise InputError(f"--month 的值“{text}”应为 YYYY-MM，如 2026-11",
-                         f"--month '{text}' should be YYYY-MM, e.g. 2026-11") from None
+        raise InputError(f"--month 的值“{text}”应为 YYYY-MM（如 2026-11）或 previous（上月）",
+                         f"--month '{text}' should be YYYY-MM (e.g. 2026-11) or previous") from None
 
 
-def parse_week(text: str) -> kpis.Period:
+def parse_week(text: str, today: date | None = None) -> kpis.Period:
+    """``YYYY-Www``, or ``previous``: the ISO week before ``today``'s."""
+    if text.strip().lower() == PREVIOUS and today is not None:
+        return kpis.iso_week(*previous_week(today))
     try:
         year, week = text.strip().upper().split("-W")
         return kpis.iso_week(int(year), int(week))
     except ValueError:
-        raise InputError(f"--week 的值“{text}”应为 YYYY-Www，如 2026-W47",
-                         f"--week '{text}' should be YYYY-Www, e.g. 2026-W47") from None
+        raise InputError(f"--week 的值“{text}”应为 YYYY-Www（如 2026-W47）或 previous（上周）",
+                         f"--week '{text}' should be YYYY-Www (e.g. 2026-W47) or previous") from None
 
 
 def parse_quarter(text: str) -> kpis.Period:
@@ -57,15 +67,22 @@ def parse_year(text: str) -> kpis.Period:
 
 
 def choose_period(month: str | None = None, week: str | None = None, quarter: str | None = None,
-                  year: str | None = None) -> kpis.Period:
-    """The one period the command line names (``Period.kind`` says which sort)."""
-    given = [(text, parse) for text, parse in ((month, parse_month), (week, parse_week), (quarter, parse_quarter),
+                  year: str | None = None, today: date | None = None) -> kpis.Period:
+    """The one period the command line names (``Period.kind`` says which sort); ``today`` (the desk's
+    clock) for ``--month previous`` / ``--week previous``."""
+    one_period(month, week, quarter, year)
+    given = [(text, parse) for text, parse in ((month, lambda x: parse_month(x, today)),
+                                               (week, lambda x: parse_week(x, today)), (quarter, parse_quarter),
                                                (year, parse_year)) if text]
-    if len(given) != 1:
-        raise InputError("请指定 --month YYYY-MM、--week YYYY-Www、--quarter YYYY-Qn 或 --year YYYY 之一",
-                         "give exactly one of --month YYYY-MM, --week YYYY-Www, --quarter YYYY-Qn or --year YYYY")
     text, parse = given[0]
     return parse(text)
+
+
+def one_period(*texts: str | None) -> None:
+    """Exactly one of --month, --week, --quarter, --year (checked before any desk is read)."""
+    if sum(bool(t) for t in texts) != 1:
+        raise InputError("请指定 --month YYYY-MM、--week YYYY-Www、--quarter YYYY-Qn 或 --year YYYY 之一",
+                         "give exactly one of --month YYYY-MM, --week YYYY-Www, --quarter YYYY-Qn or --year YYYY")
 
 
 def tickets_from_run(result: RunResult, branch: str) -> list[kpis.KpiTicket]:
@@ -83,11 +100,15 @@ def tickets_from_run(result: RunResult, branch: str) -> list[kpis.KpiTicket]:
         sub = ""
         if r is not None and r.rating == "unsatisfied" and result.matrix is not None:
             sub = subcategory_of(result.matrix, t.category, str(t.values.get("description") or ""))
-        response, closed = s.states["first_response"], s.states["closed"]
+        # attainment is the first round's; each later round (二次处理) is judged on its own
+        response, closed = s.first_states["first_response"], s.first_states["closed"]
+        later = tuple(kpis.LaterRound(x.number, x.start, x.states["closed"].due, x.states["closed"].done)
+                      for x in s.later_rounds)
         out.append(kpis.KpiTicket(
             t.id, t.received, t.category, s.effective, s.rank, t.department, t.owner,
             response.due, response.done, closed.due, s.rollup.closed_at if s.closed else None,
-            r.rating if r else None, r.rated_at if r else None, r.overdue_reason if r else "", branch, sub))
+            r.rating if r else None, r.rated_at if r else None, r.overdue_reason if r else "", branch,
+            later, closed.done if later else None, sub))
     return out
 
 
@@ -123,7 +144,7 @@ def build(books: list[Path], period: kpis.Period, *, weekly: bool, now: datetime
         data.trend = kpis.trend(tickets, kpis.last_month(period), now)
     data.late = sorted((t for t in tickets if period.has(t.received) and (
         (t.response_due and (t.response_done or now) > t.response_due)
-        or (t.closed_due and (t.closed_at or now) > t.closed_due))), key=lambda t: (t.rank, t.received))
+        or (t.closed_due and (t.resolution_done or now) > t.closed_due))), key=lambda t: (t.rank, t.received))
     return data
 
 

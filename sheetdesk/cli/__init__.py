@@ -11,6 +11,7 @@ import click
 
 from sheetdesk import __version__
 from sheetdesk.cli import add, demo, doctor, export, importing, init, log, refresh, report, restore, summary
+from sheetdesk.cli import schedule as schedule_cli
 from sheetdesk.cli.console import setup_streams
 
 
@@ -30,5 +31,6 @@ def main() -> None:
 
 
 for _command in (init.init, demo.demo, refresh.refresh, refresh.validate, add.add, log.log, summary.summary,
-                 report.report, doctor.doctor, restore.restore, export.export, importing.import_):
+                 report.report, doctor.doctor, restore.restore, export.export, importing.import_,
+                 schedule_cli.schedule_):
     main.add_command(_command)

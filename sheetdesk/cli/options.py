@@ -1,5 +1,5 @@
 """What every command shares, declared once: the BOOK argument, ``--lang``, ``--now``, ``--json``,
-``--force``, ``--dry-run``, the checks a BOOK must pass, and the one-line error handling.
+``--force``, ``--dry-run``, ``--if-workday``, the checks a BOOK must pass, and the one-line error handling.
 
 Failures print one line (no traceback unless ``SHEETDESK_DEBUG=1``) and exit non-zero; row problems
 are data and exit 0.
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from sheetdesk.app import schedule
 from sheetdesk.errors import BookNotFound, InputError, SheetdeskError
 from sheetdesk.rules import dates
 from sheetdesk.schema import desk_language
@@ -159,3 +160,37 @@ def common(func):
             sys.exit(70)
 
     return wrapper
+
+
+def skipped(lang: str, message: tuple[str, str]) -> None:
+    """A scheduled run that had nothing to do today: one line on stderr; the command exits 0."""
+    click.echo(_t(lang, *message), err=True)
+
+
+def book_of(kwargs: dict) -> Path:
+    """The desk a command works on, whichever way it takes it (BOOK, BOOKS..., [BOOK] [ID]...)."""
+    if kwargs.get("book") is not None:
+        return Path(kwargs["book"])
+    if kwargs.get("books"):
+        return Path(kwargs["books"][0])
+    if kwargs.get("args"):
+        return book_and_ids(tuple(kwargs["args"]))[0]
+    return Path(DEFAULT_BOOK)
+
+
+def if_workday_option(func):
+    """``--if-workday``: do nothing (exit 0, one line on stderr) on a day that is not a working day of
+    the desk's calendar, on the desk's clock or ``--now``. Goes directly below :func:`common`, which
+    hands it ``lang`` and ``now`` and turns a broken sheetdesk.toml into its one line."""
+
+    @functools.wraps(func)
+    def wrapper(*args, if_workday: bool, lang: str, now: datetime | None, **kwargs):
+        if if_workday:
+            reason = schedule.workday_skip(book_of(kwargs), now)
+            if reason is not None:
+                skipped(lang, reason)
+                return None
+        return func(*args, lang=lang, now=now, **kwargs)
+
+    return click.option("--if-workday", "if_workday", is_flag=True,
+                        help="非工作日（按台账日历）不执行，退出码 0 / do nothing on a day off of the desk's calendar")(wrapper)

@@ -10,7 +10,7 @@ import click
 
 from sheetdesk.app import desk
 from sheetdesk.cli.console import busy, echo_json, print_result, print_standup, result_json
-from sheetdesk.cli.options import book_argument, common, dry_run_option, force_option, json_option
+from sheetdesk.cli.options import book_argument, common, dry_run_option, force_option, if_workday_option, json_option
 
 
 @click.command()
@@ -19,6 +19,7 @@ from sheetdesk.cli.options import book_argument, common, dry_run_option, force_o
 @dry_run_option()
 @json_option
 @common
+@if_workday_option
 def refresh(book: Path, as_json: bool, dry_run: bool, force: bool, lang: str, now: datetime | None) -> None:
     """校验、编号、分派并保存 / validate, number, route and save the desk."""
     with busy(lang, f"正在刷新 {book}", f"refreshing {book}", show=not as_json):

@@ -10,7 +10,7 @@ import click
 
 from sheetdesk.app import desk, reports
 from sheetdesk.cli.console import Steps, busy
-from sheetdesk.cli.options import book_and_ids, check_book, common
+from sheetdesk.cli.options import book_and_ids, check_book, common, if_workday_option
 from sheetdesk.errors import InputError
 from sheetdesk.schema import text as _t
 from sheetdesk.settings import load_settings
@@ -23,6 +23,7 @@ from sheetdesk.workbook.report_writer import write_index, write_report
 @click.option("--external", is_flag=True, help="另出对外版（客户与联系方式脱敏） / also a masked copy for outside")
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 生成 PDF / also a PDF (needs LibreOffice)")
 @common
+@if_workday_option
 def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: str, now: datetime | None) -> None:
     """已审核工单的处理结果报告，归档到 archive/YYYY/MM/ / per-ticket result reports into the archive."""
     book, ids = book_and_ids(args)

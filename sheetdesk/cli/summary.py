@@ -1,5 +1,6 @@
-"""``sheetdesk summary [BOOK]... --month YYYY-MM | --week YYYY-Www | --quarter YYYY-Qn | --year YYYY``: the manager's summary workbook,
-several desks merged, optionally mailed."""
+"""``sheetdesk summary [BOOK]... --month YYYY-MM|previous | --week YYYY-Www|previous``: the manager's
+summary workbook, several desks merged, optionally mailed; ``--if-workday`` / ``--if-first-workday``
+let a daily timer start it."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from pathlib import Path
 
 import click
 
-from sheetdesk.app import mailer
+from sheetdesk.app import mailer, schedule
 from sheetdesk.app import summary as summ
 from sheetdesk.cli.console import Steps
-from sheetdesk.cli.options import DEFAULT_BOOK, common, require_book
+from sheetdesk.cli.options import DEFAULT_BOOK, common, if_workday_option, require_book, skipped
 from sheetdesk.rules import kpis
 from sheetdesk.schema import text as _t
 from sheetdesk.settings import load_settings
@@ -20,25 +21,37 @@ from sheetdesk.workbook.summary_writer import write_summary
 
 @click.command()
 @click.argument("books", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--month", "month_text", metavar="YYYY-MM", help="统计月份 / the month to summarise")
-@click.option("--week", "week_text", metavar="YYYY-Www", help="周报：时效监控 / weekly SLA monitoring")
+@click.option("--month", "month_text", metavar="YYYY-MM|previous",
+              help="统计月份，previous 为上月 / the month to summarise (previous: last month)")
+@click.option("--week", "week_text", metavar="YYYY-Www|previous",
+              help="周报：时效监控，previous 为上周 / weekly SLA monitoring (previous: last week)")
 @click.option("--quarter", "quarter_text", metavar="YYYY-Qn", help="季度汇总，如 2026-Q4 / the quarter to summarise")
 @click.option("--year", "year_text", metavar="YYYY", help="年度汇总 / the year to summarise")
+@click.option("--if-first-workday", "if_first_workday", is_flag=True,
+              help="只在本月（用 --week 时为本周）第一个工作日执行 / run only on the first working day of "
+                   "this month (of this week with --week)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="输出文件，默认 summaries/YYYY-MM.xlsx / output file")
 @click.option("--mail-to", "mail_to", multiple=True, metavar="ADDR",
               help="写好后作为附件发到此邮箱，可多次给出（[mail] 见 sheetdesk.toml） / mail it to ADDR (repeatable)")
 @common
+@if_workday_option
 def summary(books: tuple[Path, ...], month_text: str | None, week_text: str | None, quarter_text: str | None,
-            year_text: str | None, output: Path | None, mail_to: tuple[str, ...], lang: str,
+            year_text: str | None, if_first_workday: bool, output: Path | None, mail_to: tuple[str, ...], lang: str,
             now: datetime | None) -> None:
     """月度、周、季度或年度汇总，含图表；多个台账合并 / the manager's summary with charts; several desks merge."""
-    period = summ.choose_period(month_text, week_text, quarter_text, year_text)
-    recipients = mailer.check_recipients(mail_to)
+    summ.one_period(month_text, week_text, quarter_text, year_text)
     paths = list(books) or [Path(DEFAULT_BOOK)]
+    now = now or load_settings(paths[0]).now()  # the first desk's clock, as for its mail and its file
+    period = summ.choose_period(month_text, week_text, quarter_text, year_text, now.date())
+    if if_first_workday:
+        reason = schedule.first_workday_skip(paths[0], now, "week" if week_text else "month")
+        if reason is not None:
+            skipped(lang, reason)
+            return
+    recipients = mailer.check_recipients(mail_to)
     for p in paths:
         require_book(p)
-    now = now or load_settings(paths[0]).now()  # the first desk's clock, as for its mail and its file
     with Steps(lang=lang) as steps:
         steps.step("读取台账", "reading desks", total=len(paths))
         data = summ.build(paths, period, weekly=period.kind == "week", now=now, lang=lang, on_book=steps.advance)

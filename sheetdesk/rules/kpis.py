@@ -7,7 +7,10 @@ concatenation. Definitions:
 * 受理量: received in the period; 结案量: closed in the period, whatever month they arrived;
   月末未结: received by the period's end and not closed by then.
 * attainment of a stage: tickets received in the period whose stage was done by its due time, over
-  those whose stage was done or is past due at ``now`` (undue open stages are not yet judged).
+  those whose stage was done or is past due at ``now`` (undue open stages are not yet judged). It is
+  the first round's: a reopening (二次处理) does not change whether the first round met its deadlines.
+* 二次处理数: later rounds (reopenings) that started in the period; 二次处理达标率: those whose
+  问题关闭 was done by the round's own due time, over those judged (as above).
 * mean/median times: business hours from received to the first response / to the (latest) close,
   for tickets received in the period that reached that point.
 * 满意率: (满意 + 基本满意) / rated, over the tickets rated in the period (评价时间; a rating without
@@ -33,6 +36,8 @@ METRICS = (
     ("open_at_end", "月末未结", "Open at month end"),
     ("response_attainment", "首次响应达标率", "First-response attainment"),
     ("resolution_attainment", "解决达标率", "Resolution attainment"),
+    ("later_rounds", "二次处理数", "Second rounds"),
+    ("later_round_attainment", "二次处理达标率", "Second-round attainment"),
     ("mean_response_h", "平均首次响应时长(小时)", "Mean first response (h)"),
     ("median_response_h", "首次响应时长中位数(小时)", "Median first response (h)"),
     ("mean_resolution_h", "平均解决时长(小时)", "Mean resolution (h)"),
@@ -40,6 +45,15 @@ METRICS = (
     ("rated", "评价数", "Ratings"),
     ("satisfaction_rate", "满意率", "Satisfaction rate"),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class LaterRound:
+    """A round after a reopening (二次处理): when it started and its 问题关闭 due / done."""
+    number: int
+    start: datetime
+    due: datetime | None = None
+    done: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +73,16 @@ class KpiTicket:
     rated_at: datetime | None = None
     overdue_reason: str = ""
     branch: str = ""
+    #: the rounds after reopenings; with any, ``closed_due`` and ``first_closed_at`` are the first round's
+    later_rounds: tuple[LaterRound, ...] = ()
+    first_closed_at: datetime | None = None
     #: the matrix subcategory the ticket falls in ('' when none can be told; see routing.subcategory_of)
     subcategory: str = ""
+
+    @property
+    def resolution_done(self) -> datetime | None:
+        """When the first round's 问题关闭 was done (a ticket never reopened: its close)."""
+        return self.first_closed_at if self.later_rounds else self.closed_at
 
 
 #: the KPIs by key (``METRICS``): counts, rates and hours, None where there is nothing to measure
@@ -89,6 +111,13 @@ class TrendRow(TypedDict):
     satisfaction_rate: float | None
     received_mom: float | None
     received_yoy: float | None
+    #: changes of the rates, in percentage points (5.0 = up 5 pp), None without both months' rate
+    satisfaction_rate_mom: float | None
+    satisfaction_rate_yoy: float | None
+    response_attainment_mom: float | None
+    response_attainment_yoy: float | None
+    resolution_attainment_mom: float | None
+    resolution_attainment_yoy: float | None
 
 
 @dataclass(frozen=True)
@@ -164,6 +193,12 @@ def _hours(cal: WorkCalendar, values: list[tuple[datetime, datetime]]) -> list[f
     return [cal.business_seconds_between(a, b) / 3600 for a, b in values if b >= a]
 
 
+def is_late(t: KpiTicket, now: datetime) -> bool:
+    """The first round missed its first response or its resolution deadline."""
+    return (_attained(t.response_due, t.response_done, now) is False
+            or _attained(t.closed_due, t.resolution_done, now) is False)
+
+
 def _rating_moment(t: KpiTicket) -> datetime | None:
     return t.rated_at or t.closed_at
 
@@ -174,12 +209,15 @@ def kpis(tickets: list[KpiTicket], period: Period, now: datetime, cal: WorkCalen
     resolution = _hours(cal, [(t.received, t.closed_at) for t in arrived if t.closed_at])
     rated = [t for t in tickets if t.rating and period.has(_rating_moment(t))]
     good = sum(t.rating in ("satisfied", "fair") for t in rated)
+    later = [r for t in tickets for r in t.later_rounds if period.has(r.start)]
     return {
         "received": len(arrived),
         "closed": sum(period.has(t.closed_at) for t in tickets),
         "open_at_end": sum(t.received < period.end and not (t.closed_at and t.closed_at < period.end) for t in tickets),
         "response_attainment": _rate([_attained(t.response_due, t.response_done, now) for t in arrived]),
-        "resolution_attainment": _rate([_attained(t.closed_due, t.closed_at, now) for t in arrived]),
+        "resolution_attainment": _rate([_attained(t.closed_due, t.resolution_done, now) for t in arrived]),
+        "later_rounds": len(later),
+        "later_round_attainment": _rate([_attained(r.due, r.done, now) for r in later]),
         "mean_response_h": round(statistics.fmean(response), 2) if response else None,
         "median_response_h": round(statistics.median(response), 2) if response else None,
         "mean_resolution_h": round(statistics.fmean(resolution), 2) if resolution else None,
@@ -202,9 +240,8 @@ def group_table(tickets: list[KpiTicket], period: Period, now: datetime, field: 
             "name": name, "received": len(members), "share": len(members) / total if total else 0.0,
             "closed": sum(1 for t in members if t.closed_at and t.closed_at < period.end),
             "response_attainment": _rate([_attained(t.response_due, t.response_done, now) for t in members]),
-            "resolution_attainment": _rate([_attained(t.closed_due, t.closed_at, now) for t in members]),
-            "late": sum(1 for t in members if _attained(t.response_due, t.response_done, now) is False
-                        or _attained(t.closed_due, t.closed_at, now) is False),
+            "resolution_attainment": _rate([_attained(t.closed_due, t.resolution_done, now) for t in members]),
+            "late": sum(1 for t in members if is_late(t, now)),
             "rank": min(t.rank for t in members),
         })
     if field == "priority":
@@ -239,11 +276,9 @@ def overdue_reasons(tickets: list[KpiTicket], period: Period, now: datetime) -> 
     for t in tickets:
         if not period.has(t.received):
             continue
-        late = (_attained(t.response_due, t.response_done, now) is False
-                or _attained(t.closed_due, t.closed_at, now) is False)
         if t.overdue_reason:
             counts[t.overdue_reason] += 1
-        elif late:
+        elif is_late(t, now):
             counts[""] += 1
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
@@ -252,6 +287,13 @@ def _change(current: float | int | None, before: float | int | None) -> float | 
     if current is None or before is None or before == 0:
         return None
     return (current - before) / before
+
+
+def _points(current: float | None, before: float | None) -> float | None:
+    """A rate's change in percentage points."""
+    if current is None or before is None:
+        return None
+    return round((current - before) * 100, 1)
 
 
 def trend(tickets: list[KpiTicket], period: Period, now: datetime, months: int = 12) -> list[TrendRow]:
@@ -274,11 +316,12 @@ def trend(tickets: list[KpiTicket], period: Period, now: datetime, months: int =
         "response_due": moments([t.response_due for t in tickets]),
         "response_done": moments([t.response_done for t in tickets]),
         "closed_due": moments([t.closed_due for t in tickets]),
+        "resolution_done": moments([t.resolution_done for t in tickets]),
         "rated_at": moments([_rating_moment(t) if t.rating else None for t in tickets]),
         "good": [t.rating in ("satisfied", "fair") for t in tickets],
     })
     at = pd.Timestamp(now)
-    for stage, due, done in (("response", "response_due", "response_done"), ("resolution", "closed_due", "closed_at")):
+    for stage, due, done in (("response", "response_due", "response_done"), ("resolution", "closed_due", "resolution_done")):
         judged = frame[due].notna() & (frame[done].notna() | (at > frame[due]))
         frame[stage] = (frame[done].notna() & (frame[done] <= frame[due])).astype(float).where(judged)  # NaN: not judged
     arrived = frame.groupby(month_index(frame["received"]))
@@ -300,14 +343,24 @@ def trend(tickets: list[KpiTicket], period: Period, now: datetime, months: int =
         p = shift_month(period, -back)
         key = p.start.year * 12 + p.start.month - 1
         in_month = count(received, key)
-        rows.append({
+        rates = {"satisfaction_rate": satisfaction, "response_attainment": attainment["response"],
+                 "resolution_attainment": attainment["resolution"]}
+        row: TrendRow = {
             "month": p.label, "received": in_month, "closed": count(closed, key),
             "response_attainment": value(attainment["response"], key),
             "resolution_attainment": value(attainment["resolution"], key),
             "satisfaction_rate": value(satisfaction, key),
             "received_mom": _change(in_month, count(received, key - 1)),
             "received_yoy": _change(in_month, count(received, key - 12)),
-        })
+            "satisfaction_rate_mom": None, "satisfaction_rate_yoy": None,
+            "response_attainment_mom": None, "response_attainment_yoy": None,
+            "resolution_attainment_mom": None, "resolution_attainment_yoy": None,
+        }
+        for name, series in rates.items():
+            now_rate = value(series, key)
+            row[f"{name}_mom"] = _points(now_rate, value(series, key - 1))  # type: ignore[literal-required]
+            row[f"{name}_yoy"] = _points(now_rate, value(series, key - 12))  # type: ignore[literal-required]
+        rows.append(row)
     return rows
 
 

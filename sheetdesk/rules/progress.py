@@ -2,7 +2,9 @@
 
 The log is append-only and people type it in any order; the roll-up sorts each ticket's steps by
 time. A stage is done at the first time its step was logged after the latest reopening; 问题关闭
-also completes the earlier stages nobody logged. A reopening restarts every stage's clock.
+also completes the earlier stages nobody logged. A reopening (重新打开, or a 不满意 rating after the
+close) ends the ticket's round and starts the next one (二次处理): the ended round keeps what it
+achieved, so its results are judged as they were, and the new round's clock starts at the reopening.
 """
 
 from __future__ import annotations
@@ -26,6 +28,22 @@ class LogEntry:
     note: str = ""
 
 
+#: an SLA pause: (from, until), until None while the clock still stands
+Pause = tuple[datetime, datetime | None]
+
+
+@dataclass(slots=True)
+class Round:
+    """One round of handling: the first runs from the received time, each later one (二次处理) from
+    its reopening. ``ended`` is when the next round started (None for the ticket's current round)."""
+    number: int
+    start: datetime | None
+    done: dict[str, datetime] = field(default_factory=dict)
+    pauses: list[Pause] = field(default_factory=list)
+    closed_at: datetime | None = None
+    ended: datetime | None = None
+
+
 @dataclass(slots=True)
 class Rollup:
     """One ticket's state as its log tells it."""
@@ -37,12 +55,26 @@ class Rollup:
     closed_at: datetime | None = None
     rounds: int = 0                    # reopenings applied so far
     #: SLA pauses since the clock started: (from, until) — until None while still paused
-    pauses: list[tuple[datetime, datetime | None]] = field(default_factory=list)
+    pauses: list[Pause] = field(default_factory=list)
     entries: list[LogEntry] = field(default_factory=list)
+    #: the rounds that ended with a reopening, oldest first (the current round is the fields above)
+    history: list[Round] = field(default_factory=list)
 
     @property
     def closed(self) -> bool:
         return self.status == "closed"
+
+    @property
+    def round(self) -> int:
+        """The current round's number: 1 until the first reopening."""
+        return self.rounds + 1
+
+    def current(self) -> Round:
+        return Round(self.round, self.clock_start, self.done, self.pauses, self.closed_at)
+
+    def all_rounds(self) -> list[Round]:
+        """Every round, the first one first; the last is the current one."""
+        return [*self.history, self.current()]
 
 
 def _p(row: int, column: str, zh: str, en: str, level: str = ERROR, value: object = None) -> Problem:
@@ -134,6 +166,7 @@ def roll_up(entries: list[LogEntry], received: dict[str, datetime | None],
             if e.step in pause_steps and not (r.pauses and r.pauses[-1][1] is None):
                 r.pauses.append((e.time, None))
             if e.step == "reopened":
+                r.history.append(Round(r.round, r.clock_start, r.done, r.pauses, r.closed_at, e.time))
                 r.reopened_at = r.clock_start = e.time
                 r.rounds += 1
                 r.done = {}

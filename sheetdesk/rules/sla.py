@@ -202,18 +202,32 @@ def stage_states(cal: WorkCalendar, level: Level | None, start: datetime | None,
             for stage in STAGES}
 
 
-def overdue_text(states: dict[str, StageState], cal: WorkCalendar, lang: str) -> str | None:
-    """The 超时 cell: which stages are late and by how much, in business time."""
+#: the stages a later round (二次处理, after a reopening) times again; the first response is not
+ROUND_STAGES = ("tech_engaged", "solution", "closed")
+
+
+def round_label(number: int, lang: str) -> str:
+    """第2轮 / Round 2."""
+    return f"第{number}轮" if lang == "zh" else f"Round {number}"
+
+
+def overdue_text(states: dict[str, StageState], cal: WorkCalendar, lang: str,
+                 round_label: str | None = None) -> str | None:
+    """The 超时 cell: which stages are late and by how much, in business time. ``round_label`` (a
+    later round's 第2轮) names the round whose resolution stages are late; the first response
+    belongs to the first round and is never labelled."""
     parts = []
     for stage in STAGES:
         s = states[stage]
         if s.state in RED_STATES:
             amount = s.amount_text(cal, lang)
             zh, en = STAGE_SHORT[stage]
+            label = round_label if round_label and stage in ROUND_STAGES else None
             if lang == "zh":
-                parts.append(f"{zh}超时 {amount}" + ("（已完成）" if s.state == LATE else ""))
+                parts.append((label or "") + f"{zh}超时 {amount}" + ("（已完成）" if s.state == LATE else ""))
             else:
-                parts.append(f"{en} late by {amount}" + (" (done)" if s.state == LATE else ""))
+                parts.append((f"{label}: " if label else "") + f"{en} late by {amount}"
+                             + (" (done)" if s.state == LATE else ""))
     if not parts:
         return None
     return ("；" if lang == "zh" else "; ").join(parts)

@@ -2,26 +2,31 @@
 
 The tracker is regenerated on every refresh: open tickets first, most urgent first (late before
 due-soon, then least time left, then severity), closed tickets in a second block underneath.
+
+A reopened ticket is in a later round (二次处理): its first response stays the first round's, its
+resolution stages (技术介入, 方案提供, 问题关闭) are the current round's, timed from the reopening.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sheetdesk.rules.durations import format_business_seconds
 from sheetdesk.rules.limits import cap_text
-from sheetdesk.rules.progress import Rollup
+from sheetdesk.rules.progress import Rollup, Round
 from sheetdesk.rules.register import Ticket
 from sheetdesk.rules.sla import (
     AMBER_STATES,
     OPEN_LATE,
     RED_STATES,
+    ROUND_STAGES,
     STATE_NAMES,
     UNTIMED,
     Level,
     StageState,
+    round_label,
     stage_states,
 )
 from sheetdesk.rules.workdays import WorkCalendar
@@ -36,15 +41,35 @@ STAGE_NAMES = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class RoundStates:
+    """A later round (二次处理) and its resolution stages' states (``ROUND_STAGES``)."""
+    number: int
+    start: datetime
+    states: dict[str, StageState]
+
+
 @dataclass(slots=True)
 class TicketStatus:
     ticket: Ticket
     rollup: Rollup
     effective: str                 # effective priority name ('' when unknown)
     rank: int                      # severity rank, 0 = most urgent; large when unknown
+    #: the current picture: the first round's first response, the current round's resolution stages
     states: dict[str, StageState]
     #: the refresh's clock: an open pause runs until then
     now: datetime
+    #: every stage as the first round left it (the same as ``states`` until a reopening)
+    first_states: dict[str, StageState] = field(default_factory=dict)
+    #: the rounds after a reopening, oldest first; the last is the current one while the ticket is in it
+    later_rounds: list[RoundStates] = field(default_factory=list)
+
+    @property
+    def round(self) -> int:
+        return self.rollup.round
+
+    def round_text(self, lang: str) -> str:
+        return round_label(self.round, lang)
 
     @property
     def closed(self) -> bool:
@@ -80,9 +105,20 @@ def build_statuses(tickets: list[Ticket], rollups: dict[str, Rollup], effective:
             rollup.clock_start = t.received
         name, rank = effective.get(t.row, ("", 99))
         level = sla_levels.get(name)
-        states = stage_states(cal, level, rollup.clock_start, rollup.done, now, rollup.pauses)
-        out.append(TicketStatus(t, rollup, name, rank, states, now))
+        rounds = rollup.all_rounds()
+        first = _round_states(cal, level, rounds[0], t.received, now)
+        later = [RoundStates(r.number, r.start or t.received,
+                             {k: v for k, v in _round_states(cal, level, r, t.received, now).items() if k in ROUND_STAGES})
+                 for r in rounds[1:]]
+        states = {**first, **later[-1].states} if later else first
+        out.append(TicketStatus(t, rollup, name, rank, states, now, first, later))
     return out
+
+
+def _round_states(cal: WorkCalendar, level: Level | None, r: Round, received: datetime,
+                  now: datetime) -> dict[str, StageState]:
+    """A round's stage states; an ended round is judged as it stood when the next one began."""
+    return stage_states(cal, level, r.start or received, r.done, r.ended or now, r.pauses)
 
 
 def fill_of(state: StageState) -> str | None:
@@ -102,6 +138,7 @@ def headers(lang: str) -> list[str]:
         cols += [f"{name}时限", f"{name}完成", f"{name}状态"] if zh else \
             [f"{name} due", f"{name} done", f"{name} state"]
     cols += ["剩余/超时", "超时", "暂停计时"] if zh else ["Left / late", "Overdue", "Paused"]
+    cols += ["轮次"] if zh else ["Round"]
     return cols
 
 
@@ -175,5 +212,7 @@ def tracker_rows(order: list[TicketStatus | str | None], overdue: dict[int, str 
             fill += [fill_of(st), None, fill_of(st)]
         row += [_left_text(s, cal, lang) if not s.closed else None, overdue.get(t.row), _paused_text(s, cal, lang)]
         fill += [None, "red" if overdue.get(t.row) else None, None]
+        row.append(s.round_text(lang))
+        fill.append(None)
         fill_row = tuple(fill)
         yield tuple(row), patterns.setdefault(fill_row, fill_row)

@@ -24,7 +24,17 @@ GROUP_COLUMNS = (
     ("resolution_attainment", "解决达标率", "Resolution attainment"), ("late", "超时单数", "Late"),
 )
 PERCENT_KEYS = {"share", "response_attainment", "resolution_attainment", "satisfaction_rate", "received_mom",
-                "received_yoy"}
+                "received_yoy", "later_round_attainment"}
+#: the trend's changes of a rate, in percentage points: (key, zh, en) after 受理量环比/同比
+POINT_COLUMNS = (
+    ("satisfaction_rate_mom", "满意率环比(百分点)", "Satisfaction MoM (pp)"),
+    ("satisfaction_rate_yoy", "满意率同比(百分点)", "Satisfaction YoY (pp)"),
+    ("response_attainment_mom", "首次响应达标率环比(百分点)", "First-response attainment MoM (pp)"),
+    ("response_attainment_yoy", "首次响应达标率同比(百分点)", "First-response attainment YoY (pp)"),
+    ("resolution_attainment_mom", "解决达标率环比(百分点)", "Resolution attainment MoM (pp)"),
+    ("resolution_attainment_yoy", "解决达标率同比(百分点)", "Resolution attainment YoY (pp)"),
+)
+POINT_KEYS = {key for key, _, _ in POINT_COLUMNS}
 #: xlsxwriter's chart size at scale 1, and the default row height and column width, in pixels
 CHART_PX = (480, 288)
 ROW_PX, DEFAULT_COLUMN_PX = 20, 64
@@ -46,6 +56,7 @@ class _Writer:
         self.head = self.wb.add_format({"bold": True, "bg_color": "#D9D9D9", "border": 1, "text_wrap": True})
         self.pct = self.wb.add_format({"num_format": "0.0%"})
         self.num = self.wb.add_format({"num_format": "0.00"})
+        self.points = self.wb.add_format({"num_format": "+0.0;-0.0;0.0"})
         self.dt = self.wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
         self.title = self.wb.add_format({"bold": True, "font_size": 13})
 
@@ -83,7 +94,8 @@ class _Writer:
     def _value(self, ws, row: int, col: int, key: str, value) -> None:
         if value is None:
             return
-        fmt = self.pct if key in PERCENT_KEYS else self.num if isinstance(value, float) else None
+        fmt = (self.pct if key in PERCENT_KEYS else self.points if key in POINT_KEYS
+               else self.num if isinstance(value, float) else None)
         ws.write(row, col, value, fmt) if fmt else ws.write(row, col, value)
 
     def table(self, ws, first_row: int, headers: list[str], rows: list[list], keys: list[str]) -> None:
@@ -195,11 +207,11 @@ class _Writer:
         d = self.data
         ws = self.wb.add_worksheet(self.t("趋势", "Trend"))
         keys = ["month", "received", "closed", "response_attainment", "resolution_attainment", "satisfaction_rate",
-                "received_mom", "received_yoy"]
+                "received_mom", "received_yoy"] + [k for k, _, _ in POINT_COLUMNS]
         headers = [self.t("月份", "Month"), self.t("受理量", "Received"), self.t("结案量", "Closed"),
                    self.t("首次响应达标率", "First-response attainment"), self.t("解决达标率", "Resolution attainment"),
                    self.t("满意率", "Satisfaction rate"), self.t("受理量环比", "Received MoM"),
-                   self.t("受理量同比", "Received YoY")]
+                   self.t("受理量同比", "Received YoY")] + [self.t(zh, en) for _, zh, en in POINT_COLUMNS]
         self.table(ws, 0, headers, [[r[k] for k in keys] for r in d.trend], keys)
         ws.set_column(0, len(headers) - 1, 13)
         n = len(d.trend)
@@ -243,7 +255,8 @@ class _Writer:
             ws.write(r, 1, t.branch)
             ws.write(r, 2, t.priority)
             ws.write(r, 3, t.owner)
-            for c, value in ((4, t.response_due), (5, t.response_done), (6, t.closed_due), (7, t.closed_at)):
+            # a reopened ticket: the first round's resolution, as the attainment judges it
+            for c, value in ((4, t.response_due), (5, t.response_done), (6, t.closed_due), (7, t.resolution_done)):
                 if value is not None:
                     ws.write_datetime(r, c, value, self.dt)
             ws.write(r, 8, t.overdue_reason)

@@ -264,6 +264,12 @@ def test_kpis_from_the_database_equal_the_workbook(cli, tmp_path, db_url):
     result = run(book, now=NOW_DT, write=False)
     from_book = tickets_from_run(result, "demo")
     assert len(from_db) == len(from_book) > 30
+    # the export's stage columns are the current round's; the KPIs judge a reopened ticket's first
+    # round (and its later rounds apart), which the export does not hold: compare the others
+    reopened = {k.id for k in from_book if k.later_rounds}
+    assert reopened
+    from_db = [k for k in from_db if k.id not in reopened]
+    from_book = [k for k in from_book if k.id not in reopened]
     assert sorted(from_db, key=lambda k: (k.id, k.received)) == sorted(from_book, key=lambda k: (k.id, k.received))
 
     cal = result.calendar

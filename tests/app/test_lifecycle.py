@@ -77,8 +77,10 @@ def test_lifecycle_through_refresh(make_desk, cli, tmp_path):
     header = {c.value: c.column for c in ws[1]}
     assert fill(ws.cell(3, header["响应时限"])) == RED
     assert fill(ws.cell(11, header["响应时限"])) is None  # closed in time
-    # every stage restarts after a reopening (PRODUCT.md §3): the second-round response is due 48h after it
-    assert rows[2]["response_due"] == datetime(2026, 11, 21, 10)
+    # the reopening starts a second round of the resolution stages only: the first response keeps
+    # the first round's deadline (48h from 16 Nov 10:00) and was met
+    assert rows[2]["response_due"] == datetime(2026, 11, 18, 10)
+    assert rows[2]["overdue"] is None
 
     # keyword escalation: typed priority untouched, effective P0, reason names the keyword
     assert rows[4]["priority"] == "P1" and rows[4]["effective_priority"] == "P0"
