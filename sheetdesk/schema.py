@@ -110,6 +110,7 @@ LISTS = Sheet("lists", "选项", "Lists", (
     C("emotion", "客户情绪", "Emotion", width=10),
     C("step", "节点", "Step", width=12),
     C("satisfaction", "客户满意度", "Satisfaction", width=12),
+    C("scale", "评分制", "Rating scale", width=10),
 ))
 
 PROGRESS = Sheet("progress", "进度跟踪", "Progress", (
@@ -131,6 +132,9 @@ RESULTS = Sheet("results", "处理结果", "Results", (
     C("prepared_on", "编制日期", "Prepared on", width=12, kind="date"),
     C("reviewer", "审核人", "Reviewer", width=10),
     C("reviewed_on", "审核日期", "Reviewed on", width=12, kind="date"),
+    # seed 003: a major problem (the most urgent level, 批量问题) is reviewed again by the service manager
+    C("second_reviewer", "复核人", "Second reviewer", width=10),
+    C("second_reviewed_on", "复核日期", "Second reviewed on", width=12, kind="date"),
     C("overdue_reason", "超时原因", "Overdue reason", width=20),
     C("remarks", "备注", "Remarks", width=20),
     C("check", "校验", "Check", owned=True, width=40),

@@ -13,6 +13,10 @@ stale_lock_hours = 12        # an office lock file older than this is reported a
 [followups]
 periodic = [7, 30, 90]       # calls N days after 购买日期; none unless set
 
+[results]
+scale = 100                  # scores are 1–100 (a 10 is 不满意); 10: 1–10; unset: 10 or less is 1–10
+                             # (选项's 评分制 entry, when there is one, wins)
+
 [sla]
 pause_steps = ["等待客户"]     # steps that stop the SLA clock until the next step; none unless set
 default_level = "P2"          # untriaged tickets are timed at this level; default: the SLA sheet's last row
@@ -114,6 +118,7 @@ SCHEMA: dict[str, dict[str, KeyRule]] = {
     "database": {"url": _STR, "branch": _STR},
     "notify": {"show_names": _BOOL, "timeout": _POS_NUM, "retries": _NON_NEG_INT, "backoff": _POS_NUM,
                "targets": _LIST},
+    "results": {"scale": (lambda v: v in (10, 100) and not isinstance(v, bool), "10 或 100", "10 or 100")},
 }
 #: the keys of one [[notify.targets]] table (which of them a type needs: :func:`_check_targets`)
 _TARGET_KEYS: dict[str, KeyRule] = {"type": _STR, "name": _STR, "url_env": _STR, "secret_env": _STR, "style": _STR,
@@ -148,6 +153,8 @@ class Settings:
     #: the SLA level untriaged tickets are timed at (checked against the SLA sheet when it is read);
     #: None: the least urgent level
     default_level: str | None = None
+    #: [results] scale: ratings are scored 1–10 or 1–100; None: not said (10 or less reads as 1–10)
+    rating_scale: int | None = None
     raw: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
 
@@ -233,6 +240,7 @@ def load_settings(book: Path) -> Settings:
             raise SettingsError(f"{path}：[sla] default_level 应为时效标准表中的级别名称，如 \"P2\"，实际为 {level!r}",
                                 f"{path}: [sla] default_level must name a level of the SLA sheet, like \"P2\", got {level!r}")
         settings.default_level = level.strip()
+    settings.rating_scale = raw.get("results", {}).get("scale")  # checked by the schema: 10 or 100
     return settings
 
 

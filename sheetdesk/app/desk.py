@@ -23,7 +23,7 @@ from sheetdesk.rules.idle import find_idle, idle_problems, last_progress
 from sheetdesk.rules.problems import WARNING, Problem
 from sheetdesk.rules.progress import Rollup, read_log, roll_up
 from sheetdesk.rules.register import Lists, RegisterPlan, note_escalated_defaults, plan_register
-from sheetdesk.rules.results import latest_by_ticket, read_results, reopenings
+from sheetdesk.rules.results import latest_by_ticket, read_results, read_scale, reopenings
 from sheetdesk.rules.routing import Matrix, read_matrix
 from sheetdesk.rules.sla import overdue_text, read_sla
 from sheetdesk.rules.staff import Person, missing_owners, read_staff
@@ -79,6 +79,8 @@ class RunResult:
     calls: list[followups.Call] = field(default_factory=list)
     appended: Appended | None = None
     results: list | None = None
+    #: the 分类矩阵 as read (the summary's 不满意TOP3 tells subcategories by it)
+    matrix: Matrix | None = None
     #: register rows read (kept when :meth:`release` lets ``plan.tickets`` go)
     rows_read: int | None = None
     #: the 人员 / Staff sheet's people (who a group message may @-mention)
@@ -135,6 +137,12 @@ def _lists(book: Book) -> Lists:
         if not values[key]:  # an emptied list means "use the defaults", never "allow nothing"
             values[key] = list(defaults[key]) + list(EN_LIST_VALUES[key])
     return Lists(**values)
+
+
+def _scale_entries(book: Book) -> list[tuple[int, str]]:
+    """选项's 评分制 entries: (row, text)."""
+    table = read_table(book, LISTS, required=False, add_owned=False)
+    return [(r.row, r.text("scale")) for r in table.rows if r.text("scale")] if table is not None else []
 
 
 def _read_counter(book: Book, register) -> dict[str, int]:
@@ -392,6 +400,7 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
 
     sla, sla_problems = read_sla(sla_table)
     matrix, matrix_problems = read_matrix(matrix_table, sla)
+    result.matrix = matrix
     plan = plan_register(register, matrix, sla, _lists(book), _read_counter(book, register), now, book.date1904,
                          _default_level(settings, sla), _remembered(book))
     result.plan = plan
@@ -401,7 +410,9 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
         if t.id and t.id not in received:
             received[t.id] = t.received
     entries, log_problems = read_log(progress_table, received, now, book.date1904, plan.conflicts)
-    results, result_problems = read_results(results_table, received, now, book.date1904, plan.conflicts)
+    scale, scale_problems = read_scale(_scale_entries(book), settings.rating_scale)
+    results, result_problems = read_results(results_table, received, now, book.date1904, plan.conflicts, scale)
+    result_problems = scale_problems + result_problems
     result.results = results
     rollups, rollup_problems = roll_up(entries, received, reopenings(results), settings.pause_steps)
     last_logged = last_progress(entries)

@@ -30,6 +30,7 @@ from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from pathlib import Path
 
 from sheetdesk.errors import InputError, SettingsError, SheetdeskError
+from sheetdesk.rules.kpis import period_name
 from sheetdesk.settings import DEFAULT_TIMEZONE, aware, desk_now, load_settings
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -107,10 +108,11 @@ def check_recipients(addresses: tuple[str, ...] | list[str]) -> list[str]:
     return out
 
 
-def subject(label: str, weekly: bool, lang: str) -> str:
+def subject(label: str, name: str, lang: str) -> str:
+    """``name``: the period's word (月度, 周, 季度, 年度 / monthly, weekly, …; kpis.period_name)."""
     if lang == "zh":
-        return f"售后反馈{'周' if weekly else '月度'}汇总 {label}"
-    return f"After-sales {'weekly' if weekly else 'monthly'} summary {label}"
+        return f"售后反馈{name}汇总 {label}"
+    return f"After-sales {name} summary {label}"
 
 
 def compose(path: Path | None, recipients: list[str], settings: MailSettings, subject_text: str, body: str) -> EmailMessage:
@@ -201,15 +203,16 @@ def mail_summary(target: Path, recipients: list[str], book: Path, data) -> None:
     be sent it by hand.
     """
     label, lang, k = data.period.label, data.lang, data.kpis
+    name = period_name(data.period, lang)
     if lang == "zh":
-        body = (f"您好：\n\n附件为 {label} 售后反馈{'周' if data.weekly else '月度'}汇总（受理 {k['received']}，"
+        body = (f"您好：\n\n附件为 {label} 售后反馈{name}汇总（受理 {k['received']}，"
                 f"结案 {k['closed']}，期末未结 {k['open_at_end']}）。\n\n—— sheetdesk 自动发送\n")
     else:
-        body = (f"Hello,\n\nattached is the after-sales {'weekly' if data.weekly else 'monthly'} summary for {label} "
+        body = (f"Hello,\n\nattached is the after-sales {name} summary for {label} "
                 f"({k['received']} received, {k['closed']} closed, {k['open_at_end']} open at period end).\n\n"
                 f"-- sent by sheetdesk\n")
     try:
-        send(target, recipients, mail_settings(book), subject(label, data.weekly, lang), body)
+        send(target, recipients, mail_settings(book), subject(label, name, lang), body)
     except SheetdeskError as exc:
         raise MailError(f"邮件未发送：{exc.zh}（汇总已写入 {target}）",
                         f"mail not sent: {exc.en} (the summary is written: {target})") from None

@@ -1,6 +1,8 @@
 """Per-ticket result reports (售后服务反馈及处理结果报告) and their append-only archive.
 
-A report is written once a supervisor has reviewed the ticket (审核人 and 审核日期 filled). The
+A report is written once a supervisor has reviewed the ticket (审核人 and 审核日期 filled); a major
+problem — at the most urgent level, or 批量问题 — also needs the service manager's second review
+(复核人 and 复核日期, seed 003) and waits for it until then. The
 archive keeps every version: the content of a report is hashed (its data, not the file bytes), an
 unchanged ticket writes nothing, a changed one becomes ``ID.v2.xlsx`` beside the first. The
 external copy masks the customer and every contact — also inside free text such as log notes —
@@ -47,20 +49,53 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def build_reports(result: RunResult) -> dict[str, Report]:
-    """Reports of every reviewed ticket of a refresh result, by ID. An ID several register rows hold
-    gets none: its results rows belong to no ticket, and a report must name one customer."""
-    lang = result.desk_lang
-    conflicts = result.plan.conflicts if result.plan else {}
+def _reviewed(result: RunResult) -> dict:
     reviewed = {}
     for r in result.results or []:
         if r.reviewer and r.reviewed_on:
-            reviewed[r.ticket_id] = r  # the last reviewed row of a ticket wins
+            reviewed[r.ticket_id] = r  # the last reviewed row of a ticket wins (its 复核 too)
+    return reviewed
+
+
+def major_reason(status, escalation) -> tuple[str, str] | None:
+    """Why a ticket is a major problem needing the manager's second review (None: it is not): it is
+    at the most urgent level (typed or escalated), or a batch (批量问题)."""
+    if escalation is not None and escalation.batch_key:
+        return "批量问题", "batch problem"
+    if status.rank == 0:
+        return f"最高级别 {status.effective}", f"most urgent level {status.effective}"
+    return None
+
+
+def awaiting_second_review(result: RunResult) -> dict[str, tuple[str, str]]:
+    """Reviewed major tickets whose 复核人/复核日期 are not both filled: ID -> why it is major (zh, en)."""
+    reviewed = _reviewed(result)
+    conflicts = result.plan.conflicts if result.plan else {}
+    out: dict[str, tuple[str, str]] = {}
+    for s in result.statuses:
+        t = s.ticket
+        r = reviewed.get(t.id or "")
+        if r is None or t.id in conflicts or (r.second_reviewer and r.second_reviewed_on):
+            continue
+        reason = major_reason(s, result.escalations.get(t.row))
+        if reason:
+            out.setdefault(t.id, reason)  # type: ignore[arg-type]
+    return out
+
+
+def build_reports(result: RunResult) -> dict[str, Report]:
+    """Reports of every reviewed ticket of a refresh result, by ID, but for the major ones still
+    awaiting their second review. An ID several register rows hold gets none: its results rows
+    belong to no ticket, and a report must name one customer."""
+    lang = result.desk_lang
+    conflicts = result.plan.conflicts if result.plan else {}
+    reviewed = _reviewed(result)
+    waiting = awaiting_second_review(result)
     out: dict[str, Report] = {}
     for s in result.statuses:
         t = s.ticket
         r = reviewed.get(t.id or "")
-        if r is None or t.id in out or t.id in conflicts:
+        if r is None or t.id in out or t.id in conflicts or t.id in waiting:
             continue
         v = t.values
         escalation = result.escalations.get(t.row)
@@ -77,7 +112,8 @@ def build_reports(result: RunResult) -> dict[str, Report]:
             s.states["closed"].due, steps, stages, _text(r.values.get("result")), rating,
             _text(r.values.get("comment")), _text(r.values.get("prepared_by")),
             dates.to_date(r.values.get("prepared_on"))[0], r.reviewer, r.reviewed_on, _text(r.values.get("remarks")),
-            **_lateness(stages, r.overdue_reason, lang))
+            **_lateness(stages, r.overdue_reason, lang), second_reviewer=r.second_reviewer,
+            second_reviewed_on=r.second_reviewed_on)
     return out
 
 
@@ -292,7 +328,9 @@ def ambiguous_ids(ids: list[str], conflicts: dict[str, list[int]]) -> tuple[str,
 
 
 def select(reports: dict[str, Report], ids: list[str], all_: bool, root: Path,
-           conflicts: dict[str, list[int]] | None = None) -> list[Report]:
+           conflicts: dict[str, list[int]] | None = None, waiting: dict[str, tuple[str, str]] | None = None
+           ) -> list[Report]:
+    """``waiting``: the major tickets awaiting the manager's second review (awaiting_second_review)."""
     if ids and all_:
         raise InputError("请指定反馈编号或 --all 之一", "give IDs or --all, not both")
     if not ids and not all_:
@@ -303,6 +341,14 @@ def select(reports: dict[str, Report], ids: list[str], all_: bool, root: Path,
     refused = ambiguous_ids(ids, conflicts or {})
     if refused:
         raise InputError(*refused)
+    waiting = waiting or {}
+    held = [i for i in dict.fromkeys(ids) if i in waiting]
+    if held:
+        zh = "；".join(f"{i}（{waiting[i][0]}）" for i in held)
+        en = "; ".join(f"{i} ({waiting[i][1]})" for i in held)
+        raise InputError(f"重大问题需售后服务经理复核后才能归档，请在处理结果填写复核人和复核日期：{zh}",
+                         f"a major problem is archived only after the manager's second review; fill Second "
+                         f"reviewer and Second reviewed on in Results for: {en}")
     missing = [i for i in ids if i not in reports]
     if missing:
         raise InputError(f"以下编号没有已审核的处理结果（需填写审核人和审核日期）：{'、'.join(missing)}",

@@ -250,6 +250,10 @@ def fill_demo(wb: Workbook, lang: str = "zh", today: date = date(2026, 11, 23), 
     log.sort(key=lambda e: e["time"])
     for i, entry in enumerate(log, 2):
         _put(log_ws, PROGRESS, i, entry, lang)
+    reviewed = [r for r in results if r.get("reviewer") and r.get("reviewed_on")]
+    if reviewed:  # the manager's second review (复核) a major problem needs, shown once
+        reviewed[0].update(second_reviewer="钱经理" if zh else "Qian",
+                           second_reviewed_on=reviewed[0]["reviewed_on"] + timedelta(days=1))
     for i, entry in enumerate(results, 2):
         _put(res_ws, RESULTS, i, entry, lang)
         if entry.get("reviewer") is None:

@@ -6,6 +6,7 @@ deadlines a refresh would write; nothing is written to the desks themselves.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from sheetdesk.errors import InputError
 from sheetdesk.rules import kpis
 from sheetdesk.rules.kpis import SummaryData
 from sheetdesk.rules.results import latest_by_ticket
+from sheetdesk.rules.routing import subcategory_of
 from sheetdesk.rules.schedule import previous_month, previous_week
 from sheetdesk.rules.workdays import WorkCalendar
 from sheetdesk.settings import load_settings
@@ -46,6 +48,43 @@ def parse_week(text: str, today: date | None = None) -> kpis.Period:
                          f"--week '{text}' should be YYYY-Www (e.g. 2026-W47) or previous") from None
 
 
+def parse_quarter(text: str) -> kpis.Period:
+    m = re.fullmatch(r"(\d{4})\s*-?\s*Q([1-4])", text.strip(), re.IGNORECASE)
+    if m is None:
+        raise InputError(f"--quarter 的值“{text}”应为 YYYY-Qn（n 为 1–4），如 2026-Q4",
+                         f"--quarter '{text}' should be YYYY-Qn (n from 1 to 4), e.g. 2026-Q4")
+    return kpis.quarter(int(m.group(1)), int(m.group(2)))
+
+
+def parse_year(text: str) -> kpis.Period:
+    try:
+        value = int(text.strip())
+        if not 1900 <= value <= 9998:
+            raise ValueError(value)
+        return kpis.year_period(value)
+    except ValueError:
+        raise InputError(f"--year 的值“{text}”应为四位年份，如 2026", f"--year '{text}' should be a year, e.g. 2026") from None
+
+
+def choose_period(month: str | None = None, week: str | None = None, quarter: str | None = None,
+                  year: str | None = None, today: date | None = None) -> kpis.Period:
+    """The one period the command line names (``Period.kind`` says which sort); ``today`` (the desk's
+    clock) for ``--month previous`` / ``--week previous``."""
+    one_period(month, week, quarter, year)
+    given = [(text, parse) for text, parse in ((month, lambda x: parse_month(x, today)),
+                                               (week, lambda x: parse_week(x, today)), (quarter, parse_quarter),
+                                               (year, parse_year)) if text]
+    text, parse = given[0]
+    return parse(text)
+
+
+def one_period(*texts: str | None) -> None:
+    """Exactly one of --month, --week, --quarter, --year (checked before any desk is read)."""
+    if sum(bool(t) for t in texts) != 1:
+        raise InputError("请指定 --month YYYY-MM、--week YYYY-Www、--quarter YYYY-Qn 或 --year YYYY 之一",
+                         "give exactly one of --month YYYY-MM, --week YYYY-Www, --quarter YYYY-Qn or --year YYYY")
+
+
 def tickets_from_run(result: RunResult, branch: str) -> list[kpis.KpiTicket]:
     """One flat record per numbered ticket of a refresh result: per register row, so two rows that
     share an ID count as two tickets (neither has a rating: results rows of such an ID count for none)."""
@@ -58,6 +97,9 @@ def tickets_from_run(result: RunResult, branch: str) -> list[kpis.KpiTicket]:
         if not t.id or t.received is None:
             continue
         r = ratings.get(t.id)
+        sub = ""
+        if r is not None and r.rating == "unsatisfied" and result.matrix is not None:
+            sub = subcategory_of(result.matrix, t.category, str(t.values.get("description") or ""))
         # attainment is the first round's; each later round (二次处理) is judged on its own
         response, closed = s.first_states["first_response"], s.first_states["closed"]
         later = tuple(kpis.LaterRound(x.number, x.start, x.states["closed"].due, x.states["closed"].done)
@@ -66,7 +108,7 @@ def tickets_from_run(result: RunResult, branch: str) -> list[kpis.KpiTicket]:
             t.id, t.received, t.category, s.effective, s.rank, t.department, t.owner,
             response.due, response.done, closed.due, s.rollup.closed_at if s.closed else None,
             r.rating if r else None, r.rated_at if r else None, r.overdue_reason if r else "", branch,
-            later, closed.done if later else None))
+            later, closed.done if later else None, sub))
     return out
 
 
@@ -96,8 +138,10 @@ def build(books: list[Path], period: kpis.Period, *, weekly: bool, now: datetime
     data.owners = kpis.group_table(tickets, period, now, "owner")
     data.satisfaction = kpis.satisfaction_distribution(tickets, period)
     data.reasons = kpis.overdue_reasons(tickets, period, now)
+    data.unhappy_categories = kpis.unhappy_top(tickets, period, "category")
+    data.unhappy_subcategories = kpis.unhappy_top(tickets, period, "subcategory")
     if not weekly:
-        data.trend = kpis.trend(tickets, period, now)
+        data.trend = kpis.trend(tickets, kpis.last_month(period), now)
     data.late = sorted((t for t in tickets if period.has(t.received) and (
         (t.response_due and (t.response_done or now) > t.response_due)
         or (t.closed_due and (t.resolution_done or now) > t.closed_due))), key=lambda t: (t.rank, t.received))

@@ -35,7 +35,8 @@ def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: s
     built = reports.build_reports(result)
     root = reports.archive_dir(book)
     conflicts = result.plan.conflicts if result.plan else {}
-    chosen, refused = reports.refuse_unsafe(reports.select(built, ids, all_, root, conflicts))
+    waiting = reports.awaiting_second_review(result)
+    chosen, refused = reports.refuse_unsafe(reports.select(built, ids, all_, root, conflicts, waiting))
     for zh, en in refused:  # a malformed typed ID never names a file; the others are still written
         click.echo(_t(lang, "注意：", "warning: ") + _t(lang, zh, en), err=True)
     written, unchanged = [], 0
@@ -68,6 +69,11 @@ def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: s
         click.echo(_t(lang, f"登记表中重复的编号不出报告：{'、'.join(skipped[:20])}{more_zh}（改正重复的编号后再运行）",
                       f"no report for IDs on several Register rows: {', '.join(skipped[:20])}{more_en} "
                       f"(correct them, then run again)"))
+    if all_ and waiting:
+        listed_zh = "、".join(f"{i}（{why[0]}）" for i, why in sorted(waiting.items()))
+        listed_en = ", ".join(f"{i} ({why[1]})" for i, why in sorted(waiting.items()))
+        click.echo(_t(lang, f"等待经理复核（填写复核人和复核日期后再出报告）：{listed_zh}",
+                      f"waiting for the manager's second review (fill Second reviewer and Second reviewed on): {listed_en}"))
     if index is not None:
         click.echo(_t(lang, f"归档索引：{index}", f"archive index: {index}"))
     if refused and ids:  # the IDs named on the command line were not all reported

@@ -76,6 +76,8 @@ class KpiTicket:
     #: the rounds after reopenings; with any, ``closed_due`` and ``first_closed_at`` are the first round's
     later_rounds: tuple[LaterRound, ...] = ()
     first_closed_at: datetime | None = None
+    #: the matrix subcategory the ticket falls in ('' when none can be told; see routing.subcategory_of)
+    subcategory: str = ""
 
     @property
     def resolution_done(self) -> datetime | None:
@@ -123,6 +125,8 @@ class Period:
     start: datetime   # inclusive
     end: datetime     # exclusive
     label: str
+    #: month | week | quarter | year: names the summary (月度/周/季度/年度) and its 期末 figures
+    kind: str = "month"
 
     def has(self, moment: datetime | None) -> bool:
         return moment is not None and self.start <= moment < self.end
@@ -136,7 +140,34 @@ def month(year: int, month_no: int) -> Period:
 
 def iso_week(year: int, week: int) -> Period:
     start = datetime.combine(date.fromisocalendar(year, week, 1), datetime.min.time())
-    return Period(start, start + timedelta(days=7), f"{year}-W{week:02d}")
+    return Period(start, start + timedelta(days=7), f"{year}-W{week:02d}", "week")
+
+
+def quarter(year: int, number: int) -> Period:
+    if not 1 <= number <= 4:
+        raise ValueError(number)
+    first = month(year, 3 * number - 2)
+    return Period(first.start, shift_month(first, 3).start, f"{year}-Q{number}", "quarter")
+
+
+def year_period(year: int) -> Period:
+    return Period(datetime(year, 1, 1), datetime(year + 1, 1, 1), f"{year}", "year")
+
+
+def last_month(period: Period) -> Period:
+    """The month a period ends in: the 12-month trend of a quarter or a year ends there."""
+    return shift_month(month(period.end.year, period.end.month), -1) if period.kind != "week" else \
+        month(period.start.year, period.start.month)
+
+
+#: kind -> (zh, en) of the summary's name: 月度汇总, 季度汇总 …
+PERIOD_NAMES = {"month": ("月度", "monthly"), "week": ("周", "weekly"), "quarter": ("季度", "quarterly"),
+                "year": ("年度", "annual")}
+
+
+def period_name(period: Period, lang: str) -> str:
+    zh, en = PERIOD_NAMES[period.kind]
+    return zh if lang == "zh" else en
 
 
 def shift_month(period: Period, months: int) -> Period:
@@ -218,6 +249,20 @@ def group_table(tickets: list[KpiTicket], period: Period, now: datetime, field: 
     else:
         rows.sort(key=lambda r: (-r["received"], r["name"]))
     return rows
+
+
+def unhappy_top(tickets: list[KpiTicket], period: Period, field: str = "category", n: int = 3
+                ) -> list[tuple[str, int, float]]:
+    """Seed 002's 高频不满意问题TOP3: the ``n`` most frequent values of ``field`` (category or
+    subcategory) among the 不满意 ratings of the period, with their count and share of the 不满意
+    ratings (ties in name order). A subcategory is named with its category (物流类/发货延迟)."""
+    unhappy = [t for t in tickets if t.rating == "unsatisfied" and period.has(_rating_moment(t))]
+    if field == "subcategory":
+        counts = Counter(f"{t.category}/{t.subcategory}" if t.subcategory else t.category for t in unhappy)
+    else:
+        counts = Counter(getattr(t, field) or "" for t in unhappy)
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    return [(name, count, count / len(unhappy)) for name, count in ranked]
 
 
 def satisfaction_distribution(tickets: list[KpiTicket], period: Period) -> dict[str, int]:
@@ -336,21 +381,25 @@ class SummaryData:
     reasons: list[tuple[str, int]] = field(default_factory=list)
     trend: list[TrendRow] = field(default_factory=list)
     late: list[KpiTicket] = field(default_factory=list)
+    #: 不满意TOP3 by category and by subcategory: (name, count, share of the 不满意)
+    unhappy_categories: list[tuple[str, int, float]] = field(default_factory=list)
+    unhappy_subcategories: list[tuple[str, int, float]] = field(default_factory=list)
     #: the (first) desk's time zone: ``now`` is on its clock
     timezone: str = DEFAULT_TIMEZONE
 
 
-#: a week does not end with a month: its open tickets are counted "at period end"
+#: a week, a quarter or a year does not end with "the month": its open tickets are counted "at period end"
 WEEKLY_OPEN_AT_END = ("open_at_end", "期末未结", "Open at period end")
 
 
-def metrics(weekly: bool) -> tuple[tuple[str, str, str], ...]:
-    """(key, zh, en) of the KPIs in sheet order, named for the period the summary covers."""
-    if not weekly:
+def metrics(period_end: bool) -> tuple[tuple[str, str, str], ...]:
+    """(key, zh, en) of the KPIs in sheet order, named for the period the summary covers
+    (``period_end``: any period but a month)."""
+    if not period_end:
         return METRICS
     return tuple(WEEKLY_OPEN_AT_END if key == "open_at_end" else (key, zh, en) for key, zh, en in METRICS)
 
 
-def metric_label(key: str, weekly: bool, lang: str) -> str:
-    _, zh, en = next(m for m in metrics(weekly) if m[0] == key)
+def metric_label(key: str, period_end: bool, lang: str) -> str:
+    _, zh, en = next(m for m in metrics(period_end) if m[0] == key)
     return zh if lang == "zh" else en

@@ -61,6 +61,9 @@ class Report:
     #: the stages that missed their deadline and 处理结果's 超时原因
     late_stages: str = ""
     overdue_reason: str = ""
+    #: the manager's second review of a major problem (复核人, 复核日期)
+    second_reviewer: str = ""
+    second_reviewed_on: date | None = None
 
     def digest(self) -> str:
         """The content hash the archive compares (independent of file timestamps). Fields at their
@@ -76,4 +79,4 @@ class Report:
         return hashlib.sha256(json.dumps(data, default=str, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
-_LATER_FIELDS = ("late_stages", "overdue_reason")
+_LATER_FIELDS = ("late_stages", "overdue_reason", "second_reviewer", "second_reviewed_on")

@@ -124,3 +124,27 @@ def read_matrix(table: Table, sla: SlaTable) -> tuple[Matrix, list[Problem]]:
         problems.append(Problem("matrix", None, None, "分类矩阵没有任何分类，无法自动分派",
                                 "the matrix has no categories; nothing can be routed", "warning"))
     return Matrix(entries), problems
+
+
+def subcategory_of(matrix: Matrix, category: str, description: str) -> str:
+    """The matrix subcategory a ticket falls in, for the 不满意TOP3 (seed 002: 物流延迟占比25%).
+
+    The matrix names a category's subcategories in one cell (发货延迟、丢件、错发漏发) or gives a
+    category several rows, each with its own subcategory and keywords. A subcategory the description
+    names wins; else the row of the category whose keywords the description holds (when the category
+    has several rows); else '' — the ticket counts under its category alone."""
+    lead = split_categories(category)[:1]
+    if not lead or not description:
+        return ""
+    key = normalise_header(lead[0])
+    rows = [e for e in matrix.entries if normalise_header(e.category) == key]
+    lowered = description.lower()
+    for entry in rows:
+        for item in split_list(entry.subcategory):
+            if item.lower() in lowered:
+                return item
+    if len(rows) > 1:
+        for entry in rows:
+            if entry.subcategory and any(k.lower() in lowered for k in entry.keywords):
+                return entry.subcategory
+    return ""

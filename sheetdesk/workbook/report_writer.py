@@ -28,8 +28,11 @@ CLOSING = (
     ("result", "处理结果", "Result"), ("satisfaction", "客户满意度", "Satisfaction"),
     ("comment", "客户评价", "Customer comment"), ("prepared_by", "报告编制人", "Prepared by"),
     ("prepared_on", "编制日期", "Prepared on"), ("reviewer", "审核人", "Reviewer"),
-    ("reviewed_on", "审核日期", "Reviewed on"), ("remarks", "备注", "Remarks"),
+    ("reviewed_on", "审核日期", "Reviewed on"), ("second_reviewer", "复核人", "Second reviewer"),
+    ("second_reviewed_on", "复核日期", "Second reviewed on"), ("remarks", "备注", "Remarks"),
 )
+#: shown when the ticket had the manager's second review (a major problem)
+SECOND_REVIEW = frozenset({"second_reviewer", "second_reviewed_on"})
 
 
 def write_report(report: Report, path: Path, digest: str, written: datetime | None = None) -> None:
@@ -125,6 +128,8 @@ def write_report(report: Report, path: Path, digest: str, written: datetime | No
     ws.merge_range(row, 0, row, 3, t("结果与审核", "Result and review"), section)
     row += 1
     for name, a, b in CLOSING:
+        if name in SECOND_REVIEW and not (report.second_reviewer or report.second_reviewed_on):
+            continue
         field(name, t(a, b), getattr(report, name))
     ws.print_area(0, 0, row - 1, 3)
     wb.close()

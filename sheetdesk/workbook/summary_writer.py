@@ -11,7 +11,7 @@ import tempfile
 from datetime import timezone
 from pathlib import Path
 
-from sheetdesk.rules.kpis import SummaryData, metrics
+from sheetdesk.rules.kpis import SummaryData, metrics, period_name
 from sheetdesk.rules.results import rating_name
 from sheetdesk.schema import text as _t
 from sheetdesk.settings import aware
@@ -49,8 +49,9 @@ class _Writer:
     def __init__(self, path: Path, data: SummaryData) -> None:
         self.data, self.lang = data, data.lang
         self.wb = new_workbook(path, self.lang)
-        self.wb.set_properties({"title": _t(self.lang, f"售后反馈月度汇总 {data.period.label}",
-                                            f"After-sales summary {data.period.label}"),
+        name = period_name(data.period, self.lang)
+        self.wb.set_properties({"title": _t(self.lang, f"售后反馈{name}汇总 {data.period.label}",
+                                            f"After-sales {name} summary {data.period.label}"),
                                 "author": "sheetdesk", "created": _utc(data)})
         self.head = self.wb.add_format({"bold": True, "bg_color": "#D9D9D9", "border": 1, "text_wrap": True})
         self.pct = self.wb.add_format({"num_format": "0.0%"})
@@ -70,7 +71,8 @@ class _Writer:
         ws.fit_to_pages(1, 0)
         ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
         ws.repeat_rows(*title_rows)
-        ws.set_header("&L" + self.t(f"售后反馈汇总 {self.data.period.label}", f"After-sales summary {self.data.period.label}")
+        name, label = period_name(self.data.period, self.lang), self.data.period.label
+        ws.set_header("&L" + self.t(f"售后反馈{name}汇总 {label}", f"After-sales {name} summary {label}")
                       .replace("&", "&&") + "&R&A")
         ws.set_footer(self.t("&C第 &P 页 / 共 &N 页", "&CPage &P of &N"))
 
@@ -121,14 +123,42 @@ class _Writer:
         ws.write_datetime(2, 1, d.now, self.dt)
         ws.write(3, 0, self.t("台账", "Desks"))
         ws.write(3, 1, "、".join(d.branches) if self.lang == "zh" else ", ".join(d.branches))
-        names = metrics(d.weekly)
+        names = metrics(d.period.kind != "month")
         for i, (key, zh, en) in enumerate(names, 4):
             ws.write(i, 0, self.t(zh, en))
             self._value(ws, i, 1, key, d.kpis.get(key))
         top = [r["name"] or self.t("（未填）", "(blank)") for r in d.categories[:3]]
         ws.write(len(names) + 4, 0, self.t("前三问题分类", "Top three categories"))
         ws.write(len(names) + 4, 1, ("、" if self.lang == "zh" else ", ").join(top))
+        ws.write(len(names) + 5, 0, self.t("不满意前三问题分类", "Top three categories among Unsatisfied"))
+        ws.write(len(names) + 5, 1, self._top_text(d.unhappy_categories))
+        ws.write(len(names) + 6, 0, self.t("不满意前三子类", "Top three subcategories among Unsatisfied"))
+        ws.write(len(names) + 6, 1, self._top_text(d.unhappy_subcategories))
         ws.freeze_panes(1, 0)
+        self.printed(ws)
+
+    def _top_text(self, top: list[tuple[str, int, float]]) -> str:
+        """物流类 50%、产品质量类 25% — the seed's 物流延迟占比25%."""
+        parts = [f"{name or self.t('（未填）', '(blank)')} {share:.0%}" for name, _, share in top]
+        return ("、" if self.lang == "zh" else ", ").join(parts)
+
+    def unhappy_sheet(self) -> None:
+        """不满意TOP3 (seed 002's monthly review): the categories, then the subcategories, most
+        frequent among the period's 不满意 ratings, with their share of them."""
+        d = self.data
+        ws = self.wb.add_worksheet(self.t("不满意TOP3", "Unsatisfied top 3"))
+        keys = ["name", "count", "share"]
+        self.table(ws, 0, [self.t("问题分类", "Category"), self.t("不满意数", "Unsatisfied"), self.t("占比", "Share")],
+                   [[name or self.t("（未填）", "(blank)"), n, share] for name, n, share in d.unhappy_categories], keys)
+        start = len(d.unhappy_categories) + 2
+        for c, h in enumerate((self.t("子类", "Subcategory"), self.t("不满意数", "Unsatisfied"), self.t("占比", "Share"))):
+            ws.write(start, c, h, self.head)
+        for r, (name, n, share) in enumerate(d.unhappy_subcategories, start + 1):
+            self._value(ws, r, 0, "name", name or self.t("（未填）", "(blank)"))
+            self._value(ws, r, 1, "count", n)
+            self._value(ws, r, 2, "share", share)
+        ws.set_column(0, 0, 28)
+        ws.set_column(1, 2, 12)
         self.printed(ws)
 
     def group_sheet(self, name: tuple[str, str], first: tuple[str, str], rows: list[dict], chart: bool) -> None:
@@ -195,7 +225,7 @@ class _Writer:
 
     def branch_sheet(self) -> None:
         ws = self.wb.add_worksheet(self.t("分支对比", "Branches"))
-        names = metrics(self.data.weekly)
+        names = metrics(self.data.period.kind != "month")
         keys = ["name"] + [k for k, _, _ in names]
         headers = [self.t("台账", "Desk")] + [self.t(zh, en) for _, zh, en in names]
         rows = [[name] + [k.get(key) for key in keys[1:]] for name, k in self.data.by_branch]
@@ -243,6 +273,7 @@ class _Writer:
         self.group_sheet(("部门", "Departments"), ("责任部门", "Department"), d.departments, chart=False)
         self.group_sheet(("责任人", "Owners"), ("责任人", "Owner"), d.owners, chart=False)
         self.satisfaction_sheet()
+        self.unhappy_sheet()
         self.reasons_sheet()
         if d.trend:
             self.trend_sheet()

@@ -83,24 +83,28 @@ MATRIX_EN = (
 # table (response, resolution, "P0 starts within 2 hours"), with the solution times seeds 003/004 give the
 # same levels (紧急: 24小时内给出初步方案; 重大, i.e. impaired use: 48小时内给出解决方案); the update cadence
 # is seed 003's every 2 working days, daily for the most urgent level (seed 004 updates daily).
+# 紧急 and 高 name different levels (紧急 the most urgent, 高 the second), and 中/低 the least urgent:
+# a team that speaks of 紧急/高/中/低 gets four words on three levels, and 高 never reads as the top
 SLA_P0P1P2 = {
-    "zh": (("P0", "紧急,一级,高", "24小时", "2小时", "24小时", "48小时", "1个工作日"),
-           ("P1", "重要,二级,中", "48小时", None, "48小时", "7个工作日", "2个工作日"),
-           ("P2", "一般,三级,常规,低", "7个工作日", None, None, "15个工作日", "2个工作日")),
-    "en": (("P0", "urgent,critical,high", "24h", "2h", "24h", "48h", "1wd"),
-           ("P1", "important,medium", "48h", None, "48h", "7wd", "2wd"),
-           ("P2", "normal,low,routine", "7wd", None, None, "15wd", "2wd")),
+    "zh": (("P0", "紧急,一级", "24小时", "2小时", "24小时", "48小时", "1个工作日"),
+           ("P1", "重要,二级,高", "48小时", None, "48小时", "7个工作日", "2个工作日"),
+           ("P2", "一般,三级,常规,中,低", "7个工作日", None, None, "15个工作日", "2个工作日")),
+    "en": (("P0", "urgent,critical", "24h", "2h", "24h", "48h", "1wd"),
+           ("P1", "important,high", "48h", None, "48h", "7wd", "2wd"),
+           ("P2", "normal,medium,low,routine", "7wd", None, None, "15wd", "2wd")),
 }
 SLA_FOUR_STAGE = {
-    "zh": (("一级", "P0,紧急,高", "30分钟", "1小时", "4小时", "24小时", "1个工作日"),
-           ("二级", "P1,重要,中", "2小时", "3小时", "12小时", "72小时", "2个工作日"),
-           ("三级", "P2,一般,常规,低", "4小时", "6小时", "24小时", "5个工作日", "2个工作日")),
-    "en": (("Level 1", "P0,urgent,critical,high", "30m", "1h", "4h", "24h", "1wd"),
-           ("Level 2", "P1,important,medium", "2h", "3h", "12h", "72h", "2wd"),
-           ("Level 3", "P2,normal,low,routine", "4h", "6h", "24h", "5wd", "2wd")),
+    "zh": (("一级", "P0,紧急", "30分钟", "1小时", "4小时", "24小时", "1个工作日"),
+           ("二级", "P1,重要,高", "2小时", "3小时", "12小时", "72小时", "2个工作日"),
+           ("三级", "P2,一般,常规,中,低", "4小时", "6小时", "24小时", "5个工作日", "2个工作日")),
+    "en": (("Level 1", "P0,urgent,critical", "30m", "1h", "4h", "24h", "1wd"),
+           ("Level 2", "P1,important,high", "2h", "3h", "12h", "72h", "2wd"),
+           ("Level 3", "P2,normal,medium,low,routine", "4h", "6h", "24h", "5wd", "2wd")),
 }
-#: the matrix's default priorities under the four-stage preset
-FOUR_STAGE_PRIORITY = {"zh": {"P1": "二级", "P2": "三级"}, "en": {"P1": "Level 2", "P2": "Level 3"}}
+#: the matrix's default priorities under the four-stage preset, by the matrix row (seed 002: 二级 is
+#: 非核心功能故障或服务体验问题 — 物流延迟, 操作咨询 —; 三级 is suggestions and non-urgent questions)
+FOUR_STAGE_PRIORITY = {"zh": ("二级", "二级", "二级", "二级", "二级", "三级"),
+                       "en": ("Level 2", "Level 2", "Level 2", "Level 2", "Level 2", "Level 3")}
 ESCALATION_ROWS = {
     "zh": (("关键词", "烫伤,烧伤,过敏,起火,着火,冒烟,爆炸,触电,漏电伤人,人身,受伤,安全隐患",
             0, "是", "涉及人身安全的反馈一律按最高级别处理"),
@@ -238,8 +242,7 @@ def build_template(lang: str = "zh", preset: str = "p0p1p2") -> Workbook:
 
     matrix = MATRIX_ZH if lang == "zh" else MATRIX_EN
     if preset == "four-stage":
-        mapping = FOUR_STAGE_PRIORITY[lang]
-        matrix = tuple(row[:5] + (mapping.get(row[5], row[5]),) + row[6:] for row in matrix)
+        matrix = tuple(row[:5] + (level,) + row[6:] for row, level in zip(matrix, FOUR_STAGE_PRIORITY[lang]))
     _rows(sheets["matrix"], MATRIX, matrix,
           ("category", "subcategory", "department", "owner", "collaborators", "priority", "keywords"))
     sla = (SLA_P0P1P2 if preset == "p0p1p2" else SLA_FOUR_STAGE)[lang]

@@ -14,7 +14,9 @@ RED, AMBER = "FFFFC7CE", "FFFFEB9C"
 
 
 def t(received, description="机器无法开机，指示灯不亮", **extra):
-    return {"channel": "电话", "customer": extra.pop("customer", "王女士"), "contact": "13812345678",
+    # one phone per ticket: the same phone twice would be a repeat complaint (重复投诉) and raise the level
+    phone = "13" + extra["id"].replace("-", "") if "id" in extra else "13812345678"  # 202611-001 → 13202611001
+    return {"channel": "电话", "customer": extra.pop("customer", "王女士"), "contact": phone,
             "product": extra.pop("product", "XR-200"), "description": description, "received": received, **extra}
 
 

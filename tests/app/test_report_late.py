@@ -19,7 +19,9 @@ LOG = [{"id": "202611-001", "time": datetime(2026, 11, 2, 10, 20), "by": "李工
        {"id": "202611-001", "time": datetime(2026, 11, 5, 15), "by": "李工", "step": "问题关闭", "note": "已换新机"}]
 RESULT = {"id": "202611-001", "result": "已换新机", "satisfaction": "满意", "rated_at": datetime(2026, 11, 6, 10),
           "prepared_by": "李工", "prepared_on": datetime(2026, 11, 6), "reviewer": "赵主管",
-          "reviewed_on": datetime(2026, 11, 6), "overdue_reason": "备件缺货，等待厂家发货"}
+          "reviewed_on": datetime(2026, 11, 6), "overdue_reason": "备件缺货，等待厂家发货",
+          # 一级 is a major problem: the manager's second review comes before the report
+          "second_reviewer": "钱经理", "second_reviewed_on": datetime(2026, 11, 7)}
 SECRET = "客户难缠，勿让其知悉"
 
 

@@ -100,3 +100,17 @@ def test_the_trend_agrees_with_each_months_kpis_across_a_register():
             expected = None if not before["received"] else (k["received"] - before["received"]) / before["received"]
             assert row["received_mom"] == expected
     assert trend(register, month(2025, 12), NOW)[-1]["satisfaction_rate"] == 1.0  # F: fair, closed in December
+
+
+def test_unhappy_top_counts_the_latest_unsatisfied_of_the_period():
+    from sheetdesk.rules.kpis import KpiTicket, month, unhappy_top
+    rated = datetime(2026, 11, 10)
+
+    def t(i, category, sub="", rating="unsatisfied", at=rated):
+        return KpiTicket(f"202611-{i:03d}", datetime(2026, 11, 1), category, rating=rating, rated_at=at, subcategory=sub)
+    tickets = [t(1, "物流类", "发货延迟"), t(2, "物流类", "发货延迟"), t(3, "物流类", "丢件"), t(4, "产品质量类"),
+               t(5, "产品质量类", rating="satisfied"), t(6, "服务体验类", at=datetime(2026, 10, 30))]
+    nov = month(2026, 11)
+    assert unhappy_top(tickets, nov) == [("物流类", 3, 0.75), ("产品质量类", 1, 0.25)]
+    assert unhappy_top(tickets, nov, "subcategory") == [("物流类/发货延迟", 2, 0.5), ("产品质量类", 1, 0.25),
+                                                         ("物流类/丢件", 1, 0.25)]

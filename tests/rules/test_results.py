@@ -127,3 +127,25 @@ def test_waiting_on_customer_pauses_the_clock_when_configured():
     assert still["A"].pauses == [(datetime(2026, 11, 16, 14), None)]
     live = stage_state(CAL, "closed", two_days, received["A"], None, datetime(2026, 11, 18, 9), still["A"].pauses)
     assert live.due == datetime(2026, 11, 19, 13)  # 18 business hours plus the 13 paused so far
+
+
+@pytest.mark.parametrize(("value", "auto", "on_100", "on_10"), [
+    (10, SATISFIED, UNSATISFIED, SATISFIED), (9, SATISFIED, UNSATISFIED, SATISFIED),
+    (75, FAIR, FAIR, None), ("95分", SATISFIED, SATISFIED, None), ("满意", SATISFIED, SATISFIED, SATISFIED)])
+def test_rating_on_a_stated_scale(value, auto, on_100, on_10):
+    from sheetdesk.rules.results import rating_of as rate
+    assert rate(value)[0] == auto
+    assert rate(value, 100)[0] == on_100
+    assert rate(value, 10)[0] == on_10 and rate(value, 10)[2] == (on_10 is not None)
+
+
+def test_scale_entries_and_the_toml():
+    from sheetdesk.rules.results import read_scale, scale_of
+    assert [scale_of(t) for t in ("100", "百分制", "1-100", "1–10", "10分制", "100.0", "十分制", "5", "")] == \
+        [100, 100, 100, 10, 10, 100, 10, None, None]
+    assert read_scale([], None) == (None, [])
+    assert read_scale([], 100) == (100, [])
+    scale, problems = read_scale([(2, "百分制")], 10)
+    assert scale == 100 and problems[0].level == "warning" and problems[0].sheet == "lists"
+    scale, problems = read_scale([(2, "五分制")], None)
+    assert scale is None and problems[0].level == "error" and "五分制" in problems[0].zh
