@@ -15,9 +15,11 @@ from pathlib import Path
 
 from sheetdesk.app.append import Append, Appended, append_row, append_to_grid, appended_writes, refuse_bad_append
 from sheetdesk.app.checks import CHECKED_SHEETS, check_writes, mark_writes, merged_conflicts
+from sheetdesk.app.intake import intake, stamp_writes
 from sheetdesk.errors import BookNotFound, SettingsError
 from sheetdesk.rules import dates, followups
 from sheetdesk.rules.escalation import Candidate, Escalation, escalate, read_rules
+from sheetdesk.rules.intake import split_memory
 from sheetdesk.rules.problems import WARNING, Problem
 from sheetdesk.rules.progress import read_log, roll_up
 from sheetdesk.rules.register import Lists, RegisterPlan, note_escalated_defaults, plan_register
@@ -74,6 +76,8 @@ class RunResult:
     escalations: dict[int, Escalation] = field(default_factory=dict)
     calls: list[followups.Call] = field(default_factory=list)
     appended: Appended | None = None
+    #: typed register rows whose 登记时间 this run filled with when sheetdesk first saw them
+    first_seen: int = 0
     results: list | None = None
     #: register rows read (kept when :meth:`release` lets ``plan.tickets`` go)
     rows_read: int | None = None
@@ -384,9 +388,12 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
 
     sla, sla_problems = read_sla(sla_table)
     matrix, matrix_problems = read_matrix(matrix_table, sla)
+    remembered = _remembered(book)
     plan = plan_register(register, matrix, sla, _lists(book), _read_counter(book, register), now, book.date1904,
-                         _default_level(settings, sla), _remembered(book))
+                         _default_level(settings, sla), split_memory(remembered)[0])
     result.plan = plan
+    intake_plan = intake(book, plan, remembered, appended, cal, now, stamping=mode != READ)
+    result.first_seen = intake_plan.stamped_first_seen
 
     received = {}
     for t in plan.tickets:
@@ -423,8 +430,8 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
     result.standup.calls_due = [c for c in calls if c.planned and not c.done and c.due is not None
                                 and c.due <= result.standup.next_standup.date()]
 
-    problems = (sla_problems + matrix_problems + rule_problems + plan.problems + log_problems + rollup_problems
-                + result_problems + merged_problems)
+    problems = (sla_problems + matrix_problems + rule_problems + plan.problems + intake_plan.problems + log_problems
+                + rollup_problems + result_problems + merged_problems)
     if mode == READ:  # read-only: the problems and the ticket picture are the whole answer
         result.problems = _sorted(problems)
         return result
@@ -442,6 +449,7 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
         if append is not None and appended is not None and patching:
             yield from appended_writes(book, append, appended)
         yield from _owned_writes(book, plan, statuses, overdue, escalations)
+        yield from stamp_writes(intake_plan)
         for sheet_key in CHECKED_SHEETS:
             yield from check_writes(book, sheet_key, result.problems)
             yield from mark_writes(book, sheet_key, result.problems)
