@@ -163,5 +163,5 @@ def _late(r: IntakeRow, entered: datetime, limits: IntakeLimits, cal: WorkCalend
         "register", r.row, "entered",
         f"登记不及时：{r.channel}渠道应在反馈后{limit.text('zh')}内登记（{dates.fmt(due)} 前），"
         f"实际登记于 {dates.fmt(entered)}",
-        f"registered late: {r.channel} feedback is registered within {limit.text('en')} (by {dates.fmt(due)}), "
+        f"registered late: {r.channel} feedback must be registered within {limit.text('en')} (by {dates.fmt(due)}), "
         f"registered {dates.fmt(entered)}", WARNING, dates.fmt(entered))
