@@ -146,7 +146,7 @@ def plan_intake(rows: Iterable[IntakeRow], limits: IntakeLimits, first_seen: Map
             if r.id and first_seen.get(r.id) == dates.fmt(entered):
                 plan.first_seen[r.id] = first_seen[r.id]
                 continue
-        late = _late(r, entered, limits, cal)
+        late = _late(r, entered, limits, cal) if entered is not None else None
         if late is not None:
             plan.problems.append(late)
     return plan

@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from sheetdesk.rules.intake import default_limit
 from sheetdesk.schema import (
     COUNTER,
     DEFAULT_CHANNELS,
@@ -38,7 +39,6 @@ from sheetdesk.schema import (
     TRACKER,
     Sheet,
 )
-from sheetdesk.rules.intake import default_limit
 from sheetdesk.workbook.engines.openpyxl import print_setup
 from sheetdesk.workbook.marks import MARKS, mark_openpyxl
 
