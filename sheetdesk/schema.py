@@ -79,6 +79,9 @@ REGISTER = Sheet("register", "登记表", "Register", (
     C("resolution_due", "解决时限", "Resolution due", owned=True, width=17, kind="datetime"),
     C("overdue", "超时", "Overdue", owned=True, width=18),
     C("check", "校验", "Check", owned=True, width=40),
+    #: when the row was registered (add/import, or when a refresh first saw a typed row): last, so a
+    #: desk made before it keeps its columns where they were
+    C("entered", "登记时间", "Entered", owned=True, width=17, kind="datetime"),
 ))
 
 MATRIX = Sheet("matrix", "分类矩阵", "Matrix", (
@@ -106,6 +109,7 @@ SLA = Sheet("sla", "时效标准", "SLA", (
 
 LISTS = Sheet("lists", "选项", "Lists", (
     C("channel", "反馈渠道", "Channel", width=14),
+    C("intake_limit", "登记时限", "Intake limit", width=11),
     C("tier", "客户等级", "Tier", width=10),
     C("emotion", "客户情绪", "Emotion", width=10),
     C("step", "节点", "Step", width=12),
@@ -208,14 +212,16 @@ SATISFACTION = (("satisfied", "满意", "Satisfied"), ("fair", "基本满意", "
                 ("unsatisfied", "不满意", "Unsatisfied"))
 
 DEFAULT_CHANNELS = ("电话", "400热线", "在线客服", "邮件", "官网留言", "APP", "公众号", "电商平台评价",
-                    "微博", "小红书", "门店", "上门服务")
+                    "微博", "小红书", "门店", "上门服务", "微信", "企业微信", "抖音", "快手", "京东", "淘宝/天猫",
+                    "拼多多")
 DEFAULT_TIERS = ("VIP", "普通")
 DEFAULT_EMOTIONS = ("平静", "焦急", "激动", "愤怒")
 
 #: English spellings accepted for the Chinese list values (an en desk shows these)
 EN_LIST_VALUES = {
     "channel": ("Phone", "400 hotline", "Online chat", "Email", "Website form", "APP", "WeChat account",
-                "E-commerce review", "Weibo", "Xiaohongshu", "Store", "On-site service"),
+                "E-commerce review", "Weibo", "Xiaohongshu", "Store", "On-site service", "WeChat", "WeCom",
+                "Douyin", "Kuaishou", "JD.com", "Taobao/Tmall", "Pinduoduo"),
     "tier": ("VIP", "Regular"),
     "emotion": ("Calm", "Anxious", "Agitated", "Angry"),
 }

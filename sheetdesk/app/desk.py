@@ -15,11 +15,13 @@ from pathlib import Path
 
 from sheetdesk.app.append import Append, Appended, append_row, append_to_grid, appended_writes, refuse_bad_append
 from sheetdesk.app.checks import CHECKED_SHEETS, check_writes, mark_writes, merged_conflicts
+from sheetdesk.app.intake import intake, stamp_writes
 from sheetdesk.errors import BookNotFound, SettingsError
 from sheetdesk.rules import dates, followups
 from sheetdesk.rules.contacts import contact_keys
 from sheetdesk.rules.escalation import Candidate, Escalation, escalate, read_rules
 from sheetdesk.rules.idle import find_idle, idle_problems, last_progress
+from sheetdesk.rules.intake import split_memory
 from sheetdesk.rules.problems import WARNING, Problem
 from sheetdesk.rules.progress import Rollup, read_log, roll_up
 from sheetdesk.rules.register import Lists, RegisterPlan, note_escalated_defaults, plan_register
@@ -78,6 +80,8 @@ class RunResult:
     escalations: dict[int, Escalation] = field(default_factory=dict)
     calls: list[followups.Call] = field(default_factory=list)
     appended: Appended | None = None
+    #: typed register rows whose 登记时间 this run filled with when sheetdesk first saw them
+    first_seen: int = 0
     results: list | None = None
     #: the 分类矩阵 as read (the summary's 不满意TOP3 tells subcategories by it)
     matrix: Matrix | None = None
@@ -401,9 +405,12 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
     sla, sla_problems = read_sla(sla_table)
     matrix, matrix_problems = read_matrix(matrix_table, sla)
     result.matrix = matrix
+    remembered = _remembered(book)
     plan = plan_register(register, matrix, sla, _lists(book), _read_counter(book, register), now, book.date1904,
-                         _default_level(settings, sla), _remembered(book))
+                         _default_level(settings, sla), split_memory(remembered)[0])
     result.plan = plan
+    intake_plan = intake(book, plan, remembered, appended, cal, now, stamping=mode != READ)
+    result.first_seen = intake_plan.stamped_first_seen
 
     received = {}
     for t in plan.tickets:
@@ -448,8 +455,9 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
     result.staff, staff_problems = read_staff(staff_table)
     staff_problems += missing_owners(result.staff, (t.owner for t in plan.tickets),
                                      staff_table.rows[0].row if staff_table is not None and staff_table.rows else None)
-    problems = (sla_problems + matrix_problems + rule_problems + plan.problems + log_problems + rollup_problems
-                + result_problems + merged_problems + staff_problems + idle_problems(result.standup.idle, cal))
+    problems = (sla_problems + matrix_problems + rule_problems + plan.problems + intake_plan.problems + log_problems
+                + rollup_problems + result_problems + merged_problems + staff_problems
+                + idle_problems(result.standup.idle, cal))
     if mode == READ:  # read-only: the problems and the ticket picture are the whole answer
         result.problems = _sorted(problems)
         return result
@@ -468,6 +476,7 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
         if append is not None and appended is not None and patching:
             yield from appended_writes(book, append, appended)
         yield from _owned_writes(book, plan, statuses, overdue, escalations)
+        yield from stamp_writes(intake_plan)
         for sheet_key in CHECKED_SHEETS:
             yield from check_writes(book, sheet_key, result.problems)
             yield from mark_writes(book, sheet_key, result.problems)

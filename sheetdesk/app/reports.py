@@ -154,7 +154,7 @@ def external_copy(report: Report) -> Report:
     ext = Report(**{**asdict(report), "steps": [], "stages": list(report.stages)})
     ext.steps = [Step(s.time, s.step, s.by, _scrub(s.note, names)) for s in report.steps]
     ext.customer = mask_name(report.customer)
-    ext.contact = mask_contact(report.contact) if report.contact else ""
+    ext.contact = mask_contact(report.contact, report.channel) if report.contact else ""
     for name in ("product", "description", "expectation", "result", "satisfaction", "comment", "remarks"):
         setattr(ext, name, _scrub(getattr(report, name), names))
     # what stays inside the team: escalation and batch keys, SLA attainment and lateness (the

@@ -164,11 +164,19 @@ def fill_demo(wb: Workbook, lang: str = "zh", today: date = date(2026, 11, 23), 
         r["id"] = f"{month}-{serial[month]:03d}"
         numbered[r["id"]] = moment
 
+    # 登记时间: the numbered rows were registered a few minutes after the call (one of them a day late,
+    # a warning); the fresh ones are typed rows the demo's refresh stamps with when it first saw them
+    late = next(k for k in range(15, 30) if isinstance(rows[k]["received"], datetime) and rows[k]["channel"] in channels[:3])
+    for k, r in enumerate(rows[:30]):
+        if isinstance(r["received"], datetime):
+            r["entered"] = r["received"] + (timedelta(days=1, hours=1) if k == late else timedelta(minutes=4 + k % 5))
+    # a WeChat contact on the WeChat channel
+    rows[12].update({"channel": "微信" if zh else "WeChat", "contact": "微信：lin_xiaoyu" if zh else "wx: lin_xiaoyu"})
     # the mistakes
     mistakes = [
         {"customer": None},                                        # required field left blank
         {"received": "上周三" if zh else "last Wednesday"},          # not a time
-        {"channel": "抖音" if zh else "TikTok"},                     # not in the channel list
+        {"channel": "传真" if zh else "Fax"},                        # not in the channel list
         {"contact": "1381234"},                                    # too short to be a phone
         {"category": "售后类" if zh else "After-sales"},              # not in the matrix
         {"priority": "紧急" if zh else "urgent"},                    # an alias: accepted
@@ -184,7 +192,7 @@ def fill_demo(wb: Workbook, lang: str = "zh", today: date = date(2026, 11, 23), 
 
     for i, r in enumerate(rows, 2):
         _put(reg_ws, REGISTER, i, r, lang)
-        for key in ("received",):
+        for key in ("received", "entered"):
             if isinstance(r.get(key), datetime):
                 reg_ws.cell(i, _col(reg_ws, REGISTER, key, lang)).number_format = "yyyy-mm-dd hh:mm"
 

@@ -175,6 +175,9 @@ def print_result(result: RunResult, lang: str) -> None:
         f"[bold]{escape(str(result.book))}[/]  now {dates.fmt(result.now)}: {rows} register rows, {len(plan.issued) if plan else 0} new IDs, "
         f"{plan.routed if plan else 0} rows routed; {levels[ERROR]} errors, {levels[WARNING]} warnings, {levels[INFO]} notes",
     ))
+    if result.first_seen:
+        console.print(_t(lang, f"登记时间：{result.first_seen} 行手工录入的登记按 sheetdesk 首次看到的时间填写（不一定是录入时间，不判断是否及时登记）",
+                         f"Entered: {result.first_seen} typed rows stamped with when sheetdesk first saw them (not necessarily when typed; not judged for late registration)"))
     shown = [p for p in result.problems if p.level != INFO] or []
     if shown:
         table = Table(title=_t(lang, "需要处理的问题", "Problems to fix"), show_lines=False)
@@ -222,6 +225,7 @@ def result_json(result: RunResult, lang: str) -> dict:
         "rows": result.register_rows,
         "issued": {str(row): ticket_id for row, ticket_id in (plan.issued.items() if plan else [])},
         "routed": plan.routed if plan else 0,
+        "first_seen": result.first_seen,
         "changes": [
             {"sheet": SHEETS_BY_KEY[c.sheet].name(lang), "row": c.row, "column": c.column,
              "old": _fmt_value(c.old), "new": _fmt_value(c.new)}

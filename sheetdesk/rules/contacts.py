@@ -1,7 +1,9 @@
 """Contact details: checking what clerks type, and masking it for anything that leaves the team.
 
 Phone numbers are checked with ``phonenumbers`` (mainland mobiles, landlines with area code, 400
-numbers); a cell may hold several contacts separated by ``/ , ; 、`` or spaces. Masking
+numbers); WeChat IDs count as contacts when they say so (``微信：abc_123``, ``wx: abc_123``) or, on a
+WeChat channel, when they have a WeChat ID's shape; a cell may hold several contacts separated by
+``/ , ; 、`` or spaces. Masking
 (:func:`scrub_text`) looks for what people really type — full-width digits, separators anywhere,
 country prefixes, names in any case — because the external report leaves the team.
 """
@@ -70,14 +72,44 @@ def _valid(text: str) -> bool:
     return phonenumbers.is_valid_number(number)
 
 
-def check_contact(value: object) -> list[str]:
-    """The parts of a contact cell that are neither a valid phone number nor an email address."""
+#: what people write before a WeChat ID: 微信：abc_123, 微信号 abc_123, wx: abc_123, WeChat abc_123, VX abc_123
+_WECHAT_PREFIX = re.compile(r"^(?:(?:微信号?|企业微信|v信)\s*(?:id|号)?\s*[:：]?"
+                            r"|(?:wx|vx|wechat|weixin)\s*(?:id|号)?\s*[:：]|(?:wx|vx|wechat|weixin)(?:\s*id)?\s)\s*",
+                            re.IGNORECASE)
+#: WeChat's own rule for an ID: 6–20 characters, a letter first, then letters, digits, ``_`` or ``-``
+_WECHAT_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{5,19}$")
+#: channels on which a bare ID in 联系方式 is read as the customer's WeChat ID (normalised)
+WECHAT_CHANNELS = frozenset({"微信", "企业微信", "wechat", "wecom", "wechatwork"})
+
+
+def wechat_id(part: str, channel: str = "") -> str | None:
+    """The WeChat ID a contact part names, or None: ``微信：abc_123`` / ``wx: abc_123`` anywhere, a bare
+    ``abc_123`` only when the ticket came by WeChat. A mobile number after the prefix (WeChat accounts
+    are often the phone number) is returned as it is."""
+    text = unicodedata.normalize("NFKC", part).strip()
+    prefixed = _WECHAT_PREFIX.match(text)
+    if prefixed and prefixed.end() > 0 and text[prefixed.end():]:
+        rest = text[prefixed.end():].strip()
+        if _WECHAT_ID.match(rest) or (_PHONEISH.match(rest) and is_valid_phone(rest)):
+            return rest
+    if is_wechat_channel(channel) and _WECHAT_ID.match(text):
+        return text
+    return None
+
+
+def is_wechat_channel(channel: object) -> bool:
+    return re.sub(r"[\s_\-]+", "", str(channel or "")).lower() in WECHAT_CHANNELS
+
+
+def check_contact(value: object, channel: object = "") -> list[str]:
+    """The parts of a contact cell that are neither a valid phone number, an email address nor a
+    WeChat ID (see :func:`wechat_id`; ``channel`` is the ticket's 反馈渠道)."""
     bad = []
     for part in split_contacts(contact_text(value)):
         if "@" in part:
             if not _EMAIL.match(part):
                 bad.append(part)
-        elif not (_PHONEISH.match(part) and is_valid_phone(part)):
+        elif not (_PHONEISH.match(part) and is_valid_phone(part)) and wechat_id(part, str(channel or "")) is None:
             bad.append(part)
     return bad
 
@@ -91,6 +123,9 @@ def check_contact(value: object) -> list[str]:
 #: separators people put inside a number: spaces, dashes, dots, slashes, brackets (up to three in a row)
 _SEP = r"[\s\-\u2010-\u2015\u2212./_()]"
 _DIGIT_RUN = re.compile(r"(?<![0-9])(?:\+\s?)?\(?[0-9](?:" + _SEP + r"{0,3}[0-9])*")
+#: a WeChat ID named in free text (on the normalised view: NFKC, lower case): 微信：abc_123, wx abc_123
+_MASKED_TEXT_WECHAT = re.compile(r"(?:微信号?|企业微信|v信|(?<![a-z0-9])(?:wx|vx|wechat|weixin))\s*(?:id|号)?\s*:?\s*"
+                                 r"([a-z][a-z0-9_\-]{5,19})(?![a-z0-9_\-@.])")
 _MASKED_EMAIL = re.compile(r"(?<![a-z0-9._%+\-])[a-z0-9._%+\-]+\s?@\s?[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}")
 #: shapes of digit runs that are not contact details: dates (2026-11-05, 2026.11.05) and ticket IDs
 _DATE_HEAD = re.compile(r"(?:19|20)[0-9]{2}([\-./])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12][0-9]|3[01])(?![0-9])")
@@ -182,9 +217,23 @@ def mask_email(text: str) -> str:
     return (local.strip()[:1] + "***@" + domain.strip()) if at and domain.strip() else mask_phone(text)
 
 
-def mask_contact(value: object) -> str:
-    parts = split_contacts(contact_text(value))
-    return " / ".join(mask_email(p) if "@" in normalise(p) else mask_phone(p) for p in parts)
+def mask_wechat(wechat: str) -> str:
+    """``abc_123`` → ``wx:ab***23`` (a phone number used as the WeChat ID is masked as a phone)."""
+    if wechat[:1].isdigit() or wechat[:1] == "+":
+        return "wx:" + mask_phone(wechat)
+    return "wx:" + wechat[:2] + "***" + (wechat[-2:] if len(wechat) >= 6 else "")
+
+
+def mask_contact(value: object, channel: object = "") -> str:
+    def one(part: str) -> str:
+        if "@" in normalise(part):
+            return mask_email(part)
+        wechat = wechat_id(part, str(channel or ""))
+        if wechat is None and _WECHAT_ID.match(unicodedata.normalize("NFKC", part).strip()):
+            wechat = part.strip()  # an ID-shaped word: whatever it is, it is masked like one
+        return mask_wechat(wechat) if wechat is not None else mask_phone(part)
+
+    return " / ".join(one(p) for p in split_contacts(contact_text(value)))
 
 
 def mask_name(value: object) -> str:
@@ -292,6 +341,8 @@ def scrub_text(text: str, names: Iterable[str] = ()) -> str:
     def free(start: int, end: int) -> bool:
         return all(end <= s or start >= e for s, e, _ in spans)
 
+    for m in _MASKED_TEXT_WECHAT.finditer(norm):
+        spans.append((m.start(1), m.end(1), mask_wechat(m.group(1)).removeprefix("wx:")))
     for m in _MASKED_EMAIL.finditer(norm):
         local, _, domain = m.group(0).partition("@")
         spans.append((m.start(), m.end(), local.strip()[:1] + "***@" + domain.strip()))
@@ -324,11 +375,17 @@ _NATIONAL = re.compile(r"^(?:0086|86)(?=1\d{10}$)")
 
 def contact_keys(value: object) -> tuple[str, ...]:
     """The contact cell's numbers and addresses in one comparable form each: a mobile as its 11
-    digits (with or without +86), any other number as its digits, an e-mail case folded, anything
-    else (a WeChat ID) case folded without spaces. Parts too short to name one customer are left out."""
+    digits (with or without +86), any other number as its digits, an e-mail case folded, a WeChat ID
+    without its prefix (``微信：abc_123`` and ``wx: abc_123`` are one customer), anything else case
+    folded without spaces. Parts too short to name one customer are left out."""
     keys: list[str] = []
     for part in split_contacts(contact_text(value)):
         text = normalise(part).strip()
+        wechat = wechat_id(part)
+        if wechat is not None and not _PHONEISH.match(wechat):
+            text = normalise(wechat).strip()
+        elif wechat is not None:
+            text = wechat
         if "@" in text:
             key = text.replace(" ", "")
         elif _PHONEISH.match(text):

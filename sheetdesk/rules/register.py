@@ -203,10 +203,12 @@ def _check_row(row: Row, plan: RegisterPlan, lists: Lists, now: datetime, date19
                                     f"unknown value '{value}'; expected one of the Lists sheet: {en_list}",
                                     value=value))
 
-    bad = check_contact(row.get("contact"))
+    bad = check_contact(row.get("contact"), row.text("channel"))
     if bad:
-        plan.problems.append(_p(row.row, "contact", f"“{'、'.join(bad)}”不是有效的电话或邮箱，应为手机号、带区号的座机、400号码或邮箱地址",
-                                f"'{', '.join(bad)}' is not a valid phone number or email; expected a mobile, a landline with area code, a 400 number or an email",
+        plan.problems.append(_p(row.row, "contact", f"“{'、'.join(bad)}”不是有效的电话、邮箱或微信号，应为手机号、带区号的座机、"
+                                "400号码、邮箱地址或微信号（如 微信：abc_123）",
+                                f"'{', '.join(bad)}' is not a valid phone number, email or WeChat ID; expected a mobile, a landline "
+                                "with area code, a 400 number, an email or a WeChat ID (e.g. wx: abc_123)",
                                 value=row.get("contact")))
 
     raw_purchase = row.get("purchase_date")

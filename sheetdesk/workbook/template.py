@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from sheetdesk.rules.intake import default_limit
 from sheetdesk.schema import (
     COUNTER,
     DEFAULT_CHANNELS,
@@ -47,6 +48,10 @@ LANGS = ("zh", "en")
 PEOPLE_FILL = PatternFill("solid", fgColor="FFDDEBF7")
 OWNED_FILL = PatternFill("solid", fgColor="FFD9D9D9")
 OWNED_NOTE = ("由 sheetdesk 填写，请勿手工修改", "Filled by sheetdesk; do not edit")
+ENTERED_NOTE = ("由 sheetdesk 填写：add/import 登记时的时间；手工录入的行为 sheetdesk 首次看到它的时间"
+                "（不一定是录入时间，不判断是否及时登记）",
+                "Filled by sheetdesk: when add/import registered the row; for a typed row, when sheetdesk first "
+                "saw it (not necessarily when it was typed; not judged for late registration)")
 FIXED_TIME = datetime(2026, 1, 1)
 #: how far down the dropdowns and date formats reach in a new desk
 VALIDATION_ROWS = 5000
@@ -169,7 +174,9 @@ def _header(ws, sheet: Sheet, lang: str) -> None:
         cell.alignment = Alignment(vertical="center", wrap_text=True)
         if col.owned:
             cell.fill, cell.font = OWNED_FILL, owned_font
-            cell.comment = Comment(OWNED_NOTE[0] if lang == "zh" else OWNED_NOTE[1], "sheetdesk", width=220, height=40)
+            note = ENTERED_NOTE if (sheet.key, col.key) == ("register", "entered") else OWNED_NOTE
+            cell.comment = Comment(note[0] if lang == "zh" else note[1], "sheetdesk", width=220,
+                                   height=40 if note is OWNED_NOTE else 90)
         else:
             cell.fill, cell.font = PEOPLE_FILL, bold
         ws.column_dimensions[get_column_letter(c)].width = col.width
@@ -199,6 +206,7 @@ def _lists(ws, lang: str) -> None:
     zh = lang == "zh"
     columns = {
         "channel": DEFAULT_CHANNELS if zh else EN_LIST_VALUES["channel"],
+        "intake_limit": tuple(default_limit(c, lang) for c in DEFAULT_CHANNELS),
         "tier": DEFAULT_TIERS if zh else EN_LIST_VALUES["tier"],
         "emotion": DEFAULT_EMOTIONS if zh else EN_LIST_VALUES["emotion"],
         "step": tuple(s[1] if zh else s[2] for s in STEPS),

@@ -87,7 +87,9 @@ def test_gbk_export_lands_with_ids_mapped_channels_and_routed_categories(make_de
     assert rows[0]["category"] == "产品质量类" and rows[0]["department"] == "维修部"   # mapped value, routed
     assert rows[1]["category"] == "物流类" and rows[1]["owner"] == "孙工"             # blank: keyword routing
     assert rows[2]["category"] == "技术支持类" and rows[2]["contact"] == "021-62345678"
-    assert all(part.startswith("提示") for r in rows for part in (r["check"] or "提示").split("；"))  # notes only
+    # notes only, and the registration warning: calls of Nov 2–4 registered by the import on Nov 23
+    assert all(part.startswith(("提示", "注意：登记时间：登记不及时")) for r in rows
+               for part in (r["check"] or "提示").split("；"))
     ws = openpyxl.load_workbook(desk)["登记表"]
     header = [c.value for c in ws[1]]
     assert header[-1] == "外部编号" and header.count("外部编号") == 1
@@ -407,7 +409,7 @@ def test_samples_import_cleanly_into_a_fresh_desk(cli, tmp_path):
 @pytest.mark.parametrize("engine", ["patch", "openpyxl"])
 def test_the_reference_column_never_takes_over_a_colleagues_unlabelled_column(make_desk, cli, tmp_path, engine):
     def notes(wb):
-        wb["登记表"]["Y3"] = "回访过两次"  # a colleague's own column, no header
+        wb["登记表"]["Z3"] = "回访过两次"  # a colleague's own column, no header
 
     desk = make_desk([dict(received=datetime(2026, 11, 1, 9), channel="电话", customer="赵女士", description="漏水")],
                      edit=notes)
@@ -416,8 +418,8 @@ def test_the_reference_column_never_takes_over_a_colleagues_unlabelled_column(ma
     result = cli("import", desk, src, "--map", mapping, "--now", NOW)
     assert result.exit_code == 0, result.output
     ws = openpyxl.load_workbook(desk)["登记表"]
-    assert ws["Y1"].value is None and ws["Y3"].value == "回访过两次"
-    assert ws["Z1"].value == "外部编号" and [ws.cell(r, 26).value for r in (3, 4, 5)] == ["A001", "A002", "A003"]
+    assert ws["Z1"].value is None and ws["Z3"].value == "回访过两次"
+    assert ws["AA1"].value == "外部编号" and [ws.cell(r, 27).value for r in (3, 4, 5)] == ["A001", "A002", "A003"]
 
 
 def test_the_reference_column_goes_past_formulas_whose_result_is_empty(make_desk, cli, tmp_path):
@@ -426,7 +428,7 @@ def test_the_reference_column_goes_past_formulas_whose_result_is_empty(make_desk
 
     def formulas(wb):
         for r in (2, 3, 4):
-            wb["登记表"].cell(r, 25, f'=IF(A{r}="","","有")')  # Y: a colleague's helper column, no header
+            wb["登记表"].cell(r, 26, f'=IF(A{r}="","","有")')  # Z: a colleague's helper column, no header
 
     desk = make_desk([dict(received=datetime(2026, 11, 1, 9), channel="电话", customer="赵女士", description="漏水")],
                      edit=formulas)
@@ -440,8 +442,8 @@ def test_the_reference_column_goes_past_formulas_whose_result_is_empty(make_desk
     result = cli("import", desk, src, "--map", mapping, "--now", NOW)
     assert result.exit_code == 0, result.output
     ws = openpyxl.load_workbook(desk)["登记表"]
-    assert ws["Z1"].value == "外部编号" and ws["Y1"].value is None
-    assert [ws.cell(r, 25).value for r in (2, 3, 4)] == ['=IF(A2="","","有")', '=IF(A3="","","有")', '=IF(A4="","","有")']
+    assert ws["AA1"].value == "外部编号" and ws["Z1"].value is None
+    assert [ws.cell(r, 26).value for r in (2, 3, 4)] == ['=IF(A2="","","有")', '=IF(A3="","","有")', '=IF(A4="","","有")']
     assert sorted(ws.cell(r, 4).value for r in (3, 4, 5)) == sorted(["王建国", "李梅", "某某餐饮"])
 
 

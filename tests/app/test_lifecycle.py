@@ -170,7 +170,7 @@ def test_add_and_log_refuse_bad_input_and_write_nothing(make_desk, cli):
     path = make_desk([t(datetime(2026, 11, 2, 10), id="202611-001")])
     before = path.read_bytes()
     cases = [
-        ("add", path, "--customer", "x", "--channel", "抖音", "--description", "d", "--now", NOW),
+        ("add", path, "--customer", "x", "--channel", "传真", "--description", "d", "--now", NOW),
         ("add", path, "--customer", "x", "--channel", "电话", "--description", "d", "--contact", "1381234",
          "--now", NOW),
         ("add", path, "--customer", "x", "--channel", "电话", "--description", "d", "--received", "上周三",

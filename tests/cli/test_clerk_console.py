@@ -289,7 +289,7 @@ def test_progress_is_drawn_on_stderr_only_for_a_terminal(make_desk, cli, monkeyp
 def test_a_reader_that_stops_early_gets_no_internal_error(make_desk, tmp_path):
     """`| head` closes the pipe mid-output: the command stops quietly as click does (exit 1), with no
     「内部错误」 line and no 'Exception ignored' from Python's exit."""
-    path = make_desk([{**ticket(None), "channel": "抖音"} for _ in range(600)])  # > 64 KB of --json
+    path = make_desk([{**ticket(None), "channel": "传真"} for _ in range(600)])  # > 64 KB of --json
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("SHEETDESK_DEBUG", None)
     proc = subprocess.Popen([sys.executable, "-m", "sheetdesk", "validate", path, "--json", "--now", NOW],

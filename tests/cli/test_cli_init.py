@@ -49,7 +49,9 @@ def test_demo_is_refreshed_and_idempotent(tmp_path, cli):
     assert len(rows) >= 40
     numbered = [r["id"] for r in rows.values() if r["id"]]
     assert len(numbered) >= len(rows) - 3
-    assert any(r["check"] and "抖音" in r["check"] for r in rows.values())
+    assert any(r["check"] and "传真" in r["check"] for r in rows.values())
+    assert any(r["check"] and "登记不及时" in r["check"] for r in rows.values())
+    assert all(r["entered"] for r in rows.values() if r["id"])  # add, typed or first seen: every ticket has one
     before = path.read_bytes()
     again = cli("refresh", path, "--now", "2026-11-23 09:00")
     assert "无需修改" in again.output and path.read_bytes() == before

@@ -64,7 +64,7 @@ def test_routing_fills_blanks_only(make_desk, cli):
 BAD_ROWS = {
     "missing customer": (ticket(datetime(2026, 11, 2, 10), customer=None), "customer", "必填项为空"),
     "bad date": (ticket("上周三"), "received", "无法识别的时间“上周三”"),
-    "unknown channel": (ticket(datetime(2026, 11, 2, 10), channel="抖音"), "channel", "未知渠道“抖音”"),
+    "unknown channel": (ticket(datetime(2026, 11, 2, 10), channel="传真"), "channel", "未知渠道“传真”"),
     "bad phone": (ticket(datetime(2026, 11, 2, 10), contact="1381234"), "contact", "1381234"),
     "future": (ticket(datetime(2026, 12, 1, 10)), "received", "晚于当前时间"),
     "unknown category": (ticket(datetime(2026, 11, 2, 10), category="售前类"), "category", "不在分类矩阵中"),
@@ -107,16 +107,16 @@ def test_duplicate_ids_are_reported_not_renumbered(make_desk, cli):
 
 
 def test_message_is_cleared_when_the_row_is_fixed(make_desk, cli):
-    path = make_desk([ticket(datetime(2026, 11, 2, 10), channel="抖音")])
+    path = make_desk([ticket(datetime(2026, 11, 2, 10), channel="传真")])
     cli("refresh", path, "--now", NOW)
-    assert "抖音" in register_rows(path)[2]["check"]
+    assert "传真" in register_rows(path)[2]["check"]
     wb = openpyxl.load_workbook(path)
     ws = wb["登记表"]
     ws.cell(2, col_of(ws, "register", "channel")).value = "电话"
     wb.save(path)
     cli("refresh", path, "--now", NOW)
     check = register_rows(path)[2]["check"]
-    assert check is None or "抖音" not in check
+    assert check is None or "传真" not in check
 
 
 def test_second_refresh_changes_nothing(make_desk, cli):

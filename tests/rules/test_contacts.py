@@ -36,3 +36,30 @@ def test_mobile_prefix_cache_agrees_with_phonenumbers(number):
     from sheetdesk.rules.contacts import _valid, is_valid_phone
 
     assert is_valid_phone(number) == _valid(number)
+
+
+# --- WeChat ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, channel", [("微信：abc_123", ""), ("微信号 wang-li88", ""), ("wx: abc_123", ""),
+                                            ("WX：Abc12345", ""), ("WeChat abc_123", ""), ("微信：13812345678", ""),
+                                            ("abc_123", "微信"), ("wxid_abc123", "企业微信"),
+                                            ("13812345678 / 微信：abc_123", "电话")])
+def test_wechat_ids_are_contacts(value, channel):
+    assert check_contact(value, channel) == []
+
+
+@pytest.mark.parametrize("value, channel", [("abc_123", ""), ("abc_123", "电话"), ("微信：ab1", ""),
+                                            ("微信：1abcdef", ""), ("wx: a" + "b" * 20, ""), ("abc_123!", "微信")])
+def test_not_a_wechat_id(value, channel):
+    """A bare ID counts only on a WeChat channel; WeChat IDs are 6–20 characters starting with a letter."""
+    assert check_contact(value, channel) == [value]
+
+
+def test_wechat_ids_are_masked():
+    assert mask_contact("微信：abc_123") == "wx:ab***23"
+    assert mask_contact("abc_123", "微信") == "wx:ab***23"
+    assert mask_contact("13812345678 / wx: wang_li88") == "138****5678 / wx:wa***88"
+    assert mask_contact("微信：13812345678") == "wx:138****5678"
+    from sheetdesk.rules.contacts import scrub_text
+    assert scrub_text("客户留了微信：wang_li88，请加") == "客户留了微信：wa***88，请加"
+    assert scrub_text("wx abc_123 / email a@b.com") == "wx ab***23 / email a***@b.com"

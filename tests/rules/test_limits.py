@@ -15,7 +15,7 @@ NOW = "2026-11-23 09:00"
 @pytest.mark.parametrize("engine", ["patch", "openpyxl"])
 def test_a_huge_row_gets_a_check_cell_excel_can_open(make_desk, cli, tmp_path, engine):
     (tmp_path / "sheetdesk.toml").write_text(f'[desk]\nengine = "{engine}"\n', encoding="utf-8")
-    desk = make_desk([{"received": "上周三" + "某" * 20_000, "channel": "抖音" + "音" * 20_000,
+    desk = make_desk([{"received": "上周三" + "某" * 20_000, "channel": "传真" + "真" * 20_000,
                        "customer": "王" + "女" * 40_000, "contact": "1" * 20_000, "description": "无法开机"},
                       {"received": "2026-11-20 10:00", "channel": "电话", "customer": "李" + "先" * 40_000,
                        "description": "漏水"}])

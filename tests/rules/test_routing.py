@@ -33,3 +33,9 @@ def test_contact_keys_name_one_customer_however_the_number_is_written():
         == ("13812345678",)
     assert contact_keys("010-1234 5678；Wang@Example.com") == ("01012345678", "wang@example.com")
     assert contact_keys("12") == () and contact_keys(None) == ()
+
+
+def test_a_wechat_id_is_one_customer_whatever_its_prefix():
+    assert contact_keys("微信：Abc_123") == contact_keys("wx: abc_123") == contact_keys("WeChat abc_123") \
+        == ("abc_123",)
+    assert contact_keys("微信：13812345678") == contact_keys("138-1234-5678") == ("13812345678",)

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.libreoffice, pytest.mark.slow,
 ROWS = [
     dict(received=datetime(2026, 11, 2, 10), channel="电话", customer="王女士", contact="13812345678",
          description="机器无法开机"),
-    dict(received="2026/11/03 09:30", channel="抖音", customer="李先生", description="快递没收到"),
+    dict(received="2026/11/03 09:30", channel="传真", customer="李先生", description="快递没收到"),
 ]
 
 
@@ -27,7 +27,7 @@ def test_refresh_a_workbook_saved_by_libreoffice(tmp_path, make_desk, cli):
     rows = register_rows(converted)
     assert rows[2]["id"] == "202611-001" and rows[3]["id"] == "202611-002"
     assert rows[2]["department"] == "维修部"
-    assert "抖音" in rows[3]["check"]
+    assert "传真" in rows[3]["check"]
     # LibreOffice kept the dropdowns in a form the next save keeps too
     wb = openpyxl.load_workbook(converted)
     assert wb["登记表"].data_validations.dataValidation
@@ -45,7 +45,7 @@ def test_our_output_opens_in_libreoffice(tmp_path, make_desk, cli):
 
 def test_a_refreshed_desk_full_of_bad_cells_opens_in_libreoffice(tmp_path, make_desk, cli):
     nasty = [
-        dict(received="上周三", channel="抖音", customer="=HYPERLINK(\"x\")", contact="1381234", description="x" * 5000),
+        dict(received="上周三", channel="传真", customer="=HYPERLINK(\"x\")", contact="1381234", description="x" * 5000),
         dict(received=datetime(2026, 11, 2, 10), channel="电话", customer="#N/A", description="\t换行\n测试", priority="超急"),
         dict(received=-1.5, channel=True, customer=3.14, description=datetime(2026, 1, 1), id="11-5"),
         dict(received=datetime(2026, 11, 3, 10), channel="电话", customer="王女士", description="充电时烫伤"),

@@ -326,7 +326,7 @@ def test_demo_holds_the_mistakes_it_is_meant_to_show(lang):
     assert ("上周三" if zh else "last Wednesday") in texts
     assert any(isinstance(t, datetime) and t.date() == today + timedelta(days=2) for t in received)
     assert any(r["customer"] is None and r["description"] for r in rows)
-    assert ("抖音" if zh else "TikTok") in [r["channel"] for r in rows]
+    assert ("传真" if zh else "Fax") in [r["channel"] for r in rows]
     contacts = [r["contact"] for r in rows]
     assert "1381234" in contacts and any(isinstance(c, int) for c in contacts)
     ids = [r["id"] for r in rows if r["id"]]
