@@ -16,6 +16,7 @@ from sheetdesk.rules.results import rating_name
 from sheetdesk.schema import text as _t
 from sheetdesk.settings import aware
 from sheetdesk.workbook.cells import new_workbook
+from sheetdesk.workbook.followup_sheet import write_followup_sheet, write_kpi_rows
 from sheetdesk.workbook.safesave import follow_umask
 
 GROUP_COLUMNS = (
@@ -116,6 +117,7 @@ class _Writer:
         top = [r["name"] or self.t("（未填）", "(blank)") for r in d.categories[:3]]
         ws.write(len(names) + 4, 0, self.t("前三问题分类", "Top three categories"))
         ws.write(len(names) + 4, 1, ("、" if self.lang == "zh" else ", ").join(top))
+        write_kpi_rows(self, ws, len(names) + 5, d)
         ws.freeze_panes(1, 0)
         self.printed(ws)
 
@@ -231,6 +233,7 @@ class _Writer:
         self.group_sheet(("责任人", "Owners"), ("责任人", "Owner"), d.owners, chart=False)
         self.satisfaction_sheet()
         self.reasons_sheet()
+        write_followup_sheet(self, d)
         if d.trend:
             self.trend_sheet()
         if d.by_branch:
