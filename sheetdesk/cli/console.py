@@ -248,8 +248,9 @@ def print_demo_guide(result: RunResult, lang: str) -> None:
             "  • 登记表 生效优先级 / 升级原因：烫伤等关键词、同型号同类问题 7 天内 5 单（批量问题）自动升级",
             "  • 登记表 响应时限 / 解决时限 / 超时：按法定工作日（含调休）计算，超时标红、将到期标黄",
             "  • 跟踪看板：未结工单按紧急程度排序，每个环节的时限、完成时间和状态；已关闭的在下方",
-            "  • 回访计划：结案后 3 个工作日内的回访，回访人、时间、评分、记录由客服填写",
-            "  • 分类矩阵 / 时效标准 / 升级规则 / 选项：经理维护的规则，改完再运行 refresh 即生效",
+            "  • 回访计划：按回访规则排出的回访（结案后 1–3 个工作日、购买后 7–15/30/90 天），应回访日期起可回访、"
+            "最晚回访后算逾期；回访人、时间、评分、记录由客服填写",
+            "  • 分类矩阵 / 时效标准 / 升级规则 / 回访规则 / 选项：经理维护的规则，改完再运行 refresh 即生效",
             f"  • 月度汇总：sheetdesk summary {book} --month {result.now:%Y-%m}",
             f"  • 再运行一次 sheetdesk refresh {book} --now \"{result.now:%Y-%m-%d %H:%M}\"：什么都不会变（刷新是幂等的；不带 --now 则按现在的时间重算时限和颜色）",
             f"  • 在登记表新增一行、留空编号，再运行 sheetdesk refresh {book}",
@@ -264,8 +265,9 @@ def print_demo_guide(result: RunResult, lang: str) -> None:
             "category in 7 days) escalate",
             "  • Register Response due / Resolution due / Overdue: on the official working calendar; late red, due soon amber",
             "  • Tracker: open tickets, most urgent first, every stage's due, done and state; closed ones below",
-            "  • Follow-ups: a call within 3 working days of closing; staff fill caller, time, score and notes",
-            "  • Matrix / SLA / Escalation / Lists: the managers' rules; edit them and run refresh again",
+            "  • Follow-ups: the calls of the Follow-up rules sheet (1-3 working days after the close; 7-15, 30 and 90 "
+            "days after purchase), callable from Due, late after Latest; staff fill caller, time, score and notes",
+            "  • Matrix / SLA / Escalation / Follow-up rules / Lists: the managers' rules; edit them and run refresh again",
             f"  • Monthly summary: sheetdesk summary {book} --month {result.now:%Y-%m}",
             f"  • Run it again, sheetdesk refresh {book} --now \"{result.now:%Y-%m-%d %H:%M}\": nothing changes (refresh is idempotent; without --now the deadlines and colours move on to the real time)",
             f"  • Add a row to the Register with a blank ID, then run sheetdesk refresh {book}",
@@ -378,8 +380,9 @@ def print_standup(result: RunResult, lang: str) -> None:
                                                                        for m in i.missing)])
     show(_t(lang, "待回访", "Follow-up calls due"), s.calls_due,
          [_t(lang, "反馈编号", "ID"), _t(lang, "客户", "Customer"), _t(lang, "回访类型", "Type"),
-          _t(lang, "应回访日期", "Due"), _t(lang, "状态", "State")],
-         lambda c: [c.ticket_id, c.customer, c.type, dates.fmt(c.due), _t(lang, "已逾期", "overdue") if c.late else ""])
+          _t(lang, "应回访日期", "Due"), _t(lang, "最晚回访", "Latest"), _t(lang, "状态", "State")],
+         lambda c: [c.ticket_id, c.customer, c.type, dates.fmt(c.due), dates.fmt(c.latest),
+                    _t(lang, "已逾期", "overdue") if c.late else ""])
     if s.by_owner:
         show(_t(lang, "按责任人", "By owner"), list(s.by_owner.items()),
              [_t(lang, "责任人", "Owner"), _t(lang, "未结", "Open"), _t(lang, "超时", "Late")],
@@ -438,7 +441,7 @@ def standup_json(result: RunResult, lang: str) -> dict | None:
             "id_conflicts": [{"id": c.ticket_id, "rows": [{"row": row, "customer": customer} for row, customer in c.rows]}
                              for c in s.id_conflicts],
             "calls_due": [{"id": c.ticket_id, "customer": c.customer, "type": c.type, "due": dates.fmt(c.due),
-                           "late": c.late} for c in s.calls_due]}
+                           "latest": dates.fmt(c.latest), "late": c.late} for c in s.calls_due]}
 
 
 # --- doctor, export, restore -------------------------------------------------------------------------
