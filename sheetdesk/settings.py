@@ -11,7 +11,7 @@ backup_days = 7              # ... plus the first version of each of the last D 
 stale_lock_hours = 12        # an office lock file older than this is reported as probably stale
 
 [followups]
-periodic = [7, 30, 90]       # calls N days after 购买日期; none unless set
+periodic = [7, 30, 90]       # desks without a 回访规则 sheet only: calls N days after 购买日期
 
 [sla]
 pause_steps = ["等待客户"]     # steps that stop the SLA clock until the next step; none unless set
