@@ -21,9 +21,9 @@ from sheetdesk.schema import normalise_header
 
 PURCHASE, CLOSE = "purchase", "close"
 CALENDAR, WORKING = "calendar", "working"
-BASIS_NAMES = {PURCHASE: ("购买日期", "购买", "交付", "purchase", "purchasedate", "delivery"),
+BASIS_NAMES: dict[str, tuple[str, ...]] = {PURCHASE: ("购买日期", "购买", "交付", "purchase", "purchasedate", "delivery"),
                CLOSE: ("结案", "关闭", "问题关闭", "close", "closed", "closing")}
-UNIT_NAMES = {CALENDAR: ("自然日", "天", "日", "calendar", "calendardays", "days"),
+UNIT_NAMES: dict[str, tuple[str, ...]] = {CALENDAR: ("自然日", "天", "日", "calendar", "calendardays", "days"),
               WORKING: ("工作日", "working", "workingdays", "wd")}
 _YES = {"是", "启用", "开", "y", "yes", "true", "1", "on", "√", "✓", ""}
 _NO = {"否", "停用", "关", "n", "no", "false", "0", "off", "×", "✗"}
@@ -144,9 +144,9 @@ def read_call_rules(table: Table) -> tuple[list[CallRule], list[Problem]]:
             continue
         first = start if start is not None else end
         last = end if end is not None else start
-        assert first is not None and last is not None
-        rules.append(CallRule(name, name, basis, first, last, unit, hours,  # type: ignore[arg-type]
-                              row.text("hours"), target, post_close=basis == CLOSE, row=row.row))
+        assert first is not None and last is not None and basis is not None and unit is not None
+        rules.append(CallRule(name, name, basis, first, last, unit, hours, row.text("hours"), target,
+                              post_close=basis == CLOSE, row=row.row))
     return rules, problems
 
 
