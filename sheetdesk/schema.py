@@ -158,11 +158,26 @@ FOLLOWUPS = Sheet("followups", "回访计划", "Follow-ups", (
     C("customer", "客户名称", "Customer", owned=True, width=14),
     C("type", "回访类型", "Type", owned=True, width=12),
     C("due", "应回访日期", "Due", owned=True, width=12, kind="date"),
+    C("latest", "最晚回访", "Latest", owned=True, width=12, kind="date"),
     C("caller", "回访人", "Caller", width=10),
     C("called_at", "回访时间", "Called at", width=17, kind="datetime"),
     C("score", "回访评分", "Score", width=9),
     C("notes", "回访记录", "Notes", width=36),
     C("check", "校验", "Check", owned=True, width=30),
+))
+
+#: the follow-up call types (seed 004): when each call is due, counted from 购买日期 or the close
+FOLLOWUP_RULES = Sheet("followup_rules", "回访规则", "Follow-up rules", (
+    C("type", "回访类型", "Call type", required=True, width=16),
+    C("basis", "起算", "From", width=10),
+    C("start", "窗口开始", "Window start", width=10),
+    C("end", "窗口结束", "Window end", width=10),
+    C("unit", "计日方式", "Days", width=10),
+    C("hours", "回访时段", "Call hours", width=24),
+    C("target", "目标(≥9分占比)", "Target (share ≥9)", width=12),
+    C("enabled", "启用", "Enabled", width=8),
+    C("note", "说明", "Note", width=40),
+    C("check", "校验", "Check", owned=True, width=40),
 ))
 
 TRACKER = Sheet("tracker", "跟踪看板", "Tracker", ())
@@ -189,7 +204,7 @@ COUNTER = Sheet("counter", "_sheetdesk", "_sheetdesk", (
 
 #: the order sheets appear in a new desk
 SHEETS: tuple[Sheet, ...] = (
-    REGISTER, PROGRESS, RESULTS, FOLLOWUPS, TRACKER, MATRIX, SLA, ESCALATION, LISTS, STAFF, COUNTER,
+    REGISTER, PROGRESS, RESULTS, FOLLOWUPS, TRACKER, MATRIX, SLA, ESCALATION, FOLLOWUP_RULES, LISTS, STAFF, COUNTER,
 )
 SHEETS_BY_KEY = {s.key: s for s in SHEETS}
 

@@ -11,7 +11,7 @@ backup_days = 7              # ... plus the first version of each of the last D 
 stale_lock_hours = 12        # an office lock file older than this is reported as probably stale
 
 [followups]
-periodic = [7, 30, 90]       # calls N days after 购买日期; none unless set
+periodic = [7, 30, 90]       # desks without a 回访规则 sheet only: calls N days after 购买日期
 
 [results]
 scale = 100                  # scores are 1–100 (a 10 is 不满意); 10: 1–10; unset: 10 or less is 1–10

@@ -14,7 +14,7 @@ from sheetdesk.workbook.edits import KEEP, CellWrite
 from sheetdesk.workbook.reader import Book, merged_ranges
 
 #: the sheets people type into that sheetdesk also writes: their 校验, the marks, the register's routing
-CHECKED_SHEETS = ("register", "matrix", "sla", "escalation", "progress", "results", "staff")
+CHECKED_SHEETS = ("register", "matrix", "sla", "escalation", "progress", "results", "staff", "followup_rules")
 
 
 def check_writes(book: Book, sheet_key: str, problems: list[Problem]) -> Iterator[CellWrite]:

@@ -17,7 +17,7 @@ from sheetdesk.app.append import Append, Appended, append_row, append_to_grid, a
 from sheetdesk.app.checks import CHECKED_SHEETS, check_writes, mark_writes, merged_conflicts
 from sheetdesk.app.intake import intake, stamp_writes
 from sheetdesk.errors import BookNotFound, SettingsError
-from sheetdesk.rules import dates, followups
+from sheetdesk.rules import callrules, dates, followups
 from sheetdesk.rules.contacts import contact_keys
 from sheetdesk.rules.escalation import Candidate, Escalation, escalate, read_rules
 from sheetdesk.rules.idle import find_idle, idle_problems, last_progress
@@ -40,6 +40,7 @@ from sheetdesk.schema import (
     DEFAULT_TIERS,
     EN_LIST_VALUES,
     ESCALATION,
+    FOLLOWUP_RULES,
     FOLLOWUPS,
     LISTS,
     MATRIX,
@@ -79,6 +80,7 @@ class RunResult:
     calendar: WorkCalendar | None = None
     escalations: dict[int, Escalation] = field(default_factory=dict)
     calls: list[followups.Call] = field(default_factory=list)
+    call_rules: list[callrules.CallRule] = field(default_factory=list)
     appended: Appended | None = None
     #: typed register rows whose 登记时间 this run filled with when sheetdesk first saw them
     first_seen: int = 0
@@ -394,6 +396,7 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
     rules_table = read_table(book, ESCALATION, required=False)
     calls_table = read_table(book, FOLLOWUPS, required=False, add_owned=False)
     staff_table = read_table(book, STAFF, required=False)
+    call_rules_table = read_table(book, FOLLOWUP_RULES, required=False)
     merged_problems, blocked = merged_conflicts(book)
     if restore_grid is not None:
         restore_grid()  # the grid holds what the file holds: the new rows are edits into empty cells
@@ -447,7 +450,10 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
     result.standup.idle = find_idle(statuses, levels, last_logged, cal, now)
     result.calendar = cal
 
-    calls = _calls(statuses, results, calls_table, cal, settings, now, book, plan.conflicts)
+    call_rules, call_rule_problems = (callrules.read_call_rules(call_rules_table) if call_rules_table is not None
+                                      else (callrules.legacy_rules(settings.periodic_calls), []))
+    result.call_rules = call_rules
+    calls = _calls(statuses, results, calls_table, cal, call_rules, now, book, plan.conflicts)
     result.calls = calls
     result.standup.calls_due = [c for c in calls if c.planned and not c.done and c.due is not None
                                 and c.due <= result.standup.next_standup.date()]
@@ -457,7 +463,7 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
                                      staff_table.rows[0].row if staff_table is not None and staff_table.rows else None)
     problems = (sla_problems + matrix_problems + rule_problems + plan.problems + intake_plan.problems + log_problems
                 + rollup_problems + result_problems + merged_problems + staff_problems
-                + idle_problems(result.standup.idle, cal))
+                + idle_problems(result.standup.idle, cal) + call_rule_problems)
     if mode == READ:  # read-only: the problems and the ticket picture are the whole answer
         result.problems = _sorted(problems)
         return result
@@ -489,8 +495,8 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
                              [13, 14, 12, 10, 10, 10] + [16, 16, 10] * 4 + [16, 28, 14, 8, 16], open_rows,
                              tuple(i for i, _ in enumerate(header) if 6 <= i < 18 and (i - 6) % 3 != 2))
     call_sheet = GeneratedSheet("followups", followups.header(lang), len(calls), lambda: followups.sheet_rows(calls, lang),
-                                [c.width for c in FOLLOWUPS.columns], len(calls), datetime_cols=(5,),
-                                date_cols=(3,), people_cols=(4, 5, 6, 7))
+                                [c.width for c in FOLLOWUPS.columns], len(calls), datetime_cols=(6,),
+                                date_cols=(3, 4), people_cols=(5, 6, 7, 8))
 
     # a people's column the desk does not have (e.g. no 协同部门) simply is not filled
     writes = (w for w in all_writes() if w.sheet in book.tables and w.column in book.tables[w.sheet].columns)
@@ -535,25 +541,23 @@ def _candidate(t, matrix: Matrix, rollups: dict[str, Rollup]) -> Candidate:
                      contacts=contact_keys(v.get("contact")), closed_at=rollup.closed_at if rollup and rollup.closed else None)
 
 
-def _calls(statuses: list[TicketStatus], results, table, cal: WorkCalendar, settings: Settings, now: datetime,
-           book: Book, conflicts: dict[str, list[int]] | None = None) -> list[followups.Call]:
-    """The follow-up plan: a call after every close, periodic calls when configured; unhappy and VIP first.
-    An ID several register rows hold plans no call (its rows are keyed by ID) until it is corrected."""
+def _calls(statuses: list[TicketStatus], results, table, cal: WorkCalendar, rules: list[callrules.CallRule],
+           now: datetime, book: Book, conflicts: dict[str, list[int]] | None = None) -> list[followups.Call]:
+    """The follow-up plan of the 回访规则 sheet; unhappy and VIP first. An ID several register rows
+    hold plans no call (its rows are keyed by ID) until it is corrected."""
     unhappy = {r.ticket_id for r in latest_by_ticket(results).values() if r.rating == "unsatisfied"}
-    closed, purchases = [], []
+    owed = []
     for s in statuses:
         t = s.ticket
-        if not t.id or (conflicts and t.id in conflicts):
+        if not t.id or t.received is None or (conflicts and t.id in conflicts):
             continue
         vip = str(t.values.get("tier") or "").strip().upper() == "VIP"
-        prio = 0 if (vip or t.id in unhappy) else 1
-        if s.closed and s.rollup.closed_at is not None:
-            closed.append((t.id, t.customer, s.rollup.closed_at, s.rollup.rounds + 1, prio))
-        bought, ok = dates.to_date(t.values.get("purchase_date"), book.date1904)
-        if bought is not None and t.received is not None and settings.periodic_calls:
-            purchases.append((t.id, t.customer, bought, t.received.date(), prio))
-    planned = followups.plan_calls(closed, purchases, cal, settings.periodic_calls, book.lang)
-    return followups.merge_calls(planned, table, now.date(), book.date1904, conflicts)
+        closed = s.rollup.closed_at.date() if s.closed and s.rollup.closed_at is not None else None
+        bought, _ = dates.to_date(t.values.get("purchase_date"), book.date1904)
+        owed.append(followups.Owed(t.id, t.customer, t.received.date(), bought, closed, s.rollup.rounds + 1,
+                                   0 if (vip or t.id in unhappy) else 1))
+    planned = followups.plan_calls(owed, rules, cal, book.lang)
+    return followups.merge_calls(planned, table, now.date(), book.date1904, conflicts, cal)
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:

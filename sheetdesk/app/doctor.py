@@ -28,7 +28,7 @@ from sheetdesk.workbook.safesave import LEFTOVER_AGE, atomic_write, list_backups
 OK, WARN, BAD = "ok", "warning", "error"
 REQUIRED_SHEETS = ("register", "matrix", "sla")
 #: sheets --fix may add empty (header only) because nothing in them is a rule somebody chose
-OPTIONAL_SHEETS = ("progress", "results", "followups", "tracker", "escalation", "lists")
+OPTIONAL_SHEETS = ("progress", "results", "followups", "tracker", "escalation", "lists", "followup_rules")
 
 
 @dataclass

@@ -252,6 +252,17 @@ def fill_demo(wb: Workbook, lang: str = "zh", today: date = date(2026, 11, 23), 
                           "caller": "小周" if zh else "Zhou", "called_at": called, "score": score,
                           "notes": ("客户表示满意" if score >= 8 else "客户仍有顾虑，需主管跟进") if zh else
                           ("happy" if score >= 8 else "still worried; supervisor to call")})
+    # a few 7–15-day calls after the purchase (回访规则), one of them logged at 19:30, outside the call hours
+    early = "购买后7-15天回访" if zh else "7-15 day call"
+    bought = [r for r in rows if r.get("id") and isinstance(r.get("purchase_date"), date)
+              and isinstance(r.get("received"), datetime) and r["purchase_date"] + timedelta(days=15) >= r["received"].date()
+              and r["purchase_date"] + timedelta(days=10) < now.date()]
+    for k, r in enumerate(bought[:4]):
+        called = datetime.combine(r["purchase_date"] + timedelta(days=9), time(19 if k == 0 else 10, 30))
+        calls.append({"id": r["id"], "customer": r.get("customer"), "type": early, "caller": "小周" if zh else "Zhou",
+                      "called_at": called, "score": (9, 10, 6, 9)[k],
+                      "notes": ("客户已熟悉使用" if zh else "getting on well") if k != 2 else
+                      ("客户反映操作复杂" if zh else "finds it hard to use")})
     fol_ws = wb[FOLLOWUPS.name(lang)]
     for i, entry in enumerate(calls, 2):
         _put(fol_ws, FOLLOWUPS, i, entry, lang)

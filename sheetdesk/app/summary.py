@@ -12,7 +12,8 @@ from pathlib import Path
 
 from sheetdesk.app.desk import RunResult, run
 from sheetdesk.errors import InputError
-from sheetdesk.rules import kpis
+from sheetdesk.rules import followup_kpis, kpis
+from sheetdesk.rules.callrules import overall_target
 from sheetdesk.rules.kpis import SummaryData
 from sheetdesk.rules.results import latest_by_ticket
 from sheetdesk.rules.routing import subcategory_of
@@ -112,12 +113,21 @@ def tickets_from_run(result: RunResult, branch: str) -> list[kpis.KpiTicket]:
     return out
 
 
+def calls_from_run(result: RunResult, branch: str) -> list[followup_kpis.KpiCall]:
+    """One flat record per row of the desk's 回访计划, as a refresh would write it."""
+    return [followup_kpis.KpiCall(c.ticket_id, c.type, c.due, c.latest, c.called, c.score, c.planned, c.customer,
+                                  str(c.staff.get("caller") or ""), str(c.staff.get("notes") or ""), branch)
+            for c in result.calls]
+
+
 def build(books: list[Path], period: kpis.Period, *, weekly: bool, now: datetime, lang: str,
           on_book=lambda: None) -> SummaryData:
     tickets: list[kpis.KpiTicket] = []
     names: list[str] = []
     cal: WorkCalendar | None = None
     per_branch: list[tuple[str, list[kpis.KpiTicket]]] = []
+    calls: list[followup_kpis.KpiCall] = []
+    target: float | None = None
     for book in books:
         result = run(book, now=now, write=False)
         cal = cal or result.calendar
@@ -126,6 +136,8 @@ def build(books: list[Path], period: kpis.Period, *, weekly: bool, now: datetime
         mine = tickets_from_run(result, name)
         per_branch.append((name, mine))
         tickets += mine
+        calls += calls_from_run(result, name)
+        target = target if target is not None else overall_target(result.call_rules)
         on_book()
     assert cal is not None
     data = SummaryData(period, weekly, now, lang, names, kpis.kpis(tickets, period, now, cal),
@@ -142,6 +154,9 @@ def build(books: list[Path], period: kpis.Period, *, weekly: bool, now: datetime
     data.unhappy_subcategories = kpis.unhappy_top(tickets, period, "subcategory")
     if not weekly:
         data.trend = kpis.trend(tickets, kpis.last_month(period), now)
+    data.followups = followup_kpis.followup_kpis(calls, period.start, period.end, now, target)
+    data.followup_types = followup_kpis.by_type(calls, period.start, period.end, now)
+    data.low_calls = followup_kpis.low_score_calls(calls, period.start, period.end)
     data.late = sorted((t for t in tickets if period.has(t.received) and (
         (t.response_due and (t.response_done or now) > t.response_due)
         or (t.closed_due and (t.resolution_done or now) > t.closed_due))), key=lambda t: (t.rank, t.received))

@@ -16,7 +16,6 @@ from rich.table import Table
 from sheetdesk.app.desk import RunResult
 from sheetdesk.app.doctor import BAD, OK, Diagnosis
 from sheetdesk.cli.idle_view import idle_cells, idle_heads, idle_json, idle_title
-from sheetdesk.cli.options import DEFAULT_BOOK
 from sheetdesk.rules import dates
 from sheetdesk.rules.problems import ERROR, INFO, WARNING
 from sheetdesk.rules.standup import format_lateness
@@ -255,8 +254,9 @@ def print_demo_guide(result: RunResult, lang: str) -> None:
             "由主导分类分派，其他分类的部门填入协同部门",
             "  • 登记表 响应时限 / 解决时限 / 超时：按法定工作日（含调休）计算，超时标红、将到期标黄",
             "  • 跟踪看板：未结工单按紧急程度排序，每个环节的时限、完成时间和状态；已关闭的在下方",
-            "  • 回访计划：结案后 3 个工作日内的回访，回访人、时间、评分、记录由客服填写",
-            "  • 分类矩阵 / 时效标准 / 升级规则 / 选项：经理维护的规则，改完再运行 refresh 即生效",
+            "  • 回访计划：按回访规则排出的回访（结案后 1–3 个工作日、购买后 7–15/30/90 天），应回访日期起可回访、"
+            "最晚回访后算逾期；回访人、时间、评分、记录由客服填写",
+            "  • 分类矩阵 / 时效标准 / 升级规则 / 回访规则 / 选项：经理维护的规则，改完再运行 refresh 即生效",
             f"  • 月度汇总：sheetdesk summary {book} --month {result.now:%Y-%m}",
             f"  • 再运行一次 sheetdesk refresh {book} --now \"{result.now:%Y-%m-%d %H:%M}\"：什么都不会变（刷新是幂等的；不带 --now 则按现在的时间重算时限和颜色）",
             f"  • 在登记表新增一行、留空编号，再运行 sheetdesk refresh {book}",
@@ -273,8 +273,9 @@ def print_demo_guide(result: RunResult, lang: str) -> None:
             "is routed by its lead category, the others' departments collaborate",
             "  • Register Response due / Resolution due / Overdue: on the official working calendar; late red, due soon amber",
             "  • Tracker: open tickets, most urgent first, every stage's due, done and state; closed ones below",
-            "  • Follow-ups: a call within 3 working days of closing; staff fill caller, time, score and notes",
-            "  • Matrix / SLA / Escalation / Lists: the managers' rules; edit them and run refresh again",
+            "  • Follow-ups: the calls of the Follow-up rules sheet (1-3 working days after the close; 7-15, 30 and 90 "
+            "days after purchase), callable from Due, late after Latest; staff fill caller, time, score and notes",
+            "  • Matrix / SLA / Escalation / Follow-up rules / Lists: the managers' rules; edit them and run refresh again",
             f"  • Monthly summary: sheetdesk summary {book} --month {result.now:%Y-%m}",
             f"  • Run it again, sheetdesk refresh {book} --now \"{result.now:%Y-%m-%d %H:%M}\": nothing changes (refresh is idempotent; without --now the deadlines and colours move on to the real time)",
             f"  • Add a row to the Register with a blank ID, then run sheetdesk refresh {book}",
@@ -390,8 +391,9 @@ def print_standup(result: RunResult, lang: str) -> None:
                                                                        for m in i.missing)])
     show(_t(lang, "待回访", "Follow-up calls due"), s.calls_due,
          [_t(lang, "反馈编号", "ID"), _t(lang, "客户", "Customer"), _t(lang, "回访类型", "Type"),
-          _t(lang, "应回访日期", "Due"), _t(lang, "状态", "State")],
-         lambda c: [c.ticket_id, c.customer, c.type, dates.fmt(c.due), _t(lang, "已逾期", "overdue") if c.late else ""])
+          _t(lang, "应回访日期", "Due"), _t(lang, "最晚回访", "Latest"), _t(lang, "状态", "State")],
+         lambda c: [c.ticket_id, c.customer, c.type, dates.fmt(c.due), dates.fmt(c.latest),
+                    _t(lang, "已逾期", "overdue") if c.late else ""])
     if s.by_owner:
         show(_t(lang, "按责任人", "By owner"), list(s.by_owner.items()),
              [_t(lang, "责任人", "Owner"), _t(lang, "未结", "Open"), _t(lang, "超时", "Late")],
@@ -451,7 +453,7 @@ def standup_json(result: RunResult, lang: str) -> dict | None:
             "id_conflicts": [{"id": c.ticket_id, "rows": [{"row": row, "customer": customer} for row, customer in c.rows]}
                              for c in s.id_conflicts],
             "calls_due": [{"id": c.ticket_id, "customer": c.customer, "type": c.type, "due": dates.fmt(c.due),
-                           "late": c.late} for c in s.calls_due]}
+                           "latest": dates.fmt(c.latest), "late": c.late} for c in s.calls_due]}
 
 
 # --- doctor, export, restore -------------------------------------------------------------------------
@@ -519,80 +521,3 @@ def print_backups(book: Path, infos, lang: str, problems: dict | None = None) ->
             click.echo(_t(lang, f"损坏：{b.path.name} 不是可读的工作簿，不能恢复（{problem[0]}）",
                           f"damaged: {b.path.name} is not a readable workbook and cannot be restored ({problem[1]})"))
     click.echo(_t(lang, f"恢复：sheetdesk restore {book} --pick N", f"to restore: sheetdesk restore {book} --pick N"))
-
-
-# --- import ------------------------------------------------------------------------------------------
-
-def print_import_examples(written: list[Path], lang: str) -> None:
-    """What was written, and the commands that import each example export with its map."""
-    folder = written[0].parent if written else Path(".")
-    names = "、".join(p.name for p in written) if lang == "zh" else ", ".join(p.name for p in written)
-    click.echo(_t(lang, f"已写出导入示例到 {folder}：{names}", f"wrote the import examples into {folder}: {names}"))
-    click.echo(_t(lang, "试一试（先用 sheetdesk init 新建台账；示例日期为 2026 年 11 月）：",
-                  "try them (create a desk with sheetdesk init first; the examples are dated November 2026):"))
-    for mapping in (p for p in written if p.suffix == ".toml"):
-        for export in (p for p in written if p.suffix != ".toml" and p.name.startswith(mapping.stem)):
-            click.echo(f"  sheetdesk import {DEFAULT_BOOK} {export} --map {mapping}")
-
-
-def import_json(result, lang: str) -> dict:
-    return {
-        "file": str(result.job.source.path), "book": str(result.job.book), "dry_run": result.dry_run,
-        "imported": [{"line": row.line, "id": new_id} for row, new_id in result.imported],
-        "skipped": [{"line": s.row.line, "external_ref": s.ref, "repeats_line": s.repeats} for s in result.skipped],
-        "rejected": [{"line": r.row.line, "reasons": [x.text(lang) for x in r.reasons]} for r in result.rejected],
-        "rejected_file": str(result.rejected_file) if result.rejected_file else None,
-    }
-
-
-def _id_list(ids: list[str], lang: str) -> str:
-    """A handful of IDs in full; a long list as its ends (in ID order, not the file's)."""
-    sep = "、" if lang == "zh" else ", "
-    ids = sorted(ids, key=lambda i: (i.partition("-")[0], len(i), i))
-    return sep.join(ids) if len(ids) <= 12 else sep.join(ids[:5]) + " … " + sep.join(ids[-2:])
-
-
-def print_import(result, lang: str) -> None:
-    """The rows that did not land (line, column, value, why), then one summary line."""
-    console = stdout_console()
-    job = result.job
-    console.print(_t(lang, f"读取 {job.source.path}：{job.size} 行（{job.source.describe(lang)}）",
-                     f"read {job.source.path}: {job.size} rows ({job.source.describe(lang)})"), markup=False)
-    if result.rejected:
-        table = Table(title=_t(lang, "未能导入的行", "Rows not imported"))
-        for head in (_t(lang, "行", "Line"), _t(lang, "列", "Column"), _t(lang, "值", "Value"), _t(lang, "原因", "Reason")):
-            table.add_column(head)
-        shown = 0
-        for rej in result.rejected:
-            for reason in rej.reasons:
-                if shown < MAX_ROWS:
-                    table.add_row(str(rej.row.line), escape(reason.where(lang)), escape(reason.value),
-                                  escape(reason.zh if lang == "zh" else reason.en))
-                shown += 1
-        console.print(table)
-        if shown > MAX_ROWS:
-            console.print(_t(lang, f"……另有 {shown - MAX_ROWS} 条未显示，完整列表见拒绝文件",
-                             f"… {shown - MAX_ROWS} more not shown; the rejected file has them all"))
-    repeats = sum(1 for s in result.skipped if s.repeats is not None)
-    ids = [i for _, i in result.imported if i]
-    if result.dry_run:
-        parts = [_t(lang, f"试运行：可导入 {len(result.imported)} 条", f"dry run: {len(result.imported)} would be imported")]
-    else:
-        parts = [_t(lang, f"已导入 {len(result.imported)} 条", f"imported {len(result.imported)}")
-                 + (f"（{_id_list(ids, lang)}）" if ids and lang == "zh" else f" ({_id_list(ids, lang)})" if ids else "")]
-    skipped = len(result.skipped) - repeats
-    parts.append(_t(lang, f"跳过 {skipped} 条已导入过的", f"skipped {skipped} already imported"))
-    if repeats:
-        parts.append(_t(lang, f"跳过 {repeats} 条文件内重复的", f"skipped {repeats} repeated within the file"))
-    parts.append(_t(lang, f"拒绝 {len(result.rejected)} 条", f"rejected {len(result.rejected)}"))
-    line = _t(lang, "，", ", ").join(parts)
-    if result.rejected_file:
-        line += _t(lang, f"（见 {result.rejected_file}）", f" (see {result.rejected_file})")
-    console.print(line, markup=False)
-    if result.rejected_error:
-        click.echo(_t(lang, f"注意：拒绝文件未能写入：{result.rejected_error}",
-                      f"warning: could not write the rejected file: {result.rejected_error}"), err=True)
-    if result.rejected and not result.dry_run:
-        console.print(_t(lang, "改正拒绝文件中的行后，可用同一映射再次导入它；已导入的行不会重复",
-                         "fix the rows in the rejected file and import it again with the same mapping; "
-                         "rows already imported are not added twice"), markup=False)

@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from sheetdesk.app import importer
-from sheetdesk.cli.console import Steps, echo_json, import_json, print_import, print_import_examples
+from sheetdesk.cli.console import Steps, echo_json
+from sheetdesk.cli.import_view import import_json, print_import, print_import_examples
 from sheetdesk.cli.options import (
     DEFAULT_BOOK,
     book_argument,

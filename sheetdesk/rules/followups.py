@@ -3,8 +3,8 @@
 sheetdesk owns the plan (which calls, when) and the staff own the call columns. Each row is keyed by
 (反馈编号, 回访类型): a regenerated plan carries every typed value over to its row, never adds a
 second row for a key, and keeps rows that left the plan (a reopened ticket) while anything is typed
-in them. Post-close calls are due within 3 working days of closing (PRODUCT.md §1.6); periodic
-calls after the purchase date are optional (``[followups] periodic = [7, 30, 90]``).
+in them. Which calls and their windows come from the 回访规则 sheet (``rules/callrules.py``): a call
+is due from 应回访日期 and late only after 最晚回访, counted in working days.
 """
 
 from __future__ import annotations
@@ -16,25 +16,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sheetdesk.rules import dates
+from sheetdesk.rules.callrules import CLOSE, CallRule, hours_label, outside_hours, window, working_days_after
 from sheetdesk.rules.problems import ERROR, WARNING, row_list
 from sheetdesk.rules.records import Table
-from sheetdesk.rules.workdays import WorkCalendar
+from sheetdesk.rules.workdays import BusinessHours, WorkCalendar
 from sheetdesk.schema import FOLLOWUPS, normalise_header
 
 STAFF_COLUMNS = ("caller", "called_at", "score", "notes")
-POST_CLOSE = ("结案回访", "Post-close call")
 LOW_SCORE = 6
 
 
-def post_close_type(round_no: int, lang: str) -> str:
-    zh, en = POST_CLOSE
+def round_type(name: str, round_no: int, lang: str) -> str:
+    """A call counted from the close, once per round: the second round's call is a call of its own."""
     if round_no <= 1:
-        return zh if lang == "zh" else en
-    return f"{zh}（第{round_no}轮）" if lang == "zh" else f"{en} (round {round_no})"
-
-
-def periodic_type(days: int, lang: str) -> str:
-    return f"购买后{days}天回访" if lang == "zh" else f"{days}-day call after purchase"
+        return name
+    return f"{name}（第{round_no}轮）" if lang == "zh" else f"{name} (round {round_no})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +40,20 @@ class Planned:
     type: str
     due: date
     priority: int = 1  # 0 = call first (VIP or unhappy customer)
+    latest: date | None = None
+    hours: BusinessHours | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """What the plan needs of a ticket: when it arrived, was bought and (last) closed."""
+    ticket_id: str
+    customer: str
+    received: date
+    bought: date | None
+    closed: date | None
+    round_no: int = 1
+    priority: int = 1
 
 
 @dataclass(slots=True)
@@ -62,6 +72,11 @@ class Call:
     #: what staff typed cannot be read (the cell is marked, like a bad cell of the register)
     bad_called_at: bool = False
     bad_score: bool = False
+    latest: date | None = None
+    hours: BusinessHours | None = None
+    #: the call time and score as read (None: not typed or not readable)
+    called: datetime | None = None
+    score: float | None = None
 
     @property
     def done(self) -> bool:
@@ -71,20 +86,27 @@ class Call:
         return self.ticket_id, normalise_header(self.type)
 
 
-def plan_calls(closed: list[tuple[str, str, datetime, int, int]], purchases: list[tuple[str, str, date, date, int]],
-               cal: WorkCalendar, periodic: list[int], lang: str) -> list[Planned]:
-    """``closed``: (ID, customer, closed at, round, priority);
-    ``purchases``: (ID, customer, purchase date, received date, priority) — only calls due after the
-    ticket arrived are planned, so an old purchase does not flood the sheet with overdue calls."""
+def plan_calls(tickets: list[Owed], rules: list[CallRule], cal: WorkCalendar, lang: str) -> list[Planned]:
+    """The calls each ticket is owed. A call counted from the close is planned once the ticket is
+    closed (one per round); one counted from 购买日期 falls back to the close without a purchase date,
+    and is planned only if its window had not ended before the ticket arrived (an old purchase must
+    not flood the sheet with overdue calls)."""
     out: list[Planned] = []
-    for ticket_id, customer, closed_at, round_no, prio in closed:
-        due = cal.add_working_days(closed_at, 3).date()
-        out.append(Planned(ticket_id, customer, post_close_type(round_no, lang), due, prio))
-    for ticket_id, customer, bought, received, prio in purchases:
-        for days in periodic:
-            due = date.fromordinal(bought.toordinal() + days)
-            if due >= received:
-                out.append(Planned(ticket_id, customer, periodic_type(days, lang), due, prio))
+    for t in tickets:
+        for rule in rules:
+            if rule.basis == CLOSE:
+                if t.closed is None:
+                    continue
+                due, latest = window(rule, t.closed, cal)
+                out.append(Planned(t.ticket_id, t.customer, round_type(rule.name(lang), t.round_no, lang), due,
+                                   t.priority, latest, rule.hours))
+                continue
+            anchor = t.bought or (t.closed if rule.close_fallback else None)
+            if anchor is None:
+                continue
+            due, latest = window(rule, anchor, cal)
+            if t.bought is None or latest >= t.received:
+                out.append(Planned(t.ticket_id, t.customer, rule.name(lang), due, t.priority, latest, rule.hours))
     return out
 
 
@@ -99,10 +121,12 @@ def _score(value: object) -> tuple[float | None, bool]:
 
 
 def merge_calls(planned: list[Planned], existing: Table | None, today: date, date1904: bool = False,
-                conflicts: dict[str, list[int]] | None = None) -> list[Call]:
+                conflicts: dict[str, list[int]] | None = None, cal: WorkCalendar | None = None) -> list[Call]:
     """The sheet's rows: planned calls with their typed values, plus kept off-plan rows; pending first.
-    ``conflicts``: IDs several register rows hold (ID -> rows); a typed row of one is kept and says so."""
+    ``conflicts``: IDs several register rows hold (ID -> rows); a typed row of one is kept and says so.
+    ``cal``: late calls are counted in its working days (calendar days without one)."""
     typed: dict[tuple[str, str], tuple[str, str, object, dict[str, object]]] = {}
+    latest_typed: dict[tuple[str, str], object] = {}
     if existing is not None:
         for row in existing.rows:
             staff = {k: row.get(k) for k in STAFF_COLUMNS if existing.has(k) and row.get(k) not in (None, "")}
@@ -110,6 +134,8 @@ def merge_calls(planned: list[Planned], existing: Table | None, today: date, dat
             if key in typed:  # a row staff copied: keep both, the copy's values go to a separate row
                 key = (key[0], key[1] + f"#{row.row}")
             typed[key] = (row.text("customer"), row.text("type"), row.get("due"), staff)
+            if existing.has("latest") and row.get("latest") not in (None, ""):
+                latest_typed[key] = row.get("latest")
     calls: list[Call] = []
     seen: set[tuple[str, str]] = set()
     for p in planned:
@@ -118,12 +144,14 @@ def merge_calls(planned: list[Planned], existing: Table | None, today: date, dat
             continue
         seen.add(key)
         staff = typed.get(key, ("", "", None, {}))[3]
-        calls.append(Call(p.ticket_id, p.customer, p.type, p.due, dict(staff), True, p.priority))
+        calls.append(Call(p.ticket_id, p.customer, p.type, p.due, dict(staff), True, p.priority,
+                          latest=p.latest or p.due, hours=p.hours))
     for key, (customer, type_text, due_value, staff) in typed.items():
         if key in seen or not staff:
             continue  # an off-plan row nobody typed in is sheetdesk's to drop
         due, _ = dates.to_date(due_value, date1904)
-        call = Call(key[0], customer, type_text, due, dict(staff), planned=False)
+        latest, _ = dates.to_date(latest_typed.get(key), date1904)
+        call = Call(key[0], customer, type_text, due, dict(staff), planned=False, latest=latest or due)
         if conflicts and key[0] in conflicts:
             zh_rows, en_rows = row_list(conflicts[key[0]])
             call.check.append((f"编号“{key[0]}”在登记表中有多行（第{zh_rows}行），回访计划暂停，保留已填写的记录；"
@@ -137,18 +165,25 @@ def merge_calls(planned: list[Planned], existing: Table | None, today: date, dat
                                WARNING))
         calls.append(call)
     for call in calls:
-        _check(call, today, date1904)
+        _check(call, today, date1904, cal)
     calls.sort(key=lambda c: (c.done or not c.planned, c.due or date.max, c.priority, c.ticket_id, c.type))
     return calls
 
 
-def _check(call: Call, today: date, date1904: bool) -> None:
+def _check(call: Call, today: date, date1904: bool, cal: WorkCalendar | None) -> None:
     called, ok = dates.to_datetime(call.staff.get("called_at"), date1904)
+    call.called = called
     if not ok:
         call.bad_called_at = True
         call.check.append((f"无法识别回访时间“{call.staff.get('called_at')}”，应为日期时间，如 2026-11-17 10:30",
                            f"cannot read Called at '{call.staff.get('called_at')}'; expected e.g. 2026-11-17 10:30", ERROR))
+    elif called is not None and outside_hours(called, call.hours):
+        assert call.hours is not None
+        zh_hours, en_hours = hours_label(call.hours, "zh"), hours_label(call.hours, "en")
+        call.check.append((f"回访时间 {called:%H:%M} 不在回访时段（{zh_hours}）内",
+                           f"called at {called:%H:%M}, outside the call hours ({en_hours})", WARNING))
     score, ok_score = _score(call.staff.get("score"))
+    call.score = score
     if not ok_score:
         call.bad_score = True
         call.check.append((f"回访评分“{call.staff.get('score')}”应为 1–10 的分数",
@@ -157,14 +192,19 @@ def _check(call: Call, today: date, date1904: bool) -> None:
         call.low_score = True
         call.check.append((f"回访评分 {score:g} ≤ {LOW_SCORE}，请主管跟进", f"score {score:g} ≤ {LOW_SCORE}: supervisor to follow up",
                            WARNING))
-    if called is None and call.planned and call.due is not None and call.due < today:
-        call.late = True
-        call.check.append(_overdue_note((today - call.due).days))
+    latest = call.latest or call.due
+    if called is None and call.planned and latest is not None and latest < today:
+        days = working_days_after(latest, today, cal) if cal is not None else (today - latest).days
+        if days > 0:
+            call.late = True
+            call.check.append(_overdue_note(days, cal is not None))
 
 
 @functools.lru_cache(maxsize=4096)
-def _overdue_note(days: int) -> tuple[str, str, str]:
+def _overdue_note(days: int, working: bool = True) -> tuple[str, str, str]:
     """One note per number of days: an archive of unlogged calls repeats them tens of thousands of times."""
+    if working:
+        return (f"回访已逾期 {days} 个工作日", f"call overdue by {days} working day(s)", WARNING)
     return (f"回访已逾期 {days} 天", f"call overdue by {days} day(s)", WARNING)
 
 
@@ -178,17 +218,17 @@ def sheet_rows(calls: list[Call], lang: str) -> Iterator[tuple[tuple[object, ...
     for c in calls:
         check = "；".join(("注意：" if lvl == WARNING else "") + zh for zh, en, lvl in c.check) if lang == "zh" else \
             "; ".join(("Note: " if lvl == WARNING else "") + en for zh, en, lvl in c.check)
-        yield ((c.ticket_id, c.customer or None, c.type, c.due, c.staff.get("caller"), c.staff.get("called_at"),
+        yield ((c.ticket_id, c.customer or None, c.type, c.due, c.latest, c.staff.get("caller"), c.staff.get("called_at"),
                 c.staff.get("score"), c.staff.get("notes"), texts.setdefault(check, check) or None),
                _FILLS[(c.late, c.low_score, c.bad_called_at, c.bad_score)])  # a few patterns, shared by every row
 
 
 def _fills(late: bool, low: bool, bad_time: bool, bad_score: bool) -> tuple[str | None, ...]:
-    """Red on a late call's due date, amber on a low score, the error mark on a call time or score
+    """Red on a late call's latest date, amber on a low score, the error mark on a call time or score
     that cannot be read."""
-    marks = {3: "red" if late else None, 5: "error" if bad_time else None,
-             6: "error" if bad_score else "amber" if low else None}
-    return tuple(marks.get(i) for i in range(9))
+    marks = {4: "red" if late else None, 6: "error" if bad_time else None,
+             7: "error" if bad_score else "amber" if low else None}
+    return tuple(marks.get(i) for i in range(len(FOLLOWUPS.columns)))
 
 
 _FILLS = {key: _fills(*key) for key in itertools.product((False, True), repeat=4)}

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TypedDict
 
+from sheetdesk.rules.followup_kpis import KpiCall, TypeRow
 from sheetdesk.rules.workdays import WorkCalendar
 from sheetdesk.settings import DEFAULT_TIMEZONE
 
@@ -386,6 +387,10 @@ class SummaryData:
     unhappy_subcategories: list[tuple[str, int, float]] = field(default_factory=list)
     #: the (first) desk's time zone: ``now`` is on its clock
     timezone: str = DEFAULT_TIMEZONE
+    #: follow-up calls (rules/followup_kpis.py): the figures, per call type, the low scores
+    followups: dict[str, float | int | None] = field(default_factory=dict)
+    followup_types: list[TypeRow] = field(default_factory=list)
+    low_calls: list[KpiCall] = field(default_factory=list)
 
 
 #: a week, a quarter or a year does not end with "the month": its open tickets are counted "at period end"

@@ -16,6 +16,7 @@ from sheetdesk.rules.results import rating_name
 from sheetdesk.schema import text as _t
 from sheetdesk.settings import aware
 from sheetdesk.workbook.cells import new_workbook
+from sheetdesk.workbook.followup_sheet import write_followup_sheet, write_kpi_rows
 from sheetdesk.workbook.safesave import follow_umask
 
 GROUP_COLUMNS = (
@@ -134,6 +135,7 @@ class _Writer:
         ws.write(len(names) + 5, 1, self._top_text(d.unhappy_categories))
         ws.write(len(names) + 6, 0, self.t("不满意前三子类", "Top three subcategories among Unsatisfied"))
         ws.write(len(names) + 6, 1, self._top_text(d.unhappy_subcategories))
+        write_kpi_rows(self, ws, len(names) + 7, d)
         ws.freeze_panes(1, 0)
         self.printed(ws)
 
@@ -275,6 +277,7 @@ class _Writer:
         self.satisfaction_sheet()
         self.unhappy_sheet()
         self.reasons_sheet()
+        write_followup_sheet(self, d)
         if d.trend:
             self.trend_sheet()
         if d.by_branch:

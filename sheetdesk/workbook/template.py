@@ -30,6 +30,7 @@ from sheetdesk.schema import (
     DEFAULT_TIERS,
     EN_LIST_VALUES,
     ESCALATION,
+    FOLLOWUP_RULES,
     LISTS,
     MATRIX,
     SATISFACTION,
@@ -143,6 +144,25 @@ ESCALATION_ROWS = {
             "5 or more of one category + product model (without a model: category + matched keyword) inside any "
             "7 days: at least the second level, marked as a batch"),
            ("VIP", "tier=VIP", 1, "No", "VIP customers at least the second level (off by default)")),
+}
+#: (call type, from, window start, window end, days, call hours, target, enabled, note) — seed 004
+FOLLOWUP_RULE_ROWS = {
+    "zh": (("结案回访", "结案", 1, 3, "工作日", "09:00-12:00,14:00-18:00", "90%", "是",
+            "问题关闭后3个工作日内回访，确认处理效果及满意度（每轮处理各一次）"),
+           ("购买后7-15天回访", "购买日期", 7, 15, "自然日", "09:00-12:00,14:00-18:00", "90%", "是",
+            "使用初期：交付后7–15天；无购买日期时从结案起算"),
+           ("购买后30天回访", "购买日期", 30, 37, "自然日", "09:00-12:00,14:00-18:00", "90%", "是",
+            "稳定期：约30天，留一周窗口"),
+           ("购买后90天回访", "购买日期", 90, 97, "自然日", "09:00-12:00,14:00-18:00", "90%", "是",
+            "长期体验：约90天，留一周窗口")),
+    "en": (("Post-close call", "Close", 1, 3, "Working", "09:00-12:00,14:00-18:00", "90%", "Yes",
+            "within 3 working days of the close: was it fixed, is the customer satisfied (once per round)"),
+           ("7-15 day call", "Purchase", 7, 15, "Calendar", "09:00-12:00,14:00-18:00", "90%", "Yes",
+            "early use: 7-15 days after delivery; from the close when there is no purchase date"),
+           ("30-day call", "Purchase", 30, 37, "Calendar", "09:00-12:00,14:00-18:00", "90%", "Yes",
+            "settled use: about 30 days, with a week's window"),
+           ("90-day call", "Purchase", 90, 97, "Calendar", "09:00-12:00,14:00-18:00", "90%", "Yes",
+            "long-term use: about 90 days, with a week's window")),
 }
 #: defined name -> (sheet key, column key) of the list it names
 LIST_NAMES = {
@@ -260,12 +280,14 @@ def build_template(lang: str = "zh", preset: str = "p0p1p2") -> Workbook:
     rules = [(name, params, levels[min(rank, len(levels) - 1)], on, note)
              for name, params, rank, on, note in ESCALATION_ROWS[lang]]
     _rows(sheets["escalation"], ESCALATION, rules, ("rule", "parameters", "level", "enabled", "note"))
+    _rows(sheets["followup_rules"], FOLLOWUP_RULES, FOLLOWUP_RULE_ROWS[lang],
+          ("type", "basis", "start", "end", "unit", "hours", "target", "enabled", "note"))
     _lists(sheets["lists"], lang)
     # the matrix's default owners, so mentions only need each app's id filled in
     people = {row[3]: row[2] for row in reversed(matrix)}  # each owner once, at their first department
     _rows(sheets["staff"], STAFF, [(name, people[name], "是" if lang == "zh" else "yes")
                                    for name in dict.fromkeys(row[3] for row in matrix)], ("name", "department", "active"))
-    for ws in (sheets["matrix"], sheets["escalation"]):
+    for ws in (sheets["matrix"], sheets["escalation"], sheets["followup_rules"]):
         for row in ws.iter_rows(min_row=2):
             for cell in row:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")

@@ -161,7 +161,9 @@ def test_typed_follow_up_call_reaches_the_database(make_desk, cli, tmp_path, db_
     wb = openpyxl.load_workbook(book)
     ws = wb["回访计划"]
     row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == "202611-001")
-    ws.cell(row, 5).value, ws.cell(row, 6).value, ws.cell(row, 7).value = "小周", datetime(2026, 11, 9, 10, 30), 9
+    col = {c.value: c.column for c in ws[1]}
+    ws.cell(row, col["回访人"]).value, ws.cell(row, col["回访时间"]).value = "小周", datetime(2026, 11, 9, 10, 30)
+    ws.cell(row, col["回访评分"]).value = 9
     wb.save(book)
     export(cli, book, "--db", db_url)
     call = next(r for r in snapshot(db_url)["followups"] if r["ticket_id"] == "202611-001")

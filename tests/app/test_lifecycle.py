@@ -108,11 +108,14 @@ def test_lifecycle_through_refresh(make_desk, cli, tmp_path):
     ids = [r["反馈编号"] for r in tracker if r.get("反馈编号")]
     assert ids.index("202611-002") < ids.index("202611-005")  # late first
 
-    # follow-ups: one post-close call for 202611-004, due 3 working days after 13 Nov, late (red)
+    # follow-ups: the post-close call for 202611-004, due 1–3 working days after 13 Nov, late (red); the
+    # template's periodic calls count from the close, as the register has no 购买日期
     ws_f, header_f, calls = sheet_rows(path, "回访计划")
-    assert [(c["反馈编号"], c["回访类型"]) for c in calls if c["反馈编号"]] == [("202611-004", "结案回访")]
-    assert calls[0]["应回访日期"] == datetime(2026, 11, 18)
-    assert fill(ws_f.cell(2, header_f.index("应回访日期") + 1)) == RED
+    assert [(c["反馈编号"], c["回访类型"]) for c in calls if c["反馈编号"]] == [
+        ("202611-004", "结案回访"), ("202611-004", "购买后7-15天回访"), ("202611-004", "购买后30天回访"),
+        ("202611-004", "购买后90天回访")]
+    assert (calls[0]["应回访日期"], calls[0]["最晚回访"]) == (datetime(2026, 11, 16), datetime(2026, 11, 18))
+    assert fill(ws_f.cell(2, header_f.index("最晚回访") + 1)) == RED
     assert "逾期" in calls[0]["校验"]
 
     # a second refresh changes nothing
@@ -139,12 +142,13 @@ def test_typed_calls_survive_regeneration(make_desk, cli):
     result = cli("refresh", path, "--now", "2026-11-24 09:00")
     assert result.exit_code == 0, result.output
     ws_f, header_f, calls = sheet_rows(path, "回访计划")
-    assert len([c for c in calls if c["反馈编号"]]) == 1
-    call = calls[0]
+    assert len([c for c in calls if c["回访类型"] == "结案回访"]) == 1
+    n, call = next((n, c) for n, c in enumerate(calls, 2) if c["回访类型"] == "结案回访")
+    assert n == 5  # a call made goes below the pending ones
     assert (call["回访人"], call["回访评分"], call["回访记录"]) == ("小周", 5, "仍偶有异响")
     assert "主管" in call["校验"]  # score ≤ 6 flagged for the supervisor
-    assert fill(ws_f.cell(2, header_f.index("回访评分") + 1)) == AMBER
-    assert fill(ws_f.cell(2, header_f.index("应回访日期") + 1)) is None  # called: no longer late
+    assert fill(ws_f.cell(n, header_f.index("回访评分") + 1)) == AMBER
+    assert fill(ws_f.cell(n, header_f.index("最晚回访") + 1)) is None  # called: no longer late
 
 
 def test_add_and_log(make_desk, cli):
@@ -212,8 +216,9 @@ def test_working_day_sla_is_late_in_business_time(make_desk, cli):
 
 
 def test_periodic_calls_after_purchase_when_configured(make_desk, cli, tmp_path):
+    """A desk without the 回访规则 sheet (made before it) keeps ``[followups] periodic``."""
     rows = [t(datetime(2026, 11, 2, 10), id="202611-001", purchase_date=datetime(2026, 10, 20))]
-    path = make_desk(rows)
+    path = make_desk(rows, edit=lambda wb: wb.remove(wb["回访规则"]))
     assert cli("refresh", path, "--now", NOW).exit_code == 0
     _, _, calls = sheet_rows(path, "回访计划")
     assert [c for c in calls if c["反馈编号"]] == []  # off by default

@@ -4,7 +4,8 @@ from datetime import date, datetime
 
 import pytest
 
-from sheetdesk.rules.followups import merge_calls, plan_calls
+from sheetdesk.rules.callrules import legacy_rules
+from sheetdesk.rules.followups import Owed, merge_calls, plan_calls
 from sheetdesk.rules.progress import LogEntry, roll_up
 from sheetdesk.rules.records import Row, Table
 from sheetdesk.rules.results import FAIR, SATISFIED, UNSATISFIED, rating_of, read_results, reopenings
@@ -72,14 +73,15 @@ def test_unhappy_rating_reopens_only_a_closed_ticket():
 
 
 def test_followups_plan_and_merge_keep_typed_calls():
-    closed = [("202611-001", "王女士", datetime(2026, 11, 13, 17), 1, 1),
-              ("202611-002", "李先生", datetime(2026, 11, 19, 10), 2, 0)]
-    purchases = [("202611-003", "赵先生", date(2026, 11, 1), date(2026, 11, 10), 1)]
-    planned = plan_calls(closed, purchases, CAL, [7, 30], "zh")
-    assert [(p.ticket_id, p.type, p.due) for p in planned] == [
-        ("202611-001", "结案回访", date(2026, 11, 18)),
-        ("202611-002", "结案回访（第2轮）", date(2026, 11, 24)),
-        ("202611-003", "购买后30天回访", date(2026, 12, 1)),  # the 7-day call was due before the ticket arrived
+    owed = [Owed("202611-001", "王女士", date(2026, 11, 10), None, date(2026, 11, 13), 1, 1),
+            Owed("202611-002", "李先生", date(2026, 11, 10), None, date(2026, 11, 19), 2, 0),
+            Owed("202611-003", "赵先生", date(2026, 11, 10), date(2026, 11, 1), None, 1, 1)]
+    planned = plan_calls(owed, legacy_rules([7, 30]), CAL, "zh")  # a desk without 回访规则
+    assert [(p.ticket_id, p.type, p.due, p.latest) for p in planned] == [
+        ("202611-001", "结案回访", date(2026, 11, 16), date(2026, 11, 18)),
+        ("202611-002", "结案回访（第2轮）", date(2026, 11, 20), date(2026, 11, 24)),
+        # the 7-day call was due before the ticket arrived
+        ("202611-003", "购买后30天回访", date(2026, 12, 1), date(2026, 12, 1)),
     ]
     existing = table([
         {"id": "202611-001", "type": "结案回访", "due": datetime(2026, 11, 18), "caller": "小周",

@@ -212,7 +212,7 @@ def test_summary_charts_print_whole_on_one_page(make_desk, cli, tmp_path):
     assert [s for i, s in enumerate(order) if i == 0 or order[i - 1] != s] == sheets
     assert order.count("分类") >= 2 and all(order.count(s) == 1 for s in sheets if s != "分类")
     for page in pages:
-        assert any(w[4] == "受理量" or w[4] in ("指标", "评价", "超时原因", "不满意数") for w in page)
+        assert any(w[4] == "受理量" or w[4] in ("指标", "评价", "超时原因", "不满意数", "回访类型") for w in page)
     assert_chart_whole(pages, "分类", "问题分类分布（前三位居首）", ("解决达标率", "超时单数"))
     assert_chart_whole(pages, "满意度", "满意度分布", ("数量", "占比"))
     assert_chart_whole(pages, "趋势", "近12个月趋势", ("受理量环比", "受理量同比"))
