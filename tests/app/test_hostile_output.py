@@ -314,7 +314,9 @@ def test_report_names_stay_inside_the_archive(make_desk, cli, tmp_path):
                 "contact": "13812345678", "description": "无法开机"} for i in ids]
     results = [{"id": i, "result": "已修复", "satisfaction": "满意", "rated_at": datetime(2026, 11, 5, 10),
                 "prepared_by": "李工", "prepared_on": datetime(2026, 11, 5), "reviewer": "赵主管",
-                "reviewed_on": datetime(2026, 11, 6)} for i in ids]
+                "reviewed_on": datetime(2026, 11, 6),
+                # eight alike in a week are a batch (批量问题): archived only after the manager's review
+                "second_reviewer": "钱经理", "second_reviewed_on": datetime(2026, 11, 7)} for i in ids]
     path = make_desk(tickets, results=results)
     before = sorted(p for p in tmp_path.rglob("*") if p.is_file())
 
