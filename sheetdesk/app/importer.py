@@ -46,9 +46,11 @@ REASON_HEADERS = ("拒绝原因", "Reason")
 #: files with more data rows than this get a progress bar
 PROGRESS_ROWS = 1000
 
-_TIME_KEYS = ("received", "purchase_date")
+_TIME_KEYS = ("received", "purchase_date", "entered")
 #: register columns an import may fill: people's columns except the ID, which the desk issues
-IMPORTABLE = tuple(c.key for c in REGISTER.columns if not c.owned and c.key != "id")
+#: the register columns a mapping may fill: what staff type, and 登记时间 (when the source system
+#: registered the row: an export of old calls keeps its own times instead of the moment of the import)
+IMPORTABLE = tuple(c.key for c in REGISTER.columns if (not c.owned or c.key == "entered") and c.key != "id")
 _DELIMITERS = ",\t;|"
 _SECTIONS = {"import", "columns", "values", "defaults"}
 _IMPORT_KEYS = {"external_ref", "prefix", "sheet", "skip_rows", "encoding"}

@@ -111,6 +111,33 @@ def test_an_imported_phone_call_entered_two_days_later_gets_a_warning(make_desk,
     assert "登记不及时" in rows[2]["check"] and "登记不及时" not in (rows[3]["check"] or "")
 
 
+def test_an_import_may_bring_the_source_systems_registration_time(make_desk, cli, tmp_path):
+    """A call-centre export of old calls carries when each call was logged there: mapped to 登记时间,
+    that time is kept and judged instead of the moment of the import."""
+    path = make_desk()
+    source = tmp_path / "calls.csv"
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows([
+        ["工单号", "来电时间", "创建时间", "客户", "内容", "渠道"],
+        ["A1", "2026/10/10 09:00", "2026/10/10 09:06", "王建国", "空调外机异响", "电话"],   # logged in time
+        ["A2", "2026/10/10 09:00", "2026/10/10 11:00", "李梅", "快递没收到", "电话"],       # two hours later
+        ["A3", "2026/10/10 09:00", "", "张伟", "遥控器失灵", "电话"]])                      # no time: the import's
+    source.write_text(buffer.getvalue(), encoding="utf-8")
+    mapping = tmp_path / "calls.toml"
+    mapping.write_text('[import]\nexternal_ref = "工单号"\n\n[columns]\nreceived = "来电时间"\n"登记时间" = "创建时间"\n'
+                       '"客户名称" = "客户"\ndescription = "内容"\nchannel = "渠道"\n', encoding="utf-8")
+
+    result = cli("import", path, source, "--map", mapping, "--now", "2026-10-12 09:00")
+
+    assert result.exit_code == 0, result.output
+    rows = register_rows(path)
+    assert [r["entered"] for r in rows.values()] == [datetime(2026, 10, 10, 9, 6), datetime(2026, 10, 10, 11, 0),
+                                                     datetime(2026, 10, 12, 9, 0)]
+    assert "登记不及时" not in (rows[2]["check"] or "")
+    assert "登记不及时" in rows[3]["check"] and "2026-10-10 11:00" in rows[3]["check"]
+    assert "登记不及时" in rows[4]["check"]
+
+
 @pytest.mark.parametrize("received, entered, late", [
     (datetime(2026, 9, 30, 16, 0), datetime(2026, 10, 8, 15, 0), False),   # across 国庆: due Oct 8 16:00
     (datetime(2026, 9, 30, 16, 0), datetime(2026, 10, 9, 9, 30), True),
