@@ -12,6 +12,7 @@ from sheetdesk.app import desk
 from sheetdesk.app.append import Append
 from sheetdesk.cli.console import busy
 from sheetdesk.cli.options import book_argument, common, force_option, json_option, parse_time
+from sheetdesk.rules.problems import WARNING
 from sheetdesk.schema import text as _t
 from sheetdesk.settings import load_settings
 
@@ -21,7 +22,7 @@ from sheetdesk.settings import load_settings
 @click.option("--customer", required=True, help="客户名称 / customer")
 @click.option("--channel", required=True, help="反馈渠道 / channel")
 @click.option("--description", required=True, help="问题描述 / description")
-@click.option("--contact", help="联系方式 / phone or e-mail")
+@click.option("--contact", help="联系方式 / phone, e-mail or WeChat ID")
 @click.option("--received", help='反馈时间，默认为当前时间 / received time (default: now)')
 @click.option("--tier", help="客户等级 / tier")
 @click.option("--product", help="产品型号 / product")
@@ -53,12 +54,19 @@ def add(book: Path, customer: str, channel: str, description: str, contact: str 
     escalation = result.escalations.get(row) if row else None
     reason = escalation.reason(lang) if escalation and escalation.level else None
     level = escalation.level.name if reason else None
+    # the warnings the new row's 校验 will hold (a late registration, ...): the clerk hears them now;
+    # notes (a suggested category) stay in the workbook
+    notes = [p.cell_text(lang) for p in result.problems
+             if row is not None and p.sheet == "register" and p.row == row and p.level == WARNING]
     if as_json:
         click.echo(json.dumps({"id": result.new_id, "row": result.appended.row if result.appended else None,
-                               "escalated": reason is not None, "escalated_to": level, "escalation_reason": reason},
-                              ensure_ascii=False))
+                               "escalated": reason is not None, "escalated_to": level, "escalation_reason": reason,
+                               "check": notes}, ensure_ascii=False))
     elif reason:
         click.echo(_t(lang, f"{result.new_id or ''}（已升级为 {level}：{reason}）",
                       f"{result.new_id or ''} (escalated to {level}: {reason})"))
     else:
         click.echo(result.new_id or "")
+    if not as_json:
+        for note in notes:
+            click.echo(note, err=True)

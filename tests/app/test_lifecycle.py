@@ -156,7 +156,8 @@ def test_add_and_log(make_desk, cli):
     result = cli("add", path, "--customer", "新客户", "--channel", "电话", "--description", "扫地机异响",
                  "--contact", "13900001111", "--received", "2026-11-20 10:00", "--now", NOW)
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "202611-002"
+    assert result.stdout.strip() == "202611-002"
+    assert "登记不及时" in result.stderr  # typed in three days after the call
     rows = register_rows(path)
     assert rows[3]["customer"] == "新客户" and rows[3]["id"] == "202611-002"
     assert rows[3]["category"] == "产品质量类"  # routed like any typed row

@@ -46,6 +46,9 @@ def test_add_stamps_entered_with_the_desk_clock(make_desk, cli, engine):
                "--category", "产品质量类", "--received", "2026-10-09 10:00", "--now", "2026-10-09 10:30")
 
     assert on_time.exit_code == 0 and late.exit_code == 0, on_time.output + late.output
+    # the clerk hears it at once: the new ID on stdout, what its 校验 says on stderr
+    assert on_time.stdout.strip() == "202610-001" and on_time.stderr.strip() == ""
+    assert late.stdout.strip() == "202610-002" and "登记不及时：电话渠道应在反馈后10分钟内登记" in late.stderr
     rows = register_rows(path)
     assert rows[2]["entered"] == datetime(2026, 10, 9, 10, 8) and rows[3]["entered"] == datetime(2026, 10, 9, 10, 30)
     assert not (rows[2]["check"] or "")
