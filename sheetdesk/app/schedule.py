@@ -7,7 +7,6 @@ so a timer and the deadlines never disagree about a day.
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -58,11 +57,15 @@ def first_workday_skip(book: Path, now: datetime | None, first_of: str) -> tuple
 
 # --- sheetdesk schedule ------------------------------------------------------------------------
 
-def program() -> list[str]:
+def program(argv0: str | None = None) -> list[str]:
     """The command that starts sheetdesk from a timer, whose PATH is short: the absolute path of the
-    ``sheetdesk`` script, else this Python with ``-m sheetdesk``."""
-    found = shutil.which("sheetdesk")
-    return [str(Path(found).resolve())] if found else [sys.executable, "-m", "sheetdesk"]
+    ``sheetdesk`` script running now (a venv's, not whichever comes first on PATH), else this Python
+    with ``-m sheetdesk``."""
+    running = Path(argv0 if argv0 is not None else sys.argv[0])
+    if running.name.lower().startswith("sheetdesk") and running.suffix.lower() in ("", ".exe") \
+            and running.is_file():
+        return [str(running.absolute())]
+    return [sys.executable, "-m", "sheetdesk"]
 
 
 @dataclass

@@ -13,6 +13,7 @@ import chinese_calendar
 import openpyxl
 import pytest
 
+from sheetdesk.app.schedule import program
 from tests.helpers import register_rows
 
 GOOD = dict(channel="电话", customer="王女士", contact="13812345678", product="XR-200",
@@ -231,3 +232,16 @@ def test_schedule_uses_the_desks_time_zone(tmp_path, cli):
     lines = schedule_lines(cli, tmp_path / "desk.xlsx", "--machine-tz", "Asia/Shanghai", "--lang", "en")
     assert "CRON_TZ=Asia/Tokyo" in lines
     assert any(line.startswith("# 45 7 * * * ") for line in lines)   # Shanghai is an hour behind Tokyo
+
+
+def test_the_timer_starts_the_sheetdesk_that_printed_it(tmp_path):
+    """A venv's sheetdesk, run by its full path with another one first on PATH, names itself."""
+    script = tmp_path / "venv" / "bin" / "sheetdesk"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\n", encoding="utf-8")
+    assert program(str(script)) == [str(script)]
+    # started as ``python -m sheetdesk``: the same Python again
+    main = tmp_path / "sheetdesk" / "__main__.py"
+    main.parent.mkdir()
+    main.write_text("", encoding="utf-8")
+    assert program(str(main))[1:] == ["-m", "sheetdesk"]
