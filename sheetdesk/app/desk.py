@@ -463,7 +463,7 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
                                      staff_table.rows[0].row if staff_table is not None and staff_table.rows else None)
     problems = (sla_problems + matrix_problems + rule_problems + plan.problems + intake_plan.problems + log_problems
                 + rollup_problems + result_problems + merged_problems + staff_problems
-                + idle_problems(result.standup.idle, cal) + call_rule_problems)
+                + idle_problems(result.standup.idle, cal) + call_rule_problems + followups.call_problems(calls))
     if mode == READ:  # read-only: the problems and the ticket picture are the whole answer
         result.problems = _sorted(problems)
         return result

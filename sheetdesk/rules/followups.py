@@ -17,7 +17,7 @@ from datetime import date, datetime
 
 from sheetdesk.rules import dates
 from sheetdesk.rules.callrules import CLOSE, CallRule, hours_label, outside_hours, window, working_days_after
-from sheetdesk.rules.problems import ERROR, WARNING, row_list
+from sheetdesk.rules.problems import ERROR, WARNING, Problem, row_list
 from sheetdesk.rules.records import Table
 from sheetdesk.rules.workdays import BusinessHours, WorkCalendar
 from sheetdesk.schema import FOLLOWUPS, normalise_header
@@ -198,6 +198,21 @@ def _check(call: Call, today: date, date1904: bool, cal: WorkCalendar | None) ->
         if days > 0:
             call.late = True
             call.check.append(_overdue_note(days, cal is not None))
+
+
+def call_problems(calls: list[Call]) -> list[Problem]:
+    """The plan's notes for the console and ``--json`` (a call outside the call hours, a low score, a
+    value that cannot be read), at the row each call is written to. An overdue call is not one: the
+    stand-up lists it among the calls due, as it lists late tickets apart from the problems."""
+    out: list[Problem] = []
+    for row, call in enumerate(calls, 2):
+        for zh, en, level in call.check:
+            if call.late and (zh, en, level) == call.check[-1]:
+                continue  # the overdue note, always the last
+            column = "called_at" if call.bad_called_at and zh.startswith("无法识别回访时间") or zh.startswith("回访时间 ") \
+                else "score" if zh.startswith("回访评分") else None
+            out.append(Problem("followups", row, column, zh, en, level))
+    return out
 
 
 @functools.lru_cache(maxsize=4096)

@@ -6,6 +6,7 @@ of the summaries — through the real commands on real workbooks.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import openpyxl
@@ -95,11 +96,17 @@ def test_a_call_outside_the_call_hours_is_warned(make_desk, cli, engine):
             ws.cell(r, header.index("回访时间") + 1, datetime(2026, 11, 3, 20 if late else 10, 30))
             ws.cell(r, header.index("回访评分") + 1, 10)
     wb.save(path)
-    refresh(cli, path, "2026-11-04 09:00")
+    result = refresh(cli, path, "2026-11-04 09:00")
     _, _, rows = sheet_rows(path, "回访计划")
     made = {r["反馈编号"]: r for r in rows if r["回访类型"] == "结案回访"}
     assert made["202611-001"]["校验"] == "注意：回访时间 20:30 不在回访时段（09:00-12:00、14:00-18:00）内"
     assert made["202611-002"]["校验"] is None
+    # the console's problems list it too, at the plan's row, and so does --json
+    row = 2 + [(r["反馈编号"], r["回访类型"]) for r in rows].index(("202611-001", "结案回访"))
+    assert "回访时间 20:30 不在回访时段" in result.output
+    problems = json.loads(cli("validate", path, "--now", "2026-11-04 09:00", "--json").output)["problems"]
+    hours = [p for p in problems if "不在回访时段" in p["message"]]
+    assert [(p["sheet"], p["row"], p["level"]) for p in hours] == [("回访计划", row, "warning")], hours
 
 
 def test_the_rules_sheet_is_edited_and_checked(make_desk, cli):
