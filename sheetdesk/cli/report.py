@@ -59,9 +59,12 @@ def report(args: tuple[str, ...], all_: bool, external: bool, pdf: bool, lang: s
         click.echo(_t(lang, f"已写入 {path}", f"wrote {path}"))
     if unchanged:
         click.echo(_t(lang, f"{unchanged} 份报告内容未变，未重复写入", f"{unchanged} report(s) unchanged; nothing rewritten"))
-    if not chosen and not refused:
-        click.echo(_t(lang, "没有需要出报告的工单（需已审核：审核人和审核日期已填写）",
-                      "no tickets to report (a report needs Reviewer and Reviewed on filled)"))
+    if not chosen and not refused and built:
+        click.echo(_t(lang, f"已审核的 {len(built)} 个工单都已归档，没有新的报告要写；报告内容有变时，指定编号重出",
+                      f"all {len(built)} reviewed ticket(s) already have a report; name an ID to re-issue a changed one"))
+    elif not chosen and not refused:
+        click.echo(_t(lang, "没有需要出报告的工单：还没有已审核的处理结果（需填写审核人和审核日期）",
+                      "no tickets to report: no result is reviewed yet (fill Reviewer and Reviewed on)"))
     if all_ and conflicts:
         skipped = sorted(conflicts)
         more_zh = f"等 {len(skipped)} 个" if len(skipped) > 20 else ""

@@ -98,7 +98,10 @@ def test_all_and_bad_arguments(make_desk, cli, tmp_path):
     assert result.exit_code == 0, result.output
     folder = tmp_path / "archive" / "2026" / "11"
     assert sorted(p.name for p in folder.iterdir()) == ["202611-001.xlsx", "202611-002.xlsx"]
-    assert "没有需要出报告" in cli("report", path, "--all", "--now", NOW).output
+    again = cli("report", path, "--all", "--now", NOW).output
+    assert "已审核的 2 个工单都已归档，没有新的报告要写" in again and "没有需要出报告" not in again
+    empty = make_desk([TICKET], results=[{**RESULT, "reviewer": None}], name="empty.xlsx")
+    assert "还没有已审核的处理结果" in cli("report", empty, "--all", "--now", NOW).output
     for args in (["202611-003"], ["202611-009"], [], ["202611-001", "--all"]):
         bad = cli("report", path, *args, "--now", NOW)
         assert bad.exit_code == 2 and "Traceback" not in bad.output, args
