@@ -199,7 +199,7 @@ class Candidate:
     category: str
     tier: str
     level: Level | None
-    #: the first keyword of its lead category found in the description (Matrix.keyword_of)
+    #: the matrix row of its lead category the description matched (Matrix.keyword_of)
     keyword: str = ""
     emotion: str = ""
     ticket_id: str | None = None
@@ -221,7 +221,9 @@ def _group(c: Candidate, key: str) -> tuple[str, str, str] | None:
     if c.product:
         return normalise_header(lead[0]), "model:" + normalise_header(c.product), f"{c.product}+{lead[0]}"
     if key == BY_MODEL_OR_KEYWORD and c.keyword:
-        return normalise_header(lead[0]), "keyword:" + c.keyword.lower(), f"{lead[0]}+{c.keyword}"
+        same = normalise_header(c.keyword) == normalise_header(lead[0])  # a one-row category: the category
+        return (normalise_header(lead[0]), "keyword:" + c.keyword.lower(),
+                lead[0] if same else f"{lead[0]}+{c.keyword}")
     return None
 
 

@@ -66,9 +66,10 @@ class Matrix:
 
 
     def keyword_of(self, category: str, description: str) -> str:
-        """What a ticket of ``category`` without a product model is batched by: the subcategory of the
-        matrix row whose keywords the description matches when the category has several rows (each
-        row a subcategory), else the first of the category's keywords found; '' when none is."""
+        """What a ticket of ``category`` without a product model is batched by: the matrix row whose
+        keywords the description matches — its subcategory when the category has several rows (each
+        row a subcategory), else the category itself (its keywords are synonyms: 物流, 快递 and 没收到
+        are one logistics problem); '' when no keyword matches."""
         wanted = normalise_header(category)
         rows = self._keyword_rows.get(wanted)
         if rows is None:  # a register repeats a handful of categories
@@ -76,9 +77,8 @@ class Matrix:
                                                  if normalise_header(e.category) == wanted and e.keywords]
         lowered = description.lower()
         for entry in rows:
-            hit = next((k for k in entry.keywords if k.lower() in lowered), None)
-            if hit is not None:
-                return entry.subcategory if len(rows) > 1 and entry.subcategory else hit
+            if any(k.lower() in lowered for k in entry.keywords):
+                return entry.subcategory if len(rows) > 1 and entry.subcategory else entry.category
         return ""
 
     def collaborators_of(self, categories: list[str]) -> str:

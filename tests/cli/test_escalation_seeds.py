@@ -114,12 +114,14 @@ def test_an_angry_customer_on_the_third_call_is_raised_but_an_angry_first_call_i
 @pytest.mark.parametrize("engine", ENGINES)
 def test_five_logistics_delays_in_five_days_without_a_model_are_a_batch(make_desk, cli, engine):
     days = (8, 9, 10, 11, 12)          # 10 October is the make-up working Saturday
-    path = make_desk([t(datetime(2026, 10, d, 10), "物流延迟，快递三天没有更新", customer=f"客户{d}")
-                      for d in days] + [t(datetime(2026, 10, 12, 11), "发票开错了", customer="别人")])
+    said = ("物流延迟，三天没有更新", "下单一周了快递还没收到", "物流显示停在中转站", "快递迟迟没收到", "发货太慢了")
+    path = make_desk([t(datetime(2026, 10, d, 10), text, customer=f"客户{d}") for d, text in zip(days, said)]
+                     + [t(datetime(2026, 10, 12, 11), "发票开错了", customer="别人")])
     use_engine(path, engine)
     out = refresh(cli, path)
     rows = register_rows(path)
-    reason = "批量问题 物流类+物流@20261008（7天内5单）→至少P1"
+    # five logistics problems in other words: one batch of the category (its matrix row has no subcategories)
+    reason = "批量问题 物流类@20261008（7天内5单）→至少P1"
     for row in range(2, 7):
         assert rows[row]["category"] == "物流类" and rows[row]["priority"] == "P2"   # routed by the matrix
         assert rows[row]["effective_priority"] == "P1" and rows[row]["escalation_reason"] == reason

@@ -21,8 +21,9 @@ def test_a_compound_tickets_collaborators_are_its_other_categories_departments_o
     assert MATRIX.collaborators_of(["产品质量类"]) == ""
 
 
-def test_the_batch_keyword_is_the_first_keyword_found_or_the_matching_rows_subcategory():
-    assert MATRIX.keyword_of("物流类", "物流延迟，快递三天没到") == "物流"
+def test_the_batch_key_is_the_matching_row_its_subcategory_or_its_category():
+    # a one-row category's keywords are synonyms: any of them is the category
+    assert MATRIX.keyword_of("物流类", "物流延迟，快递三天没到") == MATRIX.keyword_of("物流类", "快递没到") == "物流类"
     assert MATRIX.keyword_of("物流类", "发票开错了") == ""
     assert MATRIX.keyword_of("售后类", "想调换一个颜色") == "换货"
     assert MATRIX.keyword_of("未知类", "物流") == ""
