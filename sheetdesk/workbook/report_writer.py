@@ -7,6 +7,8 @@ can tell an unchanged report without keeping any other state.
 
 from __future__ import annotations
 
+import math
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 
@@ -74,6 +76,13 @@ def write_report(report: Report, path: Path, digest: str, written: datetime | No
     ws.set_row(0, 30)
     row = 1
 
+    def fit(r: int, *cells: tuple[object, float]) -> None:
+        """Give a row the lines its wrapped texts need: merged cells never grow by themselves, and
+        LibreOffice keeps a written file's row heights, so a long note would print over the next row."""
+        lines = max((wrapped_lines(text, width) for text, width in cells), default=1)
+        if lines > 1:
+            ws.set_row(r, LINE_HEIGHT * lines)
+
     def field(name: str, text: str, content) -> None:
         nonlocal row
         ws.write(row, 0, text, label)
@@ -85,6 +94,7 @@ def write_report(report: Report, path: Path, digest: str, written: datetime | No
             ws.write_datetime(row, 1, datetime.combine(content, datetime.min.time()), day)
         else:
             ws.merge_range(row, 1, row, 3, content if content not in (None, "") else "", value)
+            fit(row, (content, VALUE_WIDTH), (text, 16))
         row += 1
 
     for name, a, b in FIELDS:
@@ -105,6 +115,7 @@ def write_report(report: Report, path: Path, digest: str, written: datetime | No
         ws.write(row, 1, s.step, value)
         ws.write(row, 2, s.by, value)
         ws.write(row, 3, s.note, value)
+        fit(row, (s.step, 20), (s.by, 22), (s.note, 32))
         row += 1
 
     if not report.external:  # SLA attainment and lateness stay inside the team
@@ -133,6 +144,24 @@ def write_report(report: Report, path: Path, digest: str, written: datetime | No
         field(name, t(a, b), getattr(report, name))
     ws.print_area(0, 0, row - 1, 3)
     wb.close()
+
+
+#: points per printed line of 11-point text, and the merged value cells' width (columns B–D) in characters
+LINE_HEIGHT = 15
+VALUE_WIDTH = 20 + 22 + 32
+
+
+def wrapped_lines(text: object, width: float) -> int:
+    """How many lines ``text`` takes in a wrapped cell ``width`` characters wide: a Chinese character
+    takes two, a line break starts a new line; a little is kept for the cell's padding."""
+    if text in (None, ""):
+        return 1
+    usable = max(width - 1, 1)
+    lines = 0
+    for part in str(text).split("\n"):
+        units = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in part)
+        lines += max(1, math.ceil(units / usable))
+    return lines
 
 
 #: the archive's index, beside the year folders

@@ -125,3 +125,17 @@ def test_pdf_without_libreoffice_says_how_to_install(make_desk, cli, monkeypatch
     result = cli("report", path, "202611-001", "--pdf", "--now", NOW)
     assert result.exit_code == 1 and "libreoffice-calc" in result.output
     assert not (path.parent / "archive").exists()
+
+
+def test_long_notes_get_the_row_height_they_need(make_desk, cli, tmp_path):
+    """A wrapped note must not print over the next row (LibreOffice keeps the file's row heights)."""
+    long_note = "已加客户微信沟通退款进度，张先生情绪激动，要求今天之内给出明确答复并由主管回电说明原因"
+    log = [*LOG[:1], {**LOG[1], "note": long_note}, *LOG[2:]]
+    path = make_desk([TICKET], progress=log, results=[{**RESULT, "result": "已更换主板。" * 20}])
+    assert cli("report", path, "202611-001", "--now", NOW).exit_code == 0
+    ws = openpyxl.load_workbook(tmp_path / "archive" / "2026" / "11" / "202611-001.xlsx").active
+    rows = {c.value: c.row for col in ws.iter_cols(min_col=2, max_col=4) for c in col if isinstance(c.value, str)}
+    assert ws.row_dimensions[rows[long_note]].height >= 45      # 44 characters in a 32-wide column: 3 lines
+    assert ws.row_dimensions[rows["已更换主板。" * 20]].height >= 45   # 120 characters merged over B–D
+    assert ws.row_dimensions[rows[LOG[0]["note"]]].height == 30   # 58 half-width units in 31: 2 lines
+    assert ws.row_dimensions[rows["无"]].height is None             # a short field keeps the default
