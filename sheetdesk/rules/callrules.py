@@ -129,9 +129,9 @@ def read_call_rules(table: Table) -> tuple[list[CallRule], list[Problem]]:
         if row.text("hours"):
             try:
                 hours = BusinessHours.parse(row.text("hours"))
-            except ValueError as exc:
-                bad(row.row, "hours", f"回访时段“{row.text('hours')}”无法识别（{exc}），应写成 09:00-12:00,14:00-18:00",
-                    f"cannot read call hours '{row.text('hours')}' ({exc}); expected e.g. 09:00-12:00,14:00-18:00")
+            except ValueError:  # its message is the settings' bilingual one: the cell gets its own
+                bad(row.row, "hours", f"回访时段“{row.text('hours')}”无法识别，应写成 09:00-12:00,14:00-18:00",
+                    f"cannot read call hours '{row.text('hours')}'; expected e.g. 09:00-12:00,14:00-18:00")
                 ok = False
         target = None
         try:

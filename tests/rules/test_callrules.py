@@ -60,6 +60,9 @@ def test_reading_the_sheet():
     assert [(r.type_zh, r.basis, r.start, r.end, r.unit, r.target) for r in rules] == [
         ("结案回访", cr.CLOSE, 1, 3, cr.WORKING, 0.9), ("购买后30天回访", cr.PURCHASE, 30, 30, cr.CALENDAR, 0.85)]
     assert {(p.row, p.column) for p in problems} == {(5, "basis"), (5, "unit"), (5, "hours"), (5, "target"), (6, "end")}
+    hours = next(p for p in problems if p.column == "hours")  # one language each, said once
+    assert hours.zh == "回访时段“全天”无法识别，应写成 09:00-12:00,14:00-18:00"
+    assert hours.en == "cannot read call hours '全天'; expected e.g. 09:00-12:00,14:00-18:00"
     assert cr.overall_target(rules) == 0.9
     assert cr.parse_target(90) == 0.9 and cr.parse_target("") is None
     with pytest.raises(ValueError):
