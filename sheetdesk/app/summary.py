@@ -106,10 +106,10 @@ def tickets_from_run(result: RunResult, branch: str) -> list[kpis.KpiTicket]:
         later = tuple(kpis.LaterRound(x.number, x.start, x.states["closed"].due, x.states["closed"].done)
                       for x in s.later_rounds)
         out.append(kpis.KpiTicket(
-            t.id, t.received, t.category, s.effective, s.rank, t.department, t.owner,
+            t.id, t.received, t.lead_category, s.effective, s.rank, t.department, t.owner,
             response.due, response.done, closed.due, s.rollup.closed_at if s.closed else None,
             r.rating if r else None, r.rated_at if r else None, r.overdue_reason if r else "", branch,
-            later, closed.done if later else None, sub))
+            later, closed.done if later else None, sub, t.compound))
     return out
 
 

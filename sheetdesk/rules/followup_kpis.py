@@ -61,6 +61,8 @@ class TypeRow(TypedDict):
     call_coverage: float | None
     mean_call_score: float | None
     high_score_share: float | None
+    #: calls of this type made in the period scored ≤ 6 (sent to the supervisor)
+    low_scores: int
 
 
 def _judged(calls: list[KpiCall], start: date, end: date, today: date) -> list[KpiCall]:
@@ -103,7 +105,8 @@ def by_type(calls: list[KpiCall], start: datetime, end: datetime, now: datetime)
             continue  # nothing of this type in the period
         rows.append({"type": name, "calls_due": int(f["calls_due"] or 0), "calls_made": int(f["calls_made"] or 0),
                      "calls_on_time": int(f["calls_on_time"] or 0), "call_coverage": f["call_coverage"],
-                     "mean_call_score": f["mean_call_score"], "high_score_share": f["high_score_share"]})
+                     "mean_call_score": f["mean_call_score"], "high_score_share": f["high_score_share"],
+                     "low_scores": len(low_score_calls(members, start, end))})
     return rows
 
 

@@ -4,7 +4,8 @@ Pure functions over :class:`KpiTicket` — one flat record per ticket, built fro
 so a KPI can be checked by hand against a known register and several branches merge by
 concatenation. Definitions:
 
-* 受理量: received in the period; 结案量: closed in the period, whatever month they arrived;
+* 受理量: received in the period (a 复合型 ticket counts once, under its lead category, in every
+  breakdown); 复合型问题数: those of them with several categories; 结案量: closed in the period, whatever month they arrived;
   月末未结: received by the period's end and not closed by then.
 * attainment of a stage: tickets received in the period whose stage was done by its due time, over
   those whose stage was done or is past due at ``now`` (undue open stages are not yet judged). It is
@@ -33,6 +34,7 @@ from sheetdesk.settings import DEFAULT_TIMEZONE
 #: (key, zh, en) in the order of the KPIs sheet
 METRICS = (
     ("received", "受理量", "Received"),
+    ("compound", "复合型问题数", "Compound problems"),
     ("closed", "结案量", "Closed"),
     ("open_at_end", "月末未结", "Open at month end"),
     ("response_attainment", "首次响应达标率", "First-response attainment"),
@@ -79,6 +81,8 @@ class KpiTicket:
     first_closed_at: datetime | None = None
     #: the matrix subcategory the ticket falls in ('' when none can be told; see routing.subcategory_of)
     subcategory: str = ""
+    #: 复合型: several categories were typed; ``category`` is the lead (first) one, where it counts
+    compound: bool = False
 
     @property
     def resolution_done(self) -> datetime | None:
@@ -213,6 +217,7 @@ def kpis(tickets: list[KpiTicket], period: Period, now: datetime, cal: WorkCalen
     later = [r for t in tickets for r in t.later_rounds if period.has(r.start)]
     return {
         "received": len(arrived),
+        "compound": sum(t.compound for t in arrived),
         "closed": sum(period.has(t.closed_at) for t in tickets),
         "open_at_end": sum(t.received < period.end and not (t.closed_at and t.closed_at < period.end) for t in tickets),
         "response_attainment": _rate([_attained(t.response_due, t.response_done, now) for t in arrived]),

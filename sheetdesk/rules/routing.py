@@ -130,9 +130,17 @@ def subcategory_of(matrix: Matrix, category: str, description: str) -> str:
     """The matrix subcategory a ticket falls in, for the 不满意TOP3 (seed 002: 物流延迟占比25%).
 
     The matrix names a category's subcategories in one cell (发货延迟、丢件、错发漏发) or gives a
-    category several rows, each with its own subcategory and keywords. A subcategory the description
-    names wins; else the row of the category whose keywords the description holds (when the category
-    has several rows); else '' — the ticket counts under its category alone."""
+    category several rows, each with its own subcategory and keywords. In order:
+
+    1. an item of the lead category's 子类 cells the description names;
+    2. else the row whose keywords the description holds (the keywords the batch rule matches,
+       ``Matrix.keyword_of``): its 子类 when it names one item; when it lists several, the item the
+       matched keyword belongs to (the item holds the keyword, the keyword holds the item, or they
+       share the longest run of two or more characters: 发货 → 发货延迟, 响应慢 → 响应速度);
+    3. else, when no item can be told, the matched keyword itself (物流类/快递), so a subcategory is
+       never just its category again;
+    4. '' when no keyword matches: the ticket counts under its category alone.
+    """
     lead = split_categories(category)[:1]
     if not lead or not description:
         return ""
@@ -143,8 +151,43 @@ def subcategory_of(matrix: Matrix, category: str, description: str) -> str:
         for item in split_list(entry.subcategory):
             if item.lower() in lowered:
                 return item
-    if len(rows) > 1:
-        for entry in rows:
-            if entry.subcategory and any(k.lower() in lowered for k in entry.keywords):
-                return entry.subcategory
+    for entry in rows:
+        hits = [k for k in entry.keywords if k.lower() in lowered]
+        if not hits:
+            continue
+        items = split_list(entry.subcategory)
+        if len(items) == 1:
+            return items[0]
+        for hit in hits:
+            item = item_of_keyword(hit, items)
+            if item:
+                return item
+        return hits[0]
     return ""
+
+
+def item_of_keyword(keyword: str, items: list[str]) -> str:
+    """The item of a 子类 cell a matrix keyword belongs to: the first that holds it or that it holds,
+    else the one sharing the longest run of at least two characters with it (the first on a tie);
+    '' when none does."""
+    low = keyword.lower()
+    for item in items:
+        if low in item.lower() or item.lower() in low:
+            return item
+    best, length = "", 1
+    for item in items:
+        common = _longest_common_run(low, item.lower())
+        if common > length:
+            best, length = item, common
+    return best
+
+
+def _longest_common_run(a: str, b: str) -> int:
+    best = 0
+    for i in range(len(a)):
+        for j in range(i + best + 1, len(a) + 1):
+            if a[i:j] in b:
+                best = j - i
+            else:
+                break
+    return best

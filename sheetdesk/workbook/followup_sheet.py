@@ -14,6 +14,7 @@ TYPE_COLUMNS = (
     ("type", "回访类型", "Call type"), ("calls_due", "应回访数", "Calls due"), ("calls_made", "已回访数", "Calls made"),
     ("calls_on_time", "按时回访数", "Calls on time"), ("call_coverage", "回访覆盖率", "Coverage"),
     ("mean_call_score", "平均回访评分", "Mean score"), ("high_score_share", "9分及以上占比", "Share ≥ 9"),
+    ("low_scores", "低分转主管数", "Low scores"),
 )
 LOW_COLUMNS = (("反馈编号", "ID"), ("台账", "Desk"), ("客户名称", "Customer"), ("回访类型", "Call type"),
                ("回访时间", "Called at"), ("回访人", "Caller"), ("回访评分", "Score"), ("回访记录", "Notes"))
@@ -51,6 +52,6 @@ def write_followup_sheet(writer, data: SummaryData) -> None:
                 continue
             ws.write_datetime(r, c, value, writer.dt) if c == 4 else ws.write(r, c, value)
     ws.set_column(0, 0, 16)
-    ws.set_column(1, len(LOW_COLUMNS) - 1, 13)
+    ws.set_column(1, max(len(LOW_COLUMNS), len(TYPE_COLUMNS)) - 1, 13)
     ws.freeze_panes(1, 0)
     writer.printed(ws)

@@ -50,7 +50,7 @@ def test_month_summary_names_the_top_three_among_the_unhappy(make_desk, cli, tmp
     assert k["前三问题分类"] == "产品质量类、物流类、服务体验类"  # all tickets: 4, 3, 1
     # among the five 不满意: 物流类 3 (60 %), then the ties of one in name order
     assert k["不满意前三问题分类"] == "物流类 60%、产品质量类 20%、服务体验类 20%"
-    assert k["不满意前三子类"] == "物流类/发货延迟 40%、产品质量类/外观破损 20%、服务体验类 20%"
+    assert k["不满意前三子类"] == "物流类/发货延迟 40%、产品质量类/外观破损 20%、服务体验类/服务态度 20%"  # 态度 → 服务态度
     ws = openpyxl.load_workbook(out)["不满意TOP3"]
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0] == ("问题分类", "不满意数", "占比")
