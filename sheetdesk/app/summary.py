@@ -156,7 +156,7 @@ def build(books: list[Path], period: kpis.Period, *, weekly: bool, now: datetime
         data.trend = kpis.trend(tickets, kpis.last_month(period), now)
     data.followups = followup_kpis.followup_kpis(calls, period.start, period.end, now, target)
     data.followup_types = followup_kpis.by_type(calls, period.start, period.end, now)
-    data.low_calls = followup_kpis.low_score_calls(calls, period.start, period.end)
+    data.low_calls = followup_kpis.low_score_calls(calls, period.start, period.end, now)
     data.late = sorted((t for t in tickets if period.has(t.received) and (
         (t.response_due and (t.response_done or now) > t.response_due)
         or (t.closed_due and (t.resolution_done or now) > t.closed_due))), key=lambda t: (t.rank, t.received))

@@ -7,9 +7,13 @@ concatenation. Definitions (a week or a month alike):
   those of the period already made — like SLA attainment, a call is judged once made or late;
 * 已回访 (made): of those, the calls with a 回访时间; 按时 (on time): made by their 最晚回访;
 * 回访覆盖率 (coverage): made / due;
-* 平均回访评分, 9分及以上占比: over the calls made in the period (回访时间 in it) that have a score,
-  off-plan rows included; the target is the 回访规则 sheet's (the strictest when types differ);
-* 低分转主管: calls made in the period scored ≤ 6, the ones the plan flags for the supervisor.
+* 平均回访评分, 9分及以上占比: over those same calls made that have a score, plus the rows the plan
+  no longer holds (off-plan, kept because someone typed them) made in the period; the target is the
+  回访规则 sheet's (the strictest when types differ);
+* 低分转主管: of those same scored calls, the ones scored ≤ 6 the plan flags for the supervisor.
+
+The scores are those of the calls 已回访 counts, so a week's mean and its count agree: a call made
+early counts in the period its window ends in, everywhere.
 """
 
 from __future__ import annotations
@@ -70,12 +74,18 @@ def _judged(calls: list[KpiCall], start: date, end: date, today: date) -> list[K
             and (c.latest < today or c.called_at is not None)]
 
 
+def _scored(calls: list[KpiCall], start: date, end: date, today: date) -> list[KpiCall]:
+    """The period's calls made with a score: the judged ones, and off-plan rows made in the period."""
+    judged = [c for c in _judged(calls, start, end, today) if c.called_at is not None]
+    off_plan = [c for c in calls if not c.planned and c.called_at is not None and start <= c.called_at.date() < end]
+    return [c for c in judged + off_plan if c.score is not None]
+
+
 def _figures(calls: list[KpiCall], start: date, end: date, today: date) -> dict[str, float | int | None]:
     due = _judged(calls, start, end, today)
     made = [c for c in due if c.called_at is not None]
     on_time = [c for c in made if c.latest is not None and c.called_at is not None and c.called_at.date() <= c.latest]
-    scores = [c.score for c in calls if c.score is not None and c.called_at is not None
-              and start <= c.called_at.date() < end]
+    scores = [c.score for c in _scored(calls, start, end, today)]
     return {
         "calls_due": len(due), "calls_made": len(made), "calls_on_time": len(on_time),
         "call_coverage": len(made) / len(due) if due else None,
@@ -89,7 +99,7 @@ def followup_kpis(calls: list[KpiCall], start: datetime, end: datetime, now: dat
     """The summary's follow-up figures for the period [start, end)."""
     out = _figures(calls, start.date(), end.date(), now.date())
     out["high_score_target"] = target
-    out["low_scores"] = len(low_score_calls(calls, start, end))
+    out["low_scores"] = len(low_score_calls(calls, start, end, now))
     return out
 
 
@@ -106,12 +116,11 @@ def by_type(calls: list[KpiCall], start: datetime, end: datetime, now: datetime)
         rows.append({"type": name, "calls_due": int(f["calls_due"] or 0), "calls_made": int(f["calls_made"] or 0),
                      "calls_on_time": int(f["calls_on_time"] or 0), "call_coverage": f["call_coverage"],
                      "mean_call_score": f["mean_call_score"], "high_score_share": f["high_score_share"],
-                     "low_scores": len(low_score_calls(members, start, end))})
+                     "low_scores": len(low_score_calls(members, start, end, now))})
     return rows
 
 
-def low_score_calls(calls: list[KpiCall], start: datetime, end: datetime) -> list[KpiCall]:
-    """Calls made in the period scored ≤ 6 (sent to the supervisor), lowest first."""
-    low = [c for c in calls if c.score is not None and c.score <= LOW_SCORE and c.called_at is not None
-           and start <= c.called_at < end]
-    return sorted(low, key=lambda c: (c.score, c.called_at))
+def low_score_calls(calls: list[KpiCall], start: datetime, end: datetime, now: datetime) -> list[KpiCall]:
+    """The period's scored calls (:func:`_scored`) at ≤ 6, sent to the supervisor, lowest first."""
+    low = [c for c in _scored(calls, start.date(), end.date(), now.date()) if c.score is not None and c.score <= LOW_SCORE]
+    return sorted(low, key=lambda c: (c.score or 0, c.called_at or datetime.min))

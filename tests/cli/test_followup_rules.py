@@ -182,6 +182,12 @@ def test_week_summary_reports_the_follow_up_figures(make_desk, cli, tmp_path):
     result = cli("summary", path, "--week", "2026-W42", "-o", out, "--now", "2026-11-02 09:00")
     assert result.exit_code == 0, result.output
     k = {r[0]: r[1] for r in openpyxl.load_workbook(out)["指标"].iter_rows(min_row=2, values_only=True)}
-    # 12–18 Oct: the three calls due by 15 Oct; two made (one on 19 Oct, late); one score in the week
+    # 12–18 Oct: the three calls due by 15 Oct; two made (one on 19 Oct, late); the scores are those
+    # two calls' (10 and 9): the mean is over the calls 已回访 counts
     assert (k["应回访数"], k["已回访数"], k["按时回访数"], k["低分转主管数"]) == (3, 2, 1, 0)
-    assert k["平均回访评分"] == 10 and k["9分及以上占比"] == 1
+    assert k["平均回访评分"] == 9.5 and k["9分及以上占比"] == 1
+    # the week the late call was made in does not count it again
+    out43 = tmp_path / "w43.xlsx"
+    assert cli("summary", path, "--week", "2026-W43", "-o", out43, "--now", "2026-11-02 09:00").exit_code == 0
+    k43 = {r[0]: r[1] for r in openpyxl.load_workbook(out43)["指标"].iter_rows(min_row=2, values_only=True)}
+    assert (k43["应回访数"], k43["已回访数"], k43["平均回访评分"], k43["低分转主管数"]) == (1, 1, 5, 1)

@@ -101,6 +101,7 @@ def test_follow_up_figures():
     k = followup_kpis(calls, datetime(2026, 10, 1), datetime(2026, 11, 1), datetime(2026, 11, 2, 9), 0.9)
     assert k == {"calls_due": 4, "calls_made": 3, "calls_on_time": 2, "call_coverage": 0.75, "mean_call_score": 6.75,
                  "high_score_share": 0.5, "high_score_target": 0.9, "low_scores": 2}
-    assert [c.ticket_id for c in low_score_calls(calls, datetime(2026, 10, 1), datetime(2026, 11, 1))] == ["7", "4"]
+    assert [c.ticket_id for c in low_score_calls(calls, datetime(2026, 10, 1), datetime(2026, 11, 1),
+                                                 datetime(2026, 11, 2, 9))] == ["7", "4"]
     rows = by_type(calls, datetime(2026, 10, 1), datetime(2026, 11, 1), datetime(2026, 11, 2, 9))
     assert [(r["type"], r["calls_due"]) for r in rows] == [("结案回访", 4), ("旧", 0)]
