@@ -85,7 +85,7 @@ def _figures(calls: list[KpiCall], start: date, end: date, today: date) -> dict[
     due = _judged(calls, start, end, today)
     made = [c for c in due if c.called_at is not None]
     on_time = [c for c in made if c.latest is not None and c.called_at is not None and c.called_at.date() <= c.latest]
-    scores = [c.score for c in _scored(calls, start, end, today)]
+    scores = [c.score for c in _scored(calls, start, end, today) if c.score is not None]
     return {
         "calls_due": len(due), "calls_made": len(made), "calls_on_time": len(on_time),
         "call_coverage": len(made) / len(due) if due else None,
