@@ -9,7 +9,9 @@ own gives (the tests compare them).
 from __future__ import annotations
 
 import functools
+import math
 import re
+import unicodedata
 from datetime import date, datetime, time
 
 from sheetdesk.rules.limits import cap_text
@@ -87,3 +89,16 @@ def new_workbook(path, lang: str):
             return ws
 
     return Capped(str(path), XLSXWRITER_OPTIONS)
+
+
+def wrapped_lines(text: object, width: float) -> int:
+    """How many lines ``text`` takes in a wrapped cell ``width`` characters wide: a Chinese character
+    takes two, a line break starts a new line; a little is kept for the cell's padding."""
+    if text in (None, ""):
+        return 1
+    usable = max(width - 1, 1)
+    lines = 0
+    for part in str(text).split("\n"):
+        units = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in part)
+        lines += max(1, math.ceil(units / usable))
+    return lines

@@ -53,5 +53,6 @@ def write_followup_sheet(writer, data: SummaryData) -> None:
             ws.write_datetime(r, c, value, writer.dt) if c == 4 else ws.write(r, c, value)
     ws.set_column(0, 0, 16)
     ws.set_column(1, max(len(LOW_COLUMNS), len(TYPE_COLUMNS)) - 1, 13)
+    ws.set_column(4, 4, 17)  # the low scores' 回访时间 (yyyy-mm-dd hh:mm): narrower prints ###
     ws.freeze_panes(1, 0)
     writer.printed(ws)

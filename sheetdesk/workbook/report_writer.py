@@ -7,13 +7,11 @@ can tell an unchanged report without keeping any other state.
 
 from __future__ import annotations
 
-import math
-import unicodedata
 from datetime import datetime
 from pathlib import Path
 
 from sheetdesk.rules.report import Report
-from sheetdesk.workbook.cells import new_workbook
+from sheetdesk.workbook.cells import new_workbook, wrapped_lines
 
 FIELDS = (  # (attribute, zh, en)
     ("id", "反馈编号", "ID"), ("customer", "客户名称/单位", "Customer"), ("contact", "联系方式", "Contact"),
@@ -149,19 +147,6 @@ def write_report(report: Report, path: Path, digest: str, written: datetime | No
 #: points per printed line of 11-point text, and the merged value cells' width (columns B–D) in characters
 LINE_HEIGHT = 15
 VALUE_WIDTH = 20 + 22 + 32
-
-
-def wrapped_lines(text: object, width: float) -> int:
-    """How many lines ``text`` takes in a wrapped cell ``width`` characters wide: a Chinese character
-    takes two, a line break starts a new line; a little is kept for the cell's padding."""
-    if text in (None, ""):
-        return 1
-    usable = max(width - 1, 1)
-    lines = 0
-    for part in str(text).split("\n"):
-        units = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in part)
-        lines += max(1, math.ceil(units / usable))
-    return lines
 
 
 #: the archive's index, beside the year folders

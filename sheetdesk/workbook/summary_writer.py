@@ -15,7 +15,7 @@ from sheetdesk.rules.kpis import SummaryData, metrics, period_name
 from sheetdesk.rules.results import rating_name
 from sheetdesk.schema import text as _t
 from sheetdesk.settings import aware
-from sheetdesk.workbook.cells import new_workbook
+from sheetdesk.workbook.cells import new_workbook, wrapped_lines
 from sheetdesk.workbook.followup_sheet import write_followup_sheet, write_kpi_rows
 from sheetdesk.workbook.safesave import follow_umask
 
@@ -99,9 +99,16 @@ class _Writer:
                else self.num if isinstance(value, float) else None)
         ws.write(row, col, value, fmt) if fmt else ws.write(row, col, value)
 
-    def table(self, ws, first_row: int, headers: list[str], rows: list[list], keys: list[str]) -> None:
+    def table(self, ws, first_row: int, headers: list[str], rows: list[list], keys: list[str],
+              width: float | None = None) -> None:
+        """``width``: the columns' width, when the headers may wrap — the header row then gets the lines
+        they need (LibreOffice keeps a written file's row heights; the filter button takes ~3 characters)."""
         for c, h in enumerate(headers):
             ws.write(first_row, c, h, self.head)
+        if width is not None:
+            lines = max(wrapped_lines(h, width - 3) for h in headers)
+            if lines > 1:
+                ws.set_row(first_row, 15 * lines)
         for r, row in enumerate(rows, first_row + 1):
             for c, (key, value) in enumerate(zip(keys, row)):
                 self._value(ws, r, c, key, value)
@@ -214,7 +221,7 @@ class _Writer:
                    self.t("首次响应达标率", "First-response attainment"), self.t("解决达标率", "Resolution attainment"),
                    self.t("满意率", "Satisfaction rate"), self.t("受理量环比", "Received MoM"),
                    self.t("受理量同比", "Received YoY")] + [self.t(zh, en) for _, zh, en in POINT_COLUMNS]
-        self.table(ws, 0, headers, [[r[k] for k in keys] for r in d.trend], keys)
+        self.table(ws, 0, headers, [[r[k] for k in keys] for r in d.trend], keys, width=13)
         ws.set_column(0, len(headers) - 1, 13)
         n = len(d.trend)
         c = self.wb.add_chart({"type": "line"})
@@ -231,7 +238,7 @@ class _Writer:
         keys = ["name"] + [k for k, _, _ in names]
         headers = [self.t("台账", "Desk")] + [self.t(zh, en) for _, zh, en in names]
         rows = [[name] + [k.get(key) for key in keys[1:]] for name, k in self.data.by_branch]
-        self.table(ws, 0, headers, rows, keys)
+        self.table(ws, 0, headers, rows, keys, width=14)
         ws.set_column(0, len(headers) - 1, 14)
         self.printed(ws)
 

@@ -148,6 +148,8 @@ def test_the_trend_gives_the_change_on_the_same_month_a_year_earlier(make_desk, 
     assert november["解决达标率同比(百分点)"] == pytest.approx(50.0)
     # October 2026 has no ticket: no month-on-month change of the rates
     assert november["满意率环比(百分点)"] is None and november["受理量环比"] is None
+    # its long headers wrap: the header row has the lines they need (LibreOffice keeps the file's height)
+    assert ws.row_dimensions[1].height >= 45
 
 
 # --- follow-up figures over a quarter and a year; the 回访 sheet's header ----------------------------
@@ -189,6 +191,7 @@ def test_quarter_and_year_summaries_hold_the_follow_ups_of_the_whole_period(make
         assert [c.value for c in calls[2]] == ["结案回访", 2, 2, 2, 1, 4.5, 0, 2]
         assert calls["A4"].value == "低分回访（转主管跟进）"
         assert [r[0] for r in table(calls, 5)] == ["202611-001", "202610-001"]  # lowest score first
+        assert calls.column_dimensions["E"].width >= 17  # the call time prints whole, not ###
 
     # a month holds its own calls only
     k = kpi_values(summary(cli, path, tmp_path / "m.xlsx", "--month", "2026-11"))
