@@ -21,7 +21,7 @@ from sheetdesk.rules.contacts import mask_name
 from sheetdesk.rules.followups import Call
 from sheetdesk.rules.idle import Idle
 from sheetdesk.rules.staff import Person, by_name, name_key
-from sheetdesk.rules.standup import Item, Standup, format_lateness
+from sheetdesk.rules.standup import Item, Standup
 from sheetdesk.rules.tracker import STAGE_NAMES
 from sheetdesk.rules.workdays import WorkCalendar
 
@@ -103,11 +103,11 @@ def build_digest(s: Standup, cal: WorkCalendar, lang: str, show_names: bool = Fa
         return moment.strftime("%m-%d %H:%M") if moment else ""
 
     def late(i: Item) -> str:
-        amount = format_lateness(i.business_seconds, cal, lang)
+        amount = i.amount_text(cal, lang)
         return head(i) + " · " + t(f"{stage(i.stage)}超时 {amount}", f"{stage(i.stage)} late by {amount}")
 
     def soon(i: Item) -> str:
-        amount = format_lateness(i.business_seconds, cal, lang)
+        amount = i.amount_text(cal, lang)
         return head(i) + " · " + t(f"{stage(i.stage)} {at(i.due)} 到期（剩 {amount}）",
                                    f"{stage(i.stage)} due {at(i.due)} ({amount} left)")
 
@@ -123,7 +123,9 @@ def build_digest(s: Standup, cal: WorkCalendar, lang: str, show_names: bool = Fa
         overdue = t("（已逾期）", " (overdue)") if c.due is not None and c.due < s.now.date() else ""
         return f"{clean(c.ticket_id)} {who(c.customer)} · {clean(c.type)} · " + t(f"应回访 {due}", f"due {due}") + overdue
 
-    late_items = sorted(s.late, key=lambda i: (i.rank, -i.business_seconds, i.ticket_id))
+    # most urgent level first, then most late on one measure for every unit (working time, then the
+    # earlier deadline: a 2小时 stage due last Friday evening is later than one due this morning)
+    late_items = sorted(s.late, key=lambda i: (i.rank, -i.business_seconds, i.due or s.now, i.ticket_id))
     idle = idle_items(s)
     parts: list[tuple[str, list[str]]] = [
         ("late", [late(i) for i in late_items]),

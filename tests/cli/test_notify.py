@@ -355,3 +355,27 @@ def test_no_secret_or_webhook_url_in_any_output_or_log(tmp_path):
     for text in texts:
         for secret in SECRETS:
             assert secret not in text
+
+
+def test_wall_clock_stage_lateness_in_its_own_unit_everywhere(cli, desk, hook, tmp_path):
+    """P0's 技术介入 is 2小时 on the clock: due Sunday 22:00, seen Monday 09:00 it is 11 hours late,
+    though no working time has passed; every view says what the register's 超时 column says."""
+    book = desk(WECOM)
+    wb = openpyxl.load_workbook(book)
+    row = {"channel": "电话", "customer": "周强", "contact": "13600000000", "description": "插座烧焦",
+           "received": datetime(2026, 11, 22, 20), "priority": "P0", "category": "产品质量类", "owner": "王工"}
+    fill_rows(wb["登记表"], "register", REGISTER + [row])
+    wb.save(book)
+    result = cli("refresh", book, "--now", NOW, "--json")
+    assert result.exit_code == 0, result.output
+    [item] = [i for i in json.loads(result.stdout)["standup"]["late"] if i["customer"] == "周强"]
+    assert (item["stage"], item["amount"], item["hours"], item["clock"]) == ("tech_engaged", "11小时", 11.0, "wall")
+    overdue = next(r for r in register_rows(book).values() if r["customer"] == "周强")["overdue"]
+    assert overdue == "技术介入超时 11小时"
+    console = cli("refresh", book, "--now", NOW).output
+    assert "11小时" in console.split("已超时")[1].split("下次晨会前到期")[0]
+    assert notify(cli, book).exit_code == 0
+    content = hook.requests[0]["body"]["markdown"]["content"]
+    assert "周* · P0 · 王工 · 技术介入超时 11小时" in content and "<1分钟" not in content
+    late = [line for line in content.splitlines() if line.startswith("- ") and "超时 " in line]
+    assert [("P0" in line) for line in late] == [True, True, False]  # most urgent level first
