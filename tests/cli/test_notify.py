@@ -379,3 +379,18 @@ def test_wall_clock_stage_lateness_in_its_own_unit_everywhere(cli, desk, hook, t
     assert "周* · P0 · 王工 · 技术介入超时 11小时" in content and "<1分钟" not in content
     late = [line for line in content.splitlines() if line.startswith("- ") and "超时 " in line]
     assert [("P0" in line) for line in late] == [True, True, False]  # most urgent level first
+
+
+@pytest.mark.parametrize("url", [f"https://{WECOM_KEY}@[bad/send",  # urllib: "Invalid IPv6 URL"
+                                 "https://127.0.0.1:{port}/send?key=" + WECOM_KEY + " x",  # http.client: a space
+                                 "https://127.0.0.1:port/send?key=" + WECOM_KEY])  # a port that is no number
+def test_a_malformed_webhook_url_is_one_line_refreshed_not_notified(cli, desk, hook, monkeypatch, url):
+    book = desk(WECOM)
+    monkeypatch.setenv("SD_WECOM_URL", url.replace("{port}", hook.base.rsplit(":", 1)[1]))
+    result = cli("refresh", book, "--now", NOW, "--notify")
+    assert result.exit_code == 3, result.output
+    text = result.output + result.stderr
+    assert "企业微信（SD_WECOM_URL）：未发送：环境变量 SD_WECOM_URL 中的 Webhook 地址无法解析" in text
+    assert "内部错误" not in text and "Traceback" not in text and WECOM_KEY not in text
+    assert "台账已刷新，但群消息未全部送达（退出码 3）" in text
+    assert hook.requests == [] and all(r["id"] for r in register_rows(book).values())
