@@ -184,19 +184,25 @@ def _lines(d: Digest, caps: dict[str, int]) -> list[tuple[str, list[str]]]:
     return out
 
 
+#: the order a message too long for its app is cut in: the least pressing list first, late tickets last
+CUT_ORDER = ("calls_due", "unassigned", "reopened", "idle", "due_soon", "late")
+
+
 def fit(d: Digest, render: Callable[[dict[str, int]], Any], size: Callable[[Any], int], limit: int | None,
         cap: int = GROUP_LINES) -> Any:
-    """The payload with each list cut to at most ``cap`` lines, then cut further, longest list first,
-    until ``size`` of it is within ``limit`` bytes."""
+    """The payload with each list cut to at most ``cap`` lines, then cut further, a line at a time
+    from the least pressing list (:data:`CUT_ORDER`) until ``size`` of it is within ``limit`` bytes:
+    late tickets are the last lines a message loses. A cut list keeps its title and "… 另有 N 条"."""
     caps = {sec.key: min(len(sec.lines), cap) for sec in d.sections}
+    order = [k for k in CUT_ORDER if k in caps] + [k for k in caps if k not in CUT_ORDER]
     while True:
         payload = render(caps)
         if limit is None or size(payload) <= limit:
             return payload
-        key = max(caps, key=lambda k: caps[k], default=None)
-        if key is None or caps[key] == 0:
-            return payload  # the title and the total alone: always far within every limit
-        caps[key] -= max(1, caps[key] // 4)
+        key = next((k for k in order if caps[k] > 0), None)
+        if key is None:
+            return payload  # the titles and the total alone: always far within every limit
+        caps[key] -= 1
 
 
 def _markdown(d: Digest, caps: dict[str, int], emphasis: Callable[[str], str], footer: str) -> str:

@@ -394,3 +394,22 @@ def test_a_malformed_webhook_url_is_one_line_refreshed_not_notified(cli, desk, h
     assert "内部错误" not in text and "Traceback" not in text and WECOM_KEY not in text
     assert "台账已刷新，但群消息未全部送达（退出码 3）" in text
     assert hook.requests == [] and all(r["id"] for r in register_rows(book).values())
+
+
+def test_a_long_message_loses_follow_up_calls_before_late_tickets(cli, desk, hook):
+    """30 late tickets and 30 calls due, each line long: the 4096-byte 企业微信 message cuts the calls
+    (least pressing) first and keeps the late tickets' 20 lines."""
+    book = desk(WECOM, "show_names = true\n")
+    wb = openpyxl.load_workbook(book)
+    rows = [{"channel": "电话", "customer": f"客户{n:02d}号" + "某某某某某某电器销售服务有限公司华东大区", "contact": "",
+             "description": "不制冷", "received": datetime(2026, 11, 16, 10), "priority": "P1",
+             "category": "产品质量类", "owner": "李工", "purchase_date": datetime(2026, 10, 20)} for n in range(30)]
+    fill_rows(wb["登记表"], "register", rows)
+    wb.save(book)
+    assert notify(cli, book).exit_code == 0
+    content = hook.requests[0]["body"]["markdown"]["content"]
+    assert len(content.encode()) <= 4096
+    late = content.split("已超时（30）")[1].split("**待回访")[0]
+    assert late.count("· 首次响应超时") == 20 and "… 另有 10 条，见工作簿" in late
+    calls = content.split("**待回访（30）**")[1]
+    assert "… 另有 " in calls and calls.count("· 购买后30天回访") < 10
