@@ -12,6 +12,7 @@ import json
 import threading
 import time
 import urllib.parse
+import zipfile
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -120,13 +121,10 @@ def desk(make_desk, tmp_path, hook, monkeypatch):
 WECOM = '[[notify.targets]]\ntype = "wecom"\nurl_env = "SD_WECOM_URL"\n'
 DING = '[[notify.targets]]\ntype = "dingtalk"\nurl_env = "SD_DING_URL"\nsecret_env = "SD_DING_SECRET"\n'
 FEISHU = '[[notify.targets]]\ntype = "feishu"\nurl_env = "SD_FEISHU_URL"\nsecret_env = "SD_FEISHU_SECRET"\n'
-OUTPUTS: list[str] = []
 
 
 def notify(cli, book, *more):
-    result = cli("notify", book, "--now", NOW, *more)
-    OUTPUTS.append(result.output + result.stderr)
-    return result
+    return cli("notify", book, "--now", NOW, *more)
 
 
 def no_contacts(text: str) -> None:
@@ -240,13 +238,11 @@ def test_refresh_notify_saves_even_when_sending_fails(cli, desk, hook, tmp_path)
     hook.script = [(500, {"errcode": -1, "errmsg": "down"}, {})] * 5
     book = desk(WECOM)
     result = cli("refresh", book, "--now", NOW, "--notify")
-    OUTPUTS.append(result.output)
     assert result.exit_code == 3, result.output
     assert "台账已刷新，但群消息未全部送达（退出码 3）" in result.output
     assert all(r["id"] for r in register_rows(book).values())  # numbered and saved all the same
     hook.script = []
     result = cli("refresh", book, "--now", NOW, "--notify", "--json")
-    OUTPUTS.append(result.output)
     assert result.exit_code == 0
     json.loads(result.stdout)  # the JSON stays clean: the notify lines go to stderr
     assert "企业微信（SD_WECOM_URL）：已发送" in result.stderr
@@ -345,16 +341,48 @@ def test_owners_missing_from_the_staff_sheet_are_a_note_in_its_check(cli, make_d
         assert ws.cell(3, 9).value is None
 
 
-def test_no_secret_or_webhook_url_in_any_output_or_log(tmp_path):
-    """Runs last in this file: every output above, and every file sheetdesk wrote beside the desks."""
-    texts = list(OUTPUTS)
-    for path in tmp_path.parent.rglob("*"):
-        if path.is_file() and path.suffix in (".log", ".txt", ".json", ".toml", ""):
-            texts.append(path.read_text(encoding="utf-8", errors="replace"))
-    assert len(OUTPUTS) >= 10
+def test_no_secret_or_webhook_url_in_any_output_or_log(cli, desk, hook, monkeypatch, tmp_path):
+    """Sends that succeed and sends that fail in every way, then a grep of every output and of every
+    file sheetdesk wrote beside the desk (inside the workbook's and backups' zip parts too)."""
+    book = desk(WECOM + DING + FEISHU, "backoff = 0.01\nretries = 1\n")
+    outputs = []
+
+    def run(*args):
+        result = cli(*args)
+        outputs.append(result.output + result.stderr)
+        return result
+
+    run("notify", book, "--now", NOW)  # all three sent
+    hook.script = [(500, {"errcode": -1, "errmsg": f"down {WECOM_KEY}"}, {})] * 2 + \
+                  [(200, {"errcode": 310000, "errmsg": "sign not match"}, {})] + \
+                  [(429, {"code": 11232, "msg": "frequency limited"}, {})] * 2
+    run("refresh", book, "--now", NOW, "--notify")
+    run("refresh", book, "--now", NOW, "--notify", "--json", "--lang", "en")
+    run("notify", book, "--now", NOW, "--dry-run")
+    monkeypatch.setenv("SD_WECOM_URL", f"http://127.0.0.1:{free_port()}/cgi-bin/webhook/send?key={WECOM_KEY}")
+    monkeypatch.setenv("SD_DING_URL", f"https://{DING_TOKEN}@[bad/robot/send")
+    monkeypatch.setenv("SD_FEISHU_URL", f"not a url {FEISHU_HOOK}")
+    for lang in ("zh", "en"):
+        run("notify", book, "--now", NOW, "--lang", lang)
+    with monkeypatch.context() as m:
+        m.setenv("SHEETDESK_DEBUG", "1")
+        run("notify", book, "--now", NOW)
+    assert len(hook.requests) >= 8
+    joined = "\n".join(outputs)
+    for seen in ("已发送", "HTTP 500", "errcode 310000", "无法连接", "无法解析", "不是网址", "not sent", '"msgtype"'):
+        assert seen in joined
+    texts = list(outputs)
+    for path in tmp_path.rglob("*"):
+        if not path.is_file():
+            continue
+        texts.append(path.read_bytes().decode("utf-8", "replace"))
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as z:
+                texts += [z.read(name).decode("utf-8", "replace") for name in z.namelist()]
     for text in texts:
         for secret in SECRETS:
             assert secret not in text
+
 
 
 def test_wall_clock_stage_lateness_in_its_own_unit_everywhere(cli, desk, hook, tmp_path):
