@@ -441,3 +441,35 @@ def test_a_long_message_loses_follow_up_calls_before_late_tickets(cli, desk, hoo
     assert late.count("· 首次响应超时") == 20 and "… 另有 10 条，见工作簿" in late
     calls = content.split("**待回访（30）**")[1]
     assert "… 另有 " in calls and calls.count("· 购买后30天回访") < 10
+
+
+def september_desk(desk):
+    """The desk with three tickets of late September (before 国庆 and its make-up Saturday 10-10)."""
+    book = desk(WECOM)
+    wb = openpyxl.load_workbook(book)
+    fill_rows(wb["登记表"], "register", [{**r, "received": datetime(2026, 9, 28, 10 + n)} for n, r in enumerate(REGISTER)])
+    wb.save(book)
+    return book
+
+
+@pytest.mark.parametrize("now, reason", [("2026-10-17 08:45", "周六"), ("2026-10-01 08:45", "国庆节")])
+def test_notify_if_workday_sends_nothing_on_a_day_off(cli, desk, hook, now, reason):
+    book = september_desk(desk)
+    before = book.read_bytes()
+    result = cli("notify", book, "--now", now, "--if-workday")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip() == f"今天（{now[:10]}）不是工作日（{reason}），未执行"
+    assert hook.requests == [] and book.read_bytes() == before
+
+
+def test_notify_if_workday_sends_on_the_make_up_saturday(cli, desk, hook):
+    book = september_desk(desk)
+    result = cli("notify", book, "--now", "2026-10-10 08:45", "--if-workday")
+    assert result.exit_code == 0, result.output
+    assert "企业微信（SD_WECOM_URL）：已发送" in result.output
+    [req] = hook.requests
+    content = req["body"]["markdown"]["content"]
+    assert content.startswith("### 售后晨会摘要 2026-10-10") and "下次晨会 10-12 09:00" in content
+    result = cli("refresh", book, "--now", "2026-10-10 08:45", "--if-workday", "--notify")
+    assert result.exit_code == 0, result.output
+    assert len(hook.requests) == 2
