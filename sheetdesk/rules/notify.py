@@ -119,9 +119,15 @@ def build_digest(s: Standup, cal: WorkCalendar, lang: str, show_names: bool = Fa
         return head(i) + (" · " + t(f"缺{'、'.join(gaps)}", f"no {', '.join(gaps)}") if gaps else "")
 
     def call(c: Call) -> str:
-        due = c.due.strftime("%m-%d") if c.due else ""
-        overdue = t("（已逾期）", " (overdue)") if c.due is not None and c.due < s.now.date() else ""
-        return f"{clean(c.ticket_id)} {who(c.customer)} · {clean(c.type)} · " + t(f"应回访 {due}", f"due {due}") + overdue
+        """An overdue call by the last day of its window (what was missed), a due one by its window."""
+        first, last = c.due, c.latest or c.due
+        if c.late and last is not None:
+            when = t(f"最晚 {last:%m-%d}，已逾期", f"latest {last:%m-%d}, overdue")
+        elif first is not None and last is not None and last != first:
+            when = t(f"应回访 {first:%m-%d}～{last:%m-%d}", f"due {first:%m-%d} to {last:%m-%d}")
+        else:
+            when = t(f"应回访 {first:%m-%d}", f"due {first:%m-%d}") if first is not None else ""
+        return f"{clean(c.ticket_id)} {who(c.customer)} · {clean(c.type)}" + (f" · {when}" if when else "")
 
     # most urgent level first, then most late on one measure for every unit (working time, then the
     # earlier deadline: a 2小时 stage due last Friday evening is later than one due this morning)

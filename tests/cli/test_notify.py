@@ -21,7 +21,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.app.test_mail import Inbox, free_port
-from tests.helpers import NOW, fill_rows, register_rows
+from tests.helpers import NOW, fill_rows, register_rows, sheet_rows
 
 WECOM_KEY = "wecomkey-0a1b2c3d4e5f6789"
 DING_TOKEN = "dingtoken9f8e7d6c5b4a3210"
@@ -473,3 +473,22 @@ def test_notify_if_workday_sends_on_the_make_up_saturday(cli, desk, hook):
     result = cli("refresh", book, "--now", "2026-10-10 08:45", "--if-workday", "--notify")
     assert result.exit_code == 0, result.output
     assert len(hook.requests) == 2
+
+
+def test_a_call_line_shows_its_window_or_the_last_day_it_missed(cli, desk, hook):
+    """A call within its window: the window; an overdue one: the last day of the window it missed."""
+    book = desk(WECOM)
+    wb = openpyxl.load_workbook(book)
+    fill_rows(wb["登记表"], "register", [
+        {**REGISTER[0], "received": datetime(2026, 10, 9, 10), "purchase_date": datetime(2026, 10, 1)},  # 10-31～
+        {**REGISTER[1], "purchase_date": datetime(2026, 10, 20)}])  # 11-19～
+    wb.save(book)
+    assert cli("refresh", book, "--now", NOW).exit_code == 0
+    calls = {(c["客户名称"], c["回访类型"]): c for c in sheet_rows(book, "回访计划")[2]}
+    overdue, due = calls[("王小明", "购买后30天回访")], calls[("赵大海", "购买后30天回访")]
+    assert overdue["最晚回访"] < datetime(2026, 11, 23) <= due["最晚回访"]
+    assert notify(cli, book).exit_code == 0
+    content = hook.requests[0]["body"]["markdown"]["content"]
+    assert f"王** · 购买后30天回访 · 最晚 {overdue['最晚回访']:%m-%d}，已逾期" in content
+    assert f"赵** · 购买后30天回访 · 应回访 {due['应回访日期']:%m-%d}～{due['最晚回访']:%m-%d}" in content
+    assert "（已逾期）" not in content
