@@ -492,3 +492,16 @@ def test_a_call_line_shows_its_window_or_the_last_day_it_missed(cli, desk, hook)
     assert f"王** · 购买后30天回访 · 最晚 {overdue['最晚回访']:%m-%d}，已逾期" in content
     assert f"赵** · 购买后30天回访 · 应回访 {due['应回访日期']:%m-%d}～{due['最晚回访']:%m-%d}" in content
     assert "（已逾期）" not in content
+
+
+def test_the_demo_desk_mentions_its_staff(cli, tmp_path, monkeypatch):
+    """The demo's 人员 sheet gives its staff (made-up) app accounts: its message shows @-mentions."""
+    monkeypatch.setenv("SD_WECOM_URL", "https://x.example/k")
+    assert cli("demo", tmp_path / "demo").exit_code == 0
+    book = tmp_path / "demo" / "desk.xlsx"
+    (tmp_path / "demo" / "sheetdesk.toml").write_text(WECOM + DING + FEISHU, encoding="utf-8")
+    result = cli("notify", book, "--now", NOW, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "<@ZhangGong> <@LiGong> 请关注超时的紧急/重要工单" in result.output  # 企业微信
+    assert "@13800138003 @13800138001 请关注" in result.output  # 钉钉
+    assert '"user_id": "ou_7d8a6e3f2b1c4d5e6f708192a3b4c5d3"' in result.output  # 飞书
