@@ -9,12 +9,14 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import threading
 import time
 import urllib.parse
 import zipfile
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -505,3 +507,36 @@ def test_the_demo_desk_mentions_its_staff(cli, tmp_path, monkeypatch):
     assert "<@ZhangGong> <@LiGong> 请关注超时的紧急/重要工单" in result.output  # 企业微信
     assert "@13800138003 @13800138001 请关注" in result.output  # 钉钉
     assert '"user_id": "ou_7d8a6e3f2b1c4d5e6f708192a3b4c5d3"' in result.output  # 飞书
+
+
+DOCS_DESK = [  # the four-ticket desk of docs/notify.md's examples
+    {"channel": "电话", "customer": "赵大海", "contact": "13912345678", "description": "滤网装不上，说明书看不懂",
+     "received": datetime(2026, 11, 16, 10), "priority": "P1", "category": "产品质量类", "owner": "孙工"},
+    {"channel": "电话", "customer": "王小明", "contact": "13812345678", "description": "孩子手被烫伤了",
+     "received": datetime(2026, 11, 20, 15), "priority": "P2", "category": "产品质量类", "owner": "李工"},
+    {"channel": "邮件", "customer": "钱多多", "contact": "qian@example.com", "description": "怎么设置定时",
+     "received": datetime(2026, 11, 20, 17), "priority": "P2", "category": "功能使用类", "owner": "王工"},
+    {"channel": "在线客服", "customer": "周芳", "contact": "13700000000", "description": "东西不太对劲",
+     "received": datetime(2026, 11, 20, 16)},
+]
+DOCS_STAFF = [
+    {"name": "李工", "department": "维修部", "wecom_id": "LiGong", "dingtalk_mobile": "13900001111",
+     "feishu_id": "ou_3f9a1c2b7d8e4f5a6b7c8d9e0f1a2b3c", "active": "是"},
+    {"name": "孙工", "department": "物流部", "wecom_id": "SunGong", "dingtalk_mobile": "13900002222",
+     "feishu_id": "ou_8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e", "active": "是"},
+]
+
+
+def test_the_docs_show_each_platforms_message_as_sheetdesk_produces_it(cli, make_desk, tmp_path, monkeypatch):
+    """Every JSON example of docs/notify.md is `notify --dry-run` on the four-ticket desk above."""
+    book = make_desk(DOCS_DESK, edit=staff_edit(DOCS_STAFF))
+    (tmp_path / "sheetdesk.toml").write_text(WECOM + DING + FEISHU + FEISHU.replace('feishu"', 'feishu"\nstyle = "card"')
+                                             + '[[notify.targets]]\ntype = "mail"\nto = ["lead@example.com"]\n', encoding="utf-8")
+    result = cli("notify", book, "--now", NOW, "--dry-run")
+    assert result.exit_code == 0, result.output
+    printed = [json.loads(block) for block in re.findall(r"^(\{\n.*?\n\})$", result.output, re.S | re.M)]
+    docs = (Path(__file__).parents[2] / "docs" / "notify.md").read_text(encoding="utf-8")
+    shown = [json.loads(block) for block in re.findall(r"```json\n(.*?)\n```", docs, re.S)]
+    assert len(printed) == 4 and shown == printed
+    mail = result.output[result.output.index("Subject: "):result.output.index("—— sheetdesk")].strip()
+    assert f"```\n{mail}\n```" in docs
