@@ -42,6 +42,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import re
@@ -144,7 +145,10 @@ def redact(text: str, secrets: list[str]) -> str:
         if not secret:
             continue
         parts.add(secret)
-        parsed = urllib.parse.urlsplit(secret)
+        try:
+            parsed = urllib.parse.urlsplit(secret)
+        except ValueError:  # not a URL that parses: the whole value is masked all the same
+            continue
         if parsed.scheme and parsed.netloc:
             parts.update(v for values in urllib.parse.parse_qs(parsed.query).values() for v in values if len(v) >= 6)
             parts.update(seg for seg in parsed.path.split("/") if len(seg) >= 16)
@@ -213,12 +217,12 @@ def post_webhook(target: Target, url: str, secret: str, body: dict[str, Any], op
     secrets = [url, secret]
     while True:
         attempts += 1
-        target_url, data = signed(target.kind, url, body, secret, int(utc_now().timestamp() * 1000))
-        request = urllib.request.Request(target_url, json.dumps(data, ensure_ascii=False).encode("utf-8"),
-                                         {"Content-Type": "application/json; charset=utf-8",
-                                          "User-Agent": "sheetdesk"}, method="POST")
         retry, headers = False, None
         try:
+            target_url, data = signed(target.kind, url, body, secret, int(utc_now().timestamp() * 1000))
+            request = urllib.request.Request(target_url, json.dumps(data, ensure_ascii=False).encode("utf-8"),
+                                             {"Content-Type": "application/json; charset=utf-8",
+                                              "User-Agent": "sheetdesk"}, method="POST")
             with urllib.request.urlopen(request, timeout=opts.timeout) as response:  # noqa: S310 (https from the env)
                 code, message = _answer(target.kind, response.read())
             if code == 0:
@@ -237,12 +241,30 @@ def post_webhook(target: Target, url: str, secret: str, body: dict[str, Any], op
             last_zh = f"无法连接：{reason}"
             last_en = f"cannot connect: {reason}"
             retry = True
+        except (ValueError, http.client.InvalidURL):  # a URL urllib cannot take (https://k@[bad/send, a space)
+            return Outcome(target, False, *_bad_url(target), attempts)
         if not retry or attempts > opts.retries:
             tried_zh = f"（共尝试 {attempts} 次）" if attempts > 1 else ""
             tried_en = f" (tried {attempts} times)" if attempts > 1 else ""
             return Outcome(target, False, redact(f"未发送：{last_zh}{tried_zh}", secrets),
                            redact(f"not sent: {last_en}{tried_en}", secrets), attempts)
         sleep(_wait(headers, attempts, opts.backoff))
+
+
+def _bad_url(target: Target) -> tuple[str, str]:
+    """Why a webhook URL that cannot be parsed is not used (the URL itself is never shown)."""
+    return (f"未发送：环境变量 {target.url_env} 中的 Webhook 地址无法解析（网址写错了？请从群机器人设置里重新复制）",
+            f"not sent: the webhook URL in environment variable {target.url_env} cannot be parsed "
+            f"(mistyped? copy it again from the group bot's settings)")
+
+
+def _parses(url: str) -> bool:
+    try:
+        parsed = urllib.parse.urlsplit(url)
+        parsed.port  # noqa: B018 (a port that is not a number raises here)
+    except ValueError:
+        return False
+    return bool(parsed.hostname)
 
 
 def _env(target: Target) -> tuple[str, str, tuple[str, str] | None]:
@@ -283,6 +305,9 @@ def send_standup(book: Path, result: RunResult, lang: str, *, dry_run: bool = Fa
         url, secret, why = _env(target)
         if why is not None:
             report.outcomes.append(Outcome(target, False, f"未发送：{why[0]}", f"not sent: {why[1]}"))
+            continue
+        if not _parses(url):
+            report.outcomes.append(Outcome(target, False, *_bad_url(target)))
             continue
         report.outcomes.append(post_webhook(target, url, secret, body, opts, sleep))
     return report

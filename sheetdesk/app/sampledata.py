@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 
 from openpyxl import Workbook
 
-from sheetdesk.schema import FOLLOWUPS, PROGRESS, REGISTER, RESULTS, STEPS
+from sheetdesk.schema import FOLLOWUPS, PROGRESS, REGISTER, RESULTS, STAFF, STEPS
 
 CUSTOMERS_ZH = ("王女士", "李先生", "张女士", "刘先生", "陈女士", "杨先生", "赵女士", "黄先生", "周女士", "吴先生",
                 "徐女士", "孙先生", "胡女士", "朱先生", "高女士", "林先生", "何女士", "郭先生", "马女士", "罗先生",
@@ -56,6 +56,13 @@ MOBILE_PREFIXES = ("130", "131", "135", "136", "137", "138", "139", "150", "151"
                    "199")
 OWNERS_ZH = ("李工", "王工", "张工", "赵主管", "孙工")
 OWNERS_EN = ("Li", "Wang", "Zhang", "Zhao", "Sun")
+#: the demo staff's made-up app accounts (企业微信 user id, 钉钉 mobile, 飞书 open_id), so the demo's
+#: group message shows its @-mentions; same order as OWNERS_ZH / OWNERS_EN
+STAFF_IDS = (("LiGong", "13800138001", "ou_7d8a6e3f2b1c4d5e6f708192a3b4c5d1"),
+             ("WangGong", "13800138002", "ou_7d8a6e3f2b1c4d5e6f708192a3b4c5d2"),
+             ("ZhangGong", "13800138003", "ou_7d8a6e3f2b1c4d5e6f708192a3b4c5d3"),
+             ("ZhaoZhuguan", "13800138004", "ou_7d8a6e3f2b1c4d5e6f708192a3b4c5d4"),
+             ("SunGong", "13800138005", "ou_7d8a6e3f2b1c4d5e6f708192a3b4c5d5"))
 
 
 def _col(ws, sheet, key: str, lang: str) -> int:
@@ -277,6 +284,20 @@ def fill_demo(wb: Workbook, lang: str = "zh", today: date = date(2026, 11, 23), 
         _put(res_ws, RESULTS, i, entry, lang)
         if entry.get("reviewer") is None:
             res_ws.cell(i, _col(res_ws, RESULTS, "reviewed_on", lang)).value = None
+    _staff_accounts(wb, lang)
+
+
+def _staff_accounts(wb: Workbook, lang: str) -> None:
+    """The template names the staff; the demo gives them (made-up) app accounts to @-mention."""
+    ws = wb[STAFF.name(lang)]
+    ids = dict(zip(OWNERS_ZH if lang == "zh" else OWNERS_EN, STAFF_IDS, strict=True))
+    name_col = _col(ws, STAFF, "name", lang)
+    for row in range(2, ws.max_row + 1):
+        account = ids.get(str(ws.cell(row, name_col).value or "").strip())
+        if account is not None:
+            wecom, mobile, feishu = account
+            _put(ws, STAFF, row, {"mobile": mobile, "wecom_id": wecom, "dingtalk_mobile": mobile, "feishu_id": feishu},
+                 lang)
 
 
 def _progress_updates(log: list[dict], numbered: dict[str, datetime], closed: dict[str, datetime],

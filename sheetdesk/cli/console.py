@@ -18,7 +18,6 @@ from sheetdesk.app.doctor import BAD, OK, Diagnosis
 from sheetdesk.cli.idle_view import idle_cells, idle_heads, idle_json, idle_title
 from sheetdesk.rules import dates
 from sheetdesk.rules.problems import ERROR, INFO, WARNING
-from sheetdesk.rules.standup import format_lateness
 from sheetdesk.rules.tracker import STAGE_NAMES
 from sheetdesk.schema import SHEETS_BY_KEY
 from sheetdesk.schema import text as _t
@@ -316,8 +315,9 @@ def _others(item, lang: str) -> str:
 
 
 def print_standup(result: RunResult, lang: str) -> None:
-    """The stand-up summary: one line per ticket in each list, late and due-soon in working time
-    (sorted by it), escalated tickets marked, every cut list saying how many more there are."""
+    """The stand-up summary: one line per ticket in each list, late and due-soon amounts in each
+    stage's own unit as the register's 超时 column writes them (sorted by working time, one measure
+    for every unit), escalated tickets marked, every cut list saying how many more there are."""
     s = result.standup
     if s is None:
         return
@@ -361,13 +361,13 @@ def print_standup(result: RunResult, lang: str) -> None:
          skip_empty=True)
     show(_t(lang, "已超时", "Late"), s.late,
          ticket_heads + [_t(lang, "超时环节", "Late stage"), _t(lang, "时限", "Due"),
-                         _t(lang, "超时（工作时间）", "Late by (working time)"), _t(lang, "其他环节", "Other stages")],
-         lambda i: ticket(i) + [_stage(i.stage, lang), dates.fmt(i.due), format_lateness(i.business_seconds, cal, lang),
+                         _t(lang, "超时", "Late by"), _t(lang, "其他环节", "Other stages")],
+         lambda i: ticket(i) + [_stage(i.stage, lang), dates.fmt(i.due), i.amount_text(cal, lang),
                                 _others(i, lang)])
     show(_t(lang, "下次晨会前到期", "Due before the next stand-up"), s.due_soon,
          ticket_heads + [_t(lang, "环节", "Stage"), _t(lang, "时限", "Due"),
-                         _t(lang, "剩余（工作时间）", "Left (working time)"), _t(lang, "其他环节", "Other stages")],
-         lambda i: ticket(i) + [_stage(i.stage, lang), dates.fmt(i.due), format_lateness(i.business_seconds, cal, lang),
+                         _t(lang, "剩余", "Left"), _t(lang, "其他环节", "Other stages")],
+         lambda i: ticket(i) + [_stage(i.stage, lang), dates.fmt(i.due), i.amount_text(cal, lang),
                                 _others(i, lang)])
     show(idle_title(lang), s.idle, ticket_heads + idle_heads(lang),
          lambda i: [i.ticket_id, i.customer, i.owner or unassigned, i.priority] + idle_cells(i, cal, lang),
@@ -376,13 +376,13 @@ def print_standup(result: RunResult, lang: str) -> None:
     def state(i) -> str:
         if i.stage is None:
             return ""
-        amount = format_lateness(i.business_seconds, cal, lang)
+        amount = i.amount_text(cal, lang)
         if i.late:
             return _t(lang, f"{_stage(i.stage, lang)}超时 {amount}", f"{_stage(i.stage, lang)} late by {amount}")
         return _t(lang, f"{_stage(i.stage, lang)}剩余 {amount}", f"{_stage(i.stage, lang)}: {amount} left")
 
     show(_t(lang, "升级工单（未结）", "Escalated, open"), s.escalated,
-         ticket_heads + [_t(lang, "升级原因", "Escalation reason"), _t(lang, "时限（工作时间）", "Deadline (working time)")],
+         ticket_heads + [_t(lang, "升级原因", "Escalation reason"), _t(lang, "时限", "Deadline")],
          lambda i: ticket(i) + [i.escalation.reason(lang) if i.escalation else "", state(i)])
     show(_t(lang, "重新打开", "Reopened"), s.reopened, ticket_heads, ticket)
     show(_t(lang, "新登记（自上次晨会）", "New since the last stand-up"), s.new, ticket_heads, ticket)
@@ -434,8 +434,9 @@ def standup_json(result: RunResult, lang: str) -> dict | None:
         return [{"id": i.ticket_id, "row": i.row, "customer": i.customer, "owner": i.owner, "priority": i.priority,
                  "escalated": i.escalated, "escalation_reason": i.escalation.reason(lang) if i.escalation else None,
                  "stage": i.stage, "due": dates.fmt(i.due) if i.due else None, "late": i.late,
-                 "hours": round(i.business_seconds / 3600, 2), "clock": "business",
-                 "amount": format_lateness(i.business_seconds, cal, lang) if i.stage else None,
+                 "hours": round(i.own_seconds / 3600, 2), "clock": "wall" if i.wall else "business",
+                 "working_hours": round(i.business_seconds / 3600, 2),
+                 "amount": i.amount_text(cal, lang) if i.stage else None,
                  "other_stages": [{"stage": st, "late": late, "due": dates.fmt(due)} for st, late, due in i.others],
                  "missing": list(i.missing)}
                 for i in lst]

@@ -21,7 +21,7 @@ from sheetdesk.rules.contacts import mask_name
 from sheetdesk.rules.followups import Call
 from sheetdesk.rules.idle import Idle
 from sheetdesk.rules.staff import Person, by_name, name_key
-from sheetdesk.rules.standup import Item, Standup, format_lateness
+from sheetdesk.rules.standup import Item, Standup
 from sheetdesk.rules.tracker import STAGE_NAMES
 from sheetdesk.rules.workdays import WorkCalendar
 
@@ -103,11 +103,11 @@ def build_digest(s: Standup, cal: WorkCalendar, lang: str, show_names: bool = Fa
         return moment.strftime("%m-%d %H:%M") if moment else ""
 
     def late(i: Item) -> str:
-        amount = format_lateness(i.business_seconds, cal, lang)
+        amount = i.amount_text(cal, lang)
         return head(i) + " · " + t(f"{stage(i.stage)}超时 {amount}", f"{stage(i.stage)} late by {amount}")
 
     def soon(i: Item) -> str:
-        amount = format_lateness(i.business_seconds, cal, lang)
+        amount = i.amount_text(cal, lang)
         return head(i) + " · " + t(f"{stage(i.stage)} {at(i.due)} 到期（剩 {amount}）",
                                    f"{stage(i.stage)} due {at(i.due)} ({amount} left)")
 
@@ -119,11 +119,19 @@ def build_digest(s: Standup, cal: WorkCalendar, lang: str, show_names: bool = Fa
         return head(i) + (" · " + t(f"缺{'、'.join(gaps)}", f"no {', '.join(gaps)}") if gaps else "")
 
     def call(c: Call) -> str:
-        due = c.due.strftime("%m-%d") if c.due else ""
-        overdue = t("（已逾期）", " (overdue)") if c.due is not None and c.due < s.now.date() else ""
-        return f"{clean(c.ticket_id)} {who(c.customer)} · {clean(c.type)} · " + t(f"应回访 {due}", f"due {due}") + overdue
+        """An overdue call by the last day of its window (what was missed), a due one by its window."""
+        first, last = c.due, c.latest or c.due
+        if c.late and last is not None:
+            when = t(f"最晚 {last:%m-%d}，已逾期", f"latest {last:%m-%d}, overdue")
+        elif first is not None and last is not None and last != first:
+            when = t(f"应回访 {first:%m-%d}～{last:%m-%d}", f"due {first:%m-%d} to {last:%m-%d}")
+        else:
+            when = t(f"应回访 {first:%m-%d}", f"due {first:%m-%d}") if first is not None else ""
+        return f"{clean(c.ticket_id)} {who(c.customer)} · {clean(c.type)}" + (f" · {when}" if when else "")
 
-    late_items = sorted(s.late, key=lambda i: (i.rank, -i.business_seconds, i.ticket_id))
+    # most urgent level first, then most late on one measure for every unit (working time, then the
+    # earlier deadline: a 2小时 stage due last Friday evening is later than one due this morning)
+    late_items = sorted(s.late, key=lambda i: (i.rank, -i.business_seconds, i.due or s.now, i.ticket_id))
     idle = idle_items(s)
     parts: list[tuple[str, list[str]]] = [
         ("late", [late(i) for i in late_items]),
@@ -182,19 +190,25 @@ def _lines(d: Digest, caps: dict[str, int]) -> list[tuple[str, list[str]]]:
     return out
 
 
+#: the order a message too long for its app is cut in: the least pressing list first, late tickets last
+CUT_ORDER = ("calls_due", "unassigned", "reopened", "idle", "due_soon", "late")
+
+
 def fit(d: Digest, render: Callable[[dict[str, int]], Any], size: Callable[[Any], int], limit: int | None,
         cap: int = GROUP_LINES) -> Any:
-    """The payload with each list cut to at most ``cap`` lines, then cut further, longest list first,
-    until ``size`` of it is within ``limit`` bytes."""
+    """The payload with each list cut to at most ``cap`` lines, then cut further, a line at a time
+    from the least pressing list (:data:`CUT_ORDER`) until ``size`` of it is within ``limit`` bytes:
+    late tickets are the last lines a message loses. A cut list keeps its title and "… 另有 N 条"."""
     caps = {sec.key: min(len(sec.lines), cap) for sec in d.sections}
+    order = [k for k in CUT_ORDER if k in caps] + [k for k in caps if k not in CUT_ORDER]
     while True:
         payload = render(caps)
         if limit is None or size(payload) <= limit:
             return payload
-        key = max(caps, key=lambda k: caps[k], default=None)
-        if key is None or caps[key] == 0:
-            return payload  # the title and the total alone: always far within every limit
-        caps[key] -= max(1, caps[key] // 4)
+        key = next((k for k in order if caps[k] > 0), None)
+        if key is None:
+            return payload  # the titles and the total alone: always far within every limit
+        caps[key] -= 1
 
 
 def _markdown(d: Digest, caps: dict[str, int], emphasis: Callable[[str], str], footer: str) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from sheetdesk.rules.durations import format_amount
 from sheetdesk.rules.escalation import Escalation
 from sheetdesk.rules.followups import Call
 from sheetdesk.rules.idle import Idle
@@ -33,8 +34,8 @@ class Item:
     #: the stage the line is about: the most late one (late list), the first due (due-soon list)
     stage: str | None = None
     due: datetime | None = None
-    #: working-calendar seconds late (late stages) or left (open ones), whatever the stage's SLA unit,
-    #: so every line of a list is measured in one unit and sorted by it
+    #: working-calendar seconds late (late stages) or left (open ones), whatever the stage's SLA unit:
+    #: one comparable measure to sort a list by (what a line shows is ``state``'s own amount)
     business_seconds: float = 0.0
     late: bool = False
     #: the escalation (升级原因) when a rule raised the ticket; None otherwise
@@ -46,6 +47,23 @@ class Item:
     row: int = 0
     #: the effective priority's rank (0 = most urgent), for the group message's order and mentions
     rank: int = 99
+    #: the stage's state: its lateness or time left in the SLA's own unit (clock hours for 2小时)
+    state: StageState | None = None
+
+    @property
+    def wall(self) -> bool:
+        return self.state is not None and self.state.wall
+
+    @property
+    def own_seconds(self) -> float:
+        """Late by / left, in the stage's own unit (clock seconds for a wall-clock SLA)."""
+        return self.state.business_seconds if self.state is not None else self.business_seconds
+
+    def amount_text(self, cal: WorkCalendar, lang: str) -> str:
+        """The amount as the register's 超时 column writes it (2.6天 for a 2小时 SLA, 1.5个工作日)."""
+        if self.state is not None:
+            return self.state.amount_text(cal, lang)
+        return format_amount(self.business_seconds, False, cal, lang)
 
     @property
     def escalated(self) -> bool:
@@ -172,9 +190,10 @@ def build_standup(statuses: list[TicketStatus], cal: WorkCalendar, now: datetime
         if st.rollup.status == "reopened":
             s.reopened.append(item(due=st.rollup.reopened_at))
         # (seconds, due, stage): the ticket's late stages, its stages due by the next stand-up
-        late: list[tuple[float, datetime, str]] = []
-        soon: list[tuple[float, datetime, str]] = []
-        nearest: tuple[float, datetime, str] | None = None  # the nearest open deadline: (seconds, due, stage), for the escalated list
+        late: list[tuple[float, datetime, str, StageState]] = []
+        soon: list[tuple[float, datetime, str, StageState]] = []
+        # the nearest open deadline: (seconds, due, stage, state), for the escalated list
+        nearest: tuple[float, datetime, str, StageState] | None = None
         for stage in STAGES:
             state = st.states[stage]
             start = st.rollup.clock_start  # (a provisional stage is a timed one: it has a start)
@@ -183,28 +202,28 @@ def build_standup(statuses: list[TicketStatus], cal: WorkCalendar, now: datetime
             if state.done is not None or state.due is None:
                 continue
             if state.state == OPEN_LATE:
-                late.append((_seconds(cal, state, now), state.due, stage))
+                late.append((_seconds(cal, state, now), state.due, stage, state))
             elif state.due <= nxt:
-                soon.append((_seconds(cal, state, now), state.due, stage))
+                soon.append((_seconds(cal, state, now), state.due, stage, state))
             elif nearest is None or state.due < nearest[1]:
-                nearest = (_seconds(cal, state, now), state.due, stage)
+                nearest = (_seconds(cal, state, now), state.due, stage, state)
         late.sort(key=lambda x: (-x[0], x[1]))
         soon.sort(key=lambda x: (x[0], x[1]))
-        others = [(stage, True, due) for _, due, stage in late[1:]] + [(stage, False, due) for _, due, stage in soon]
+        others = [(stage, True, due) for _, due, stage, _ in late[1:]] + [(stage, False, due) for _, due, stage, _ in soon]
         lead = None
         if late:
             counts["late"] += 1
-            seconds, due, stage = late[0]
-            lead = item(stage=stage, due=due, business_seconds=seconds, late=True, others=others)
+            seconds, due, stage, state = late[0]
+            lead = item(stage=stage, due=due, business_seconds=seconds, late=True, others=others, state=state)
             s.late.append(lead)
         elif soon:
-            seconds, due, stage = soon[0]
-            lead = item(stage=stage, due=due, business_seconds=seconds, others=others[1:])
+            seconds, due, stage, state = soon[0]
+            lead = item(stage=stage, due=due, business_seconds=seconds, others=others[1:], state=state)
             s.due_soon.append(lead)
         if e is not None:
             if lead is None and nearest is not None:
-                seconds, due, stage = nearest
-                lead = item(stage=stage, due=due, business_seconds=seconds)
+                seconds, due, stage, state = nearest
+                lead = item(stage=stage, due=due, business_seconds=seconds, state=state)
             s.escalated.append(lead or item())
     for t in tickets:
         if t.id and t.received is not None:
@@ -230,23 +249,6 @@ def _urgency(i: Item) -> tuple[int, float, str]:
     if i.stage is None:
         return (2, 0.0, i.ticket_id)
     return (0, -i.business_seconds, i.ticket_id) if i.late else (1, i.business_seconds, i.ticket_id)
-
-
-def format_lateness(seconds: float, cal: WorkCalendar, lang: str) -> str:
-    """Working time as a person compares it: whole working days, then hours (or hours and minutes
-    under a day). Truncated, never rounded up, so a longer time never reads shorter."""
-    if seconds < 60:
-        return "<1分钟" if lang == "zh" else "<1 min"
-    minutes = int(seconds // 60)
-    days, rest = divmod(minutes, max(int(cal.hours.day_seconds // 60), 1))
-    hours, mins = divmod(rest, 60)
-    if lang == "zh":
-        if days:
-            return f"{days}个工作日" + (f"{hours}小时" if hours else "")
-        return (f"{hours}小时" if hours else "") + (f"{mins}分钟" if mins or not hours else "")
-    if days:
-        return f"{days} working day{'s' if days > 1 else ''}" + (f" {hours} h" if hours else "")
-    return " ".join(x for x in (f"{hours} h" if hours else "", f"{mins} min" if mins or not hours else "") if x)
 
 
 def id_conflicts(tickets: Iterable[Ticket], conflicts: dict[str, list[int]]) -> list[IdConflict]:

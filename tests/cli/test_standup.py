@@ -223,11 +223,13 @@ def test_a_default_level_the_sla_sheet_lacks_stops_with_a_clear_line(make_desk, 
 
 ORDER = [
     # P0 (技术介入 2小时, wall clock): due Thu 19 Nov 12:00 → 1 working day 6 hours late by Monday 09:00
+    # (sorted by that), shown on the clock as the register's 超时 column says it: 3.9天
     # (its response, solution and resolution, 24/24/48小时, are late too)
     t(datetime(2026, 11, 19, 10), id="202611-001", customer="A", owner="李工", priority="P0"),
     # P2 (7个工作日): response due Thu 19 Nov 09:00 → 2 working days late
     t(datetime(2026, 11, 10, 9), id="202611-002", customer="B", owner="李工", priority="P2"),
     # a burn on Friday afternoon: P0 by escalation, its 2-hour start due at 17:00 → 1 working hour late
+    # (sorted by that), 2.7天 on the clock
     t(datetime(2026, 11, 20, 15), "孩子手被烫伤了", id="202611-003", customer="C", owner="李工"),
     # due before tomorrow's stand-up: at 10:00 today (1 working hour) and at 18:00 (a working day)
     t(datetime(2026, 11, 21, 10), id="202611-004", customer="D", owner="李工", priority="P1"),
@@ -242,7 +244,7 @@ def test_one_line_per_late_ticket_sorted_in_working_time(make_desk, cli):
     late = section(result.output, "已超时（3）")
     lines = [line for line in late.splitlines() if "202611-" in line]
     assert [line.split()[1] for line in lines] == ["202611-002", "202611-001", "202611-003"]
-    assert "2个工作日" in lines[0] and "1个工作日6小时" in lines[1] and "1小时" in lines[2]
+    assert "2个工作日" in lines[0] and "3.9天" in lines[1] and "2.7天" in lines[2]
     assert "技术介入" in lines[1] and "问题关闭" in lines[1]  # A's other late stages: in the other stages column
     assert late.count("202611-001") == 1   # one line per ticket
     assert "P0（升级）" in lines[2] and "P0（升级）" not in lines[1]
@@ -254,8 +256,10 @@ def test_one_line_per_late_ticket_sorted_in_working_time(make_desk, cli):
 
     out = refresh_json(cli, path)["standup"]
     assert [i["id"] for i in out["late"]] == ["202611-002", "202611-001", "202611-003"]
-    hours = [i["hours"] for i in out["late"]]
-    assert hours == sorted(hours, reverse=True) and hours[:2] == [18.0, 15.0]
+    working = [i["working_hours"] for i in out["late"]]  # the one measure the list is sorted by
+    assert working == sorted(working, reverse=True) and working[:2] == [18.0, 15.0]
+    assert [(i["hours"], i["clock"], i["amount"]) for i in out["late"]] == [
+        (18.0, "business", "2个工作日"), (93.0, "wall", "3.9天"), (64.0, "wall", "2.7天")]
     assert out["late"][1]["other_stages"] == [{"stage": "first_response", "late": True, "due": "2026-11-20 10:00"},
                                               {"stage": "solution", "late": True, "due": "2026-11-20 10:00"},
                                               {"stage": "closed", "late": True, "due": "2026-11-21 10:00"}]
