@@ -298,11 +298,14 @@ def send_standup(book: Path, result: RunResult, lang: str, *, dry_run: bool = Fa
             report.outcomes.append(_mail(book, target, digest, dry_run))
             continue
         body = rules.payload(target.kind, digest, result.staff, target.style or None)
-        if dry_run:
-            preview = json.dumps(body, ensure_ascii=False, indent=2)
-            report.outcomes.append(Outcome(target, True, "未发送（--dry-run）", "not sent (--dry-run)", 0, preview))
-            continue
         url, secret, why = _env(target)
+        if dry_run:  # says now what a real send would stumble on
+            preview = json.dumps(body, ensure_ascii=False, indent=2)
+            zh, en = "未发送（--dry-run）", "not sent (--dry-run)"
+            if why is not None:
+                zh, en = f"{zh}；实际发送会失败：{why[0]}", f"{en}; a real send would fail: {why[1]}"
+            report.outcomes.append(Outcome(target, True, zh, en, 0, preview))
+            continue
         if why is not None:
             report.outcomes.append(Outcome(target, False, f"未发送：{why[0]}", f"not sent: {why[1]}"))
             continue

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sheetdesk.rules import dates
-from sheetdesk.rules.callrules import CLOSE, CallRule, hours_label, outside_hours, window, working_days_after
+from sheetdesk.rules.callrules import CLOSE, CallRule, hours_label, outside_hours, working_days_after
+from sheetdesk.rules.callrules import window as call_window
 from sheetdesk.rules.problems import ERROR, WARNING, Problem, row_list
 from sheetdesk.rules.records import Table
 from sheetdesk.rules.workdays import BusinessHours, WorkCalendar
@@ -92,6 +93,15 @@ def plan_calls(tickets: list[Owed], rules: list[CallRule], cal: WorkCalendar, la
     and is planned only if its window had not ended before the ticket arrived (an old purchase must
     not flood the sheet with overdue calls)."""
     out: list[Planned] = []
+    windows: dict[tuple[int, date], tuple[date, date]] = {}  # a register's tickets share few dates
+
+    def window(rule: CallRule, anchor: date, cal: WorkCalendar) -> tuple[date, date]:
+        key = (id(rule), anchor)
+        found = windows.get(key)
+        if found is None:
+            found = windows[key] = call_window(rule, anchor, cal)
+        return found
+
     for t in tickets:
         for rule in rules:
             if rule.basis == CLOSE:

@@ -540,3 +540,14 @@ def test_the_docs_show_each_platforms_message_as_sheetdesk_produces_it(cli, make
     assert len(printed) == 4 and shown == printed
     mail = result.output[result.output.index("Subject: "):result.output.index("—— sheetdesk")].strip()
     assert f"```\n{mail}\n```" in docs
+
+
+def test_dry_run_says_when_a_real_send_would_fail(cli, desk, hook, monkeypatch):
+    book = desk(WECOM + DING)
+    monkeypatch.delenv("SD_DING_SECRET")
+    monkeypatch.delenv("SD_WECOM_URL")
+    result = notify(cli, book, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert hook.requests == []
+    assert "未发送（--dry-run）；实际发送会失败：环境变量 SD_WECOM_URL 未设置" in result.output
+    assert "实际发送会失败：" in result.output.split("钉钉")[-1] and "SD_DING_SECRET" in result.output

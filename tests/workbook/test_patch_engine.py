@@ -99,7 +99,7 @@ def test_add_and_log_append_through_the_patch_engine(tmp_path, cli):
     result = cli("add", path, "--customer", "新客户", "--channel", "电话", "--description", "扫地机异响",
                  "--received", "2026-11-20 10:00", "--now", NOW)
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "202611-004"
+    assert result.stdout.strip() == "202611-004"  # stderr: its late registration
     result = cli("log", path, "202611-004", "首次响应", "已电话联系", "--by", "李工", "--at", "2026-11-20 11:00",
                  "--now", NOW)
     assert result.exit_code == 0, result.output
