@@ -555,7 +555,8 @@ def _calls(statuses: list[TicketStatus], results, table, cal: WorkCalendar, rule
         closed = s.rollup.closed_at.date() if s.closed and s.rollup.closed_at is not None else None
         bought, _ = dates.to_date(t.values.get("purchase_date"), book.date1904)
         owed.append(followups.Owed(t.id, t.customer, t.received.date(), bought, closed, s.rollup.rounds + 1,
-                                   0 if (vip or t.id in unhappy) else 1))
+                                   0 if (vip or t.id in unhappy) else 1,
+                                   contact_keys(t.values.get("contact")) if bought is not None else ()))
     planned = followups.plan_calls(owed, rules, cal, book.lang)
     return followups.merge_calls(planned, table, now.date(), book.date1904, conflicts, cal)
 

@@ -55,6 +55,8 @@ class Owed:
     closed: date | None
     round_no: int = 1
     priority: int = 1
+    #: the customer's contacts in comparable form (contacts.contact_keys): one purchase, one call
+    contacts: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -91,9 +93,11 @@ def plan_calls(tickets: list[Owed], rules: list[CallRule], cal: WorkCalendar, la
     """The calls each ticket is owed. A call counted from the close is planned once the ticket is
     closed (one per round); one counted from 购买日期 falls back to the close without a purchase date,
     and is planned only if its window had not ended before the ticket arrived (an old purchase must
-    not flood the sheet with overdue calls)."""
+    not flood the sheet with overdue calls), and once per customer (by contact) and purchase date:
+    a second ticket about the same purchase owes no second call."""
     out: list[Planned] = []
     windows: dict[tuple[int, date], tuple[date, date]] = {}  # a register's tickets share few dates
+    bought_calls: set[tuple[str, date, int]] = set()
 
     def window(rule: CallRule, anchor: date, cal: WorkCalendar) -> tuple[date, date]:
         key = (id(rule), anchor)
@@ -114,6 +118,11 @@ def plan_calls(tickets: list[Owed], rules: list[CallRule], cal: WorkCalendar, la
             anchor = t.bought or (t.closed if rule.close_fallback else None)
             if anchor is None:
                 continue
+            if t.bought is not None and t.contacts:  # the same customer's purchase on a second ticket
+                key = (t.contacts[0], t.bought, id(rule))
+                if key in bought_calls:
+                    continue
+                bought_calls.add(key)
             due, latest = window(rule, anchor, cal)
             if t.bought is None or latest >= t.received:
                 out.append(Planned(t.ticket_id, t.customer, rule.name(lang), due, t.priority, latest, rule.hours))

@@ -191,3 +191,15 @@ def test_week_summary_reports_the_follow_up_figures(make_desk, cli, tmp_path):
     assert cli("summary", path, "--week", "2026-W43", "-o", out43, "--now", "2026-11-02 09:00").exit_code == 0
     k43 = {r[0]: r[1] for r in openpyxl.load_workbook(out43)["指标"].iter_rows(min_row=2, values_only=True)}
     assert (k43["应回访数"], k43["已回访数"], k43["平均回访评分"], k43["低分转主管数"]) == (1, 1, 5, 1)
+
+
+def test_one_purchase_owes_one_call_however_many_tickets(make_desk, cli):
+    # the same customer (by phone, however written) about the same purchase, twice; another customer
+    bought = datetime(2026, 9, 25)
+    path = make_desk([t(datetime(2026, 9, 28, 10), "202609-001", purchase_date=bought),
+                      t(datetime(2026, 9, 29, 10), "202609-002", purchase_date=bought, contact="138-1234-5678"),
+                      t(datetime(2026, 9, 29, 11), "202609-003", purchase_date=bought, contact="13912345678")])
+    refresh(cli, path, "2026-10-05 09:00")
+    _, _, rows = sheet_rows(path, "回访计划")
+    owed = sorted(r["反馈编号"] for r in rows if r["回访类型"] == "购买后7-15天回访")
+    assert owed == ["202609-001", "202609-003"]
