@@ -409,9 +409,17 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
     matrix, matrix_problems = read_matrix(matrix_table, sla)
     result.matrix = matrix
     remembered = _remembered(book)
+    since_text = remembered.pop(followups.SINCE_KEY, None)
     plan = plan_register(register, matrix, sla, _lists(book), _read_counter(book, register), now, book.date1904,
                          _default_level(settings, sla), split_memory(remembered)[0])
     result.plan = plan
+    # the day the desk first planned by its 回访规则 sheet: periodic calls whose window had ended before
+    # it are history the team never planned, not calls to make now (hidden sheet, like the IDs)
+    since = followups.planned_since(since_text, now) if call_rules_table is not None else None
+    if since is not None and mode != READ:
+        plan.filled[followups.SINCE_KEY] = since.isoformat()
+    if since_text is not None:
+        remembered[followups.SINCE_KEY] = since_text
     intake_plan = intake(book, plan, remembered, appended, cal, now, stamping=mode != READ)
     result.first_seen = intake_plan.stamped_first_seen
 
@@ -453,7 +461,7 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
     call_rules, call_rule_problems = (callrules.read_call_rules(call_rules_table) if call_rules_table is not None
                                       else (callrules.legacy_rules(settings.periodic_calls), []))
     result.call_rules = call_rules
-    calls = _calls(statuses, results, calls_table, cal, call_rules, now, book, plan.conflicts)
+    calls = _calls(statuses, results, calls_table, cal, call_rules, now, book, plan.conflicts, since)
     result.calls = calls
     result.standup.calls_due = [c for c in calls if c.planned and not c.done and c.due is not None
                                 and c.due <= result.standup.next_standup.date()]
@@ -542,7 +550,8 @@ def _candidate(t, matrix: Matrix, rollups: dict[str, Rollup]) -> Candidate:
 
 
 def _calls(statuses: list[TicketStatus], results, table, cal: WorkCalendar, rules: list[callrules.CallRule],
-           now: datetime, book: Book, conflicts: dict[str, list[int]] | None = None) -> list[followups.Call]:
+           now: datetime, book: Book, conflicts: dict[str, list[int]] | None = None,
+           since: date | None = None) -> list[followups.Call]:
     """The follow-up plan of the 回访规则 sheet; unhappy and VIP first. An ID several register rows
     hold plans no call (its rows are keyed by ID) until it is corrected."""
     unhappy = {r.ticket_id for r in latest_by_ticket(results).values() if r.rating == "unsatisfied"}
@@ -557,7 +566,7 @@ def _calls(statuses: list[TicketStatus], results, table, cal: WorkCalendar, rule
         owed.append(followups.Owed(t.id, t.customer, t.received.date(), bought, closed, s.rollup.rounds + 1,
                                    0 if (vip or t.id in unhappy) else 1,
                                    contact_keys(t.values.get("contact")) if bought is not None else ()))
-    planned = followups.plan_calls(owed, rules, cal, book.lang)
+    planned = followups.plan_calls(owed, rules, cal, book.lang, since)
     return followups.merge_calls(planned, table, now.date(), book.date1904, conflicts, cal)
 
 

@@ -89,12 +89,27 @@ class Call:
         return self.ticket_id, normalise_header(self.type)
 
 
-def plan_calls(tickets: list[Owed], rules: list[CallRule], cal: WorkCalendar, lang: str) -> list[Planned]:
+#: the hidden sheet's memory of the day the desk first planned by its 回访规则 sheet
+SINCE_KEY = "followups:since"
+
+
+def planned_since(remembered: str | None, now: datetime) -> date:
+    """The remembered day, or today for a desk that plans by its rules for the first time."""
+    try:
+        return date.fromisoformat(remembered) if remembered else now.date()
+    except ValueError:
+        return now.date()
+
+
+def plan_calls(tickets: list[Owed], rules: list[CallRule], cal: WorkCalendar, lang: str,
+               since: date | None = None) -> list[Planned]:
     """The calls each ticket is owed. A call counted from the close is planned once the ticket is
     closed (one per round); one counted from 购买日期 falls back to the close without a purchase date,
     and is planned only if its window had not ended before the ticket arrived (an old purchase must
     not flood the sheet with overdue calls), and once per customer (by contact) and purchase date:
-    a second ticket about the same purchase owes no second call."""
+    a second ticket about the same purchase owes no second call. ``since``: the day the desk first
+    planned by its rules; a periodic call whose window had ended before it is not planned (a desk's
+    years of closed tickets are not thousands of calls due today)."""
     out: list[Planned] = []
     windows: dict[tuple[int, date], tuple[date, date]] = {}  # a register's tickets share few dates
     bought_calls: set[tuple[str, date, int]] = set()
@@ -124,6 +139,8 @@ def plan_calls(tickets: list[Owed], rules: list[CallRule], cal: WorkCalendar, la
                     continue
                 bought_calls.add(key)
             due, latest = window(rule, anchor, cal)
+            if since is not None and latest < since:
+                continue
             if t.bought is None or latest >= t.received:
                 out.append(Planned(t.ticket_id, t.customer, rule.name(lang), due, t.priority, latest, rule.hours))
     return out

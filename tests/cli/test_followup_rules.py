@@ -203,3 +203,23 @@ def test_one_purchase_owes_one_call_however_many_tickets(make_desk, cli):
     _, _, rows = sheet_rows(path, "回访计划")
     owed = sorted(r["反馈编号"] for r in rows if r["回访类型"] == "购买后7-15天回访")
     assert owed == ["202609-001", "202609-003"]
+
+
+def test_history_before_the_desk_planned_by_its_rules_is_not_calls_due_today(make_desk, cli):
+    """A desk adopting 回访规则 with tickets closed long ago: their periodic calls whose windows ended
+    before the first refresh are not planned (the post-close call still is); the day is remembered,
+    so a later refresh plans from the same day and changes nothing."""
+    path = make_desk([t(datetime(2026, 3, 2, 9), "202603-001"), t(datetime(2026, 11, 2, 9), "202611-001")],
+                     progress=closed("202603-001", datetime(2026, 3, 2)) + closed("202611-001", datetime(2026, 11, 2)))
+    refresh(cli, path, "2026-11-04 09:00")
+    _, _, rows = sheet_rows(path, "回访计划")
+    planned = sorted((r["反馈编号"], r["回访类型"]) for r in rows if r["反馈编号"])
+    assert planned == [("202603-001", "结案回访"), ("202611-001", "结案回访"), ("202611-001", "购买后30天回访"),
+                       ("202611-001", "购买后7-15天回访"), ("202611-001", "购买后90天回访")]
+    before = path.read_bytes()
+    refresh(cli, path, "2026-11-04 09:00")
+    assert path.read_bytes() == before
+    # weeks later the open windows are still planned (now late), the old ones still not
+    refresh(cli, path, "2026-12-28 09:00")
+    _, _, rows = sheet_rows(path, "回访计划")
+    assert sorted((r["反馈编号"], r["回访类型"]) for r in rows if r["反馈编号"]) == planned

@@ -485,6 +485,9 @@ def test_a_call_line_shows_its_window_or_the_last_day_it_missed(cli, desk, hook)
         {**REGISTER[0], "received": datetime(2026, 10, 9, 10), "purchase_date": datetime(2026, 10, 1)},  # 10-31～
         {**REGISTER[1], "purchase_date": datetime(2026, 10, 20)}])  # 11-19～
     wb.save(book)
+    # planned while 王小明's window was open (a call whose window ended before the desk first planned
+    # by its rules is never planned), then seen again on the stand-up day
+    assert cli("refresh", book, "--now", "2026-10-31 09:00").exit_code == 0
     assert cli("refresh", book, "--now", NOW).exit_code == 0
     calls = {(c["客户名称"], c["回访类型"]): c for c in sheet_rows(book, "回访计划")[2]}
     overdue, due = calls[("王小明", "购买后30天回访")], calls[("赵大海", "购买后30天回访")]
