@@ -249,7 +249,7 @@ def print_demo_guide(result: RunResult, lang: str) -> None:
             "  • 登记表：空着的“反馈编号”已按 年月-流水号 自动编号；空着的分类、部门、责任人、优先级已按分类矩阵填好",
             "  • 登记表“校验”列：每行的问题（缺必填、时间写错、未知渠道、电话号码不对、重复编号……）",
             "  • 登记表 生效优先级 / 升级原因：烫伤等关键词、财产损失、舆情（曝光、12315…）、同一联系方式重复投诉、"
-            "愤怒且多次投诉、同型号（无型号时同关键词）同类问题 7 天内 5 单（批量问题）自动升级；复合型问题（如 产品质量类,物流类）"
+            "愤怒且多次投诉、同型号（无型号时按分类矩阵的同一行）同类问题 7 天内 5 单（批量问题）自动升级；复合型问题（如 产品质量类,物流类）"
             "由主导分类分派，其他分类的部门填入协同部门",
             "  • 登记表 响应时限 / 解决时限 / 超时：按法定工作日（含调休）计算，超时标红、将到期标黄",
             "  • 跟踪看板：未结工单按紧急程度排序，每个环节的时限、完成时间和状态；已关闭的在下方",
@@ -268,7 +268,7 @@ def print_demo_guide(result: RunResult, lang: str) -> None:
             "  • Register 'Check' column: each row's problems (missing fields, bad times, unknown channel, bad phone, duplicate ID…)",
             "  • Register Effective priority / Escalation reason: injury keywords, property damage, publicity, the "
             "same contact complaining again, angry repeat complaints and batches (5 of one category + product, or "
-            "+ matched keyword without a product, in 7 days) escalate; a compound ticket (Product quality,Logistics) "
+            "+ the matrix row matched without a product, in 7 days) escalate; a compound ticket (Product quality,Logistics) "
             "is routed by its lead category, the others' departments collaborate",
             "  • Register Response due / Resolution due / Overdue: on the official working calendar; late red, due soon amber",
             "  • Tracker: open tickets, most urgent first, every stage's due, done and state; closed ones below",
