@@ -89,12 +89,16 @@ def build_digest(s: Standup, cal: WorkCalendar, lang: str, show_names: bool = Fa
     def who(customer: str) -> str:
         return clean(customer if show_names else mask_name(customer)) or t("（无名）", "(no name)")
 
+    shared = {c.ticket_id for c in s.id_conflicts}  # rows sharing an ID are told apart by their row
+
     def head(i: Item | Idle) -> str:
         prio = i.priority or t("未定级", "no level")
         if isinstance(i, Item) and i.escalated:
             prio += t("（升级）", " (escalated)")
-        return f"{clean(i.ticket_id) or t(f'第{i.row}行', f'row {i.row}')} {who(i.customer)} · {clean(prio)} · " \
-               f"{clean(i.owner) or t('未分派', 'unassigned')}"
+        shown = clean(i.ticket_id) or t(f"第{i.row}行", f"row {i.row}")
+        if i.ticket_id and i.ticket_id in shared:
+            shown += t(f"（第{i.row}行）", f" (row {i.row})")
+        return f"{shown} {who(i.customer)} · {clean(prio)} · {clean(i.owner) or t('未分派', 'unassigned')}"
 
     def stage(key: str | None) -> str:
         return STAGE_NAMES[key][0 if zh else 1] if key else ""

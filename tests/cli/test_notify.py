@@ -554,3 +554,14 @@ def test_dry_run_says_when_a_real_send_would_fail(cli, desk, hook, monkeypatch):
     assert hook.requests == []
     assert "未发送（--dry-run）；实际发送会失败：环境变量 SD_WECOM_URL 未设置" in result.output
     assert "实际发送会失败：" in result.output.split("钉钉")[-1] and "SD_DING_SECRET" in result.output
+
+
+def test_two_tickets_sharing_an_id_are_told_apart_by_their_row(cli, make_desk, tmp_path, monkeypatch):
+    monkeypatch.setenv("SD_WECOM_URL", "https://x.example/k")
+    twice = {**REGISTER[1], "id": "202611-007"}
+    book = make_desk([twice, {**twice, "customer": "钱小姐", "contact": "13700000000"}])
+    (tmp_path / "sheetdesk.toml").write_text(WECOM, encoding="utf-8")
+    result = notify(cli, book, "--dry-run")
+    assert result.exit_code == 0, result.output
+    content = json.loads(result.output[result.output.index("{"):result.output.rindex("}") + 1])["markdown"]["content"]
+    assert "202611-007（第2行）" in content and "202611-007（第3行）" in content
