@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sheetdesk.rules.durations import Duration, DurationError, due_time, format_amount, parse_duration
-from sheetdesk.rules.problems import ERROR, Problem
+from sheetdesk.rules.problems import ERROR, WARNING, Problem
 from sheetdesk.rules.records import Table
 from sheetdesk.rules.workdays import WorkCalendar
 from sheetdesk.schema import STAGES, normalise_header
@@ -101,7 +101,24 @@ def read_sla(table: Table) -> tuple[SlaTable, list[Problem]]:
     if not levels:
         problems.append(Problem("sla", None, None, "时效标准表没有任何级别，无法计算时限",
                                 "the SLA sheet has no levels; no deadlines can be computed", ERROR))
+    elif len(levels) > 1:
+        problems += _high_beside_urgent(levels[0], levels[1])
     return SlaTable(levels), problems
+
+
+def _high_beside_urgent(top: Level, second: Level) -> list[Problem]:
+    """紧急/高/中/低 are four words for the levels: 紧急 the most urgent, 高 the second (seed 002). A
+    desk whose most urgent level also answers to 高 (the template before that rule) reads every 高
+    ticket as the most urgent: said once, on the row, so a manager can move it."""
+    words = {normalise_header(w) for w in (top.name, *top.aliases)}
+    if not {"紧急", "高"} <= words and not {"urgent", "high"} <= words:
+        return []
+    zh_word, en_word = ("高", "high") if "高" in words else ("high", "high")
+    return [Problem("sla", top.row, "aliases",
+                    f"“{zh_word}”与“紧急”同为最高级别 {top.name} 的别名：按售后流程，高 是第二级，"
+                    f"请把“{zh_word}”移到 {second.name} 的别名中",
+                    f"'{en_word}' and 'urgent' both name the most urgent level {top.name}: high is the second "
+                    f"level; move '{en_word}' to the aliases of {second.name}", WARNING)]
 
 
 # --- stage deadlines and states -------------------------------------------------------------

@@ -208,6 +208,26 @@ def test_four_stage_priorities_follow_seed_002(make_desk, cli):
     assert [matrix.cell(r, col_of(matrix, "matrix", "priority")).value for r in range(2, 8)] == \
         ["二级", "二级", "二级", "二级", "二级", "三级"]
 
+    # the new template says nothing; a desk made before the rule (高 beside 紧急 on the top level) is told
+    sla = openpyxl.load_workbook(path)[SHEETS_BY_KEY["sla"].name("zh")]
+    assert not any(sla.cell(r, col_of(sla, "sla", "check")).value for r in range(2, 5))
+
+
+def test_an_old_desk_with_high_on_the_top_level_is_told_to_move_it(make_desk, cli):
+    def old_aliases(wb):
+        ws = wb[SHEETS_BY_KEY["sla"].name("zh")]
+        ws.cell(2, col_of(ws, "sla", "aliases"), "紧急,一级,高")
+        ws.cell(3, col_of(ws, "sla", "aliases"), "重要,二级,中")
+    path = make_desk([ticket("202610-001", datetime(2026, 10, 9, 10), "产品质量类", "无法开机", priority="高")],
+                     edit=old_aliases)
+    result = cli("refresh", path, "--now", "2026-10-14 09:00")
+    assert result.exit_code == 0, result.output
+    sla = openpyxl.load_workbook(path)[SHEETS_BY_KEY["sla"].name("zh")]
+    assert sla.cell(2, col_of(sla, "sla", "check")).value == (
+        "注意：别名：“高”与“紧急”同为最高级别 P0 的别名：按售后流程，高 是第二级，请把“高”移到 P1 的别名中")
+    assert "请把“高”移到 P1 的别名中" in result.output
+    assert register_rows(path)[2]["effective_priority"] == "P0"  # the managers' sheet decides until they move it
+
 
 # --- 16: the manager's second review of major problems ------------------------------------------
 
