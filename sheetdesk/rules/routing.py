@@ -41,7 +41,7 @@ class Matrix:
         self._keywords = [(entry.category, [(k, k.lower()) for k in entry.keywords]) for entry in self.entries
                           if entry.keywords]
         self._lookups: dict[str, MatrixEntry | None] = {}  # a register repeats a handful of categories
-        self._keyword_rows: dict[str, list[MatrixEntry]] = {}
+        self._rows: dict[str, list[MatrixEntry]] = {}
 
     def get(self, category: str) -> MatrixEntry | None:
         try:
@@ -64,17 +64,20 @@ class Matrix:
                 found[category].extend(h for h in hits if h not in found[category])
         return found
 
+    def rows_of(self, category: str) -> list[MatrixEntry]:
+        """Every matrix row of ``category`` (a category may have one row per subcategory)."""
+        wanted = normalise_header(category)
+        rows = self._rows.get(wanted)
+        if rows is None:  # a register repeats a handful of categories
+            rows = self._rows[wanted] = [e for e in self.entries if normalise_header(e.category) == wanted]
+        return rows
 
     def keyword_of(self, category: str, description: str) -> str:
         """What a ticket of ``category`` without a product model is batched by: the matrix row whose
         keywords the description matches — its subcategory when the category has several rows (each
         row a subcategory), else the category itself (its keywords are synonyms: 物流, 快递 and 没收到
         are one logistics problem); '' when no keyword matches."""
-        wanted = normalise_header(category)
-        rows = self._keyword_rows.get(wanted)
-        if rows is None:  # a register repeats a handful of categories
-            rows = self._keyword_rows[wanted] = [e for e in self.entries
-                                                 if normalise_header(e.category) == wanted and e.keywords]
+        rows = [e for e in self.rows_of(category) if e.keywords]
         lowered = description.lower()
         for entry in rows:
             if any(k.lower() in lowered for k in entry.keywords):
@@ -144,8 +147,7 @@ def subcategory_of(matrix: Matrix, category: str, description: str) -> str:
     lead = split_categories(category)[:1]
     if not lead or not description:
         return ""
-    key = normalise_header(lead[0])
-    rows = [e for e in matrix.entries if normalise_header(e.category) == key]
+    rows = matrix.rows_of(lead[0])
     lowered = description.lower()
     for entry in rows:
         for item in split_list(entry.subcategory):
