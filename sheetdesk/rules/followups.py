@@ -69,7 +69,8 @@ class Call:
     staff: dict[str, object] = field(default_factory=dict)
     planned: bool = True
     priority: int = 1
-    check: list[tuple[str, str, str]] = field(default_factory=list)  # (zh, en, level)
+    #: (zh, en, level, column key or None) of each note in the row's 校验
+    check: list[tuple[str, str, str, str | None]] = field(default_factory=list)
     late: bool = False
     low_score: bool = False
     #: what staff typed cannot be read (the cell is marked, like a bad cell of the register)
@@ -194,11 +195,11 @@ def merge_calls(planned: list[Planned], existing: Table | None, today: date, dat
                                f"请在登记表改正重复的编号",
                                f"ID '{key[0]}' is on several Register rows ({en_rows}): no call is "
                                f"planned for it and the typed record is kept; correct the duplicate ID in the Register",
-                               WARNING))
+                               WARNING, None))
         else:
             call.check.append(("该回访已不在计划中（工单已重新打开或已删除），保留已填写的记录",
                                "this call is no longer planned (ticket reopened or removed); the typed record is kept",
-                               WARNING))
+                               WARNING, None))
         calls.append(call)
     for call in calls:
         _check(call, today, date1904, cal)
@@ -212,22 +213,23 @@ def _check(call: Call, today: date, date1904: bool, cal: WorkCalendar | None) ->
     if not ok:
         call.bad_called_at = True
         call.check.append((f"无法识别回访时间“{call.staff.get('called_at')}”，应为日期时间，如 2026-11-17 10:30",
-                           f"cannot read Called at '{call.staff.get('called_at')}'; expected e.g. 2026-11-17 10:30", ERROR))
+                           f"cannot read Called at '{call.staff.get('called_at')}'; expected e.g. 2026-11-17 10:30", ERROR,
+                           "called_at"))
     elif called is not None and outside_hours(called, call.hours):
         assert call.hours is not None
         zh_hours, en_hours = hours_label(call.hours, "zh"), hours_label(call.hours, "en")
         call.check.append((f"回访时间 {called:%H:%M} 不在回访时段（{zh_hours}）内",
-                           f"called at {called:%H:%M}, outside the call hours ({en_hours})", WARNING))
+                           f"called at {called:%H:%M}, outside the call hours ({en_hours})", WARNING, "called_at"))
     score, ok_score = _score(call.staff.get("score"))
     call.score = score
     if not ok_score:
         call.bad_score = True
         call.check.append((f"回访评分“{call.staff.get('score')}”应为 1–10 的分数",
-                           f"score '{call.staff.get('score')}' should be a number from 1 to 10", ERROR))
+                           f"score '{call.staff.get('score')}' should be a number from 1 to 10", ERROR, "score"))
     elif score is not None and score <= LOW_SCORE:
         call.low_score = True
         call.check.append((f"回访评分 {score:g} ≤ {LOW_SCORE}，请主管跟进", f"score {score:g} ≤ {LOW_SCORE}: supervisor to follow up",
-                           WARNING))
+                           WARNING, "score"))
     latest = call.latest or call.due
     if called is None and call.planned and latest is not None and latest < today:
         days = working_days_after(latest, today, cal) if cal is not None else (today - latest).days
@@ -242,21 +244,17 @@ def call_problems(calls: list[Call]) -> list[Problem]:
     stand-up lists it among the calls due, as it lists late tickets apart from the problems."""
     out: list[Problem] = []
     for row, call in enumerate(calls, 2):
-        for zh, en, level in call.check:
-            if call.late and (zh, en, level) == call.check[-1]:
-                continue  # the overdue note, always the last
-            column = "called_at" if call.bad_called_at and zh.startswith("无法识别回访时间") or zh.startswith("回访时间 ") \
-                else "score" if zh.startswith("回访评分") else None
-            out.append(Problem("followups", row, column, zh, en, level))
+        notes = call.check[:-1] if call.late else call.check  # the overdue note is always the last
+        out.extend(Problem("followups", row, column, zh, en, level) for zh, en, level, column in notes)
     return out
 
 
 @functools.lru_cache(maxsize=4096)
-def _overdue_note(days: int, working: bool = True) -> tuple[str, str, str]:
+def _overdue_note(days: int, working: bool = True) -> tuple[str, str, str, str | None]:
     """One note per number of days: an archive of unlogged calls repeats them tens of thousands of times."""
     if working:
-        return (f"回访已逾期 {days} 个工作日", f"call overdue by {days} working day(s)", WARNING)
-    return (f"回访已逾期 {days} 天", f"call overdue by {days} day(s)", WARNING)
+        return (f"回访已逾期 {days} 个工作日", f"call overdue by {days} working day(s)", WARNING, "latest")
+    return (f"回访已逾期 {days} 天", f"call overdue by {days} day(s)", WARNING, "latest")
 
 
 def header(lang: str) -> list[str]:
@@ -267,8 +265,8 @@ def sheet_rows(calls: list[Call], lang: str) -> Iterator[tuple[tuple[object, ...
     """(values, fills) of each call's row of the plan, made as they are asked for."""
     texts: dict[str, str] = {}
     for c in calls:
-        check = "；".join(("注意：" if lvl == WARNING else "") + zh for zh, en, lvl in c.check) if lang == "zh" else \
-            "; ".join(("Note: " if lvl == WARNING else "") + en for zh, en, lvl in c.check)
+        check = "；".join(("注意：" if lvl == WARNING else "") + zh for zh, en, lvl, _ in c.check) if lang == "zh" else \
+            "; ".join(("Note: " if lvl == WARNING else "") + en for zh, en, lvl, _ in c.check)
         yield ((c.ticket_id, c.customer or None, c.type, c.due, c.latest, c.staff.get("caller"), c.staff.get("called_at"),
                 c.staff.get("score"), c.staff.get("notes"), texts.setdefault(check, check) or None),
                _FILLS[(c.late, c.low_score, c.bad_called_at, c.bad_score)])  # a few patterns, shared by every row

@@ -87,7 +87,7 @@ def test_late_only_after_the_window_in_working_days():
     assert not merge_calls(planned, None, date(2026, 10, 5), cal=CAL)[0].late
     assert not merge_calls(planned, None, date(2026, 10, 11), cal=CAL)[0].late  # Sunday after the make-up Saturday
     call = merge_calls(planned, None, date(2026, 10, 12), cal=CAL)[0]
-    assert call.late and call.check == [("回访已逾期 1 个工作日", "call overdue by 1 working day(s)", "warning")]
+    assert call.late and call.check == [("回访已逾期 1 个工作日", "call overdue by 1 working day(s)", "warning", "latest")]
 
 
 def test_follow_up_figures():
