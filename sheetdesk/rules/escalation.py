@@ -28,7 +28,7 @@ RULE_NAMES = {KEYWORD: ("关键词", "keyword", "keywords"), BATCH: ("批量", "
 #: the rules whose parameters are words found in the description, and what their reason calls them
 WORD_RULES = {KEYWORD: ("关键词", "keyword"), PROPERTY: ("财产损失", "property damage"),
               PUBLICITY: ("舆情", "publicity")}
-#: how a batch is keyed: product model + category only, or the model else the matched keyword
+#: how a batch is keyed: product model + category only, or the model else the matrix row matched
 BY_MODEL, BY_MODEL_OR_KEYWORD = "model", "model-or-keyword"
 _BATCH_KEYS = {BY_MODEL: ("型号", "产品型号", "model", "product"),
                BY_MODEL_OR_KEYWORD: ("型号或关键词", "型号或子类", "model or keyword", "model-or-keyword",
@@ -229,7 +229,7 @@ def _group(c: Candidate, key: str) -> tuple[str, str, str] | None:
 
 def batches(cands: list[Candidate], count: int, days: float, key: str = BY_MODEL) -> dict[int, tuple[str, int]]:
     """row -> (batch key, size): tickets of one 问题分类 (its lead category) and one 产品型号 — or, with
-    BY_MODEL_OR_KEYWORD, one matched keyword when there is no model — with ``count`` or more inside a window."""
+    BY_MODEL_OR_KEYWORD, one matrix row matched when there is no model — with ``count`` or more inside a window."""
     #: (received, candidate) per group; the group's label is its first member's
     groups: dict[tuple[str, str], list[tuple[datetime, Candidate]]] = {}
     labels: dict[int, str] = {}

@@ -123,7 +123,7 @@ ESCALATION_ROWS = {
            ("情绪", "情绪=愤怒; 关键词=第N次,多次投诉,再次投诉,反复投诉,又投诉,屡次", 1, "是",
             "客户情绪为愤怒且描述说明多次投诉（第N次 = 第二次、第3次 …），至少按第二级处理"),
            ("批量", "数量=5; 天数=7; 键=型号或关键词", 1, "是",
-            "同一问题分类+产品型号（无型号时按分类+命中的关键词）在任意7天内达到5单，至少按第二级处理，并标记批量问题"),
+            "同一问题分类+产品型号（无型号时按分类矩阵中命中的那一行）在任意7天内达到5单，至少按第二级处理，并标记批量问题"),
            ("VIP", "客户等级=VIP", 1, "否", "VIP客户至少按第二级处理（默认停用）")),
     # matched as substrings, so no short words that hide inside others ("fire" in firmware, "media" in
     # immediately, "press" in express)
@@ -141,7 +141,7 @@ ESCALATION_ROWS = {
            ("Emotion", "emotion=Angry; words=again,third time,many times,complained before,keep complaining", 1, "Yes",
             "an angry customer who says they complain again: at least the second level"),
            ("Batch", "count=5; days=7; key=model or keyword", 1, "Yes",
-            "5 or more of one category + product model (without a model: category + matched keyword) inside any "
+            "5 or more of one category + product model (without a model: the matrix row matched) inside any "
             "7 days: at least the second level, marked as a batch"),
            ("VIP", "tier=VIP", 1, "No", "VIP customers at least the second level (off by default)")),
 }
