@@ -24,6 +24,7 @@ from sheetdesk.rules.idle import find_idle, idle_problems, last_progress
 from sheetdesk.rules.intake import split_memory
 from sheetdesk.rules.problems import WARNING, Problem
 from sheetdesk.rules.progress import Rollup, read_log, roll_up
+from sheetdesk.rules.records import Table
 from sheetdesk.rules.register import Lists, RegisterPlan, note_escalated_defaults, plan_register
 from sheetdesk.rules.results import latest_by_ticket, read_results, read_scale, reopenings
 from sheetdesk.rules.routing import Matrix, read_matrix
@@ -130,8 +131,7 @@ class RunResult:
         return [by_row.get(r) for r in self.appended.row_numbers]
 
 
-def _lists(book: Book) -> Lists:
-    table = read_table(book, LISTS, required=False, add_owned=False)
+def _lists(table: Table | None) -> Lists:
     values: dict[str, list[str]] = {"channel": [], "tier": [], "emotion": []}
     if table is not None:
         for row in table.rows:
@@ -145,9 +145,8 @@ def _lists(book: Book) -> Lists:
     return Lists(**values)
 
 
-def _scale_entries(book: Book) -> list[tuple[int, str]]:
+def _scale_entries(table: Table | None) -> list[tuple[int, str]]:
     """选项's 评分制 entries: (row, text)."""
-    table = read_table(book, LISTS, required=False, add_owned=False)
     return [(r.row, r.text("scale")) for r in table.rows if r.text("scale")] if table is not None else []
 
 
@@ -410,7 +409,8 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
     result.matrix = matrix
     remembered = _remembered(book)
     since_text = remembered.pop(followups.SINCE_KEY, None)
-    plan = plan_register(register, matrix, sla, _lists(book), _read_counter(book, register), now, book.date1904,
+    lists_table = read_table(book, LISTS, required=False, add_owned=False)
+    plan = plan_register(register, matrix, sla, _lists(lists_table), _read_counter(book, register), now, book.date1904,
                          _default_level(settings, sla), split_memory(remembered)[0])
     result.plan = plan
     # the day the desk first planned by its 回访规则 sheet: periodic calls whose window had ended before
@@ -428,7 +428,7 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
         if t.id and t.id not in received:
             received[t.id] = t.received
     entries, log_problems = read_log(progress_table, received, now, book.date1904, plan.conflicts)
-    scale, scale_problems = read_scale(_scale_entries(book), settings.rating_scale)
+    scale, scale_problems = read_scale(_scale_entries(lists_table), settings.rating_scale)
     results, result_problems = read_results(results_table, received, now, book.date1904, plan.conflicts, scale)
     result_problems = scale_problems + result_problems
     result.results = results
