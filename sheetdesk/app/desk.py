@@ -443,7 +443,8 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
         for rollup in rollups.values():
             rollup.entries = []
     rules, rule_problems = read_rules(rules_table, sla)
-    escalations = escalate([_candidate(t, matrix, rollups) for t in plan.tickets], rules)
+    candidates = [_candidate(t, matrix, rollups) for t in plan.tickets]
+    escalations = escalate(candidates, rules)
     result.escalations = escalations
     raised = {t.row: (t.level.name, escalations[t.row].level.name) for t in plan.tickets
               if t.untriaged and t.row in escalations and escalations[t.row].level is not t.level}
@@ -461,7 +462,8 @@ def _plan(mode: str, path: Path, now: datetime, settings: Settings, *, saving: b
     call_rules, call_rule_problems = (callrules.read_call_rules(call_rules_table) if call_rules_table is not None
                                       else (callrules.legacy_rules(settings.periodic_calls), []))
     result.call_rules = call_rules
-    calls = _calls(statuses, results, calls_table, cal, call_rules, now, book, plan.conflicts, since)
+    contacts = {c.row: c.contacts for c in candidates}  # one purchase, one call: the customer by contact
+    calls = _calls(statuses, results, calls_table, cal, call_rules, now, book, plan.conflicts, since, contacts)
     result.calls = calls
     result.standup.calls_due = [c for c in calls if c.planned and not c.done and c.due is not None
                                 and c.due <= result.standup.next_standup.date()]
@@ -551,7 +553,7 @@ def _candidate(t, matrix: Matrix, rollups: dict[str, Rollup]) -> Candidate:
 
 def _calls(statuses: list[TicketStatus], results, table, cal: WorkCalendar, rules: list[callrules.CallRule],
            now: datetime, book: Book, conflicts: dict[str, list[int]] | None = None,
-           since: date | None = None) -> list[followups.Call]:
+           since: date | None = None, contacts: dict[int, tuple[str, ...]] | None = None) -> list[followups.Call]:
     """The follow-up plan of the 回访规则 sheet; unhappy and VIP first. An ID several register rows
     hold plans no call (its rows are keyed by ID) until it is corrected."""
     unhappy = {r.ticket_id for r in latest_by_ticket(results).values() if r.rating == "unsatisfied"}
@@ -565,7 +567,7 @@ def _calls(statuses: list[TicketStatus], results, table, cal: WorkCalendar, rule
         bought, _ = dates.to_date(t.values.get("purchase_date"), book.date1904)
         owed.append(followups.Owed(t.id, t.customer, t.received.date(), bought, closed, s.rollup.rounds + 1,
                                    0 if (vip or t.id in unhappy) else 1,
-                                   contact_keys(t.values.get("contact")) if bought is not None else ()))
+                                   (contacts or {}).get(t.row, ()) if bought is not None else ()))
     planned = followups.plan_calls(owed, rules, cal, book.lang, since)
     return followups.merge_calls(planned, table, now.date(), book.date1904, conflicts, cal)
 
