@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from sheetdesk.app.importer import Mapping, load_mapping, read_source
+from sheetdesk.app.import_files import Mapping, load_mapping, read_source
 from tests.helpers import NOW, register_rows
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "sheetdesk" / "examples" / "import"
