@@ -7,7 +7,7 @@ parts look like the rest of the summary.
 
 from __future__ import annotations
 
-from sheetdesk.rules.followup_kpis import FOLLOWUP_METRICS, PERCENT_KEYS
+from sheetdesk.rules.followup_kpis import FOLLOWUP_METRICS
 from sheetdesk.rules.kpis import SummaryData
 
 TYPE_COLUMNS = (
@@ -24,9 +24,7 @@ def write_kpi_rows(writer, ws, first_row: int, data: SummaryData) -> int:
     """The follow-up figures below the KPIs sheet's other rows; the next free row."""
     for i, (key, zh, en) in enumerate(FOLLOWUP_METRICS, first_row):
         ws.write(i, 0, writer.t(zh, en))
-        value = data.followups.get(key)
-        if value is not None:
-            ws.write(i, 1, value, writer.pct if key in PERCENT_KEYS else writer.num if isinstance(value, float) else None)
+        writer.write_value(ws, i, 1, key, data.followups.get(key))
     return first_row + len(FOLLOWUP_METRICS)
 
 
@@ -39,8 +37,7 @@ def write_followup_sheet(writer, data: SummaryData) -> None:
         ws.write(0, c, writer.t(zh, en), writer.head)
     for r, row in enumerate(rows, 1):
         for c, (key, value) in enumerate(zip(keys, row)):
-            if value is not None:
-                ws.write(r, c, value, writer.pct if key in PERCENT_KEYS else writer.num if isinstance(value, float) else None)
+            writer.write_value(ws, r, c, key, value)
     start = len(rows) + 3
     ws.write(start - 1, 0, writer.t("低分回访（转主管跟进）", "Low scores (sent to the supervisor)"), writer.title)
     for c, (zh, en) in enumerate(LOW_COLUMNS):

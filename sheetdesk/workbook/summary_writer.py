@@ -11,6 +11,7 @@ import tempfile
 from datetime import timezone
 from pathlib import Path
 
+from sheetdesk.rules.followup_kpis import PERCENT_KEYS as FOLLOWUP_PERCENT_KEYS
 from sheetdesk.rules.kpis import SummaryData, metrics, period_name
 from sheetdesk.rules.results import rating_name
 from sheetdesk.schema import text as _t
@@ -25,7 +26,7 @@ GROUP_COLUMNS = (
     ("resolution_attainment", "解决达标率", "Resolution attainment"), ("late", "超时单数", "Late"),
 )
 PERCENT_KEYS = {"share", "response_attainment", "resolution_attainment", "satisfaction_rate", "received_mom",
-                "received_yoy", "later_round_attainment"}
+                "received_yoy", "later_round_attainment"} | FOLLOWUP_PERCENT_KEYS
 #: the trend's changes of a rate, in percentage points: (key, zh, en) after 受理量环比/同比
 POINT_COLUMNS = (
     ("satisfaction_rate_mom", "满意率环比(百分点)", "Satisfaction MoM (pp)"),
@@ -92,7 +93,8 @@ class _Writer:
         last_row = max(table_rows, 1 + -(-CHART_PX[1] // ROW_PX))
         ws.print_area(0, 0, last_row, last_col)
 
-    def _value(self, ws, row: int, col: int, key: str, value) -> None:
+    def write_value(self, ws, row: int, col: int, key: str, value) -> None:
+        """A figure in the format its key calls for (percent, percentage points, a decimal); None: blank."""
         if value is None:
             return
         fmt = (self.pct if key in PERCENT_KEYS else self.points if key in POINT_KEYS
@@ -111,7 +113,7 @@ class _Writer:
                 ws.set_row(first_row, 15 * lines)
         for r, row in enumerate(rows, first_row + 1):
             for c, (key, value) in enumerate(zip(keys, row)):
-                self._value(ws, r, c, key, value)
+                self.write_value(ws, r, c, key, value)
         ws.freeze_panes(first_row + 1, 0)
         if rows:
             ws.autofilter(first_row, 0, first_row + len(rows), len(headers) - 1)
@@ -134,7 +136,7 @@ class _Writer:
         names = metrics(d.period.kind != "month")
         for i, (key, zh, en) in enumerate(names, 4):
             ws.write(i, 0, self.t(zh, en))
-            self._value(ws, i, 1, key, d.kpis.get(key))
+            self.write_value(ws, i, 1, key, d.kpis.get(key))
         top = [r["name"] or self.t("（未填）", "(blank)") for r in d.categories[:3]]
         ws.write(len(names) + 4, 0, self.t("前三问题分类", "Top three categories"))
         ws.write(len(names) + 4, 1, ("、" if self.lang == "zh" else ", ").join(top))
@@ -163,9 +165,9 @@ class _Writer:
         for c, h in enumerate((self.t("子类", "Subcategory"), self.t("不满意数", "Unsatisfied"), self.t("占比", "Share"))):
             ws.write(start, c, h, self.head)
         for r, (name, n, share) in enumerate(d.unhappy_subcategories, start + 1):
-            self._value(ws, r, 0, "name", name or self.t("（未填）", "(blank)"))
-            self._value(ws, r, 1, "count", n)
-            self._value(ws, r, 2, "share", share)
+            self.write_value(ws, r, 0, "name", name or self.t("（未填）", "(blank)"))
+            self.write_value(ws, r, 1, "count", n)
+            self.write_value(ws, r, 2, "share", share)
         ws.set_column(0, 0, 28)
         ws.set_column(1, 2, 12)
         self.printed(ws)
