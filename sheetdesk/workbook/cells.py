@@ -91,6 +91,10 @@ def new_workbook(path, lang: str):
     return Capped(str(path), XLSXWRITER_OPTIONS)
 
 
+#: points per printed line of 11-point text (a wrapped cell's row is this times its lines)
+LINE_HEIGHT = 15
+
+
 def wrapped_lines(text: object, width: float) -> int:
     """How many lines ``text`` takes in a wrapped cell ``width`` characters wide: a Chinese character
     takes two, a line break starts a new line; a little is kept for the cell's padding."""

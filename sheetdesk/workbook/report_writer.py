@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sheetdesk.rules.report import Report
-from sheetdesk.workbook.cells import new_workbook, wrapped_lines
+from sheetdesk.workbook.cells import LINE_HEIGHT, new_workbook, wrapped_lines
 
 FIELDS = (  # (attribute, zh, en)
     ("id", "反馈编号", "ID"), ("customer", "客户名称/单位", "Customer"), ("contact", "联系方式", "Contact"),
@@ -144,8 +144,7 @@ def write_report(report: Report, path: Path, digest: str, written: datetime | No
     wb.close()
 
 
-#: points per printed line of 11-point text, and the merged value cells' width (columns B–D) in characters
-LINE_HEIGHT = 15
+#: the merged value cells' width (columns B–D) in characters
 VALUE_WIDTH = 20 + 22 + 32
 
 

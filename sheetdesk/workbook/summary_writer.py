@@ -16,7 +16,7 @@ from sheetdesk.rules.kpis import SummaryData, metrics, period_name
 from sheetdesk.rules.results import rating_name
 from sheetdesk.schema import text as _t
 from sheetdesk.settings import aware
-from sheetdesk.workbook.cells import new_workbook, wrapped_lines
+from sheetdesk.workbook.cells import LINE_HEIGHT, new_workbook, wrapped_lines
 from sheetdesk.workbook.followup_sheet import write_followup_sheet, write_kpi_rows
 from sheetdesk.workbook.safesave import follow_umask
 
@@ -110,7 +110,7 @@ class _Writer:
         if width is not None:
             lines = max(wrapped_lines(h, width - 3) for h in headers)
             if lines > 1:
-                ws.set_row(first_row, 15 * lines)
+                ws.set_row(first_row, LINE_HEIGHT * lines)
         for r, row in enumerate(rows, first_row + 1):
             for c, (key, value) in enumerate(zip(keys, row)):
                 self.write_value(ws, r, c, key, value)
